@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * wirecap XDP steering program.
+ *
+ * For every frame: parse L2 (up to two VLAN tags) / L3 (IPv4 with options,
+ * IPv6 with extension headers) / L4 ports, compute a symmetric flow hash,
+ * pick the bucket and, from the steering map, the worker; write struct
+ * wc_meta in front of the packet and redirect to the XSK of (rx queue,
+ * worker). A frame is never dropped for being malformed: it is counted and
+ * hashed on the deepest layer that was complete, so capture still sees it.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "wirecap/wc_layout.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wc_config);
+} config SEC(".maps");
+
+/* key = q * W + w; sized at load time */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, WC_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks SEC(".maps");
+
+/* key = q * buckets + b; sized at load time */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WC_DEFAULT_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct wc_steer);
+} steer SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WC_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, struct wc_queue_stats);
+} queue_stats SEC(".maps");
+
+/* key = q * buckets + b; sized at load time */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WC_DEFAULT_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct wc_bucket_stats);
+} bucket_stats SEC(".maps");
+
+/* Written by the capture engine in user space, not by this program: they
+ * live here so they are created, BTF-typed and pinned with the others. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wc_engine_info);
+} engine SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WC_MAX_WORKERS);
+	__type(key, __u32);
+	__type(value, struct wc_worker_stats);
+} worker_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WC_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, struct wc_pool_stats);
+} pool_stats SEC(".maps");
+
+#define ETH_P_8021Q_ 0x8100
+#define ETH_P_8021AD_ 0x88A8
+#define IPPROTO_ICMPV6_ 58
+#define IPPROTO_SCTP_ 132
+#define IPV6_MAX_EXT 8
+
+struct vlan_hdr_ {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct ipv6_opt_ {
+	__u8 nexthdr;
+	__u8 hdrlen;
+};
+
+struct frag6_ {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off; /* offset << 3 | M */
+	__be32 id;
+};
+
+struct parse_out {
+	__u32 hash;
+	__u16 flags;
+};
+
+/* L4: ports for TCP/UDP/SCTP, nothing for ICMP; returns 0 or -1 when the
+ * L4 header is truncated. */
+static __always_inline int parse_l4(void *pos, void *end, __u8 proto,
+				    __u16 *sport, __u16 *dport, __u16 *flags)
+{
+	__u32 need;
+
+	switch (proto) {
+	case IPPROTO_TCP:
+		need = 20;
+		break;
+	case IPPROTO_UDP:
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6_:
+		need = 8;
+		break;
+	case IPPROTO_SCTP_:
+		need = 12;
+		break;
+	default:
+		*flags |= WC_PKT_UNKNOWN_L4;
+		return 0;
+	}
+	if (pos + need > end)
+		return -1;
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	    proto == IPPROTO_SCTP_) {
+		__be16 *p = pos;
+
+		*sport = p[0];
+		*dport = p[1];
+	}
+	return 0;
+}
+
+static __always_inline void parse(struct xdp_md *ctx, __u32 hash_mode,
+				  struct parse_out *out)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	void *pos = data + sizeof(*eth);
+	__u16 sport = 0, dport = 0;
+	__be16 proto;
+
+	out->flags = 0;
+	out->hash = 0;
+	if (pos > end) {
+		out->flags = WC_PKT_TRUNCATED | WC_PKT_NON_IP;
+		return;
+	}
+	proto = eth->h_proto;
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		struct vlan_hdr_ *vh = pos;
+
+		if (proto != bpf_htons(ETH_P_8021Q_) &&
+		    proto != bpf_htons(ETH_P_8021AD_))
+			break;
+		out->flags |= WC_PKT_VLAN;
+		if (pos + sizeof(*vh) > end) {
+			out->flags |= WC_PKT_TRUNCATED | WC_PKT_NON_IP;
+			goto mac_hash;
+		}
+		proto = vh->proto;
+		pos += sizeof(*vh);
+	}
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = pos;
+		__u32 hlen;
+		int frag;
+
+		if (pos + sizeof(*ip) > end) {
+			out->flags |= WC_PKT_TRUNCATED;
+			goto mac_hash;
+		}
+		hlen = (ip->ihl & 0xf) * 4;
+		if (hlen < sizeof(*ip) || pos + hlen > end) {
+			out->flags |= WC_PKT_TRUNCATED;
+			goto mac_hash;
+		}
+		/* Every fragment (first or not) hashes on addresses, so all
+		 * pieces of a datagram land on the same worker. */
+		frag = (ip->frag_off & bpf_htons(0x3fff)) != 0;
+		if (frag) {
+			out->flags |= WC_PKT_FRAGMENT;
+		} else if (parse_l4(pos + hlen, end, ip->protocol, &sport,
+				    &dport, &out->flags) < 0) {
+			out->flags |= WC_PKT_TRUNCATED;
+		}
+		if (hash_mode == WC_HASH_L3) {
+			sport = 0;
+			dport = 0;
+		}
+		out->hash = wc_flow_hash(&ip->saddr, &ip->daddr, 1,
+					 ip->protocol, sport, dport);
+		return;
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = pos;
+		__u8 nexthdr;
+		int frag = 0;
+
+		out->flags |= WC_PKT_IPV6;
+		if (pos + sizeof(*ip6) > end) {
+			out->flags |= WC_PKT_TRUNCATED;
+			goto mac_hash;
+		}
+		nexthdr = ip6->nexthdr;
+		pos += sizeof(*ip6);
+#pragma unroll
+		for (int i = 0; i < IPV6_MAX_EXT; i++) {
+			if (nexthdr == IPPROTO_HOPOPTS ||
+			    nexthdr == IPPROTO_ROUTING ||
+			    nexthdr == IPPROTO_DSTOPTS) {
+				struct ipv6_opt_ *o = pos;
+
+				if (pos + 8 > end)
+					goto trunc6;
+				nexthdr = o->nexthdr;
+				pos += ((__u32)o->hdrlen + 1) * 8;
+			} else if (nexthdr == IPPROTO_AH) {
+				struct ipv6_opt_ *o = pos;
+
+				if (pos + 8 > end)
+					goto trunc6;
+				nexthdr = o->nexthdr;
+				pos += ((__u32)o->hdrlen + 2) * 4;
+			} else if (nexthdr == IPPROTO_FRAGMENT) {
+				struct frag6_ *f = pos;
+
+				if (pos + sizeof(*f) > end)
+					goto trunc6;
+				frag = 1;
+				out->flags |= WC_PKT_FRAGMENT;
+				nexthdr = f->nexthdr;
+				pos += sizeof(*f);
+			} else {
+				break;
+			}
+		}
+		if (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+		    nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_AH ||
+		    nexthdr == IPPROTO_FRAGMENT) {
+			/* chain longer than we follow: no ports */
+			out->flags |= WC_PKT_UNKNOWN_L4;
+		} else if (!frag && parse_l4(pos, end, nexthdr, &sport, &dport,
+					     &out->flags) < 0) {
+			out->flags |= WC_PKT_TRUNCATED;
+		}
+		goto hash6;
+trunc6:
+		out->flags |= WC_PKT_TRUNCATED;
+		sport = 0;
+		dport = 0;
+hash6:
+		if (hash_mode == WC_HASH_L3) {
+			sport = 0;
+			dport = 0;
+		}
+		out->hash = wc_flow_hash((const __u32 *)&ip6->saddr,
+					 (const __u32 *)&ip6->daddr, 4, nexthdr,
+					 sport, dport);
+		return;
+	}
+	out->flags |= WC_PKT_NON_IP;
+mac_hash:
+	out->hash = wc_mac_hash(eth->h_source, eth->h_dest,
+				bpf_ntohs(eth->h_proto));
+}
+
+SEC("xdp")
+int wirecap_steer(struct xdp_md *ctx)
+{
+	__u32 zero = 0, q = ctx->rx_queue_index, key, idx, bucket, worker = 0;
+	__u32 gen = 0, len = ctx->data_end - ctx->data;
+	struct wc_queue_stats *qs;
+	struct wc_bucket_stats *bs;
+	struct wc_config *cfg;
+	struct wc_steer *st;
+	struct parse_out po;
+	struct wc_meta *m;
+	__u32 bad_queue = 0;
+	long act;
+
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || !cfg->queues || !cfg->workers || !cfg->buckets)
+		return XDP_PASS; /* not configured yet: be transparent */
+	if (q >= cfg->queues || q >= WC_MAX_QUEUES) {
+		bad_queue = 1;
+		q = 0;
+	}
+	qs = bpf_map_lookup_elem(&queue_stats, &q);
+	if (!qs)
+		return XDP_PASS;
+	qs->packets++;
+	qs->bytes += len;
+
+	parse(ctx, cfg->hash_mode, &po);
+	if (po.flags & WC_PKT_NON_IP)
+		qs->non_ip++;
+	if (po.flags & WC_PKT_TRUNCATED)
+		qs->truncated++;
+	if (po.flags & WC_PKT_FRAGMENT)
+		qs->fragment++;
+	if (po.flags & WC_PKT_UNKNOWN_L4)
+		qs->unknown_l4++;
+
+	bucket = po.hash & (cfg->buckets - 1);
+	key = q * cfg->buckets + bucket;
+	bs = bpf_map_lookup_elem(&bucket_stats, &key);
+	if (bs) {
+		bs->packets++;
+		bs->bytes += len;
+	}
+	st = bpf_map_lookup_elem(&steer, &key);
+	if (st) {
+		worker = st->worker;
+		gen = st->gen;
+	}
+	if (worker >= cfg->workers)
+		worker = 0;
+	if (bad_queue) {
+		/* A queue the engine does not serve has no sockets. */
+		qs->bad_queue++;
+		idx = (__u32)-1;
+	} else {
+		idx = q * cfg->workers + worker;
+	}
+
+	if (cfg->meta_enabled) {
+		if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)) == 0) {
+			void *data = (void *)(long)ctx->data;
+
+			m = (void *)(long)ctx->data_meta;
+			if ((void *)(m + 1) <= data) {
+				m->ts_ns = bpf_ktime_get_ns();
+				m->hash = po.hash;
+				m->gen = gen;
+				m->bucket = bucket;
+				m->queue = ctx->rx_queue_index;
+				m->worker = worker;
+				m->flags = po.flags;
+			}
+		} else {
+			qs->meta_failed++;
+		}
+	}
+
+	act = bpf_redirect_map(&xsks, idx,
+			       cfg->no_socket_action == WC_ACT_DROP ? XDP_DROP :
+								      XDP_PASS);
+	if (act == XDP_REDIRECT) {
+		qs->redirected++;
+	} else {
+		qs->nosock++;
+		if (act == XDP_DROP)
+			qs->dropped++;
+		else
+			qs->passed++;
+	}
+	return act;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* wirecap CLI: one file per sub-command, each exporting cmd_<name>(). */
+#ifndef WIRECAP_CMD_H
+#define WIRECAP_CMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_forward(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+
+/* Print "wirecap: <msg>" on stderr (one line) and return 1, the exit
+ * status of every failed command. */
+int cmd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict number parsing: the whole string, within [min, max]; on error
+ * prints "wirecap: invalid <what>: '<s>'" and returns -1. */
+int cmd_parse_u64(const char *what, const char *s, uint64_t min, uint64_t max,
+		  uint64_t *out);
+int cmd_parse_u32(const char *what, const char *s, uint32_t min, uint32_t max,
+		  uint32_t *out);
+/* "0,2-3" -> list of CPUs/queues; returns count or -1 */
+int cmd_parse_list(const char *what, const char *s, unsigned *out,
+		   unsigned max);
+
+/* Logging callback for libwirecap-xdp: warnings always, info with -v,
+ * debug with -vv (global --verbose / WIRECAP_DEBUG=1). */
+extern int cmd_verbosity;
+void cmd_setup_logging(void);
+
+#endif

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* wirecap attach / detach / status */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wirecap/wirecap.h"
+#include "cmd.h"
+
+static const char *mode_name(enum wc_xdp_mode m)
+{
+	return m == WC_MODE_GENERIC ? "generic" : m == WC_MODE_NATIVE ? "native" : "auto";
+}
+
+/* one line explaining errno for an interface operation */
+static int iface_err(const char *what, const char *ifname, int err)
+{
+	switch (err) {
+	case ENODEV:
+		return cmd_err("%s: no such interface: %s", what, ifname);
+	case EPERM:
+	case EACCES:
+		return cmd_err("%s %s: permission denied (run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)",
+			       what, ifname);
+	case EEXIST:
+		return cmd_err("%s: %s is already attached (use --force to replace)",
+			       what, ifname);
+	case EBUSY:
+		return cmd_err("%s: %s has another XDP program attached (use --force to replace)",
+			       what, ifname);
+	case ENOENT:
+		return cmd_err("%s: wirecap is not attached to %s", what, ifname);
+	case EOPNOTSUPP:
+		return cmd_err("%s: the driver of %s does not support native XDP (try --mode generic)",
+			       what, ifname);
+	case EADDRINUSE:
+		return cmd_err("%s: the pin directory of %s is used by an interface of the same name in another network namespace (set WIRECAP_PIN_ROOT)",
+			       what, ifname);
+	default:
+		return cmd_err("%s %s: %s", what, ifname, strerror(err));
+	}
+}
+
+static void attach_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: wirecap attach IFACE [--mode auto|native|generic] [--workers N]\n"
+		"                      [--queues N] [--buckets N] [--steer queue|flow]\n"
+		"                      [--no-socket pass|drop] [--hash l4|l3] [--no-meta] [--force]\n"
+		"Load the wirecap XDP program on IFACE and pin it and its maps under\n"
+		"/sys/fs/bpf/wirecap/IFACE (or $WIRECAP_PIN_ROOT/IFACE).\n"
+		"  --mode       auto (native, falling back to generic), native, generic\n"
+		"  --workers    capture workers W (1..64; default one per queue, at most #CPUs)\n"
+		"  --queues     rx queues served (default: all of the device's)\n"
+		"  --buckets    flow buckets per queue, a power of two (default 256, max 4096)\n"
+		"  --steer      queue: a queue's buckets go to its home worker q %% W (default)\n"
+		"               flow: bucket b goes to worker b %% W on every queue\n"
+		"  --no-socket  what to do with a packet whose (queue, worker) socket is absent\n"
+		"  --hash       l4: symmetric 5-tuple (default), l3: addresses only\n"
+		"  --force      replace an existing attachment or another XDP program\n");
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "mode", required_argument, 0, 'm' },
+		{ "workers", required_argument, 0, 'w' },
+		{ "queues", required_argument, 0, 'q' },
+		{ "buckets", required_argument, 0, 'b' },
+		{ "steer", required_argument, 0, 's' },
+		{ "no-socket", required_argument, 0, 'n' },
+		{ "hash", required_argument, 0, 'H' },
+		{ "no-meta", no_argument, 0, 'M' },
+		{ "force", no_argument, 0, 'f' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 } };
+	WC_OPTS(wc_attach_opts, o);
+	struct wc_iface_info info;
+	struct wc_iface *ifc;
+	const char *ifname;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "m:w:q:b:s:n:H:Mfh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!strcmp(optarg, "auto"))
+				o.mode = WC_MODE_AUTO;
+			else if (!strcmp(optarg, "native") || !strcmp(optarg, "drv"))
+				o.mode = WC_MODE_NATIVE;
+			else if (!strcmp(optarg, "generic") || !strcmp(optarg, "skb"))
+				o.mode = WC_MODE_GENERIC;
+			else
+				return cmd_err("invalid --mode '%s' (auto, native or generic)", optarg);
+			break;
+		case 'w':
+			if (cmd_parse_u32("--workers (1..64)", optarg, 1, WC_MAX_WORKERS, &o.workers))
+				return 1;
+			break;
+		case 'q':
+			if (cmd_parse_u32("--queues", optarg, 1, WC_MAX_QUEUES, &o.queues))
+				return 1;
+			break;
+		case 'b':
+			if (cmd_parse_u32("--buckets", optarg, 1, WC_MAX_BUCKETS, &o.buckets))
+				return 1;
+			if (o.buckets & (o.buckets - 1))
+				return cmd_err("invalid --buckets %u: must be a power of two", o.buckets);
+			break;
+		case 's':
+			if (!strcmp(optarg, "queue"))
+				o.steer_mode = WC_STEER_QUEUE;
+			else if (!strcmp(optarg, "flow"))
+				o.steer_mode = WC_STEER_FLOW;
+			else
+				return cmd_err("invalid --steer '%s' (queue or flow)", optarg);
+			break;
+		case 'n':
+			if (!strcmp(optarg, "pass"))
+				o.no_socket_action = WC_ACT_PASS;
+			else if (!strcmp(optarg, "drop"))
+				o.no_socket_action = WC_ACT_DROP;
+			else
+				return cmd_err("invalid --no-socket '%s' (pass or drop)", optarg);
+			break;
+		case 'H':
+			if (!strcmp(optarg, "l4"))
+				o.hash_mode = WC_HASH_L4;
+			else if (!strcmp(optarg, "l3"))
+				o.hash_mode = WC_HASH_L3;
+			else
+				return cmd_err("invalid --hash '%s' (l4 or l3)", optarg);
+			break;
+		case 'M':
+			o.no_meta = true;
+			break;
+		case 'f':
+			o.force = true;
+			break;
+		case 'h':
+			attach_usage(stdout);
+			return 0;
+		default:
+			attach_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		attach_usage(stderr);
+		return cmd_err("attach: expected one interface name");
+	}
+	ifname = argv[optind];
+	ifc = wc_iface__attach(ifname, &o);
+	if (!ifc)
+		return iface_err("attach", ifname, errno);
+	wc_iface__info(ifc, &info);
+	printf("%s: attached in %s mode (program %u), %u queues, %u workers, %u buckets, steer %s, pins in %s\n",
+	       ifname, mode_name(info.mode), info.prog_id, info.queues,
+	       info.workers, info.buckets,
+	       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue", info.pin_dir);
+	wc_iface__close(ifc);
+	return 0;
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	int err;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("Usage: wirecap detach IFACE\nRemove the wirecap XDP program from IFACE and every pin.\n");
+		return 0;
+	}
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "Usage: wirecap detach IFACE\n");
+		return 2;
+	}
+	err = wc_detach(argv[1], NULL);
+	if (err)
+		return iface_err("detach", argv[1], -err);
+	printf("%s: detached\n", argv[1]);
+	return 0;
+}
+
+#define QS_FIELDS(X)                                                           \
+	X(packets) X(bytes) X(redirected) X(passed) X(dropped) X(nosock)       \
+	X(non_ip) X(truncated) X(fragment) X(unknown_l4) X(meta_failed)        \
+	X(bad_queue)
+
+static void print_qs_json(const struct wc_queue_stats *s)
+{
+	const char *sep = "";
+#define X(f)                                                                   \
+	printf("%s\"" #f "\":%llu", sep, (unsigned long long)s->f);            \
+	sep = ",";
+	QS_FIELDS(X)
+#undef X
+}
+
+static void add_qs(struct wc_queue_stats *t, const struct wc_queue_stats *s)
+{
+#define X(f) t->f += s->f;
+	QS_FIELDS(X)
+#undef X
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct wc_queue_stats qs[WC_MAX_QUEUES], tot = {};
+	struct wc_iface_info info;
+	struct wc_config cfg;
+	struct wc_iface *ifc;
+	const char *ifname = NULL;
+	bool json = false;
+	int err;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("Usage: wirecap status IFACE [--json]\n"
+			       "Attach mode, program id, queues, workers and per-queue counters.\n");
+			return 0;
+		} else if (argv[i][0] == '-' || ifname) {
+			fprintf(stderr, "Usage: wirecap status IFACE [--json]\n");
+			return 2;
+		} else {
+			ifname = argv[i];
+		}
+	}
+	if (!ifname) {
+		fprintf(stderr, "Usage: wirecap status IFACE [--json]\n");
+		return 2;
+	}
+	ifc = wc_iface__open(ifname, NULL);
+	if (!ifc)
+		return iface_err("status", ifname, errno);
+	wc_iface__info(ifc, &info);
+	err = wc_iface__config(ifc, &cfg);
+	for (__u32 q = 0; !err && q < info.queues; q++) {
+		err = wc_iface__queue_stats(ifc, q, &qs[q]);
+		add_qs(&tot, &qs[q]);
+	}
+	if (err) {
+		wc_iface__close(ifc);
+		return cmd_err("status %s: cannot read maps: %s", ifname, strerror(-err));
+	}
+	if (json) {
+		printf("{\"ifname\":\"%s\",\"ifindex\":%d,\"prog_id\":%u,\"mode\":\"%s\","
+		       "\"n_queues\":%u,\"dev_queues\":%u,\"n_workers\":%u,\"buckets\":%u,"
+		       "\"steer\":\"%s\",\"no_socket\":\"%s\",\"hash\":\"%s\",\"meta\":%s,"
+		       "\"pin_dir\":\"%s\",\"totals\":{",
+		       info.ifname, info.ifindex, info.prog_id, mode_name(info.mode),
+		       info.queues, info.dev_queues, info.workers, info.buckets,
+		       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
+		       cfg.no_socket_action == WC_ACT_DROP ? "drop" : "pass",
+		       cfg.hash_mode == WC_HASH_L3 ? "l3" : "l4",
+		       cfg.meta_enabled ? "true" : "false", info.pin_dir);
+		print_qs_json(&tot);
+		printf("},\"queues\":[");
+		for (__u32 q = 0; q < info.queues; q++) {
+			printf("%s{\"queue\":%u,", q ? "," : "", q);
+			print_qs_json(&qs[q]);
+			printf("}");
+		}
+		printf("]}\n");
+	} else {
+		printf("%s (ifindex %d): XDP program %u, %s mode\n", info.ifname,
+		       info.ifindex, info.prog_id, mode_name(info.mode));
+		printf("  queues %u of %u, workers %u, buckets %u, steer %s, no-socket %s, hash %s, metadata %s\n",
+		       info.queues, info.dev_queues, info.workers, info.buckets,
+		       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
+		       cfg.no_socket_action == WC_ACT_DROP ? "drop" : "pass",
+		       cfg.hash_mode == WC_HASH_L3 ? "l3" : "l4",
+		       cfg.meta_enabled ? "on" : "off");
+		printf("  pins: %s\n", info.pin_dir);
+		printf("  %5s %12s %14s %12s %10s %10s %9s %9s %9s %9s\n", "queue",
+		       "packets", "bytes", "redirected", "passed", "dropped",
+		       "non-ip", "truncated", "fragment", "other-l4");
+		for (__u32 q = 0; q <= info.queues; q++) {
+			const struct wc_queue_stats *s = q < info.queues ? &qs[q] : &tot;
+
+			if (q < info.queues)
+				printf("  %5u", q);
+			else
+				printf("  %5s", "total");
+			printf(" %12llu %14llu %12llu %10llu %10llu %9llu %9llu %9llu %9llu\n",
+			       (unsigned long long)s->packets,
+			       (unsigned long long)s->bytes,
+			       (unsigned long long)s->redirected,
+			       (unsigned long long)s->passed,
+			       (unsigned long long)s->dropped,
+			       (unsigned long long)s->non_ip,
+			       (unsigned long long)s->truncated,
+			       (unsigned long long)s->fragment,
+			       (unsigned long long)s->unknown_l4);
+		}
+	}
+	wc_iface__close(ifc);
+	return 0;
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* wirecap: command-line front end of libwirecap-xdp. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wirecap/wirecap.h"
+#include "cmd.h"
+
+int cmd_verbosity;
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} cmds[] = {
+	{ "attach", cmd_attach, "load the XDP program on an interface and pin its maps" },
+	{ "detach", cmd_detach, "remove the program and every pin" },
+	{ "status", cmd_status, "attach mode, program, queues, workers, counters" },
+	{ "capture", cmd_capture, "capture to pcapng (tcpdump-style)" },
+	{ "stats", cmd_stats, "live counters of a running capture" },
+	{ "bench", cmd_bench, "synthetic analyzer: capacity planning, loss checks" },
+	{ "gen", cmd_gen, "generate test traffic with flow id / sequence payload" },
+	{ "verify", cmd_verify, "check a pcap/pcapng for lost, duplicated, reordered packets" },
+	{ "forward", cmd_forward, "bump in the wire between two interfaces" },
+	{ "replay", cmd_replay, "send a pcap/pcapng file" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: wirecap [-v] COMMAND [ARGS]\n"
+		   "       wirecap --version | --help\n"
+		   "       wirecap COMMAND --help\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+}
+
+int cmd_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("wirecap: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int cmd_parse_u64(const char *what, const char *s, uint64_t min, uint64_t max,
+		  uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		goto bad;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	cmd_err("invalid %s: '%s' (expected %llu..%llu)", what, s ? s : "",
+		(unsigned long long)min, (unsigned long long)max);
+	return -1;
+}
+
+int cmd_parse_u32(const char *what, const char *s, uint32_t min, uint32_t max,
+		  uint32_t *out)
+{
+	uint64_t v;
+
+	if (cmd_parse_u64(what, s, min, max, &v))
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int cmd_parse_list(const char *what, const char *s, unsigned *out, unsigned max)
+{
+	char *dup = strdup(s), *save = NULL, *tok;
+	int n = 0;
+
+	if (!dup)
+		return -1;
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		uint32_t a, b;
+
+		if (dash)
+			*dash = '\0';
+		if (cmd_parse_u32(what, tok, 0, 4095, &a) ||
+		    (dash && cmd_parse_u32(what, dash + 1, a, 4095, &b)))
+			goto bad;
+		if (!dash)
+			b = a;
+		for (uint32_t i = a; i <= b; i++) {
+			if ((unsigned)n >= max) {
+				cmd_err("too many entries in %s (max %u)", what, max);
+				goto bad;
+			}
+			out[n++] = i;
+		}
+	}
+	free(dup);
+	if (!n)
+		cmd_err("empty %s", what);
+	return n ? n : -1;
+bad:
+	free(dup);
+	return -1;
+}
+
+static int print_cb(enum wc_print_level level, const char *fmt, va_list ap)
+{
+	if ((level == WC_INFO && cmd_verbosity < 1) ||
+	    (level == WC_DEBUG && cmd_verbosity < 2))
+		return 0;
+	fputs(level == WC_WARN ? "wirecap: warning: " : "wirecap: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+void cmd_setup_logging(void)
+{
+	const char *d = getenv("WIRECAP_DEBUG");
+
+	if (d && *d && cmd_verbosity < 2)
+		cmd_verbosity = 2;
+	wc_set_print(print_cb);
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+			printf("wirecap %s (libwirecap-xdp %s)\n", WC_VERSION,
+			       wc_version());
+			return 0;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			cmd_verbosity++;
+		} else if (!strcmp(argv[i], "-vv")) {
+			cmd_verbosity += 2;
+		} else {
+			usage(stderr);
+			return cmd_err("unknown option '%s'", argv[i]);
+		}
+		i++;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd_setup_logging();
+	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
+		if (!strcmp(argv[i], cmds[c].name))
+			return cmds[c].fn(argc - i, argv + i);
+	usage(stderr);
+	return cmd_err("unknown command '%s'", argv[i]);
+}

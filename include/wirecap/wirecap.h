@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * libwirecap-xdp: lossless zero-copy packet capture and forwarding on
+ * XDP / AF_XDP. See libwirecap-xdp(3) and docs/ for the model.
+ *
+ * Conventions (as in libbpf):
+ *  - objects are opaque and named wc_<object>; methods are
+ *    wc_<object>__<verb>();
+ *  - functions returning int return 0 (or a count) on success and a
+ *    negative errno on failure; functions returning a pointer return NULL
+ *    and set errno;
+ *  - options structs start with `size_t sz` (set it with WC_OPTS()) so they
+ *    can grow without breaking the ABI; zeroed fields mean "default".
+ */
+#ifndef WIRECAP_WIRECAP_H
+#define WIRECAP_WIRECAP_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <linux/types.h>
+
+#include "wirecap/wc_layout.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Declare and zero an options struct with its size set:
+ *   WC_OPTS(wc_attach_opts, o, .workers = 2); */
+#define WC_OPTS(TYPE, NAME, ...)                                               \
+	struct TYPE NAME = ({                                                  \
+		memset(&NAME, 0, sizeof(struct TYPE));                         \
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };       \
+	})
+
+/* ---- logging ---------------------------------------------------------- */
+
+enum wc_print_level {
+	WC_WARN,
+	WC_INFO,
+	WC_DEBUG,
+};
+
+typedef int (*wc_print_fn_t)(enum wc_print_level level, const char *fmt,
+			     va_list args);
+
+/* Route the library's log lines (each ends with '\n'). NULL silences it.
+ * The default prints warnings to stderr. Returns the previous callback. */
+wc_print_fn_t wc_set_print(wc_print_fn_t fn);
+
+/* "MAJOR.MINOR.PATCH" of the library */
+const char *wc_version(void);
+
+/* ---- attachment: the XDP program and its pinned maps on one interface --- */
+
+enum wc_xdp_mode {
+	WC_MODE_AUTO = 0, /* native, fall back to generic */
+	WC_MODE_NATIVE,
+	WC_MODE_GENERIC,
+};
+
+struct wc_attach_opts {
+	size_t sz;
+	enum wc_xdp_mode mode;
+	__u32 queues; /* 0: every rx queue of the device (max WC_MAX_QUEUES) */
+	__u32 workers; /* 0: one per queue, at most the online CPUs; max 64 */
+	__u32 buckets; /* 0: WC_DEFAULT_BUCKETS; a power of two */
+	int steer_mode; /* WC_STEER_QUEUE (default) or WC_STEER_FLOW */
+	int no_socket_action; /* 0 or WC_ACT_PASS (default), WC_ACT_DROP */
+	int hash_mode; /* WC_HASH_L4 (default) or WC_HASH_L3 */
+	bool force; /* replace an existing attachment */
+	bool no_meta; /* do not write struct wc_meta before packets */
+	const char *pin_root; /* NULL: $WIRECAP_PIN_ROOT or /sys/fs/bpf/wirecap */
+	size_t : 0;
+};
+
+/* An attachment: program + pinned maps of one interface. */
+struct wc_iface;
+
+/*
+ * Load the XDP program on @ifname, pin it and its maps under
+ * <pin_root>/<ifname>/ (mode 0600) and fill the steering map.
+ * Fails with EEXIST when wirecap is already attached (unless opts->force),
+ * EBUSY when another XDP program is attached, ENODEV for an unknown
+ * interface, EPERM without CAP_BPF/CAP_NET_ADMIN, EINVAL for bad options,
+ * EOPNOTSUPP when native mode is required and the driver refuses it.
+ * Stale pins (program gone, interface recreated) are removed first.
+ */
+struct wc_iface *wc_iface__attach(const char *ifname,
+				  const struct wc_attach_opts *opts);
+
+/* Open an existing attachment from its pins (ENOENT when not attached;
+ * stale pins are reported as ENOENT after being cleaned). */
+struct wc_iface *wc_iface__open(const char *ifname, const char *pin_root);
+
+/* Remove the program from the interface and every pin; frees @iface. */
+int wc_iface__detach(struct wc_iface *iface);
+
+/* Release the handle; the attachment stays. */
+void wc_iface__close(struct wc_iface *iface);
+
+/* Convenience: open + detach. -ENOENT when not attached. */
+int wc_detach(const char *ifname, const char *pin_root);
+
+struct wc_iface_info {
+	char ifname[16];
+	int ifindex;
+	__u32 prog_id; /* attached XDP program id */
+	enum wc_xdp_mode mode; /* WC_MODE_NATIVE or WC_MODE_GENERIC */
+	__u32 queues; /* served rx queues */
+	__u32 dev_queues; /* rx queues of the device */
+	__u32 workers;
+	__u32 buckets;
+	int steer_mode;
+	char pin_dir[256];
+};
+
+int wc_iface__info(const struct wc_iface *iface, struct wc_iface_info *info);
+
+/* The config entry (see struct wc_config). set_config validates it
+ * (-EINVAL and no change when invalid); immutable fields (queues, workers,
+ * buckets, identity) must be unchanged (-EPERM otherwise). */
+int wc_iface__config(const struct wc_iface *iface, struct wc_config *cfg);
+int wc_iface__set_config(struct wc_iface *iface, const struct wc_config *cfg);
+
+/* Counters summed over CPUs. */
+int wc_iface__queue_stats(const struct wc_iface *iface, __u32 queue,
+			  struct wc_queue_stats *out);
+/* All (queue, bucket) counters: @out has queues * buckets entries,
+ * index q * buckets + b. */
+int wc_iface__bucket_stats(const struct wc_iface *iface,
+			   struct wc_bucket_stats *out, size_t n);
+
+int wc_iface__steer_get(const struct wc_iface *iface, __u32 queue,
+			__u32 bucket, struct wc_steer *out);
+int wc_iface__steer_set(struct wc_iface *iface, __u32 queue, __u32 bucket,
+			const struct wc_steer *val);
+
+enum wc_map_id {
+	WC_MAP_CONFIG,
+	WC_MAP_XSKS,
+	WC_MAP_STEER,
+	WC_MAP_QUEUE_STATS,
+	WC_MAP_BUCKET_STATS,
+	WC_MAP_ENGINE,
+	WC_MAP_WORKER_STATS,
+	WC_MAP_POOL_STATS,
+	WC_MAP_COUNT,
+};
+
+/* fd of a pinned map, owned by @iface (do not close) or -errno */
+int wc_iface__map_fd(const struct wc_iface *iface, enum wc_map_id map);
+
+
+/* ---- capture engine: ring-buffer pools, workers, zero-copy chunks ------- */
+
+enum wc_wait_mode {
+	WC_WAIT_CHUNK = 0, /* return when a chunk is full or chunk_timeout
+			    * after its first packet: no wake-up per packet */
+	WC_WAIT_POLL, /* poll(2): return as soon as packets are there */
+	WC_WAIT_BUSY_POLL, /* spin with SO_PREFER_BUSY_POLL; needs a core */
+};
+
+enum wc_bind_mode {
+	WC_BIND_AUTO = 0, /* zero-copy, falling back to copy mode */
+	WC_BIND_ZC, /* zero-copy or fail */
+	WC_BIND_COPY_ONLY,
+};
+
+enum wc_huge_mode {
+	WC_HUGE_AUTO = 0, /* MAP_HUGETLB, else transparent huge pages */
+	WC_HUGE_OFF,
+	WC_HUGE_REQUIRE, /* MAP_HUGETLB or fail */
+};
+
+struct wc_engine_opts {
+	size_t sz;
+	/* pool of each rx queue: chunks x chunk_size frames (the paper's
+	 * R x M). 0: defaults absorbing a 200 ms burst at 1 Mpps per queue,
+	 * capped to 1/8 of the machine's memory (logged at info level). */
+	__u32 chunks;
+	__u32 chunk_size; /* 0: 64; also the most packets a capture returns */
+	__u32 frame_size; /* 2048 (default) or 4096 */
+	__u32 rx_ring_size; /* 0: big enough to hold a whole pool */
+	enum wc_bind_mode bind;
+	enum wc_huge_mode huge_pages;
+	enum wc_wait_mode wait;
+	__u32 chunk_timeout_us; /* WC_WAIT_CHUNK: 0 = 1000 us */
+	__u32 busy_poll_budget; /* WC_WAIT_BUSY_POLL: 0 = 64 */
+	/* used to attach when the interface is not attached yet; the engine
+	 * then detaches at close. NULL: defaults. */
+	const struct wc_attach_opts *attach;
+	const char *pin_root;
+	size_t : 0;
+};
+
+/* A captured packet, in place in the UMEM: valid until its chunk is
+ * recycled. The application may modify the bytes (and len, within the
+ * frame: see wc_pkt__room()). */
+struct wc_pkt {
+	void *data;
+	__u32 len;
+	__u16 queue; /* rx queue */
+	__u16 flags; /* WC_PKT_* parse outcome from XDP */
+	__u64 ts_ns; /* CLOCK_REALTIME ns at XDP entry */
+	__u32 hash; /* symmetric flow hash */
+	__u32 bucket;
+	__u32 gen; /* steering generation of the bucket at XDP time */
+	__u32 worker; /* worker it was steered to */
+	__u64 addr; /* UMEM address of the packet (for forwarding) */
+};
+
+struct wc_engine;
+struct wc_worker;
+struct wc_chunk;
+
+/* Open the capture engine on @ifname: UMEM, per-queue pools, one AF_XDP
+ * socket per (queue, worker). Attaches first when @ifname is not attached.
+ * EBUSY when another engine or AF_XDP socket uses the queues, ENOMEM (with
+ * a message naming the limit) when the pool cannot be allocated/locked. */
+struct wc_engine *wc_engine__open(const char *ifname,
+				  const struct wc_engine_opts *opts);
+/* Stop the workers, release every socket and the UMEM, detach when the
+ * engine attached. Chunks still held become invalid. */
+void wc_engine__close(struct wc_engine *e);
+
+struct wc_iface *wc_engine__iface(struct wc_engine *e);
+unsigned wc_engine__queues(const struct wc_engine *e);
+unsigned wc_engine__workers(const struct wc_engine *e);
+struct wc_worker *wc_engine__worker(struct wc_engine *e, unsigned idx);
+int wc_engine__info(const struct wc_engine *e, struct wc_engine_info *info);
+
+unsigned wc_worker__index(const struct wc_worker *w);
+
+/*
+ * Capture the next chunk of up to chunk_size packets of @w (no copy).
+ * Returns the number of packets (> 0) with *chunk set, 0 when @timeout_ms
+ * passed with nothing (-1: wait until wc_engine__stop()), -EINTR after
+ * wc_engine__stop(), -ENETDOWN when the interface went away, -ENOBUFS
+ * when no chunk descriptor can be allocated. Only one thread may capture
+ * on a given worker at a time.
+ */
+int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
+		       int timeout_ms);
+
+unsigned wc_chunk__count(const struct wc_chunk *c);
+struct wc_pkt *wc_chunk__pkts(struct wc_chunk *c);
+struct wc_worker *wc_chunk__worker(const struct wc_chunk *c);
+/* Give the chunk's frames back to their pools (one lock per queue per
+ * chunk). Any thread, any order. */
+void wc_chunk__recycle(struct wc_chunk *c);
+
+/* Counters: pools, workers. Fresh values (not the last publication). */
+int wc_engine__pool_stats(struct wc_engine *e, unsigned queue,
+			  struct wc_pool_stats *out);
+int wc_engine__worker_stats(struct wc_engine *e, unsigned worker,
+			    struct wc_worker_stats *out);
+
+/* Make every capture return -EINTR and wc_engine__run() return. Async
+ * signal safe. */
+void wc_engine__stop(struct wc_engine *e);
+bool wc_engine__stopped(const struct wc_engine *e);
+
+#define WC_CHUNK_KEEP 1 /* chunk callback keeps the chunk: it recycles it */
+
+typedef int (*wc_chunk_cb)(struct wc_worker *w, struct wc_chunk *c, void *ctx);
+typedef int (*wc_pkt_cb)(struct wc_worker *w, struct wc_pkt *p, void *ctx);
+
+struct wc_run_opts {
+	size_t sz;
+	wc_chunk_cb on_chunk; /* one of on_chunk, on_packet */
+	wc_pkt_cb on_packet; /* non-zero return stops the run */
+	void *ctx;
+	const unsigned *cpus; /* worker w runs on cpus[w % ncpus]; NULL: no pinning */
+	unsigned ncpus;
+	int idle_ms; /* call on_chunk with a NULL chunk after this idle time
+		      * (for time-based work); 0: never */
+	size_t : 0;
+};
+
+/* Run one thread per worker until wc_engine__stop() or a callback returns
+ * non-zero (< 0: error, returned; > 0 with on_packet: stop). Blocks. */
+int wc_engine__run(struct wc_engine *e, const struct wc_run_opts *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WIRECAP_WIRECAP_H */

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* libwirecap-xdp internals: not part of the ABI. */
+#ifndef WIRECAP_INTERNAL_H
+#define WIRECAP_INTERNAL_H
+
+#include <errno.h>
+#include <stdint.h>
+
+#include "wirecap/wirecap.h"
+
+#define WC_API __attribute__((visibility("default")))
+
+#define WC_DEFAULT_PIN_ROOT "/sys/fs/bpf/wirecap"
+
+void wc_pr(enum wc_print_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define pr_warn(fmt, ...) wc_pr(WC_WARN, fmt, ##__VA_ARGS__)
+#define pr_info(fmt, ...) wc_pr(WC_INFO, fmt, ##__VA_ARGS__)
+#define pr_debug(fmt, ...) wc_pr(WC_DEBUG, fmt, ##__VA_ARGS__)
+
+/* options struct access, as libbpf's OPTS_GET: a field beyond the caller's
+ * sz reads as zero, so old binaries keep working with a newer library */
+#define WC_OPTS_HAS(opts, field)                                               \
+	((opts) && (opts)->sz >= offsetof(typeof(*(opts)), field) +           \
+				    sizeof((opts)->field))
+#define WC_OPTS_GET(opts, field, def)                                          \
+	(WC_OPTS_HAS(opts, field) ? (opts)->field : (def))
+
+/* the attachment internals shared with the engine */
+struct wc_iface {
+	char ifname[16];
+	int ifindex;
+	char pin_root[200];
+	char pin_dir[256];
+	int prog_fd;
+	int map_fd[WC_MAP_COUNT];
+	struct wc_config cfg; /* as read at open/attach */
+	int ncpus;
+};
+
+const char *wc_pin_root(const char *pin_root);
+int wc_ensure_bpffs(const char *root);
+uint64_t wc_netns_ino(void);
+int wc_config_validate(const struct wc_config *cur, const struct wc_config *n);
+
+static inline int wc_is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+#endif
