@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * wirecap bench: a synthetic analyzer. Captures without writing, checks
+ * the flow id / sequence payload of `wirecap gen` (lost, duplicated,
+ * reordered per flow), can spend a cost per packet and stall, and prints
+ * the accounting. It answers: how much work per packet can my analyzer
+ * afford at this rate without loss?
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "report.h"
+#include "seq.h"
+
+enum cost_mode { COST_SPIN, COST_SLEEP };
+
+struct bench {
+	struct wc_engine *e;
+	uint64_t count; /* stop after this many packets (0: no limit) */
+	uint64_t cost_ns;
+	enum cost_mode cost_mode;
+	uint64_t stall_ms, stall_every_ns;
+	uint64_t idle_exit_ns, duration_ns;
+	uint64_t spins_per_us;
+	uint32_t nflows;
+	_Atomic uint64_t total;
+	_Atomic uint64_t first_ns, last_ns;
+	_Atomic uint64_t not_ours;
+	uint64_t start_ns;
+	struct wc_seqtrack *track[WC_MAX_WORKERS];
+	uint64_t next_stall[WC_MAX_WORKERS];
+	uint64_t stalls[WC_MAX_WORKERS];
+	_Atomic uint16_t *flow_owner; /* worker + 1 that saw the flow first */
+	_Atomic uint64_t flows_split; /* packets of a flow seen by another worker */
+	struct wc_seqtrack_result res;
+	bool have_res;
+	uint64_t expect, flow_base;
+	int err;
+};
+
+static struct wc_engine *sig_engine;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	wc_engine__stop(sig_engine);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void spin(uint64_t iters)
+{
+	for (volatile uint64_t i = 0; i < iters; i++)
+		;
+}
+
+/* loop iterations per microsecond on this CPU, measured once */
+static uint64_t calibrate(void)
+{
+	uint64_t iters = 1000000, t0 = mono_ns(), dt;
+
+	spin(iters);
+	dt = mono_ns() - t0;
+	return dt ? iters * 1000 / dt : 1000;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
+{
+	struct bench *b = ctx;
+	unsigned wi = wc_worker__index(w);
+	uint64_t now = mono_ns(), first;
+	struct wc_pkt *p;
+	unsigned n;
+
+	if (!c) {
+		/* idle tick */
+		uint64_t last = atomic_load(&b->last_ns);
+
+		if (b->idle_exit_ns && last && now - last >= b->idle_exit_ns)
+			return 1;
+		if (b->duration_ns && now - b->start_ns >= b->duration_ns)
+			return 1;
+		return 0;
+	}
+	n = wc_chunk__count(c);
+	p = wc_chunk__pkts(c);
+	first = atomic_load(&b->first_ns);
+	if (!first) {
+		uint64_t zero = 0;
+
+		atomic_compare_exchange_strong(&b->first_ns, &zero, now);
+		first = atomic_load(&b->first_ns);
+		for (unsigned i = 0; i < WC_MAX_WORKERS; i++)
+			b->next_stall[i] = first;
+	}
+	atomic_store(&b->last_ns, now);
+	for (unsigned i = 0; i < n; i++) {
+		struct wc_seq_info si;
+
+		if (wc_seq_parse(p[i].data, p[i].len, &si)) {
+			atomic_fetch_add_explicit(&b->not_ours, 1, memory_order_relaxed);
+		} else {
+			if (wc_seqtrack_feed(b->track[wi], si.flow, si.seq))
+				b->err = -ENOMEM;
+			if (si.flow < b->nflows) {
+				uint16_t zero = 0, me = wi + 1;
+
+				if (!atomic_compare_exchange_strong_explicit(
+					    &b->flow_owner[si.flow], &zero, me,
+					    memory_order_relaxed, memory_order_relaxed) &&
+				    zero != me)
+					atomic_fetch_add_explicit(&b->flows_split, 1,
+								  memory_order_relaxed);
+			}
+		}
+		if (b->cost_ns && b->cost_mode == COST_SPIN)
+			spin(b->cost_ns * b->spins_per_us / 1000);
+	}
+	if (b->cost_ns && b->cost_mode == COST_SLEEP)
+		sleep_ns(b->cost_ns * n);
+	if (b->stall_ms && now >= b->next_stall[wi] && b->next_stall[wi] != UINT64_MAX) {
+		b->stalls[wi]++;
+		b->next_stall[wi] = b->stall_every_ns ? b->next_stall[wi] + b->stall_every_ns :
+							UINT64_MAX;
+		/* recycle first: a stalled analyzer holds nothing */
+		wc_chunk__recycle(c);
+		sleep_ns(b->stall_ms * 1000000ull);
+		c = NULL;
+	}
+	if (b->count && atomic_fetch_add(&b->total, n) + n >= b->count) {
+		if (c)
+			wc_chunk__recycle(c);
+		return 1;
+	} else if (!b->count) {
+		atomic_fetch_add(&b->total, n);
+	}
+	if (b->duration_ns && now - b->start_ns >= b->duration_ns) {
+		if (c)
+			wc_chunk__recycle(c);
+		return 1;
+	}
+	if (!c)
+		return WC_CHUNK_KEEP; /* already recycled */
+	return 0;
+}
+
+static void extra(FILE *f, bool json, void *ctx)
+{
+	struct bench *b = ctx;
+	const struct wc_seqtrack_result *r = &b->res;
+
+	if (!b->have_res)
+		return;
+	if (json)
+		fprintf(f, ",\"lost\":%llu,\"duplicates\":%llu,\"reordered\":%llu,"
+			   "\"unique\":%llu,\"flows_seen\":%llu,\"not_payload\":%llu,"
+			   "\"flows_split\":%llu,\"excess\":%llu",
+			(unsigned long long)r->lost, (unsigned long long)r->duplicates,
+			(unsigned long long)r->reordered, (unsigned long long)r->unique,
+			(unsigned long long)r->flows_seen,
+			(unsigned long long)atomic_load(&b->not_ours),
+			(unsigned long long)atomic_load(&b->flows_split),
+			(unsigned long long)r->excess);
+	else
+		fprintf(f, "  payload check: %llu unique in %llu flows, %llu lost, %llu duplicated, %llu reordered, %llu without payload, %llu packets of flows split over workers\n",
+			(unsigned long long)r->unique, (unsigned long long)r->flows_seen,
+			(unsigned long long)r->lost, (unsigned long long)r->duplicates,
+			(unsigned long long)r->reordered,
+			(unsigned long long)atomic_load(&b->not_ours),
+			(unsigned long long)atomic_load(&b->flows_split));
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: wirecap bench -i IFACE [options]\n"
+		"Capture without writing; verify the payload of `wirecap gen`; print the accounting.\n"
+		"  -i IFACE              interface (attached by wirecap, or attached now)\n"
+		"  -c COUNT              stop after COUNT packets\n"
+		"      --duration SEC    stop after SEC seconds\n"
+		"      --idle-exit SEC   stop SEC seconds after the last packet\n"
+		"      --cost-ns N       work per packet, in ns\n"
+		"      --cost-mode M     spin (CPU per packet, default) or sleep (per chunk)\n"
+		"      --stall-ms MS     stall MS ms, first at the first packet...\n"
+		"      --stall-every SEC ...then every SEC seconds (0: once)\n"
+		"      --flows F         flow ids tracked (default 1048576)\n"
+		"      --expect N        packets sent by `wirecap gen -c N` (with --flows/--flow-base:\n"
+		"                        flow i expects N/F (+1 for i < N%%F)): counts tail losses\n"
+		"      --flow-base B     first flow id of --expect\n"
+		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
+		"      --ready-file FILE created when the engine is up\n"
+		"  -q, --quiet           no human summary\n"
+		ENGINE_ARGS_HELP);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	enum { O_DUR = 256, O_IDLE, O_COST, O_COSTMODE, O_STALL, O_STALLEVERY,
+	       O_FLOWS, O_EXPECT, O_FLOWBASE, O_JSON, O_READY };
+	static const struct option lo[] = {
+		{ "interface", required_argument, 0, 'i' },
+		{ "count", required_argument, 0, 'c' },
+		{ "duration", required_argument, 0, O_DUR },
+		{ "idle-exit", required_argument, 0, O_IDLE },
+		{ "cost-ns", required_argument, 0, O_COST },
+		{ "cost-mode", required_argument, 0, O_COSTMODE },
+		{ "stall-ms", required_argument, 0, O_STALL },
+		{ "stall-every", required_argument, 0, O_STALLEVERY },
+		{ "flows", required_argument, 0, O_FLOWS },
+		{ "expect", required_argument, 0, O_EXPECT },
+		{ "flow-base", required_argument, 0, O_FLOWBASE },
+		{ "stats-json", required_argument, 0, O_JSON },
+		{ "ready-file", required_argument, 0, O_READY },
+		{ "quiet", no_argument, 0, 'q' },
+		{ "help", no_argument, 0, 'h' },
+		ENGINE_ARGS_LONGOPTS,
+		{ 0 } };
+	struct bench b = { .nflows = 1u << 20, .cost_mode = COST_SPIN };
+	const char *ifname = NULL, *json = NULL, *ready = NULL;
+	struct engine_args ea;
+	struct acct acct;
+	uint64_t v;
+	double d;
+	bool quiet = false;
+	int c, idx, err, rc = 0;
+	char *end;
+
+	engine_args_init(&ea);
+	while ((c = getopt_long(argc, argv, "i:c:qh", lo, &idx)) != -1) {
+		switch (c) {
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'c':
+			if (cmd_parse_u64("-c", optarg, 1, UINT64_MAX, &b.count))
+				return 1;
+			break;
+		case O_DUR:
+		case O_IDLE:
+		case O_STALLEVERY:
+			d = strtod(optarg, &end);
+			if (*end || d < 0 || d > 1e6)
+				return cmd_err("invalid %s: '%s'", lo[idx].name, optarg);
+			if (c == O_DUR)
+				b.duration_ns = d * 1e9;
+			else if (c == O_IDLE)
+				b.idle_exit_ns = d * 1e9;
+			else
+				b.stall_every_ns = d * 1e9;
+			break;
+		case O_COST:
+			if (cmd_parse_u64("--cost-ns", optarg, 0, 1000000000, &b.cost_ns))
+				return 1;
+			break;
+		case O_COSTMODE:
+			if (!strcmp(optarg, "spin"))
+				b.cost_mode = COST_SPIN;
+			else if (!strcmp(optarg, "sleep"))
+				b.cost_mode = COST_SLEEP;
+			else
+				return cmd_err("invalid --cost-mode '%s' (spin or sleep)", optarg);
+			break;
+		case O_STALL:
+			if (cmd_parse_u64("--stall-ms", optarg, 0, 3600000, &b.stall_ms))
+				return 1;
+			break;
+		case O_FLOWS:
+			if (cmd_parse_u64("--flows", optarg, 1, WC_SEQTRACK_MAX_FLOWS, &v))
+				return 1;
+			b.nflows = v;
+			break;
+		case O_EXPECT:
+			if (cmd_parse_u64("--expect", optarg, 0, UINT64_MAX, &b.expect))
+				return 1;
+			break;
+		case O_FLOWBASE:
+			if (cmd_parse_u64("--flow-base", optarg, 0, WC_SEQTRACK_MAX_FLOWS, &b.flow_base))
+				return 1;
+			break;
+		case O_JSON:
+			json = optarg;
+			break;
+		case O_READY:
+			ready = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 0:
+			err = engine_args_parse(&ea, lo[idx].name, optarg);
+			if (err < 0)
+				return 1;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!ifname || optind != argc) {
+		usage(stderr);
+		return cmd_err("bench: -i IFACE is required (and takes no other arguments)");
+	}
+	if (b.expect && b.flow_base + b.nflows > WC_SEQTRACK_MAX_FLOWS)
+		return cmd_err("bench: --flow-base + --flows too large");
+	b.flow_owner = calloc(b.nflows, sizeof(*b.flow_owner));
+	if (!b.flow_owner)
+		return cmd_err("bench: out of memory");
+	b.e = engine_open(ifname, &ea);
+	if (!b.e) {
+		free((void *)b.flow_owner);
+		return 1;
+	}
+	for (unsigned w = 0; w < wc_engine__workers(b.e); w++) {
+		b.track[w] = wc_seqtrack_new(b.flow_base + b.nflows);
+		if (!b.track[w]) {
+			rc = cmd_err("bench: out of memory");
+			goto out;
+		}
+	}
+	if (b.cost_ns && b.cost_mode == COST_SPIN)
+		b.spins_per_us = calibrate();
+	sig_engine = b.e;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	acct_start(&acct, b.e);
+	b.start_ns = mono_ns();
+	if (ready) {
+		int fd = open(ready, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	{
+		WC_OPTS(wc_run_opts, ro, .on_chunk = on_chunk, .ctx = &b,
+			.cpus = ea.ncpus > 0 ? ea.cpus : NULL,
+			.ncpus = ea.ncpus > 0 ? (unsigned)ea.ncpus : 0,
+			.idle_ms = 50);
+
+		err = wc_engine__run(b.e, &ro);
+	}
+	if (err == -ENETDOWN)
+		rc = cmd_err("%s went down or disappeared during the capture", ifname);
+	else if (err)
+		rc = cmd_err("capture failed: %s", strerror(-err));
+	acct_finish(&acct);
+	for (unsigned w = 1; w < wc_engine__workers(b.e); w++)
+		wc_seqtrack_merge(b.track[0], b.track[w]);
+	if (b.expect) {
+		for (uint32_t i = 0; i < b.nflows; i++) {
+			uint64_t n = b.expect / b.nflows + (i < b.expect % b.nflows);
+
+			wc_seqtrack_set_expected(b.track[0], b.flow_base + i, n);
+		}
+	}
+	wc_seqtrack_result(b.track[0], &b.res);
+	b.have_res = true;
+	if (b.err)
+		rc = cmd_err("bench: out of memory while tracking sequences");
+	if (acct_report(&acct, json, quiet, extra, &b))
+		rc = 1;
+out:
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	wc_engine__close(b.e);
+	for (unsigned w = 0; w < WC_MAX_WORKERS; w++)
+		wc_seqtrack_free(b.track[w]);
+	free((void *)b.flow_owner);
+	return rc;
+}

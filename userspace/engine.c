@@ -1,0 +1,1135 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The capture engine: one UMEM split into a ring-buffer pool per rx queue,
+ * one AF_XDP socket per (queue, worker), chunk capture and recycling.
+ * See docs/pool.md for the design.
+ *
+ * Sockets are set up with raw AF_XDP calls rather than libxdp's
+ * xsk_socket__create_shared(): libxdp always shares with the UMEM's first
+ * socket, but sharing one queue's pool between several sockets needs the
+ * bind to name a socket of *that* queue (the kernel creates a second pool
+ * otherwise and the bind fails with EBUSY). libxdp's inline ring helpers
+ * (xdp/xsk.h) are used for every ring access.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_xdp.h>
+#include <bpf/bpf.h>
+
+#include "engine.h"
+
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL 69
+#endif
+#ifndef SO_BUSY_POLL_BUDGET
+#define SO_BUSY_POLL_BUDGET 70
+#endif
+
+#define DEFAULT_CHUNK_SIZE 64
+#define DEFAULT_BURST_FRAMES 200000 /* 200 ms at 1 Mpps */
+#define MAX_CHUNK_SIZE 4096
+#define MAX_RING 4194304u
+
+__u64 wc_now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+__u64 wc_now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static __u32 pow2_at_least(__u64 v)
+{
+	__u32 p = 1;
+
+	while (p < v && p < MAX_RING)
+		p <<= 1;
+	return p;
+}
+
+void wc_refresh_rt_off(struct wc_engine *e)
+{
+	/* bracket REALTIME by two MONOTONIC reads: the offset is good to the
+	 * duration of one clock_gettime */
+	__u64 m1 = wc_now_mono(), r = wc_now_real(), m2 = wc_now_mono();
+
+	atomic_store(&e->rt_off, (__s64)r - (__s64)((m1 + m2) / 2));
+}
+
+/* ---- sockets and rings -------------------------------------------------- */
+
+static int ring_map(int fd, __u64 pgoff, const struct xdp_ring_offset *off,
+		    __u32 n, size_t esz, void **map, size_t *len, void *ring,
+		    bool prod)
+{
+	struct xsk_ring_prod *r = ring; /* same layout as xsk_ring_cons */
+
+	*len = off->desc + (size_t)n * esz;
+	*map = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		    fd, pgoff);
+	if (*map == MAP_FAILED) {
+		*map = NULL;
+		return -errno;
+	}
+	r->mask = n - 1;
+	r->size = n;
+	r->producer = (__u32 *)((char *)*map + off->producer);
+	r->consumer = (__u32 *)((char *)*map + off->consumer);
+	r->flags = (__u32 *)((char *)*map + off->flags);
+	r->ring = (char *)*map + off->desc;
+	r->cached_prod = *r->producer;
+	/* a producer's cached_cons is kept `size` ahead (libxdp convention) */
+	r->cached_cons = *r->consumer + (prod ? n : 0);
+	return 0;
+}
+
+static int get_offsets(int fd, struct xdp_mmap_offsets *off)
+{
+	socklen_t len = sizeof(*off);
+
+	return getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, off, &len) ? -errno : 0;
+}
+
+static int set_ring(int fd, int opt, __u32 n)
+{
+	return setsockopt(fd, SOL_XDP, opt, &n, sizeof(n)) ? -errno : 0;
+}
+
+static int sock_rx_setup(struct wc_engine *e, struct wc_sock *s)
+{
+	struct xdp_mmap_offsets off;
+	int err;
+
+	err = set_ring(s->fd, XDP_RX_RING, e->rx_size);
+	if (err)
+		return err;
+	err = get_offsets(s->fd, &off);
+	if (err)
+		return err;
+	return ring_map(s->fd, XDP_PGOFF_RX_RING, &off.rx, e->rx_size,
+			sizeof(struct xdp_desc), &s->rx_map, &s->rx_map_len, &s->rx,
+			false);
+}
+
+static int pool_rings_setup(struct wc_engine *e, struct wc_pool *p, int fd)
+{
+	struct xdp_mmap_offsets off;
+	int err;
+
+	if ((err = set_ring(fd, XDP_UMEM_FILL_RING, e->fq_size)) ||
+	    (err = set_ring(fd, XDP_UMEM_COMPLETION_RING, e->cq_size)))
+		return err;
+	err = get_offsets(fd, &off);
+	if (err)
+		return err;
+	err = ring_map(fd, XDP_UMEM_PGOFF_FILL_RING, &off.fr, e->fq_size,
+		       sizeof(__u64), &p->fq_map, &p->fq_map_len, &p->fq, true);
+	if (err)
+		return err;
+	p->fd = fd;
+	return ring_map(fd, XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, e->cq_size,
+			sizeof(__u64), &p->cq_map, &p->cq_map_len, &p->cq, false);
+}
+
+static int xsk_bind(int fd, int ifindex, unsigned q, __u16 flags, int shared_fd)
+{
+	struct sockaddr_xdp sxdp = {
+		.sxdp_family = AF_XDP,
+		.sxdp_flags = flags,
+		.sxdp_ifindex = ifindex,
+		.sxdp_queue_id = q,
+		.sxdp_shared_umem_fd = shared_fd >= 0 ? shared_fd : 0,
+	};
+
+	return bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) ? -errno : 0;
+}
+
+static void sock_close(struct wc_sock *s)
+{
+	if (s->rx_map)
+		munmap(s->rx_map, s->rx_map_len);
+	s->rx_map = NULL;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+static void pool_unmap(struct wc_pool *p)
+{
+	if (p->fq_map)
+		munmap(p->fq_map, p->fq_map_len);
+	if (p->cq_map)
+		munmap(p->cq_map, p->cq_map_len);
+	p->fq_map = p->cq_map = NULL;
+}
+
+/* The first socket of queue 0 registers the UMEM; bind flags decide copy
+ * or zero-copy for every socket that shares it. */
+static int owner_socket(struct wc_engine *e, __u16 mode_flag)
+{
+	struct xdp_umem_reg reg = {
+		.addr = (__u64)(uintptr_t)e->umem,
+		.len = e->umem_len,
+		.chunk_size = e->frame_size,
+		.headroom = 0,
+	};
+	struct wc_sock *s = &e->workers[0].socks[0];
+	struct wc_pool *p = &e->pools[0];
+	int err;
+
+	s->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return -errno;
+	if (setsockopt(s->fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg))) {
+		err = -errno;
+		goto fail;
+	}
+	err = pool_rings_setup(e, p, s->fd);
+	if (!err)
+		err = sock_rx_setup(e, s);
+	if (!err)
+		err = xsk_bind(s->fd, e->ifindex, 0, mode_flag | XDP_USE_NEED_WAKEUP, -1);
+	if (!err)
+		return 0;
+fail:
+	pool_unmap(p);
+	sock_close(s);
+	return err;
+}
+
+static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
+{
+	int err = -EINVAL, xsks_fd = wc_iface__map_fd(e->ifc, WC_MAP_XSKS);
+
+	if (bind != WC_BIND_COPY_ONLY) {
+		err = owner_socket(e, XDP_ZEROCOPY);
+		if (!err)
+			e->bind_mode = WC_BIND_ZEROCOPY;
+		else if (bind == WC_BIND_ZC || err == -EBUSY)
+			return err;
+		else
+			pr_info("%s: zero-copy refused (%s), using copy mode\n",
+				e->ifname, strerror(-err));
+	}
+	if (err) {
+		err = owner_socket(e, XDP_COPY);
+		if (err)
+			return err;
+		e->bind_mode = WC_BIND_COPY;
+	}
+	for (unsigned q = 0; q < e->nq; q++) {
+		for (unsigned w = 0; w < e->nw; w++) {
+			struct wc_sock *s = &e->workers[w].socks[q];
+			int shared;
+
+			if (q == 0 && w == 0)
+				continue;
+			s->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+			if (s->fd < 0)
+				return -errno;
+			if (w == 0) {
+				/* first socket of the queue: its own pool, in
+				 * the UMEM registered by socket (0, 0) */
+				err = pool_rings_setup(e, &e->pools[q], s->fd);
+				if (err)
+					return err;
+				shared = e->workers[0].socks[0].fd;
+			} else {
+				/* share the queue's pool and fill ring */
+				shared = e->workers[0].socks[q].fd;
+			}
+			err = sock_rx_setup(e, s);
+			if (err)
+				return err;
+			err = xsk_bind(s->fd, e->ifindex, q, XDP_SHARED_UMEM, shared);
+			if (err)
+				return err;
+		}
+	}
+	for (unsigned q = 0; q < e->nq; q++) {
+		for (unsigned w = 0; w < e->nw; w++) {
+			__u32 key = q * e->nw + w;
+			int fd = e->workers[w].socks[q].fd;
+
+			if (bpf_map_update_elem(xsks_fd, &key, &fd, BPF_ANY))
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+/* ---- pools -------------------------------------------------------------- */
+
+int wc_pool_in_use(const struct wc_pool *p, __u64 *in_use)
+{
+	__u32 prod = __atomic_load_n(p->fq.producer, __ATOMIC_ACQUIRE);
+	__u32 cons = __atomic_load_n(p->fq.consumer, __ATOMIC_ACQUIRE);
+	__u32 in_ring = prod - cons;
+
+	*in_use = in_ring > p->nframes ? 0 : p->nframes - in_ring;
+	return 0;
+}
+
+static void pool_kick(struct wc_pool *p)
+{
+	/* zero-copy drivers sleep when the fill ring ran dry */
+	recvfrom(p->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+	atomic_fetch_add_explicit(&p->kicks, 1, memory_order_relaxed);
+}
+
+static int pool_fill(struct wc_engine *e, struct wc_pool *p)
+{
+	__u32 idx;
+
+	if (xsk_ring_prod__reserve(&p->fq, p->nframes, &idx) != p->nframes)
+		return -ENOSPC;
+	for (__u32 i = 0; i < p->nframes; i++)
+		*xsk_ring_prod__fill_addr(&p->fq, idx + i) =
+			p->base + (__u64)i * e->frame_size;
+	xsk_ring_prod__submit(&p->fq, p->nframes);
+	return 0;
+}
+
+/* return `n` frames to pool `p`: one lock per pool per chunk */
+static void pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
+		     unsigned n)
+{
+	__u64 mask = ~((__u64)e->frame_size - 1);
+	__u32 idx;
+	int kick;
+
+	pthread_mutex_lock(&p->lock);
+	if (xsk_ring_prod__reserve(&p->fq, n, &idx) != n) {
+		/* cannot happen: the fill ring holds the whole pool */
+		pthread_mutex_unlock(&p->lock);
+		pr_warn("queue %u: fill ring overflow, %u frames leaked\n",
+			p->queue, n);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&p->fq, idx + i) = addr[i] & mask;
+	xsk_ring_prod__submit(&p->fq, n);
+	kick = xsk_ring_prod__needs_wakeup(&p->fq);
+	pthread_mutex_unlock(&p->lock);
+	if (kick)
+		pool_kick(p);
+}
+
+/* ---- chunks ------------------------------------------------------------- */
+
+static struct wc_chunk *chunk_new(struct wc_worker *w)
+{
+	struct wc_engine *e = w->e;
+	struct wc_chunk *c;
+
+	c = calloc(1, sizeof(*c) + e->chunk_size * sizeof(struct wc_pkt));
+	if (!c)
+		return NULL;
+	c->w = w;
+	c->seg = calloc(e->nq, sizeof(*c->seg));
+	c->addr = calloc(e->chunk_size, sizeof(*c->addr));
+	if (!c->seg || !c->addr) {
+		free(c->seg);
+		free(c->addr);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static struct wc_chunk *chunk_get(struct wc_worker *w)
+{
+	struct wc_chunk *c = w->free;
+
+	if (!c) {
+		/* take everything recyclers pushed, in one exchange (no ABA) */
+		w->free = atomic_exchange(&w->returned, NULL);
+		c = w->free;
+	}
+	if (c) {
+		w->free = c->next;
+		c->next = NULL;
+		return c;
+	}
+	return chunk_new(w);
+}
+
+WC_API void wc_chunk__recycle(struct wc_chunk *c)
+{
+	struct wc_worker *w;
+	struct wc_engine *e;
+	struct wc_chunk *head;
+
+	if (!c)
+		return;
+	w = c->w;
+	e = w->e;
+	for (unsigned i = 0; i < c->nseg; i++)
+		pool_put(e, &e->pools[c->seg[i].queue], c->addr + c->seg[i].start,
+			 c->seg[i].count);
+	atomic_fetch_sub_explicit(&w->held_frames, c->n, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&w->held_chunks, 1, memory_order_relaxed);
+	c->n = 0;
+	c->nseg = 0;
+	head = atomic_load(&w->returned);
+	do {
+		c->next = head;
+	} while (!atomic_compare_exchange_weak(&w->returned, &head, c));
+}
+
+WC_API unsigned wc_chunk__count(const struct wc_chunk *c)
+{
+	return c ? c->n : 0;
+}
+
+WC_API struct wc_pkt *wc_chunk__pkts(struct wc_chunk *c)
+{
+	return c ? c->pkts : NULL;
+}
+
+WC_API struct wc_worker *wc_chunk__worker(const struct wc_chunk *c)
+{
+	return c ? c->w : NULL;
+}
+
+/* ---- capture ------------------------------------------------------------ */
+
+/* Move what the worker's RX rings hold (up to the chunk's room) into the
+ * chunk. Descriptors only: no packet is copied. */
+static void gather(struct wc_worker *w, struct wc_chunk *c)
+{
+	struct wc_engine *e = w->e;
+	const size_t msz = sizeof(struct wc_meta);
+	bool meta = e->ifc->cfg.meta_enabled;
+	__s64 off = atomic_load_explicit(&e->rt_off, memory_order_relaxed);
+	__u64 now = 0;
+
+	for (unsigned i = 0; i < e->nq && c->n < e->chunk_size; i++) {
+		unsigned q = (w->rr + i) % e->nq;
+		struct wc_sock *s = &w->socks[q];
+		__u32 idx, n, bytes = 0;
+		__u64 in_use, hwm;
+
+		n = xsk_ring_cons__peek(&s->rx, e->chunk_size - c->n, &idx);
+		if (!n)
+			continue;
+		c->seg[c->nseg].queue = q;
+		c->seg[c->nseg].start = c->n;
+		c->seg[c->nseg].count = n;
+		c->nseg++;
+		for (__u32 k = 0; k < n; k++) {
+			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + k);
+			struct wc_pkt *p = &c->pkts[c->n];
+			char *data = (char *)e->umem + d->addr;
+			const struct wc_meta *m = (const void *)(data - msz);
+
+			c->addr[c->n] = d->addr;
+			p->data = data;
+			p->len = d->len;
+			p->addr = d->addr;
+			p->queue = q;
+			/* meta is trusted only when it names this socket */
+			if (meta && (d->addr & (e->frame_size - 1)) >= msz &&
+			    m->queue == q && m->worker == w->idx) {
+				p->ts_ns = m->ts_ns + off;
+				p->hash = m->hash;
+				p->bucket = m->bucket;
+				p->gen = m->gen;
+				p->flags = m->flags;
+			} else {
+				if (!now)
+					now = wc_now_real();
+				p->ts_ns = now;
+				p->hash = 0;
+				p->bucket = 0;
+				p->gen = 0;
+				p->flags = 0;
+			}
+			p->worker = w->idx;
+			bytes += d->len;
+			c->n++;
+		}
+		xsk_ring_cons__release(&s->rx, n);
+		atomic_fetch_add_explicit(&w->qpackets[q], n, memory_order_relaxed);
+		atomic_fetch_add_explicit(&w->qbytes[q], bytes, memory_order_relaxed);
+		/* high-water mark: the pool is fullest right now */
+		wc_pool_in_use(&e->pools[q], &in_use);
+		hwm = atomic_load_explicit(&e->pools[q].hwm, memory_order_relaxed);
+		while (in_use > hwm &&
+		       !atomic_compare_exchange_weak(&e->pools[q].hwm, &hwm, in_use))
+			;
+	}
+	w->rr = (w->rr + 1) % e->nq;
+}
+
+static void busy_poll_kick(struct wc_worker *w)
+{
+	/* drives NAPI from this thread (SO_PREFER_BUSY_POLL) */
+	for (unsigned q = 0; q < w->e->nq; q++)
+		recvfrom(w->socks[q].fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+}
+
+/* Sleep until a socket is readable, stop, or timeout; -ENETDOWN on a
+ * socket error (device gone). */
+static int wait_readable(struct wc_worker *w, int timeout_ms)
+{
+	struct wc_engine *e = w->e;
+	struct pollfd pfd[WC_MAX_QUEUES + 1];
+	int n;
+
+	for (unsigned q = 0; q < e->nq; q++) {
+		pfd[q].fd = w->socks[q].fd;
+		pfd[q].events = POLLIN;
+		pfd[q].revents = 0;
+	}
+	pfd[e->nq].fd = e->stop_efd;
+	pfd[e->nq].events = POLLIN;
+	pfd[e->nq].revents = 0;
+	n = poll(pfd, e->nq + 1, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (unsigned q = 0; q < e->nq && n > 0; q++)
+		if (pfd[q].revents & (POLLERR | POLLHUP | POLLNVAL))
+			return -ENETDOWN;
+	return 0;
+}
+
+static void sleep_us(__u64 us)
+{
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* After stop: take the sockets out of the XSKMAP so no new packet is
+ * steered to them, and give redirects already under way time to land
+ * (they are flushed at the end of the NAPI poll that made them). The
+ * workers then drain their rings: a stop loses nothing that was queued. */
+static void engine_unplug(struct wc_engine *e)
+{
+	int fd = wc_iface__map_fd(e->ifc, WC_MAP_XSKS);
+
+	if (atomic_exchange(&e->unplugged, 1)) {
+		for (int i = 0; i < 1000 && !atomic_load(&e->unplug_done); i++)
+			sleep_us(1000);
+		return;
+	}
+	for (__u32 k = 0; fd >= 0 && k < e->nq * e->nw; k++)
+		bpf_map_delete_elem(fd, &k);
+	sleep_us(20000);
+	atomic_store(&e->unplug_done, 1);
+}
+
+WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
+			      int timeout_ms)
+{
+	struct wc_engine *e;
+	struct wc_chunk *c;
+	__u64 start, deadline, first = 0, tmo_ns;
+	int err = 0;
+
+	if (!w || !chunk)
+		return -EINVAL;
+	*chunk = NULL;
+	e = w->e;
+	c = chunk_get(w);
+	if (!c)
+		return -ENOBUFS;
+	start = wc_now_mono();
+	atomic_store_explicit(&w->last_active_ns, start, memory_order_relaxed);
+	deadline = timeout_ms < 0 ? UINT64_MAX : start + (__u64)timeout_ms * 1000000ull;
+	tmo_ns = (__u64)e->chunk_timeout_us * 1000;
+	for (;;) {
+		__u64 now;
+
+		if (atomic_load_explicit(&e->stop, memory_order_relaxed)) {
+			/* drain: what is queued is delivered, then -EINTR */
+			engine_unplug(e);
+			gather(w, c);
+			if (!c->n)
+				err = -EINTR;
+			break;
+		}
+		if (e->wait == WC_WAIT_BUSY_POLL)
+			busy_poll_kick(w);
+		gather(w, c);
+		if (c->n >= e->chunk_size)
+			break;
+		if (atomic_load_explicit(&e->dev_gone, memory_order_relaxed) && !c->n) {
+			err = -ENETDOWN;
+			break;
+		}
+		now = wc_now_mono();
+		if (c->n) {
+			if (!first)
+				first = now;
+			if (e->wait != WC_WAIT_CHUNK || now - first >= tmo_ns ||
+			    now >= deadline)
+				break;
+			/* let the chunk fill: a short sleep, not a wake-up
+			 * per packet */
+			sleep_us(e->chunk_timeout_us / 8 + 1);
+			continue;
+		}
+		if (now >= deadline)
+			break;
+		if (e->wait == WC_WAIT_BUSY_POLL)
+			continue;
+		{
+			__u64 left_ms = deadline == UINT64_MAX ? 100 :
+					(deadline - now + 999999) / 1000000;
+
+			err = wait_readable(w, left_ms > 100 ? 100 : (int)left_ms);
+			if (err)
+				break;
+		}
+	}
+	atomic_store_explicit(&w->last_active_ns, wc_now_mono(), memory_order_relaxed);
+	if (!c->n) {
+		c->next = w->free;
+		w->free = c;
+		return err;
+	}
+	atomic_fetch_add_explicit(&w->packets, c->n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->chunks, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->held_frames, c->n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->held_chunks, 1, memory_order_relaxed);
+	*chunk = c;
+	return (int)c->n;
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+static int has_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+
+	if (syscall(SYS_capget, &h, d))
+		return 0;
+	return !!(d[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32)));
+}
+
+static __u64 mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge)
+{
+	size_t len = e->umem_len, hlen = (len + (2u << 20) - 1) & ~((size_t)(2u << 20) - 1);
+	struct rlimit rl;
+	__u64 avail;
+
+	if (!has_cap_ipc_lock() && !getrlimit(RLIMIT_MEMLOCK, &rl) &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < len) {
+		pr_warn("the pools need %zu MiB of locked memory but RLIMIT_MEMLOCK is %llu MiB: raise it (ulimit -l) or use smaller pools\n",
+			len >> 20, (unsigned long long)rl.rlim_cur >> 20);
+		return -ENOMEM;
+	}
+	avail = mem_available();
+	if (avail && len > avail) {
+		pr_warn("the pools need %zu MiB but only %llu MiB of memory is available: use smaller pools (--pool-chunks, --chunk-size)\n",
+			len >> 20, (unsigned long long)avail >> 20);
+		return -ENOMEM;
+	}
+	if (huge != WC_HUGE_OFF) {
+		e->umem = mmap(NULL, hlen, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (e->umem != MAP_FAILED) {
+			e->umem_len = hlen;
+			e->huge = WC_HUGE_HUGETLB;
+			return 0;
+		}
+		if (huge == WC_HUGE_REQUIRE) {
+			pr_warn("no huge pages for %zu MiB (reserve them: sysctl vm.nr_hugepages=%zu)\n",
+				hlen >> 20, hlen >> 21);
+			e->umem = NULL;
+			return -ENOMEM;
+		}
+		pr_info("huge pages not reserved: using normal pages with transparent huge pages\n");
+	}
+	e->umem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (e->umem == MAP_FAILED) {
+		e->umem = NULL;
+		return -ENOMEM;
+	}
+	e->huge = WC_HUGE_NONE;
+	if (huge != WC_HUGE_OFF && !madvise(e->umem, len, MADV_HUGEPAGE))
+		e->huge = WC_HUGE_THP;
+	return 0;
+}
+
+static int size_pools(struct wc_engine *e, const struct wc_engine_opts *o)
+{
+	__u32 cs = WC_OPTS_GET(o, chunk_size, 0), chunks = WC_OPTS_GET(o, chunks, 0);
+	__u32 fs = WC_OPTS_GET(o, frame_size, 0), rx = WC_OPTS_GET(o, rx_ring_size, 0);
+	struct sysinfo si;
+	__u64 cap, per_queue;
+
+	fs = fs ? fs : 2048;
+	if (fs != 2048 && fs != 4096) {
+		pr_warn("frame size must be 2048 or 4096, not %u\n", fs);
+		return -EINVAL;
+	}
+	cs = cs ? cs : DEFAULT_CHUNK_SIZE;
+	if (cs > MAX_CHUNK_SIZE) {
+		pr_warn("chunk size must be 1..%d, not %u\n", MAX_CHUNK_SIZE, cs);
+		return -EINVAL;
+	}
+	if (!chunks) {
+		chunks = (DEFAULT_BURST_FRAMES + cs - 1) / cs;
+		/* a modest share of the machine: at most 1/8 of its memory */
+		if (!sysinfo(&si)) {
+			cap = (__u64)si.totalram * si.mem_unit / 8;
+			per_queue = cap / e->nq / fs;
+			if ((__u64)chunks * cs > per_queue)
+				chunks = per_queue / cs;
+		}
+		if (chunks < 2)
+			chunks = 2;
+		pr_info("pool: %u chunks x %u frames x %u B per queue (%llu MiB for %u queues)\n",
+			chunks, cs, fs,
+			(unsigned long long)((__u64)chunks * cs * fs * e->nq) >> 20,
+			e->nq);
+	}
+	if ((__u64)chunks * cs > MAX_RING) {
+		pr_warn("a pool holds at most %u frames (chunks x chunk size)\n", MAX_RING);
+		return -EINVAL;
+	}
+	if ((__u64)chunks * cs < cs * 2) {
+		pr_warn("a pool needs at least two chunks\n");
+		return -EINVAL;
+	}
+	e->frame_size = fs;
+	e->chunk_size = cs;
+	e->chunks = chunks;
+	e->fq_size = pow2_at_least((__u64)chunks * cs);
+	e->cq_size = 2048;
+	if (rx && (rx & (rx - 1))) {
+		pr_warn("rx ring size must be a power of two, not %u\n", rx);
+		return -EINVAL;
+	}
+	/* the pool, not a ring, is what runs out */
+	e->rx_size = rx ? rx : e->fq_size;
+	e->umem_len = (size_t)e->nq * chunks * cs * fs;
+	return 0;
+}
+
+static void engine_free(struct wc_engine *e)
+{
+	if (!e)
+		return;
+	if (e->workers) {
+		for (unsigned w = 0; w < e->nw; w++) {
+			struct wc_worker *wk = &e->workers[w];
+			struct wc_chunk *c, *n;
+
+			for (unsigned q = 0; wk->socks && q < e->nq; q++)
+				sock_close(&wk->socks[q]);
+			free(wk->socks);
+			free((void *)wk->qpackets);
+			free((void *)wk->qbytes);
+			for (int pass = 0; pass < 2; pass++) {
+				c = pass ? atomic_load(&wk->returned) : wk->free;
+				for (; c; c = n) {
+					n = c->next;
+					free(c->seg);
+					free(c->addr);
+					free(c);
+				}
+			}
+		}
+		free(e->workers);
+	}
+	if (e->pools) {
+		for (unsigned q = 0; q < e->nq; q++) {
+			pool_unmap(&e->pools[q]);
+			pthread_mutex_destroy(&e->pools[q].lock);
+		}
+		free(e->pools);
+	}
+	if (e->umem)
+		munmap(e->umem, e->umem_len);
+	if (e->stop_efd >= 0)
+		close(e->stop_efd);
+	pthread_mutex_destroy(&e->stats_lock);
+	free(e);
+}
+
+static int engine_claim(struct wc_engine *e)
+{
+	int fd = wc_iface__map_fd(e->ifc, WC_MAP_ENGINE);
+	struct wc_engine_info info = {};
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return fd;
+	if (!bpf_map_lookup_elem(fd, &zero, &info) && info.pid &&
+	    info.pid != (__u32)getpid() && !kill(info.pid, 0)) {
+		pr_warn("%s: a capture engine already runs on it (pid %u)\n",
+			e->ifname, info.pid);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+WC_API struct wc_engine *wc_engine__open(const char *ifname,
+					 const struct wc_engine_opts *o)
+{
+	const struct wc_attach_opts *ao = WC_OPTS_GET(o, attach, NULL);
+	const char *pin_root = WC_OPTS_GET(o, pin_root, NULL);
+	struct wc_engine *e;
+	int err;
+
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->stop_efd = -1;
+	pthread_mutex_init(&e->stats_lock, NULL);
+	e->ifc = wc_iface__open(ifname, pin_root);
+	if (!e->ifc && errno == ENOENT) {
+		WC_OPTS(wc_attach_opts, def);
+
+		if (!ao)
+			ao = &def;
+		if (pin_root && !WC_OPTS_GET(ao, pin_root, NULL)) {
+			def = *ao;
+			def.sz = sizeof(def);
+			def.pin_root = pin_root;
+			ao = &def;
+		}
+		e->ifc = wc_iface__attach(ifname, ao);
+		e->own_attach = e->ifc != NULL;
+	}
+	if (!e->ifc) {
+		err = -errno;
+		goto fail;
+	}
+	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
+	e->ifindex = e->ifc->ifindex;
+	e->nq = e->ifc->cfg.queues;
+	e->nw = e->ifc->cfg.workers;
+	err = engine_claim(e);
+	if (err)
+		goto fail;
+	e->wait = WC_OPTS_GET(o, wait, WC_WAIT_CHUNK);
+	e->chunk_timeout_us = WC_OPTS_GET(o, chunk_timeout_us, 0);
+	if (!e->chunk_timeout_us)
+		e->chunk_timeout_us = 1000;
+	e->busy_budget = WC_OPTS_GET(o, busy_poll_budget, 0);
+	if (!e->busy_budget)
+		e->busy_budget = 64;
+	err = size_pools(e, o);
+	if (err)
+		goto fail;
+	err = umem_alloc(e, WC_OPTS_GET(o, huge_pages, WC_HUGE_AUTO));
+	if (err)
+		goto fail;
+	e->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	e->pools = calloc(e->nq, sizeof(*e->pools));
+	e->workers = calloc(e->nw, sizeof(*e->workers));
+	if (e->stop_efd < 0 || !e->pools || !e->workers) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned q = 0; q < e->nq; q++) {
+		struct wc_pool *p = &e->pools[q];
+
+		pthread_mutex_init(&p->lock, NULL);
+		p->queue = q;
+		p->nframes = e->chunks * e->chunk_size;
+		p->base = (__u64)q * p->nframes * e->frame_size;
+		p->fd = -1;
+	}
+	for (unsigned w = 0; w < e->nw; w++) {
+		struct wc_worker *wk = &e->workers[w];
+
+		wk->e = e;
+		wk->idx = w;
+		atomic_store(&wk->cpu, -1);
+		wk->socks = calloc(e->nq, sizeof(*wk->socks));
+		wk->qpackets = calloc(e->nq, sizeof(*wk->qpackets));
+		wk->qbytes = calloc(e->nq, sizeof(*wk->qbytes));
+		if (!wk->socks || !wk->qpackets || !wk->qbytes) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		for (unsigned q = 0; q < e->nq; q++) {
+			wk->socks[q].fd = -1;
+			wk->socks[q].queue = q;
+		}
+	}
+	err = sockets_setup(e, WC_OPTS_GET(o, bind, WC_BIND_AUTO));
+	if (err) {
+		if (err == -EBUSY)
+			pr_warn("%s: a queue is busy: another AF_XDP socket (another capture?) is bound to it\n",
+				ifname);
+		else if (err == -ENOMEM || err == -ENOBUFS)
+			pr_warn("%s: cannot set up the sockets: %s (rings of %u entries, %zu MiB UMEM)\n",
+				ifname, strerror(-err), e->rx_size, e->umem_len >> 20);
+		else
+			pr_warn("%s: cannot set up AF_XDP sockets: %s\n", ifname,
+				strerror(-err));
+		goto fail;
+	}
+	for (unsigned q = 0; q < e->nq; q++) {
+		err = pool_fill(e, &e->pools[q]);
+		if (err)
+			goto fail;
+	}
+	if (e->wait == WC_WAIT_BUSY_POLL) {
+		int one = 1, usec = 20, budget = e->busy_budget;
+
+		for (unsigned w = 0; w < e->nw; w++)
+			for (unsigned q = 0; q < e->nq; q++) {
+				int fd = e->workers[w].socks[q].fd;
+
+				if (setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)) ||
+				    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &usec, sizeof(usec)) ||
+				    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget)))
+					pr_info("busy poll options refused (%s): spinning without them\n",
+						strerror(errno));
+			}
+	}
+	wc_refresh_rt_off(e);
+	e->start_ns = wc_now_real();
+	err = wc_monitor_start(e);
+	if (err)
+		goto fail;
+	pr_info("%s: engine up: %u queues x %u workers, %s mode, pool %u x %u frames of %u B per queue, rx rings %u, %s\n",
+		ifname, e->nq, e->nw, e->bind_mode == WC_BIND_ZEROCOPY ? "zero-copy" : "copy",
+		e->chunks, e->chunk_size, e->frame_size, e->rx_size,
+		e->huge == WC_HUGE_HUGETLB ? "huge pages" :
+		e->huge == WC_HUGE_THP ? "transparent huge pages" : "normal pages");
+	return e;
+fail:
+	if (e->ifc) {
+		/* sockets go first: they drop out of the XSKMAP */
+		struct wc_iface *ifc = e->ifc;
+		bool own = e->own_attach;
+
+		e->ifc = NULL;
+		engine_free(e);
+		if (own)
+			wc_iface__detach(ifc);
+		else
+			wc_iface__close(ifc);
+	} else {
+		engine_free(e);
+	}
+	errno = -err;
+	return NULL;
+}
+
+WC_API void wc_engine__close(struct wc_engine *e)
+{
+	struct wc_iface *ifc;
+	bool own;
+
+	if (!e)
+		return;
+	wc_engine__stop(e);
+	wc_monitor_stop(e);
+	wc_engine_publish(e);
+	{
+		/* the engine is gone: clear its pid so `wirecap stats` knows */
+		int fd = wc_iface__map_fd(e->ifc, WC_MAP_ENGINE);
+		struct wc_engine_info info;
+		__u32 zero = 0;
+
+		if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &info)) {
+			info.pid = 0;
+			bpf_map_update_elem(fd, &zero, &info, BPF_ANY);
+		}
+	}
+	ifc = e->ifc;
+	own = e->own_attach;
+	e->ifc = NULL;
+	engine_free(e);
+	if (own)
+		wc_iface__detach(ifc);
+	else
+		wc_iface__close(ifc);
+}
+
+WC_API void wc_engine__stop(struct wc_engine *e)
+{
+	__u64 one = 1;
+
+	if (!e)
+		return;
+	atomic_store(&e->stop, true);
+	if (e->stop_efd >= 0 && write(e->stop_efd, &one, sizeof(one)) < 0) {
+		/* counter saturated: already signalled */
+	}
+}
+
+WC_API bool wc_engine__stopped(const struct wc_engine *e)
+{
+	return e && atomic_load(&e->stop);
+}
+
+WC_API struct wc_iface *wc_engine__iface(struct wc_engine *e)
+{
+	return e ? e->ifc : NULL;
+}
+
+WC_API unsigned wc_engine__queues(const struct wc_engine *e)
+{
+	return e ? e->nq : 0;
+}
+
+WC_API unsigned wc_engine__workers(const struct wc_engine *e)
+{
+	return e ? e->nw : 0;
+}
+
+WC_API struct wc_worker *wc_engine__worker(struct wc_engine *e, unsigned idx)
+{
+	if (!e || idx >= e->nw) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return &e->workers[idx];
+}
+
+WC_API unsigned wc_worker__index(const struct wc_worker *w)
+{
+	return w ? w->idx : 0;
+}
+
+WC_API int wc_engine__info(const struct wc_engine *e, struct wc_engine_info *i)
+{
+	if (!e || !i)
+		return -EINVAL;
+	memset(i, 0, sizeof(*i));
+	i->pid = getpid();
+	i->bind_mode = e->bind_mode;
+	i->queues = e->nq;
+	i->workers = e->nw;
+	i->chunks = e->chunks;
+	i->chunk_size = e->chunk_size;
+	i->frame_size = e->frame_size;
+	i->rx_ring_size = e->rx_size;
+	i->fill_ring_size = e->fq_size;
+	i->huge_pages = e->huge;
+	i->wait_mode = e->wait;
+	i->chunk_timeout_us = e->chunk_timeout_us;
+	i->umem_bytes = e->umem_len;
+	i->start_ns = e->start_ns;
+	i->update_ns = wc_now_real();
+	return 0;
+}
+
+static int xsk_stats(int fd, struct xdp_statistics *st)
+{
+	socklen_t len = sizeof(*st);
+
+	memset(st, 0, sizeof(*st));
+	return getsockopt(fd, SOL_XDP, XDP_STATISTICS, st, &len) ? -errno : 0;
+}
+
+WC_API int wc_engine__pool_stats(struct wc_engine *e, unsigned q,
+				 struct wc_pool_stats *out)
+{
+	struct xdp_statistics st;
+	__u64 dropped = 0;
+	int err;
+
+	if (!e || !out || q >= e->nq)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->frames = e->pools[q].nframes;
+	wc_pool_in_use(&e->pools[q], &out->in_use);
+	out->hwm = atomic_load(&e->pools[q].hwm);
+	if (out->in_use > out->hwm)
+		out->hwm = out->in_use;
+	for (unsigned w = 0; w < e->nw; w++) {
+		out->delivered += atomic_load(&e->workers[w].qpackets[q]);
+		out->bytes += atomic_load(&e->workers[w].qbytes[q]);
+		err = xsk_stats(e->workers[w].socks[q].fd, &st);
+		if (err)
+			return err;
+		dropped += st.rx_dropped;
+		out->ring_full += st.rx_ring_full;
+		if (w == 0) {
+			/* the fill ring and its counters are the pool's,
+			 * shared by the queue's sockets: read once */
+			out->fill_empty = st.rx_fill_ring_empty_descs;
+			out->invalid_descs = st.rx_invalid_descs;
+		}
+	}
+	/* copy mode counts a packet that found the pool empty in both
+	 * rx_dropped and the fill ring's empty count; zero-copy drivers drop
+	 * in hardware and count fill ring misses per refill attempt */
+	if (e->bind_mode == WC_BIND_COPY)
+		out->other_dropped = dropped > out->fill_empty ? dropped - out->fill_empty : 0;
+	else
+		out->other_dropped = dropped;
+	return 0;
+}
+
+WC_API int wc_engine__worker_stats(struct wc_engine *e, unsigned wi,
+				   struct wc_worker_stats *out)
+{
+	struct wc_worker *w;
+	struct xdp_statistics st;
+
+	if (!e || !out || wi >= e->nw)
+		return -EINVAL;
+	w = &e->workers[wi];
+	memset(out, 0, sizeof(*out));
+	out->packets = atomic_load(&w->packets);
+	for (unsigned q = 0; q < e->nq; q++) {
+		struct wc_sock *s = &w->socks[q];
+		__u32 prod = __atomic_load_n(s->rx.producer, __ATOMIC_ACQUIRE);
+		__u32 cons = __atomic_load_n(s->rx.consumer, __ATOMIC_ACQUIRE);
+
+		out->bytes += atomic_load(&w->qbytes[q]);
+		out->rx_backlog += prod - cons;
+		if (!xsk_stats(s->fd, &st))
+			out->ring_full += st.rx_ring_full;
+	}
+	out->chunks = atomic_load(&w->chunks);
+	out->held_chunks = atomic_load(&w->held_chunks);
+	out->held_frames = atomic_load(&w->held_frames);
+	out->cpu = (__u32)atomic_load(&w->cpu);
+	out->state = atomic_load(&w->in_capture) ? WC_WORKER_RUNNING : WC_WORKER_IDLE;
+	return 0;
+}
