@@ -1,0 +1,878 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * wirecap gen: AF_XDP (copy mode, TX only) test traffic generator.
+ *
+ * Packet k of the run belongs to flow (k mod F) and carries that flow's next
+ * sequence number; every flow is pinned to one TX queue (weighted), so its
+ * packets stay in order. On veth, TX queue q of one end arrives on RX queue q
+ * of the peer: that is how tests aim at receive queues. A packet counts as
+ * sent when its TX completion comes back.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_xdp.h>
+#include <xdp/xsk.h>
+
+#include "cmd.h"
+#include "netdev.h"
+#include "seq.h"
+
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET 9 /* Linux 6.17+ */
+#endif
+
+#define FRAME_SIZE 2048
+#define NUM_FRAMES 4096
+#define TX_RING 2048
+#define BATCH 64
+#define TX_BUDGET 256
+#define MAX_QUEUES 256
+#define MAX_FLOWS (1u << 20)
+#define DEFAULT_COUNT 1000
+#define DRAIN_NS (2 * 1000000000ULL)
+
+struct gq {
+	unsigned id;
+	uint32_t weight;
+	uint32_t nflows;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fq; /* required by the UMEM, never used */
+	struct xsk_ring_cons cq;
+	struct xsk_ring_prod tx;
+	int fd;
+	void *area;
+	uint64_t *free; /* stack of free frame addresses */
+	unsigned nfree;
+	unsigned round; /* packets for this queue in the current round */
+	uint32_t idx;
+	uint64_t submitted, completed;
+	uint64_t again, busy; /* sendto EAGAIN / EBUSY */
+	struct xdp_statistics st;
+};
+
+struct gen {
+	const char *ifname;
+	struct wc_netdev_info dev;
+	unsigned nq;
+	struct gq *q;
+	uint32_t flows, flow_base;
+	uint16_t *flow_q;	  /* flow index -> queue slot */
+	struct wc_seq_tmpl *tmpl; /* per flow */
+	struct wc_seq_frame_opts fo;
+	uint64_t count;	       /* 0 = unbounded (duration) */
+	double duration;       /* 0 = none */
+	uint64_t pps, burst, burst_gap_ms;
+	bool quiet;
+	const char *json;
+	/* progress */
+	uint64_t k;	  /* packets generated */
+	uint32_t cur_f;	  /* flow of packet k */
+	uint64_t cur_seq; /* sequence number of packet k */
+	uint64_t t_first, t_last;
+	bool aborted;
+};
+
+static volatile sig_atomic_t stop_req;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_req++;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = { .tv_sec = t / 1000000000ULL,
+			       .tv_nsec = t % 1000000000ULL };
+
+	/* a signal interrupts the sleep: the caller rechecks stop_req */
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: wirecap gen -i IFACE [options]\n"
+		"Send UDP/IPv4 test packets (198.18.0.0/15) carrying flow id and\n"
+		"per-flow sequence number, over AF_XDP in copy mode (TX only).\n"
+		"Packet k goes to flow k mod F; each flow stays on one TX queue.\n\n"
+		"  -i, --interface IFACE   device to send on (required)\n"
+		"  -q, --queues LIST       TX queues, e.g. 0,1,2-3 (default: all)\n"
+		"  -c, --count N           packets to send (default %u when no\n"
+		"                          --duration is given)\n"
+		"  -d, --duration SEC      stop after SEC seconds (fractions allowed)\n"
+		"      --pps N             packet rate (default 0: as fast as possible)\n"
+		"      --flows F           number of flows (default 64, max %u)\n"
+		"      --flow-base B       flow ids B..B+F-1 (default 0)\n"
+		"  -s, --size BYTES        frame size without FCS (default and\n"
+		"                          minimum %u, %u with --vlan; max 1514,\n"
+		"                          1518 with --vlan); smaller sizes are raised\n"
+		"      --weights W,W,..    per-queue weights for assigning flows\n"
+		"                          (one per queue, 0 = no flows)\n"
+		"      --burst N           send N packets, then pause ...\n"
+		"      --burst-gap-ms MS   ... MS milliseconds, repeat\n"
+		"      --reverse           the reverse direction of the flows\n"
+		"      --vlan ID           add an 802.1Q tag\n"
+		"      --src-mac MAC       (default: the interface's address)\n"
+		"      --dst-mac MAC       (default: 02:00:00:00:00:01)\n"
+		"      --json FILE|-       write a JSON summary ('-': stdout)\n"
+		"      --quiet             no human summary on stderr\n\n"
+		"A packet counts as sent when its TX completion returns. Ctrl-C stops\n"
+		"and still prints the summary of the packets completed.\n",
+		DEFAULT_COUNT, MAX_FLOWS, WC_SEQ_MIN_FRAME, WC_SEQ_MIN_FRAME + 4);
+}
+
+static int parse_mac(const char *what, const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	int n = 0;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &n) != 6 ||
+	    s[n] || n != 17)
+		return cmd_err("invalid %s: '%s' (expected aa:bb:cc:dd:ee:ff)",
+			       what, s),
+		       -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 1e7)
+		return cmd_err("invalid duration: '%s' (expected seconds > 0)",
+			       s),
+		       -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_weights(const char *s, uint32_t *w, unsigned max)
+{
+	char *dup = strdup(s), *save = NULL, *tok;
+	int n = 0;
+
+	if (!dup)
+		return cmd_err("out of memory"), -1;
+	for (tok = strtok_r(dup, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if ((unsigned)n == max) {
+			cmd_err("too many weights (max %u)", max);
+			n = -1;
+			break;
+		}
+		if (cmd_parse_u32("weight", tok, 0, 1000000, &w[n])) {
+			n = -1;
+			break;
+		}
+		n++;
+	}
+	free(dup);
+	if (!n)
+		return cmd_err("empty weights"), -1;
+	return n;
+}
+
+/* Smooth weighted round robin over the flows: deterministic, each queue
+ * gets its share within one flow, and consecutive flows alternate queues so
+ * a round of packets spreads over all of them. */
+static void assign_flows(struct gen *g)
+{
+	int64_t cur[MAX_QUEUES] = { 0 }, total = 0;
+
+	for (unsigned i = 0; i < g->nq; i++)
+		total += g->q[i].weight;
+	for (uint32_t f = 0; f < g->flows; f++) {
+		unsigned best = 0;
+
+		for (unsigned i = 0; i < g->nq; i++) {
+			cur[i] += g->q[i].weight;
+			if (g->q[i].weight &&
+			    (!g->q[best].weight || cur[i] > cur[best]))
+				best = i;
+		}
+		cur[best] -= total;
+		g->flow_q[f] = (uint16_t)best;
+		g->q[best].nflows++;
+	}
+}
+
+static int xsk_error(struct gen *g, unsigned qid, int err, const char *what)
+{
+	err = err < 0 ? -err : err;
+	switch (err) {
+	case EPERM:
+	case EACCES:
+		return cmd_err("permission denied creating AF_XDP %s on %s "
+			       "(needs root, or CAP_NET_RAW and CAP_IPC_LOCK)",
+			       what, g->ifname);
+	case EBUSY:
+		return cmd_err("queue %u of %s is busy: another AF_XDP socket "
+			       "is bound to it", qid, g->ifname);
+	case EAFNOSUPPORT:
+	case ENOPROTOOPT:
+		return cmd_err("AF_XDP is not supported by this kernel");
+	case ENODEV:
+	case ENXIO:
+		return cmd_err("interface %s disappeared", g->ifname);
+	default:
+		return cmd_err("cannot create AF_XDP %s on %s queue %u: %s",
+			       what, g->ifname, qid, strerror(err));
+	}
+}
+
+static int setup_queue(struct gen *g, struct gq *q)
+{
+	struct xsk_umem_config ucfg = {
+		.fill_size = 64,
+		.comp_size = NUM_FRAMES, /* every frame may be in flight */
+		.frame_size = FRAME_SIZE,
+	};
+	struct xsk_socket_config scfg = {
+		.tx_size = TX_RING,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP,
+	};
+	size_t sz = (size_t)NUM_FRAMES * FRAME_SIZE;
+	unsigned budget = TX_BUDGET;
+	int err;
+
+	q->area = mmap(NULL, sz, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (q->area == MAP_FAILED) {
+		q->area = NULL;
+		return cmd_err("cannot map %zu bytes of UMEM: %s", sz,
+			       strerror(errno));
+	}
+	q->free = malloc(NUM_FRAMES * sizeof(*q->free));
+	if (!q->free)
+		return cmd_err("out of memory");
+	/* The tail of every frame is flow-independent: write it once. */
+	for (unsigned i = 0; i < NUM_FRAMES; i++) {
+		q->free[i] = (uint64_t)(NUM_FRAMES - 1 - i) * FRAME_SIZE;
+		wc_seq_fill_tail((char *)q->area + (size_t)i * FRAME_SIZE,
+				 &g->tmpl[0]);
+	}
+	q->nfree = NUM_FRAMES;
+
+	err = xsk_umem__create(&q->umem, q->area, sz, &q->fq, &q->cq, &ucfg);
+	if (err)
+		return xsk_error(g, q->id, err, "UMEM");
+	err = xsk_socket__create(&q->xsk, g->ifname, q->id, q->umem, NULL,
+				 &q->tx, &scfg);
+	if (err)
+		return xsk_error(g, q->id, err, "socket");
+	q->fd = xsk_socket__fd(q->xsk);
+	/* Linux 6.17+: let one sendto() hand more than 32 frames to the
+	 * driver; older kernels refuse and keep 32, which only costs kicks. */
+	setsockopt(q->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget,
+		   sizeof(budget));
+	return 0;
+}
+
+static void teardown(struct gen *g)
+{
+	for (unsigned i = 0; g->q && i < g->nq; i++) {
+		struct gq *q = &g->q[i];
+
+		if (q->xsk)
+			xsk_socket__delete(q->xsk);
+		if (q->umem)
+			xsk_umem__delete(q->umem);
+		if (q->area)
+			munmap(q->area, (size_t)NUM_FRAMES * FRAME_SIZE);
+		free(q->free);
+	}
+	free(g->q);
+	free(g->flow_q);
+	free(g->tmpl);
+}
+
+static void reap(struct gen *g, struct gq *q, uint64_t now)
+{
+	uint32_t idx, n = xsk_ring_cons__peek(&q->cq, NUM_FRAMES, &idx);
+
+	if (!n)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		q->free[q->nfree++] = *xsk_ring_cons__comp_addr(&q->cq, idx + i);
+	xsk_ring_cons__release(&q->cq, n);
+	q->completed += n;
+	g->t_last = now;
+}
+
+/* Descriptors the kernel has not consumed yet */
+static uint32_t tx_pending(struct gq *q)
+{
+	return TX_RING - xsk_prod_nb_free(&q->tx, TX_RING);
+}
+
+/* Kick one queue. Copy mode transmits only inside sendto(); returns -1
+ * on a fatal error. */
+static int kick(struct gen *g, struct gq *q)
+{
+	if (!xsk_ring_prod__needs_wakeup(&q->tx) || !tx_pending(q))
+		return 0;
+	if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
+		return 0;
+	switch (errno) {
+	case EAGAIN:	/* budget used up or driver queue busy: retry */
+	case ENOBUFS:	/* skb allocation failed: retry */
+	case EINTR:
+		q->again++;
+		return 0;
+	case EBUSY:
+		/* the driver dropped the frame (it still completes): counted
+		 * in the device's tx_dropped too */
+		q->busy++;
+		return 0;
+	case ENETDOWN:
+		return cmd_err("interface %s went down", g->ifname), -1;
+	case ENXIO:
+	case ENODEV:
+		return cmd_err("interface %s disappeared", g->ifname), -1;
+	default:
+		return cmd_err("send on %s queue %u failed: %s", g->ifname,
+			       q->id, strerror(errno)),
+		       -1;
+	}
+}
+
+/* Queue up to max packets, in order of k, as long as every queue the next
+ * packet needs has ring space and frames. Returns packets queued. */
+static uint64_t fill_round(struct gen *g, uint64_t max, uint64_t now)
+{
+	unsigned cap[MAX_QUEUES];
+	uint64_t n = 0;
+	uint32_t f = g->cur_f;
+	uint64_t seq = g->cur_seq;
+
+	for (unsigned i = 0; i < g->nq; i++) {
+		struct gq *q = &g->q[i];
+		uint32_t room = xsk_prod_nb_free(&q->tx, BATCH);
+
+		cap[i] = BATCH;
+		if (room < cap[i])
+			cap[i] = room;
+		if (q->nfree < cap[i])
+			cap[i] = q->nfree;
+		q->round = 0;
+	}
+	while (n < max) {
+		unsigned qi = g->flow_q[f];
+
+		if (g->q[qi].round == cap[qi])
+			break;
+		g->q[qi].round++;
+		n++;
+		if (++f == g->flows)
+			f = 0;
+	}
+	if (!n)
+		return 0;
+	for (unsigned i = 0; i < g->nq; i++)
+		if (g->q[i].round)
+			xsk_ring_prod__reserve(&g->q[i].tx, g->q[i].round,
+					       &g->q[i].idx);
+	f = g->cur_f;
+	for (uint64_t i = 0; i < n; i++) {
+		struct gq *q = &g->q[g->flow_q[f]];
+		struct xdp_desc *d = xsk_ring_prod__tx_desc(&q->tx, q->idx++);
+		uint64_t addr = q->free[--q->nfree];
+
+		wc_seq_tmpl_write(&g->tmpl[f], (char *)q->area + addr, seq,
+				  now);
+		d->addr = addr;
+		d->len = g->tmpl[f].len;
+		d->options = 0;
+		if (++f == g->flows) {
+			f = 0;
+			seq++;
+		}
+	}
+	for (unsigned i = 0; i < g->nq; i++) {
+		struct gq *q = &g->q[i];
+
+		if (q->round) {
+			xsk_ring_prod__submit(&q->tx, q->round);
+			q->submitted += q->round;
+		}
+	}
+	if (!g->k)
+		g->t_first = now;
+	g->k += n;
+	g->cur_f = f;
+	g->cur_seq = seq;
+	return n;
+}
+
+static int run(struct gen *g)
+{
+	uint64_t t0 = now_ns(), t_end = 0, pace0 = t0, pace_k = 0;
+	uint64_t burst_left = g->burst, gap_until = 0, drain_end = 0;
+	uint64_t quantum = 1;
+	unsigned idle = 0;
+
+	if (g->duration > 0)
+		t_end = t0 + (uint64_t)(g->duration * 1e9);
+	/* pace in batches: about 20 k wakeups/s at most */
+	if (g->pps) {
+		quantum = g->pps / 20000;
+		quantum = quantum < 1 ? 1 : quantum > BATCH ? BATCH : quantum;
+	}
+	for (;;) {
+		uint64_t now = now_ns(), allow = UINT64_MAX, done = 0;
+		bool generating, progress = false;
+
+		for (unsigned i = 0; i < g->nq; i++) {
+			uint64_t before = g->q[i].completed;
+
+			reap(g, &g->q[i], now);
+			progress |= g->q[i].completed != before;
+		}
+		generating = !drain_end && !stop_req &&
+			     (!g->count || g->k < g->count) &&
+			     (!t_end || now < t_end);
+		if (!generating && !drain_end) {
+			drain_end = now + DRAIN_NS;
+			if (stop_req)
+				g->aborted = true;
+		}
+		if (generating && g->burst && !burst_left) {
+			bool pending = false;
+
+			for (unsigned i = 0; i < g->nq; i++)
+				pending |= tx_pending(&g->q[i]) != 0;
+			if (!pending && !gap_until)
+				gap_until = now + g->burst_gap_ms * 1000000ULL;
+			if (gap_until && now >= gap_until) {
+				gap_until = 0;
+				burst_left = g->burst;
+				pace0 = now;
+				pace_k = 0;
+			} else if (gap_until) {
+				uint64_t t = gap_until;
+
+				if (t_end && t_end < t)
+					t = t_end;
+				if (t > now + 100000000ULL)
+					t = now + 100000000ULL;
+				sleep_until(t);
+				continue;
+			}
+		}
+		if (generating && g->count)
+			allow = g->count - g->k;
+		if (generating && g->burst && burst_left < allow)
+			allow = burst_left;
+		if (generating && g->pps) {
+			uint64_t due = (uint64_t)((double)(now - pace0) *
+						  g->pps / 1e9) + 1;
+			uint64_t want = quantum < allow ? quantum : allow;
+			uint64_t ok = due > pace_k ? due - pace_k : 0;
+
+			if (ok < want) {
+				/* sleep until a whole quantum is due */
+				uint64_t t = pace0 + (uint64_t)((double)(pace_k +
+						want - 1) * 1e9 / g->pps);
+
+				for (unsigned i = 0; i < g->nq; i++)
+					if (kick(g, &g->q[i]))
+						return -1;
+				if (t_end && t_end < t)
+					t = t_end;
+				if (t > now + 100000000ULL)
+					t = now + 100000000ULL;
+				if (t > now)
+					sleep_until(t);
+				continue;
+			}
+			if (ok < allow)
+				allow = ok;
+		}
+		if (generating) {
+			done = fill_round(g, allow, now);
+			pace_k += done;
+			if (g->burst)
+				burst_left -= done;
+			progress |= done != 0;
+		}
+		for (unsigned i = 0; i < g->nq; i++)
+			if (kick(g, &g->q[i]))
+				return -1;
+		if (drain_end) {
+			bool all = true;
+
+			for (unsigned i = 0; i < g->nq; i++)
+				all &= g->q[i].completed == g->q[i].submitted;
+			if (all)
+				return 0;
+			if (now >= drain_end || stop_req > 1) {
+				g->aborted = true;
+				return 0;
+			}
+		}
+		/* Waiting for completions (receiver slower than us): don't
+		 * burn the CPU the receive path may need. */
+		if (progress) {
+			idle = 0;
+		} else if (++idle > 256) {
+			usleep(20);
+		}
+	}
+}
+
+static void summary(struct gen *g, const struct rtnl_link_stats64 *s0,
+		    const struct rtnl_link_stats64 *s1, bool have_stats)
+{
+	uint64_t sent = 0, submitted = 0, invalid = 0, empty = 0, busy = 0;
+	uint64_t again = 0;
+	uint64_t dropped = have_stats ? s1->tx_dropped - s0->tx_dropped : 0;
+	double dur = g->t_last > g->t_first ? (g->t_last - g->t_first) / 1e9 : 0;
+	double rate;
+	FILE *f = NULL;
+
+	for (unsigned i = 0; i < g->nq; i++) {
+		struct gq *q = &g->q[i];
+		socklen_t len = sizeof(q->st);
+
+		if (getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &q->st, &len))
+			memset(&q->st, 0, sizeof(q->st));
+		sent += q->completed;
+		submitted += q->submitted;
+		invalid += q->st.tx_invalid_descs;
+		empty += q->st.tx_ring_empty_descs;
+		busy += q->busy;
+		again += q->again;
+	}
+	rate = dur > 0 ? sent / dur : 0;
+	if (g->json && !strcmp(g->json, "-")) {
+		f = stdout;
+	} else if (g->json) {
+		f = fopen(g->json, "w");
+		if (!f)
+			cmd_err("cannot write %s: %s", g->json, strerror(errno));
+	}
+	if (f) {
+		fprintf(f,
+			"{\"interface\":\"%s\",\"sent\":%llu,\"submitted\":%llu,"
+			"\"duration_s\":%.6f,\"pps\":%.1f,\"flows\":%u,"
+			"\"flow_base\":%u,\"size\":%u,\"reverse\":%s,"
+			"\"vlan\":%u,\"queues\":[",
+			g->ifname, (unsigned long long)sent,
+			(unsigned long long)submitted, dur, rate, g->flows,
+			g->flow_base, g->fo.size, g->fo.reverse ? "true" : "false",
+			g->fo.vlan);
+		for (unsigned i = 0; i < g->nq; i++)
+			fprintf(f,
+				"%s{\"queue\":%u,\"weight\":%u,\"sent\":%llu,"
+				"\"flows\":%u,\"tx_invalid\":%llu,"
+				"\"tx_ring_empty\":%llu}",
+				i ? "," : "", g->q[i].id, g->q[i].weight,
+				(unsigned long long)g->q[i].completed,
+				g->q[i].nflows,
+				(unsigned long long)g->q[i].st.tx_invalid_descs,
+				(unsigned long long)g->q[i].st.tx_ring_empty_descs);
+		fprintf(f,
+			"],\"tx_invalid\":%llu,\"tx_ring_empty\":%llu,"
+			"\"tx_busy_drops\":%llu,\"tx_retries\":%llu,"
+			"\"dev_tx_dropped\":%llu,\"interrupted\":%s}\n",
+			(unsigned long long)invalid, (unsigned long long)empty,
+			(unsigned long long)busy, (unsigned long long)again,
+			(unsigned long long)dropped,
+			g->aborted ? "true" : "false");
+		if (f != stdout && fclose(f))
+			cmd_err("cannot write %s: %s", g->json, strerror(errno));
+		else if (f == stdout)
+			fflush(stdout);
+	}
+	if (sent != submitted)
+		cmd_err("warning: %llu packets submitted but not completed",
+			(unsigned long long)(submitted - sent));
+	if (!g->quiet)
+		fprintf(stderr,
+			"wirecap gen: %s: sent %llu packets in %.3f s (%.0f pps), "
+			"%u flows, %u B, %u queues; tx_invalid %llu, "
+			"driver drops %llu, dev_tx_dropped %llu%s\n",
+			g->ifname, (unsigned long long)sent, dur, rate, g->flows,
+			g->fo.size, g->nq, (unsigned long long)invalid,
+			(unsigned long long)busy, (unsigned long long)dropped,
+			g->aborted ? " (interrupted)" : "");
+}
+
+int cmd_gen(int argc, char **argv)
+{
+	enum {
+		O_PPS = 256, O_FLOWS, O_FLOW_BASE, O_WEIGHTS, O_BURST, O_GAP,
+		O_REVERSE, O_SRC_MAC, O_DST_MAC, O_JSON, O_QUIET, O_VLAN,
+	};
+	static const struct option opts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "size", required_argument, NULL, 's' },
+		{ "pps", required_argument, NULL, O_PPS },
+		{ "flows", required_argument, NULL, O_FLOWS },
+		{ "flow-base", required_argument, NULL, O_FLOW_BASE },
+		{ "weights", required_argument, NULL, O_WEIGHTS },
+		{ "burst", required_argument, NULL, O_BURST },
+		{ "burst-gap-ms", required_argument, NULL, O_GAP },
+		{ "reverse", no_argument, NULL, O_REVERSE },
+		{ "src-mac", required_argument, NULL, O_SRC_MAC },
+		{ "dst-mac", required_argument, NULL, O_DST_MAC },
+		{ "vlan", required_argument, NULL, O_VLAN },
+		{ "json", required_argument, NULL, O_JSON },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct gen g = { .flows = 64,
+			 .fo.dst_mac = { 0x02, 0, 0, 0, 0, 0x01 } };
+	unsigned qids[MAX_QUEUES], rxq, txq;
+	uint32_t weights[MAX_QUEUES], size = 0, vlan = 0;
+	int nq = 0, nw = 0, opt, err;
+	bool src_set = false, have_stats;
+	const char *qlist = NULL, *wlist = NULL;
+	struct rtnl_link_stats64 s0 = {}, s1 = {};
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	uint64_t gap = 0;
+	int ret = 1;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "i:q:c:d:s:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			g.ifname = optarg;
+			break;
+		case 'q':
+			qlist = optarg;
+			break;
+		case 'c':
+			if (cmd_parse_u64("count", optarg, 1, UINT64_MAX / 2,
+					  &g.count))
+				return 1;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &g.duration))
+				return 1;
+			break;
+		case 's':
+			if (cmd_parse_u32("size", optarg, 60,
+					  WC_SEQ_MAX_FRAME_VLAN, &size))
+				return 1;
+			break;
+		case O_PPS:
+			if (cmd_parse_u64("pps", optarg, 0, 1000000000ULL,
+					  &g.pps))
+				return 1;
+			break;
+		case O_FLOWS:
+			if (cmd_parse_u32("flows", optarg, 1, MAX_FLOWS,
+					  &g.flows))
+				return 1;
+			break;
+		case O_FLOW_BASE:
+			if (cmd_parse_u32("flow base", optarg, 0, UINT32_MAX,
+					  &g.flow_base))
+				return 1;
+			break;
+		case O_WEIGHTS:
+			wlist = optarg;
+			break;
+		case O_BURST:
+			if (cmd_parse_u64("burst", optarg, 1, UINT64_MAX / 2,
+					  &g.burst))
+				return 1;
+			break;
+		case O_GAP:
+			if (cmd_parse_u64("burst gap", optarg, 0, 3600000,
+					  &gap))
+				return 1;
+			break;
+		case O_REVERSE:
+			g.fo.reverse = true;
+			break;
+		case O_SRC_MAC:
+			if (parse_mac("source MAC", optarg, g.fo.src_mac))
+				return 1;
+			src_set = true;
+			break;
+		case O_DST_MAC:
+			if (parse_mac("destination MAC", optarg, g.fo.dst_mac))
+				return 1;
+			break;
+		case O_VLAN:
+			if (cmd_parse_u32("VLAN id", optarg, 1, 4094, &vlan))
+				return 1;
+			break;
+		case O_JSON:
+			g.json = optarg;
+			break;
+		case O_QUIET:
+			g.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc)
+		return cmd_err("unexpected argument '%s'", argv[optind]);
+	if (!g.ifname)
+		return cmd_err("gen needs an interface: -i IFACE");
+	if (!g.count && !g.duration)
+		g.count = DEFAULT_COUNT;
+	if (gap && !g.burst)
+		return cmd_err("--burst-gap-ms needs --burst");
+	g.burst_gap_ms = gap;
+	if ((uint64_t)g.flow_base + g.flows - 1 > UINT32_MAX)
+		return cmd_err("flow ids %u..%llu do not fit in 32 bits",
+			       g.flow_base,
+			       (unsigned long long)g.flow_base + g.flows - 1);
+	g.fo.vlan = (uint16_t)vlan;
+	g.fo.size = size ? size : wc_seq_min_size(&g.fo);
+	if (g.fo.size < wc_seq_min_size(&g.fo)) {
+		if (!g.quiet)
+			fprintf(stderr, "wirecap gen: frame size %u raised to "
+				"%u, the minimum for the test headers\n",
+				g.fo.size, wc_seq_min_size(&g.fo));
+		g.fo.size = wc_seq_min_size(&g.fo);
+	}
+	if (!vlan && g.fo.size > WC_SEQ_MAX_FRAME)
+		return cmd_err("frame size %u too large: max %u (%u with --vlan)",
+			       g.fo.size, WC_SEQ_MAX_FRAME,
+			       WC_SEQ_MAX_FRAME_VLAN);
+
+	/* the device */
+	err = wc_netdev_get_info(g.ifname, &g.dev);
+	if (err == -ENODEV)
+		return cmd_err("unknown interface '%s'", g.ifname);
+	if (err)
+		return cmd_err("cannot query interface %s: %s", g.ifname,
+			       strerror(-err));
+	if (!(g.dev.flags & IFF_UP))
+		return cmd_err("interface %s is down", g.ifname);
+	if (!(g.dev.flags & IFF_RUNNING))
+		return cmd_err("interface %s has no carrier (is its peer up?)",
+			       g.ifname);
+	if (g.fo.size - 14 - (vlan ? 4 : 0) > g.dev.mtu)
+		return cmd_err("frame size %u exceeds the MTU %u of %s",
+			       g.fo.size, g.dev.mtu, g.ifname);
+	if (!src_set)
+		memcpy(g.fo.src_mac, g.dev.mac, 6);
+	err = wc_netdev_queues(g.ifname, &rxq, &txq);
+	if (err)
+		return cmd_err("cannot read queue count of %s: %s", g.ifname,
+			       strerror(-err));
+	if (txq > MAX_QUEUES)
+		txq = MAX_QUEUES;
+	if (qlist) {
+		nq = cmd_parse_list("queues", qlist, qids, MAX_QUEUES);
+		if (nq < 0)
+			return 1;
+		for (int i = 0; i < nq; i++) {
+			if (qids[i] >= txq)
+				return cmd_err("queue %u out of range: %s has %u "
+					       "TX queue%s (0-%u)", qids[i],
+					       g.ifname, txq, txq > 1 ? "s" : "",
+					       txq - 1);
+			for (int j = 0; j < i; j++)
+				if (qids[j] == qids[i])
+					return cmd_err("queue %u listed twice",
+						       qids[i]);
+		}
+	} else {
+		nq = (int)txq;
+		for (int i = 0; i < nq; i++)
+			qids[i] = i;
+	}
+	if (wlist) {
+		uint64_t sum = 0;
+
+		nw = parse_weights(wlist, weights, MAX_QUEUES);
+		if (nw < 0)
+			return 1;
+		if (nw != nq)
+			return cmd_err("--weights has %d entr%s, expected %d "
+				       "(one per queue)", nw,
+				       nw == 1 ? "y" : "ies", nq);
+		for (int i = 0; i < nw; i++)
+			sum += weights[i];
+		if (!sum)
+			return cmd_err("all weights are 0");
+	}
+
+	g.nq = (unsigned)nq;
+	g.q = calloc(g.nq, sizeof(*g.q));
+	g.flow_q = malloc(g.flows * sizeof(*g.flow_q));
+	g.tmpl = malloc((size_t)g.flows * sizeof(*g.tmpl));
+	if (!g.q || !g.flow_q || !g.tmpl) {
+		cmd_err("out of memory for %u flows", g.flows);
+		goto out;
+	}
+	for (unsigned i = 0; i < g.nq; i++) {
+		g.q[i].id = qids[i];
+		g.q[i].weight = wlist ? weights[i] : 1;
+		g.q[i].fd = -1;
+	}
+	for (uint32_t f = 0; f < g.flows; f++)
+		if (wc_seq_tmpl_init(&g.tmpl[f], &g.fo, g.flow_base + f)) {
+			cmd_err("cannot build a %u-byte frame", g.fo.size);
+			goto out;
+		}
+	assign_flows(&g);
+
+	/* root has CAP_IPC_LOCK; others need the limit for the UMEM */
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+	for (unsigned i = 0; i < g.nq; i++)
+		if (setup_queue(&g, &g.q[i]))
+			goto out;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	have_stats = !wc_netdev_stats(g.dev.ifindex, &s0);
+
+	err = run(&g);
+	have_stats = have_stats && !wc_netdev_stats(g.dev.ifindex, &s1);
+	summary(&g, &s0, &s1, have_stats);
+	ret = err ? 1 : 0;
+out:
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	teardown(&g);
+	return ret;
+}

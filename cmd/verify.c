@@ -1,0 +1,624 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * wirecap verify: read a pcap / pcapng file, find the test packets of
+ * `wirecap gen` and check them: lost, duplicated, reordered.
+ *
+ * The two directions of a flow (gen and gen --reverse) carry the same flow id
+ * and sequence numbers, so each direction has its own tracker.
+ * Expectations come from --expect N (with --flows / --flow-base / --reverse)
+ * or from generator JSON summaries (--expect-json, repeatable): flow i of
+ * F expects count/F + (i < count % F) packets, because gen sends packet k on
+ * flow k mod F.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "seq.h"
+
+#define MAX_SOURCES 16
+#define REPORT_FLOWS 5
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+
+struct source {
+	bool reverse;
+	uint32_t base, flows;
+	uint64_t count;
+	const char *from; /* file name or "--expect" */
+};
+
+struct dir {
+	const char *name;
+	bool has_exp;
+	uint32_t base, nflows;
+	uint64_t expected; /* total over sources */
+	uint64_t uncovered; /* in a gap between sources: foreign */
+	struct wc_seqtrack *t;
+	struct wc_seqtrack_result r;
+};
+
+struct verify {
+	struct source src[MAX_SOURCES];
+	unsigned nsrc;
+	struct dir dir[2];
+	uint64_t packets, non_payload;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: wirecap verify FILE [options]\n"
+		"Check the test packets of `wirecap gen` in a pcap or pcapng file\n"
+		"(FILE '-' reads stdin): lost, duplicated and reordered packets.\n\n"
+		"      --expect N          N packets were sent over --flows flows\n"
+		"                          (default 64) from --flow-base (default 0)\n"
+		"      --reverse           --expect describes gen --reverse traffic\n"
+		"      --expect-json FILE  take the expectation from gen --json output\n"
+		"                          (repeatable: one per gen run / direction)\n"
+		"      --flows N           flow ids outside the range are foreign\n"
+		"      --flow-base B       first flow id (default 0)\n"
+		"      --json              print one JSON object on stdout\n\n"
+		"Without an expectation, a flow's loss is counted up to its highest\n"
+		"sequence number. Exit status 0 only when nothing is lost,\n"
+		"duplicated, reordered or in excess of the expectation.\n");
+}
+
+/* Minimal reader for the flat JSON object written by `wirecap gen`. */
+static const char *json_skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+static const char *json_skip_string(const char *p)
+{
+	for (p++; *p && *p != '"'; p++)
+		if (*p == '\\' && p[1])
+			p++;
+	return *p ? p + 1 : NULL;
+}
+
+static const char *json_skip_value(const char *p)
+{
+	int depth = 0;
+
+	if (*p == '"')
+		return json_skip_string(p);
+	if (*p != '{' && *p != '[') {
+		while (*p && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
+		       *p != '\n' && *p != '\r' && *p != '\t')
+			p++;
+		return p;
+	}
+	for (; *p; p++) {
+		if (*p == '"') {
+			p = json_skip_string(p);
+			if (!p)
+				return NULL;
+			p--; /* the loop steps past the closing quote */
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if ((*p == '}' || *p == ']') && --depth == 0) {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Value of a top-level key, or NULL */
+static const char *json_get(const char *s, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = json_skip_ws(s);
+
+	if (*p++ != '{')
+		return NULL;
+	for (;;) {
+		const char *k, *end;
+
+		p = json_skip_ws(p);
+		if (*p != '"')
+			return NULL;
+		k = p + 1;
+		end = json_skip_string(p);
+		if (!end)
+			return NULL;
+		p = json_skip_ws(end);
+		if (*p++ != ':')
+			return NULL;
+		p = json_skip_ws(p);
+		if ((size_t)(end - 1 - k) == klen && !memcmp(k, key, klen))
+			return p;
+		p = json_skip_value(p);
+		if (!p)
+			return NULL;
+		p = json_skip_ws(p);
+		if (*p != ',')
+			return NULL;
+		p++;
+	}
+}
+
+static int json_u64(const char *s, const char *key, uint64_t max,
+		    uint64_t *out, bool required, const char *file)
+{
+	const char *v = json_get(s, key);
+	unsigned long long x;
+	char *end;
+
+	if (!v) {
+		if (required)
+			return cmd_err("%s: no \"%s\" in the JSON summary", file,
+				       key),
+			       -1;
+		return 0;
+	}
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || end == v || *v == '-' || x > max)
+		return cmd_err("%s: invalid \"%s\" in the JSON summary", file,
+			       key),
+		       -1;
+	*out = x;
+	return 0;
+}
+
+static int load_json(struct verify *v, const char *file)
+{
+	struct source *s = &v->src[v->nsrc];
+	uint64_t sent = 0, flows = 0, base = 0;
+	const char *rev;
+	char *buf = NULL;
+	size_t len = 0, n;
+	FILE *f;
+
+	if (v->nsrc == MAX_SOURCES)
+		return cmd_err("too many expectations (max %d)", MAX_SOURCES);
+	f = !strcmp(file, "-") ? stdin : fopen(file, "r");
+	if (!f)
+		return cmd_err("cannot open %s: %s", file, strerror(errno));
+	do {
+		char *nb = realloc(buf, len + 4097);
+
+		if (!nb) {
+			free(buf);
+			if (f != stdin)
+				fclose(f);
+			return cmd_err("out of memory");
+		}
+		buf = nb;
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+	} while (n == 4096 && len < (1u << 20));
+	buf[len] = '\0';
+	if (f != stdin)
+		fclose(f);
+	if (json_u64(buf, "sent", UINT64_MAX, &sent, true, file) ||
+	    json_u64(buf, "flows", WC_SEQTRACK_MAX_FLOWS, &flows, true, file) ||
+	    json_u64(buf, "flow_base", UINT32_MAX, &base, false, file)) {
+		free(buf);
+		return -1;
+	}
+	rev = json_get(buf, "reverse");
+	s->reverse = rev && !strncmp(rev, "true", 4);
+	free(buf);
+	if (!flows || base + flows - 1 > UINT32_MAX)
+		return cmd_err("%s: invalid flow range in the JSON summary",
+			       file);
+	s->count = sent;
+	s->flows = (uint32_t)flows;
+	s->base = (uint32_t)base;
+	s->from = file;
+	v->nsrc++;
+	return 0;
+}
+
+/* Size each direction's tracker to its expectations and set them. */
+static int setup_dirs(struct verify *v, uint32_t opt_base, uint32_t opt_flows)
+{
+	for (int d = 0; d < 2; d++) {
+		struct dir *dir = &v->dir[d];
+		uint64_t lo = UINT64_MAX, hi = 0;
+
+		dir->name = d ? "reverse" : "forward";
+		for (unsigned i = 0; i < v->nsrc; i++) {
+			struct source *s = &v->src[i];
+
+			if (s->reverse != (d == 1))
+				continue;
+			for (unsigned j = 0; j < i; j++) {
+				struct source *o = &v->src[j];
+
+				if (o->reverse == s->reverse &&
+				    s->base < (uint64_t)o->base + o->flows &&
+				    o->base < (uint64_t)s->base + s->flows)
+					return cmd_err("%s and %s: overlapping "
+						       "flow ids in one direction",
+						       o->from, s->from);
+			}
+			dir->has_exp = true;
+			dir->expected += s->count;
+			if (s->base < lo)
+				lo = s->base;
+			if ((uint64_t)s->base + s->flows > hi)
+				hi = (uint64_t)s->base + s->flows;
+		}
+		if (dir->has_exp) {
+			if (hi - lo > WC_SEQTRACK_MAX_FLOWS)
+				return cmd_err("%s flow ids %llu..%llu: range too "
+					       "large (max %u)", dir->name,
+					       (unsigned long long)lo,
+					       (unsigned long long)hi - 1,
+					       WC_SEQTRACK_MAX_FLOWS);
+			dir->base = (uint32_t)lo;
+			dir->nflows = (uint32_t)(hi - lo);
+		} else {
+			uint64_t room = (1ULL << 32) - opt_base;
+
+			dir->base = opt_base;
+			dir->nflows = opt_flows ? opt_flows : WC_SEQTRACK_MAX_FLOWS;
+			if (dir->nflows > room)
+				dir->nflows = (uint32_t)room;
+		}
+		dir->t = wc_seqtrack_new(dir->nflows);
+		if (!dir->t)
+			return cmd_err("out of memory");
+		for (unsigned i = 0; i < v->nsrc; i++) {
+			struct source *s = &v->src[i];
+
+			if (s->reverse != (d == 1))
+				continue;
+			for (uint32_t f = 0; f < s->flows; f++) {
+				uint64_t c = s->count / s->flows +
+					     (f < s->count % s->flows);
+
+				if (wc_seqtrack_set_expected(dir->t,
+							     s->base + f - dir->base,
+							     c))
+					return cmd_err("cannot expect %llu "
+						       "packets on flow %u",
+						       (unsigned long long)c,
+						       s->base + f);
+			}
+		}
+	}
+	return 0;
+}
+
+static bool covered(const struct verify *v, bool reverse, uint32_t flow)
+{
+	for (unsigned i = 0; i < v->nsrc; i++) {
+		const struct source *s = &v->src[i];
+
+		if (s->reverse == reverse && flow >= s->base &&
+		    flow - s->base < s->flows)
+			return true;
+	}
+	return false;
+}
+
+static int parse_packet(int dlt, const uint8_t *p, uint32_t len,
+			struct wc_seq_info *info)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+		return wc_seq_parse(p, len, info);
+	case DLT_LINUX_SLL:
+		if (len < 16)
+			return -1;
+		return wc_seq_parse_l3((uint16_t)(p[14] << 8 | p[15]), p + 16,
+				       len - 16, info);
+	case DLT_LINUX_SLL2:
+		if (len < 20)
+			return -1;
+		return wc_seq_parse_l3((uint16_t)(p[0] << 8 | p[1]), p + 20,
+				       len - 20, info);
+	default: /* DLT_RAW, DLT_IPV4 */
+		return wc_seq_parse_l3(0x0800, p, len, info);
+	}
+}
+
+static int read_file(struct verify *v, const char *file, char *rerr,
+		     size_t rerr_len)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *p;
+	int dlt, rc;
+
+	p = pcap_open_offline(file, errbuf);
+	if (!p)
+		return cmd_err("cannot read %s: %s", file, errbuf);
+	dlt = pcap_datalink(p);
+	if (dlt != DLT_EN10MB && dlt != DLT_LINUX_SLL && dlt != DLT_LINUX_SLL2 &&
+	    dlt != DLT_RAW && dlt != DLT_IPV4) {
+		pcap_close(p);
+		return cmd_err("%s: unsupported link type %s", file,
+			       pcap_datalink_val_to_name(dlt) ?
+				       pcap_datalink_val_to_name(dlt) : "?");
+	}
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+		struct wc_seq_info info;
+		struct dir *d;
+
+		v->packets++;
+		if (parse_packet(dlt, data, h->caplen, &info)) {
+			v->non_payload++;
+			continue;
+		}
+		d = &v->dir[info.reverse];
+		if (d->has_exp && !covered(v, info.reverse, info.flow)) {
+			d->uncovered++;
+			continue;
+		}
+		/* flows below the base wrap around to foreign ids */
+		if (wc_seqtrack_feed(d->t, info.flow - d->base, info.seq)) {
+			pcap_close(p);
+			return cmd_err("out of memory after %llu packets",
+				       (unsigned long long)v->packets);
+		}
+	}
+	/* A damaged file still yields its readable packets: report them,
+	 * then fail. */
+	if (rc == -1)
+		snprintf(rerr, rerr_len, "%s: read error after %llu packets: %s",
+			 file, (unsigned long long)v->packets, pcap_geterr(p));
+	pcap_close(p);
+	return 0;
+}
+
+static void print_dir_json(const char *name, const struct wc_seqtrack_result *r,
+			   const struct dir *d)
+{
+	printf(",\"%s\":{\"received\":%llu,\"unique\":%llu,\"lost\":%llu,"
+	       "\"duplicates\":%llu,\"reordered\":%llu,\"excess\":%llu,"
+	       "\"foreign\":%llu,\"flows_seen\":%llu",
+	       name, (unsigned long long)r->received,
+	       (unsigned long long)r->unique, (unsigned long long)r->lost,
+	       (unsigned long long)r->duplicates,
+	       (unsigned long long)r->reordered, (unsigned long long)r->excess,
+	       (unsigned long long)(r->foreign + d->uncovered),
+	       (unsigned long long)r->flows_seen);
+	if (d->has_exp)
+		printf(",\"expected\":%llu", (unsigned long long)d->expected);
+	printf("}");
+}
+
+/* Print the first few flows that lost, duplicated or reordered packets */
+static void report_flows(const struct verify *v)
+{
+	unsigned shown = 0;
+
+	for (int di = 0; di < 2; di++) {
+		const struct dir *d = &v->dir[di];
+
+		for (uint32_t f = 0; f < d->nflows && shown < REPORT_FLOWS; f++) {
+			struct wc_seqtrack_flow r;
+
+			if (wc_seqtrack_flow_result(d->t, f, &r))
+				continue;
+			if (!r.lost && !r.duplicates && !r.reordered &&
+			    !r.excess)
+				continue;
+			printf("  flow %u (%s): ", d->base + f, d->name);
+			if (r.has_expected)
+				printf("expected %llu, ",
+				       (unsigned long long)r.expected);
+			printf("received %llu, unique %llu, lost %llu, "
+			       "duplicates %llu, reordered %llu, excess %llu",
+			       (unsigned long long)r.received,
+			       (unsigned long long)r.unique,
+			       (unsigned long long)r.lost,
+			       (unsigned long long)r.duplicates,
+			       (unsigned long long)r.reordered,
+			       (unsigned long long)r.excess);
+			if (r.received)
+				printf(", highest seq %llu",
+				       (unsigned long long)r.highest);
+			printf("\n");
+			shown++;
+		}
+	}
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	enum { O_EXPECT = 256, O_EXPECT_JSON, O_FLOWS, O_FLOW_BASE, O_JSON,
+	       O_REVERSE };
+	static const struct option opts[] = {
+		{ "expect", required_argument, NULL, O_EXPECT },
+		{ "expect-json", required_argument, NULL, O_EXPECT_JSON },
+		{ "flows", required_argument, NULL, O_FLOWS },
+		{ "flow-base", required_argument, NULL, O_FLOW_BASE },
+		{ "reverse", no_argument, NULL, O_REVERSE },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct verify v = {};
+	struct wc_seqtrack_result tot = {};
+	uint64_t expect = 0, foreign;
+	uint32_t flows = 0, base = 0;
+	bool have_expect = false, json = false, reverse = false, any_exp;
+	const char *file = NULL;
+	char reason[512] = "", rerr[PCAP_ERRBUF_SIZE + 256] = "", expbuf[24];
+	int opt, ret = 1;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case O_EXPECT:
+			if (cmd_parse_u64("expected count", optarg, 0,
+					  UINT64_MAX / 2, &expect))
+				return 1;
+			have_expect = true;
+			break;
+		case O_EXPECT_JSON:
+			if (load_json(&v, optarg))
+				return 1;
+			break;
+		case O_FLOWS:
+			if (cmd_parse_u32("flows", optarg, 1,
+					  WC_SEQTRACK_MAX_FLOWS, &flows))
+				return 1;
+			break;
+		case O_FLOW_BASE:
+			if (cmd_parse_u32("flow base", optarg, 0, UINT32_MAX,
+					  &base))
+				return 1;
+			break;
+		case O_REVERSE:
+			reverse = true;
+			break;
+		case O_JSON:
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind >= argc)
+		return cmd_err("verify needs a file (or '-' for stdin)");
+	if (argc - optind > 1)
+		return cmd_err("unexpected argument '%s'", argv[optind + 1]);
+	file = argv[optind];
+	if (reverse && !have_expect)
+		return cmd_err("--reverse describes --expect: give --expect N");
+	if (have_expect) {
+		struct source *s = &v.src[v.nsrc];
+
+		if (v.nsrc == MAX_SOURCES)
+			return cmd_err("too many expectations (max %d)",
+				       MAX_SOURCES);
+		s->count = expect;
+		s->flows = flows ? flows : 64;
+		s->base = base;
+		s->reverse = reverse;
+		s->from = "--expect";
+		if ((uint64_t)s->base + s->flows - 1 > UINT32_MAX)
+			return cmd_err("flow ids %u..%llu do not fit in 32 bits",
+				       base, (unsigned long long)base +
+						     s->flows - 1);
+		v.nsrc++;
+	}
+	if (setup_dirs(&v, base, flows))
+		goto out;
+	if (read_file(&v, file, rerr, sizeof(rerr)))
+		goto out;
+
+	for (int d = 0; d < 2; d++) {
+		struct wc_seqtrack_result *r = &v.dir[d].r;
+
+		wc_seqtrack_result(v.dir[d].t, r);
+		tot.received += r->received;
+		tot.unique += r->unique;
+		tot.lost += r->lost;
+		tot.duplicates += r->duplicates;
+		tot.reordered += r->reordered;
+		tot.excess += r->excess;
+		tot.flows_seen += r->flows_seen;
+		tot.foreign += r->foreign + v.dir[d].uncovered;
+	}
+	foreign = tot.foreign;
+	any_exp = v.dir[0].has_exp || v.dir[1].has_exp;
+	snprintf(expbuf, sizeof(expbuf), "%llu",
+		 (unsigned long long)(v.dir[0].expected + v.dir[1].expected));
+
+	if (rerr[0])
+		snprintf(reason, sizeof(reason), "%s", rerr);
+	else if (tot.lost || tot.duplicates || tot.reordered || tot.excess)
+		snprintf(reason, sizeof(reason),
+			 "%llu lost, %llu duplicated, %llu reordered, %llu in "
+			 "excess (%llu received, %llu unique%s%s)",
+			 (unsigned long long)tot.lost,
+			 (unsigned long long)tot.duplicates,
+			 (unsigned long long)tot.reordered,
+			 (unsigned long long)tot.excess,
+			 (unsigned long long)tot.received,
+			 (unsigned long long)tot.unique,
+			 any_exp ? ", expected " : "", any_exp ? expbuf : "");
+	else if (!tot.received && !any_exp)
+		snprintf(reason, sizeof(reason),
+			 "no wirecap test packets in %s (%llu packets read)",
+			 file, (unsigned long long)v.packets);
+
+	if (json) {
+		printf("{\"file\":\"");
+		for (const char *c = file; *c; c++)
+			if (*c == '"' || *c == '\\')
+				printf("\\%c", *c);
+			else if ((unsigned char)*c >= 0x20)
+				putchar(*c);
+		printf("\",\"packets\":%llu,\"received\":%llu,\"unique\":%llu,"
+		       "\"lost\":%llu,\"duplicates\":%llu,\"reordered\":%llu,"
+		       "\"excess\":%llu,\"foreign\":%llu,\"non_payload\":%llu,"
+		       "\"flows_seen\":%llu",
+		       (unsigned long long)v.packets,
+		       (unsigned long long)tot.received,
+		       (unsigned long long)tot.unique,
+		       (unsigned long long)tot.lost,
+		       (unsigned long long)tot.duplicates,
+		       (unsigned long long)tot.reordered,
+		       (unsigned long long)tot.excess,
+		       (unsigned long long)foreign,
+		       (unsigned long long)v.non_payload,
+		       (unsigned long long)tot.flows_seen);
+		if (any_exp)
+			printf(",\"expected\":%llu",
+			       (unsigned long long)(v.dir[0].expected +
+						    v.dir[1].expected));
+		for (int d = 0; d < 2; d++)
+			print_dir_json(v.dir[d].name, &v.dir[d].r, &v.dir[d]);
+		printf(",\"ok\":%s}\n", reason[0] ? "false" : "true");
+	} else {
+		printf("%s: %llu packets, %llu test packets in %llu flows",
+		       file, (unsigned long long)v.packets,
+		       (unsigned long long)tot.received,
+		       (unsigned long long)tot.flows_seen);
+		if (any_exp)
+			printf(", %llu expected",
+			       (unsigned long long)(v.dir[0].expected +
+						    v.dir[1].expected));
+		printf("\nunique %llu, lost %llu, duplicates %llu, reordered "
+		       "%llu, excess %llu, foreign %llu, non-payload %llu\n",
+		       (unsigned long long)tot.unique,
+		       (unsigned long long)tot.lost,
+		       (unsigned long long)tot.duplicates,
+		       (unsigned long long)tot.reordered,
+		       (unsigned long long)tot.excess,
+		       (unsigned long long)foreign,
+		       (unsigned long long)v.non_payload);
+		if (v.dir[0].r.received && v.dir[1].r.received)
+			for (int d = 0; d < 2; d++)
+				printf("  %s: received %llu, unique %llu, "
+				       "lost %llu\n", v.dir[d].name,
+				       (unsigned long long)v.dir[d].r.received,
+				       (unsigned long long)v.dir[d].r.unique,
+				       (unsigned long long)v.dir[d].r.lost);
+		if (reason[0])
+			report_flows(&v);
+		printf("%s\n", reason[0] ? "FAIL" : "OK");
+	}
+	fflush(stdout);
+	ret = reason[0] ? cmd_err("verify: %s", reason) : 0;
+out:
+	wc_seqtrack_free(v.dir[0].t);
+	wc_seqtrack_free(v.dir[1].t);
+	return ret;
+}
