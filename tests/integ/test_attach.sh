@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# Issue 2 acceptance: wirecap attach / status / detach on a 4-queue veth, in
+# native and in generic XDP mode.
+#  a) N packets over 64 flows aimed at queues with weights 1,2,0,1: status
+#     --json counts exactly N, split over queues as the generator aimed them
+#  b) bpftool shows config with named fields; flipping no_socket_action with
+#     `bpftool map update` turns "passed" into "dropped" live (exact counts)
+#  c) detach leaves no XDP program and no pin directory
+#  d) bad input: one-line errors, non-zero exit, nothing changed
+set -u
+# shellcheck source=../lib/net.sh
+. "$(dirname "$0")/../lib/net.sh"
+
+N=3000 # packets per burst
+wct_init
+wct_make_veth
+
+# W CMD...: wirecap in the receiving namespace; G ARGS...: the generator
+W() { run_in "$WCT_NS_RX" "$WIRECAP" "$@"; }
+G() { run_in "$WCT_NS_TX" timeout 60 "$WIRECAP" gen -i "$WCT_IF_TX" --quiet "$@"; }
+IF=$WCT_IF_RX
+status_json() { W status "$IF" --json; }
+total() { status_json | jq -r ".totals.$1"; }
+prog_id() { xdp_prog_id "$WCT_NS_RX" "$IF"; }
+
+# wait until the receive side counted $1 packets in total (bounded)
+wait_total() {
+	local want=$1 i got
+	for ((i = 0; i < 100; i++)); do
+		got=$(total packets)
+		[ "$got" = "$want" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# Where generator queue q lands on the receiving veth. Native XDP runs in
+# the veth's NAPI of rx queue q (= the skb's queue_mapping). Generic XDP on
+# veth runs from netif_rx, which reads the same queue_mapping as a
+# *recorded* rx queue (stored + 1), so queue q arrives as q - 1 (0 stays 0).
+expected_split() { # MODE GEN_JSON
+	if [ "$1" = native ]; then
+		jq -c 'reduce .queues[] as $x ([0,0,0,0]; .[$x.queue] += $x.sent)' <<<"$2"
+	else
+		jq -c 'reduce .queues[] as $x ([0,0,0,0];
+			.[if $x.queue > 0 then $x.queue - 1 else 0 end] += $x.sent)' <<<"$2"
+	fi
+}
+
+# bpftool: set the 4-byte field at byte OFFSET of config to VALUE (0..255)
+config_set_u32() { # PIN_DIR OFFSET VALUE
+	local bytes
+	bytes=$(bpftool -j map lookup pinned "$1/config" key 0 0 0 0 |
+		jq -r --argjson o "$2" --arg v "$(printf '0x%02x' "$3")" \
+			'.value | .[$o] = $v | .[$o+1] = "0x00" | .[$o+2] = "0x00" |
+			 .[$o+3] = "0x00" | join(" ")')
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$1/config" key 0 0 0 0 value $bytes
+}
+
+run_mode() {
+	local mode=$1 pins root gj sent split want pid1 pid2 before p0 d0
+	log "---- $mode mode ----"
+	# native: the default pin root (/sys/fs/bpf/wirecap, as documented);
+	# generic: the test's private bpffs
+	if [ "$mode" = native ]; then
+		root=/sys/fs/bpf/wirecap
+	else
+		root=$WCT_DIR/bpf
+	fi
+	pins=$root/$IF
+
+	# ---- a) attach, traffic, per-queue split ----
+	export WIRECAP_PIN_ROOT=$root
+	check_ok "$mode: attach" W attach "$IF" --mode "$mode"
+	check_eq "$mode: status mode" "$mode" "$(status_json | jq -r .mode)"
+	check_eq "$mode: status queues" 4 "$(status_json | jq -r '.queues | length')"
+	check_eq "$mode: prog id in status = on the link" "$(prog_id)" \
+		"$(status_json | jq -r .prog_id)"
+	check_eq "$mode: pin dir" "$pins" "$(status_json | jq -r .pin_dir)"
+	check_eq "$mode: pins are 0600" "-rw-------" "$(stat -c %A "$pins/config")"
+
+	gj=$(G -q 0-3 --weights 1,2,0,1 --flows 64 -c "$N" --json -)
+	sent=$(jq -r .sent <<<"$gj")
+	check_eq "$mode: generator sent N" "$N" "$sent"
+	check_eq "$mode: generator used 64 flows" 64 "$(jq -r '[.queues[].flows] | add' <<<"$gj")"
+	wait_total "$N"
+	check_eq "$mode: status counts exactly N packets" "$N" "$(total packets)"
+	check_eq "$mode: bytes" "$(jq -r '.sent * .size' <<<"$gj")" "$(total bytes)"
+	want=$(expected_split "$mode" "$gj")
+	split=$(status_json | jq -c '[.queues[].packets]')
+	check_eq "$mode: per-queue split matches the generator's aim" "$want" "$split"
+	check_eq "$mode: weight-0 queue got nothing from the generator" 0 \
+		"$(jq -r '.queues[] | select(.queue == 2) | .sent' <<<"$gj")"
+	check_eq "$mode: all passed (no socket)" "$N" "$(total passed)"
+	check_eq "$mode: none dropped" 0 "$(total dropped)"
+	check_eq "$mode: packets = redirected + passed + dropped" "$(total packets)" \
+		"$(status_json | jq -r '.totals | .redirected + .passed + .dropped')"
+	check_eq "$mode: no parse anomalies" 0 \
+		"$(status_json | jq -r '.totals | .non_ip + .truncated + .fragment + .unknown_l4 + .bad_queue')"
+
+	# ---- b) bpftool: named fields, live flip of no_socket_action ----
+	check_match "$mode: bpftool dump shows named fields" '"no_socket_action": 2' \
+		"$(bpftool map dump pinned "$pins/config")"
+	p0=$(total passed)
+	d0=$(total dropped)
+	config_set_u32 "$pins" 16 1 # WC_ACT_DROP
+	check_eq "$mode: status sees the flip" drop "$(status_json | jq -r .no_socket)"
+	check_match "$mode: bpftool shows the flip" '"no_socket_action": 1' \
+		"$(bpftool map dump pinned "$pins/config")"
+	G -q 0-3 --flows 64 -c "$N" >/dev/null
+	wait_total $((2 * N))
+	check_eq "$mode: after flip: dropped" $((d0 + N)) "$(total dropped)"
+	check_eq "$mode: after flip: passed unchanged" "$p0" "$(total passed)"
+	config_set_u32 "$pins" 16 2 # WC_ACT_PASS
+	G -q 0-3 --flows 64 -c "$N" >/dev/null
+	wait_total $((3 * N))
+	check_eq "$mode: flipped back: passed" $((p0 + N)) "$(total passed)"
+	check_eq "$mode: flipped back: dropped unchanged" $((d0 + N)) "$(total dropped)"
+
+	# ---- d) attach twice: refused, nothing changed ----
+	pid1=$(prog_id)
+	before=$(status_json | jq -c .totals)
+	check_error "$mode: attach twice refused" "already attached" W attach "$IF"
+	check_eq "$mode: attach twice: same program" "$pid1" "$(prog_id)"
+	check_eq "$mode: attach twice: counters kept" "$before" "$(status_json | jq -c .totals)"
+
+	# ---- --force replaces ----
+	check_ok "$mode: attach --force" W attach "$IF" --force --mode "$mode" --workers 4 --buckets 64
+	pid2=$(prog_id)
+	check_match "$mode: --force: a program is attached" '^[0-9]+$' "$pid2"
+	check_ne "$mode: --force loaded a new program" "$pid1" "$pid2"
+	check_eq "$mode: --force: new program in status" "$pid2" "$(status_json | jq -r .prog_id)"
+	check_eq "$mode: --force: new options" "4 64" \
+		"$(status_json | jq -r '"\(.n_workers) \(.buckets)"')"
+	check_eq "$mode: --force: fresh counters" 0 "$(total packets)"
+	if [ "$(prog_id)" = none ]; then
+		log "--force left nothing attached: attaching again to go on"
+		W attach "$IF" --mode "$mode" --force >/dev/null 2>&1
+	fi
+
+	# ---- c) detach ----
+	check_ok "$mode: detach" W detach "$IF"
+	check_eq "$mode: detach: no XDP program on the link" none "$(prog_id)"
+	check_nomatch "$mode: detach: ip link shows no xdp" 'xdp' \
+		"$(ip -n "$WCT_NS_RX" link show "$IF")"
+	check_eq "$mode: detach: no pin directory" absent "$([ -e "$pins" ] && echo present || echo absent)"
+	check_error "$mode: detach when not attached" "not attached" W detach "$IF"
+	check_error "$mode: status when not attached" "not attached" W status "$IF"
+
+	# ---- stale pins: program removed behind wirecap's back ----
+	check_ok "$mode: attach (stale 1)" W attach "$IF" --mode "$mode"
+	if [ "$mode" = native ]; then
+		ip -n "$WCT_NS_RX" link set dev "$IF" xdpdrv off
+	else
+		ip -n "$WCT_NS_RX" link set dev "$IF" xdpgeneric off
+	fi
+	check_error "$mode: program removed: status says not attached" "not attached" \
+		W status "$IF"
+	check_eq "$mode: program removed: stale pins cleaned" absent \
+		"$([ -e "$pins" ] && echo present || echo absent)"
+	check_ok "$mode: program removed: attach works again" W attach "$IF" --mode "$mode"
+	check_ok "$mode: status after re-attach" W status "$IF"
+
+	# ---- stale pins: interface deleted and recreated with the same name ----
+	wct_del_veth
+	wct_add_veth
+	check_error "$mode: interface recreated: status says not attached" "not attached" \
+		W status "$IF"
+	check_eq "$mode: interface recreated: stale pins cleaned" absent \
+		"$([ -e "$pins" ] && echo present || echo absent)"
+	check_ok "$mode: interface recreated: attach works again" W attach "$IF" --mode "$mode"
+	G -q 0-3 --flows 64 -c 100 >/dev/null
+	wait_total 100
+	check_eq "$mode: recreated: counts traffic" 100 "$(total packets)"
+
+	# ---- stale pins, then attach directly (no status in between) ----
+	wct_del_veth
+	wct_add_veth
+	check_ok "$mode: attach over stale pins" W attach "$IF" --mode "$mode"
+	check_ok "$mode: detach" W detach "$IF"
+	check_eq "$mode: end: no program" none "$(prog_id)"
+	check_eq "$mode: end: no pin directory" absent \
+		"$([ -e "$pins" ] && echo present || echo absent)"
+	export WIRECAP_PIN_ROOT=$WCT_DIR/bpf
+}
+
+run_mode native
+run_mode generic
+
+# ---- bad input (independent of the mode) ----
+log "---- bad input ----"
+check_error "unknown interface" "no such interface" W attach wctnosuch0
+check_error "status of unknown interface" "no such interface|not attached" W status wctnosuch0
+check_error "--workers 0" "workers" W attach "$IF" --workers 0
+check_error "--workers 65" "workers" W attach "$IF" --workers 65
+check_error "--buckets 3" "power of two" W attach "$IF" --buckets 3
+check_error "--mode bogus" "mode" W attach "$IF" --mode bogus
+check_eq "bad options: nothing attached" none "$(prog_id)"
+check_eq "bad options: no pins" absent \
+	"$([ -e "$WIRECAP_PIN_ROOT/$IF" ] && echo present || echo absent)"
+
+# a driver without native XDP: the namespace's loopback
+check_error "--mode native on lo" "native" W attach lo --mode native
+check_eq "--mode native on lo: nothing attached" none "$(xdp_prog_id "$WCT_NS_RX" lo)"
+check_ok "auto mode on lo falls back to generic" W attach lo
+check_eq "auto on lo: generic" generic "$(W status lo --json | jq -r .mode)"
+check_ok "detach lo" W detach lo
+
+# pin root that is not a bpffs
+mkdir -p "$WCT_DIR/notbpf"
+check_error "pin root not on bpffs" "bpf" \
+	env WIRECAP_PIN_ROOT="$WCT_DIR/notbpf" nsenter --net=/run/netns/"$WCT_NS_RX" \
+	"$WIRECAP" attach "$IF"
+check_eq "pin root not on bpffs: nothing attached" none "$(prog_id)"
+
+# another (non-wirecap) XDP program on the interface
+ip -n "$WCT_NS_RX" link set dev "$IF" xdpgeneric obj "$WC_BUILD/wirecap.bpf.o" sec xdp
+other=$(prog_id)
+check_error "foreign XDP program: attach refused" "another XDP program" W attach "$IF"
+check_eq "foreign XDP program: untouched" "$other" "$(prog_id)"
+check_ok "foreign XDP program: --force replaces it" W attach "$IF" --force
+check_ne "foreign XDP program: replaced" "$other" "$(prog_id)"
+check_eq "foreign XDP program: wirecap's program now" "$(prog_id)" \
+	"$(W status "$IF" --json | jq -r .prog_id)"
+W detach "$IF" >/dev/null 2>&1
+ip -n "$WCT_NS_RX" link set dev "$IF" xdpgeneric off 2>/dev/null
+
+# not root
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+check_error "non-root attach: permission error" "[Pp]ermission|root" \
+	run_in "$WCT_NS_RX" "${NOBODY[@]}" "$WIRECAP" attach "$IF"
+check_eq "non-root attach: nothing attached" none "$(prog_id)"
+check_ok "attach for the non-root checks" W attach "$IF"
+check_error "non-root status: permission error" "[Pp]ermission|root" \
+	run_in "$WCT_NS_RX" "${NOBODY[@]}" "$WIRECAP" status "$IF"
+check_error "non-root detach: permission error" "[Pp]ermission|root" \
+	run_in "$WCT_NS_RX" "${NOBODY[@]}" "$WIRECAP" detach "$IF"
+check_ok "still attached after non-root tries" W status "$IF"
+check_ok "detach" W detach "$IF"
+
+# usage
+check_ok "wirecap --help" "$WIRECAP" --help
+check_ok "wirecap --version" "$WIRECAP" --version
+for c in attach detach status; do
+	check_ok "wirecap $c --help" "$WIRECAP" "$c" --help
+done
+
+wct_finish

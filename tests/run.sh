@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# wirecap test runner: the Check unit binary, then every tests/integ/test_*.sh.
+#
+#   tests/run.sh [--unit-only | --integ-only] [--san] [FILTER...]
+#
+# FILTER: run only the integration scripts whose name contains one of the
+# words (e.g. `tests/run.sh --integ-only attach`). --san runs the suites of
+# the ASan/UBSan build (build-san, see `make test-san`).
+# Environment: WC_BUILD (build dir, default build), WCT_TIMEOUT (seconds per
+# integration script, default 600), WCT_UNIT_TIMEOUT (default 600).
+#
+# Each integration script reports its checks as lines `PASS: ...` / `FAIL: ...`
+# and exits non-zero on failure; a script that prints none counts as one
+# check. The unit binary's checks come from Check's summary line. The last
+# line is always `N passed, N failed`; the exit status is 1 if anything failed.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+
+unit=1
+integ=1
+san=0
+filters=()
+for a in "$@"; do
+	case "$a" in
+	--unit-only) integ=0 ;;
+	--integ-only) unit=0 ;;
+	--san) san=1 ;;
+	-h | --help)
+		sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+		exit 0
+		;;
+	-*)
+		echo "run.sh: unknown option $a" >&2
+		exit 2
+		;;
+	*) filters+=("$a") ;;
+	esac
+done
+
+if [ "$san" = 1 ]; then
+	WC_BUILD=${WC_BUILD:-build-san}
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+fi
+export WC_BUILD=${WC_BUILD:-build}
+TIMEOUT=${WCT_TIMEOUT:-600}
+UNIT_TIMEOUT=${WCT_UNIT_TIMEOUT:-600}
+
+passed=0
+failed=0
+failures=()
+logdir=$(mktemp -d /tmp/wirecap-tests.XXXXXX)
+trap 'rm -rf "$logdir"' EXIT
+
+note_fail() {
+	failed=$((failed + $2))
+	failures+=("$1")
+}
+
+# ---- unit tests (Check) ----
+if [ "$unit" = 1 ]; then
+	bin=$WC_BUILD/tests/unit_tests
+	echo "=== unit tests ($bin)"
+	if [ ! -x "$bin" ]; then
+		echo "FAIL: no unit test binary at $bin (run make)"
+		note_fail "unit: binary missing" 1
+	else
+		rc=0
+		# CK_FORK: each test in its own process, so a crash is one error
+		CK_FORK=yes timeout --kill-after=10 "$UNIT_TIMEOUT" "$bin" \
+			2>&1 | tee "$logdir/unit.log"
+		rc=${PIPESTATUS[0]}
+		sum=$(grep -Eo '[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' \
+			"$logdir/unit.log" | tail -n 1)
+		if [ -z "$sum" ]; then
+			echo "FAIL: unit tests printed no summary (exit $rc)"
+			note_fail "unit: no summary (exit $rc)" 1
+		else
+			read -r checks fails errs < <(sed -E \
+				's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+)/\1 \2 \3/' \
+				<<<"$sum")
+			passed=$((passed + checks - fails - errs))
+			if [ $((fails + errs)) -gt 0 ]; then
+				note_fail "unit: $fails failures, $errs errors" $((fails + errs))
+			elif [ "$rc" -ne 0 ]; then
+				note_fail "unit: exit $rc" 1
+			fi
+		fi
+	fi
+fi
+
+# ---- integration tests ----
+selected() {
+	local name=$1 f
+	[ ${#filters[@]} -eq 0 ] && return 0
+	for f in "${filters[@]}"; do
+		case "$name" in *"$f"*) return 0 ;; esac
+	done
+	return 1
+}
+
+ran=0
+if [ "$integ" = 1 ]; then
+	for t in tests/integ/test_*.sh; do
+		[ -e "$t" ] || continue
+		name=$(basename "$t" .sh)
+		selected "$name" || continue
+		echo "=== $name"
+		ran=$((ran + 1))
+		start=$(date +%s)
+		# its own process group, time-limited; stdin closed
+		(timeout --kill-after=15 "$TIMEOUT" bash "$t" </dev/null) \
+			2>&1 | tee "$logdir/$name.log"
+		rc=${PIPESTATUS[0]}
+		p=$(grep -c '^PASS:' "$logdir/$name.log")
+		f=$(grep -c '^FAIL:' "$logdir/$name.log")
+		secs=$(($(date +%s) - start))
+		if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+			# a script without PASS/FAIL lines counts as one check
+			if [ "$rc" -eq 0 ]; then p=1; else f=1; fi
+		elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1 # died (or timed out) after its last PASS
+		fi
+		[ "$rc" -eq 124 ] && echo "FAIL: $name: timed out after ${TIMEOUT}s"
+		passed=$((passed + p))
+		[ "$f" -gt 0 ] && note_fail "$name: $f failed (exit $rc)" "$f"
+		echo "=== $name: $p passed, $f failed, exit $rc, ${secs}s"
+	done
+fi
+
+if [ "$integ" = 1 ] && [ ${#filters[@]} -gt 0 ] && [ "$ran" -eq 0 ]; then
+	echo "FAIL: no integration test matches: ${filters[*]}"
+	note_fail "no test selected" 1
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "=== failures:"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
