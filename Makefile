@@ -105,13 +105,13 @@ $(O)/wirecap-xdp.pc: wirecap-xdp.pc.in Makefile
 # Unit tests (Check) then integration tests; tests/run.sh prints
 # "N passed, N failed" and exits non-zero on any failure.
 test: all
-	./tests/run.sh
+	WC_BUILD=$(O) ./tests/run.sh
 
 test-unit: $(UNIT)
 	$(UNIT)
 
 test-integ: all
-	./tests/run.sh --integ-only
+	WC_BUILD=$(O) ./tests/run.sh --integ-only
 
 # The same suites under AddressSanitizer / UBSan
 test-san:
@@ -119,13 +119,13 @@ test-san:
 	WC_BUILD=build-san ./tests/run.sh --san
 
 bench: all
-	./tests/bench/run.sh
+	WC_BUILD=$(O) ./tests/bench/run.sh
 
 demo: all
-	./tests/demo.sh
+	WC_BUILD=$(O) ./tests/demo.sh
 
 vmtest: all
-	./vmtest/run.sh
+	WC_BUILD=$(O) ./vmtest/run.sh
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/wirecap \

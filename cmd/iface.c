@@ -9,6 +9,7 @@
 
 #include "wirecap/wirecap.h"
 #include "cmd.h"
+#include "report.h"
 
 static const char *mode_name(enum wc_xdp_mode m)
 {
@@ -36,6 +37,9 @@ static int iface_err(const char *what, const char *ifname, int err)
 	case EOPNOTSUPP:
 		return cmd_err("%s: the driver of %s does not support native XDP (try --mode generic)",
 			       what, ifname);
+	case EMEDIUMTYPE:
+		return cmd_err("%s %s: the pin root is not on a bpffs (mount -t bpf bpf DIR, or unset WIRECAP_PIN_ROOT)",
+			       what, ifname);
 	case EADDRINUSE:
 		return cmd_err("%s: the pin directory of %s is used by an interface of the same name in another network namespace (set WIRECAP_PIN_ROOT)",
 			       what, ifname);
@@ -60,7 +64,8 @@ static void attach_usage(FILE *f)
 		"               flow: bucket b goes to worker b %% W on every queue\n"
 		"  --no-socket  what to do with a packet whose (queue, worker) socket is absent\n"
 		"  --hash       l4: symmetric 5-tuple (default), l3: addresses only\n"
-		"  --force      replace an existing attachment or another XDP program\n");
+		"  --force      replace an existing attachment or another XDP program\n"
+		OFFLOAD_ARGS_HELP);
 }
 
 int cmd_attach(int argc, char **argv)
@@ -76,15 +81,23 @@ int cmd_attach(int argc, char **argv)
 		{ "no-meta", no_argument, 0, 'M' },
 		{ "force", no_argument, 0, 'f' },
 		{ "help", no_argument, 0, 'h' },
+		OFFLOAD_ARGS_LONGOPTS,
 		{ 0 } };
 	WC_OPTS(wc_attach_opts, o);
+	struct offload_args oa;
+	int idx;
 	struct wc_iface_info info;
 	struct wc_iface *ifc;
 	const char *ifname;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:w:q:b:s:n:H:Mfh", lo, NULL)) != -1) {
+	offload_args_init(&oa);
+	while ((c = getopt_long(argc, argv, "m:w:q:b:s:n:H:Mfh", lo, &idx)) != -1) {
 		switch (c) {
+		case 0:
+			if (offload_args_parse(&oa, lo[idx].name, optarg) < 0)
+				return 1;
+			break;
 		case 'm':
 			if (!strcmp(optarg, "auto"))
 				o.mode = WC_MODE_AUTO;
@@ -155,6 +168,11 @@ int cmd_attach(int argc, char **argv)
 	ifc = wc_iface__attach(ifname, &o);
 	if (!ifc)
 		return iface_err("attach", ifname, errno);
+	if (offload_args_apply(ifc, &oa)) {
+		wc_iface__detach(ifc);
+		return 1;
+	}
+	cmd_setup_done();
 	wc_iface__info(ifc, &info);
 	printf("%s: attached in %s mode (program %u), %u queues, %u workers, %u buckets, steer %s, pins in %s\n",
 	       ifname, mode_name(info.mode), info.prog_id, info.queues,

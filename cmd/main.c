@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+
 #include "wirecap/wirecap.h"
 #include "cmd.h"
 
@@ -38,16 +40,34 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
 }
 
+/* Library warnings raised while a command sets up are held back and
+ * folded into the command's one-line error (or printed once set-up
+ * succeeded): a failure reads as one line, not a cascade. */
+static bool defer_warn = true;
+static char pending_warn[512];
+
 int cmd_err(const char *fmt, ...)
 {
+	char msg[768];
 	va_list ap;
 
-	fputs("wirecap: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (pending_warn[0] && !strstr(msg, pending_warn))
+		fprintf(stderr, "wirecap: %s (%s)\n", msg, pending_warn);
+	else
+		fprintf(stderr, "wirecap: %s\n", msg);
+	pending_warn[0] = '\0';
 	return 1;
+}
+
+void cmd_setup_done(void)
+{
+	if (pending_warn[0])
+		fprintf(stderr, "wirecap: warning: %s\n", pending_warn);
+	pending_warn[0] = '\0';
+	defer_warn = false;
 }
 
 int cmd_parse_u64(const char *what, const char *s, uint64_t min, uint64_t max,
@@ -121,7 +141,25 @@ static int print_cb(enum wc_print_level level, const char *fmt, va_list ap)
 	if ((level == WC_INFO && cmd_verbosity < 1) ||
 	    (level == WC_DEBUG && cmd_verbosity < 2))
 		return 0;
+	if (level == WC_WARN && defer_warn && cmd_verbosity < 1) {
+		size_t n;
+
+		vsnprintf(pending_warn, sizeof(pending_warn), fmt, ap);
+		n = strlen(pending_warn);
+		while (n && pending_warn[n - 1] == '\n')
+			pending_warn[--n] = '\0';
+		return 0;
+	}
 	fputs(level == WC_WARN ? "wirecap: warning: " : "wirecap: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* libbpf's own lines (verifier logs, kernel error strings) only with -v */
+static int libbpf_print_cb(enum libbpf_print_level level, const char *fmt,
+			   va_list ap)
+{
+	if (cmd_verbosity < 1 || (level == LIBBPF_DEBUG && cmd_verbosity < 2))
+		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -132,6 +170,7 @@ void cmd_setup_logging(void)
 	if (d && *d && cmd_verbosity < 2)
 		cmd_verbosity = 2;
 	wc_set_print(print_cb);
+	libbpf_set_print(libbpf_print_cb);
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -186,9 +187,81 @@ int acct_report(const struct acct *a, const char *json_path, bool quiet,
 	return 0;
 }
 
+void offload_args_init(struct offload_args *oa)
+{
+	oa->enabled = -1;
+	oa->high = oa->low = oa->hold = oa->ret = oa->cooldown = -1;
+	oa->interval = oa->max_moves = -1;
+}
+
+int offload_args_parse(struct offload_args *oa, const char *n, const char *v)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		uint32_t max;
+	} nums[] = {
+		{ "offload-high", offsetof(struct offload_args, high), 100 },
+		{ "offload-low", offsetof(struct offload_args, low), 100 },
+		{ "offload-hold", offsetof(struct offload_args, hold), 3600000 },
+		{ "offload-return", offsetof(struct offload_args, ret), 3600000 },
+		{ "offload-cooldown", offsetof(struct offload_args, cooldown), 3600000 },
+		{ "offload-interval", offsetof(struct offload_args, interval), 60000 },
+		{ "offload-max-moves", offsetof(struct offload_args, max_moves), WC_MAX_BUCKETS },
+	};
+	uint32_t x;
+
+	if (!strcmp(n, "offload")) {
+		if (!strcmp(v, "on"))
+			oa->enabled = 1;
+		else if (!strcmp(v, "off"))
+			oa->enabled = 0;
+		else
+			return cmd_err("invalid --offload '%s' (on or off)", v), -1;
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		char what[64];
+
+		if (strcmp(n, nums[i].name))
+			continue;
+		snprintf(what, sizeof(what), "--%s", n);
+		if (cmd_parse_u32(what, v, 0, nums[i].max, &x))
+			return -1;
+		*(long *)((char *)oa + nums[i].off) = x;
+		return 1;
+	}
+	return 0;
+}
+
+int offload_args_apply(struct wc_iface *ifc, const struct offload_args *oa)
+{
+	struct wc_config c;
+	int err = wc_iface__config(ifc, &c);
+
+	if (err)
+		return cmd_err("cannot read the config map: %s", strerror(-err));
+	if (oa->enabled >= 0)
+		c.offload_enabled = oa->enabled;
+#define SET(f, v) if ((v) >= 0) c.f = (v)
+	SET(offload_high_pct, oa->high);
+	SET(offload_low_pct, oa->low);
+	SET(offload_hold_ms, oa->hold);
+	SET(offload_return_ms, oa->ret);
+	SET(offload_cooldown_ms, oa->cooldown);
+	SET(offload_interval_ms, oa->interval);
+	SET(offload_max_moves, oa->max_moves);
+#undef SET
+	err = wc_iface__set_config(ifc, &c);
+	if (err)
+		return cmd_err("offload settings refused: %s", strerror(-err));
+	return 0;
+}
+
 void engine_args_init(struct engine_args *ea)
 {
 	memset(ea, 0, sizeof(*ea));
+	offload_args_init(&ea->off);
 	ea->eo.sz = sizeof(ea->eo);
 	ea->ao.sz = sizeof(ea->ao);
 	ea->eo.attach = &ea->ao;
@@ -271,7 +344,7 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 			return cmd_err("invalid --buckets %u: must be a power of two", x), -1;
 		ea->ao.buckets = x;
 	} else {
-		return 0;
+		return offload_args_parse(&ea->off, n, v);
 	}
 	return 1;
 }
@@ -282,6 +355,11 @@ struct wc_engine *engine_open(const char *ifname, struct engine_args *ea)
 	int err = errno;
 
 	if (e) {
+		if (offload_args_apply(wc_engine__iface(e), &ea->off)) {
+			wc_engine__close(e);
+			return NULL;
+		}
+		cmd_setup_done();
 		if (ea->ao.workers && wc_engine__workers(e) != ea->ao.workers)
 			fprintf(stderr, "wirecap: note: %s is attached with %u workers; --workers %u applies only when wirecap attaches\n",
 				ifname, wc_engine__workers(e), ea->ao.workers);

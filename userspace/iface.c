@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
@@ -91,6 +93,8 @@ int wc_ensure_bpffs(const char *root)
 	snprintf(parent, sizeof(parent), "%s", root);
 	/* find the closest existing ancestor */
 	while (statfs(parent, &sfs)) {
+		if (errno == EACCES || errno == EPERM)
+			return -errno;
 		slash = strrchr(parent, '/');
 		if (!slash || slash == parent)
 			break;
@@ -111,7 +115,7 @@ int wc_ensure_bpffs(const char *root)
 	}
 	pr_warn("pin root %s is not on a bpffs; mount one: mount -t bpf bpf <dir>\n",
 		root);
-	return -ENOTSUP;
+	return -EMEDIUMTYPE;
 }
 
 static int pin_path(char *buf, size_t len, const char *dir, const char *name)
@@ -209,6 +213,25 @@ static struct wc_iface *iface_new(const char *ifname, const char *root)
 	return ifc;
 }
 
+/* BPF and XDP need CAP_BPF + CAP_NET_ADMIN (or CAP_SYS_ADMIN): say so
+ * up front rather than failing on the first bpf() call with a riddle. */
+static int check_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+	__u64 eff;
+
+	if (syscall(SYS_capget, &h, d))
+		return 0; /* cannot tell: let the kernel decide */
+	eff = d[0].effective | ((__u64)d[1].effective << 32);
+#define HAS(c) (eff & (1ull << (c)))
+	if (HAS(CAP_SYS_ADMIN) || (HAS(CAP_BPF) && HAS(CAP_NET_ADMIN)))
+		return 0;
+#undef HAS
+	pr_warn("permission denied: needs root (CAP_BPF and CAP_NET_ADMIN)\n");
+	return -EPERM;
+}
+
 static int check_ifname(const char *ifname)
 {
 	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE ||
@@ -261,7 +284,7 @@ static int open_pins(struct wc_iface *ifc)
 	int err;
 
 	if (stat(ifc->pin_dir, &st))
-		return -ENOENT;
+		return errno == EACCES || errno == EPERM ? -errno : -ENOENT;
 	if (pin_path(p, sizeof(p), ifc->pin_dir, PROG_PIN_NAME))
 		return -ENAMETOOLONG;
 	ifc->prog_fd = bpf_obj_get(p);
@@ -451,8 +474,10 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	struct wirecap_bpf *skel = NULL;
 	unsigned dev_rx = 0, dev_tx = 0;
 	__u32 workers, buckets, queues, cur, replace = 0;
+	enum wc_xdp_mode cur_mode = WC_MODE_AUTO;
 	struct wc_iface *ifc = NULL;
 	int err, lockfd = -1, attached = 0, pinned = 0;
+	bool old_pins = false;
 	struct wc_config cfg = {};
 	__u32 zero = 0;
 	long ncpu;
@@ -464,6 +489,9 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 		goto out;
 	}
 	err = validate_opts(opts, &workers, &buckets);
+	if (err)
+		goto out;
+	err = check_caps();
 	if (err)
 		goto out;
 	err = wc_ensure_bpffs(root);
@@ -493,6 +521,8 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 			err = -EEXIST;
 			goto out;
 		}
+		/* replaced below: the old pins go before the new ones */
+		old_pins = true;
 	} else if (err == -EADDRINUSE) {
 		pr_warn("%s: pins in %s belong to an interface of the same name in another network namespace; use another pin root (WIRECAP_PIN_ROOT)\n",
 			ifname, ifc->pin_dir);
@@ -506,7 +536,7 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	iface_reset_fds(ifc);
 	ifc->ifindex = if_nametoindex(ifname);
 
-	cur = attached_prog(ifc->ifindex, NULL);
+	cur = attached_prog(ifc->ifindex, &cur_mode);
 	if (cur) {
 		if (!force) {
 			pr_warn("%s: another XDP program (id %u) is attached; use --force to replace it\n",
@@ -569,14 +599,14 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	cfg.hash_mode = WC_OPTS_GET(opts, hash_mode, WC_HASH_L4);
 	cfg.meta_enabled = !WC_OPTS_GET(opts, no_meta, false);
 	cfg.steer_mode = WC_OPTS_GET(opts, steer_mode, WC_STEER_QUEUE);
-	cfg.offload_enabled = 0;
+	cfg.offload_enabled = 1;
 	cfg.offload_high_pct = 50;
 	cfg.offload_low_pct = 10;
 	cfg.offload_hold_ms = 1000;
 	cfg.offload_return_ms = 5000;
 	cfg.offload_cooldown_ms = 2000;
 	cfg.offload_interval_ms = 100;
-	cfg.offload_max_moves = 8;
+	cfg.offload_max_moves = 32;
 	cfg.ifindex = ifc->ifindex;
 	cfg.netns_ino = wc_netns_ino();
 
@@ -586,6 +616,20 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 		goto out;
 	/* config last but before attach: the program passes everything
 	 * while config.queues is 0 */
+	if (replace) {
+		/* native and generic cannot coexist: take the old program off
+		 * in its own mode, then attach ours in the mode asked for */
+		err = bpf_xdp_detach(ifc->ifindex,
+				     cur_mode == WC_MODE_GENERIC ? XDP_FLAGS_SKB_MODE :
+								   XDP_FLAGS_DRV_MODE,
+				     NULL);
+		if (err) {
+			pr_warn("%s: cannot remove the attached XDP program %u: %s\n",
+				ifname, replace, strerror(-err));
+			goto out;
+		}
+		replace = 0;
+	}
 	err = do_attach_xdp(ifc->ifindex, bpf_program__fd(skel->progs.wirecap_steer),
 			    mode, replace, &got);
 	if (err) {
@@ -607,8 +651,10 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 		err = -errno;
 		goto out;
 	}
-	err = pin_all(skel, ifc->pin_dir);
+	if (old_pins)
+		remove_pins(ifc->pin_dir);
 	pinned = 1;
+	err = pin_all(skel, ifc->pin_dir);
 	if (err) {
 		pr_warn("cannot pin under %s: %s\n", ifc->pin_dir, strerror(-err));
 		goto out;
@@ -651,9 +697,11 @@ WC_API struct wc_iface *wc_iface__open(const char *ifname, const char *pin_root)
 		errno = EINVAL;
 		return NULL;
 	}
-	/* an interface that disappeared may still have pins to clean */
-	if (wc_ensure_bpffs(root)) {
-		errno = ENOENT;
+	err = check_caps();
+	if (!err)
+		err = wc_ensure_bpffs(root);
+	if (err) {
+		errno = err == -EMEDIUMTYPE ? ENOENT : -err;
 		return NULL;
 	}
 	ifc = iface_new(ifname, root);

@@ -86,7 +86,8 @@ struct wc_iface;
  * Fails with EEXIST when wirecap is already attached (unless opts->force),
  * EBUSY when another XDP program is attached, ENODEV for an unknown
  * interface, EPERM without CAP_BPF/CAP_NET_ADMIN, EINVAL for bad options,
- * EOPNOTSUPP when native mode is required and the driver refuses it.
+ * EOPNOTSUPP when native mode is required and the driver refuses it,
+ * EMEDIUMTYPE when the pin root is not on a bpffs.
  * Stale pins (program gone, interface recreated) are removed first.
  */
 struct wc_iface *wc_iface__attach(const char *ifname,
