@@ -350,7 +350,9 @@ static struct wc_chunk *chunk_new(struct wc_worker *w)
 	if (!c)
 		return NULL;
 	c->w = w;
-	c->seg = calloc(e->nq, sizeof(*c->seg));
+	/* a segment per queue, plus one per parked bucket delivered */
+	c->seg = calloc(e->nq + WC_MAX_FENCES < e->chunk_size ? e->nq + WC_MAX_FENCES : e->chunk_size,
+			sizeof(*c->seg));
 	c->addr = calloc(e->chunk_size, sizeof(*c->addr));
 	if (!c->seg || !c->addr) {
 		free(c->seg);
@@ -418,70 +420,211 @@ WC_API struct wc_worker *wc_chunk__worker(const struct wc_chunk *c)
 
 /* ---- capture ------------------------------------------------------------ */
 
+static inline void chunk_add(struct wc_engine *e, struct wc_worker *w,
+			     struct wc_chunk *c, unsigned q, __u64 addr, __u32 len,
+			     __s64 off, __u64 *now)
+{
+	const size_t msz = sizeof(struct wc_meta);
+	struct wc_pkt *p = &c->pkts[c->n];
+	char *data = (char *)e->umem + addr;
+	const struct wc_meta *m = (const void *)(data - msz);
+
+	c->addr[c->n] = addr;
+	p->data = data;
+	p->len = len;
+	p->addr = addr;
+	p->queue = q;
+	p->worker = w->idx;
+	/* meta is trusted only when it names this socket */
+	if (e->ifc->cfg.meta_enabled && (addr & (e->frame_size - 1)) >= msz &&
+	    m->queue == q && m->worker == w->idx) {
+		p->ts_ns = m->ts_ns + off;
+		p->hash = m->hash;
+		p->bucket = m->bucket;
+		p->gen = m->gen;
+		p->flags = m->flags;
+	} else {
+		if (!*now)
+			*now = wc_now_real();
+		p->ts_ns = *now;
+		p->hash = 0;
+		p->bucket = 0;
+		p->gen = 0;
+		p->flags = 0;
+	}
+	c->n++;
+}
+
+static void seg_close(struct wc_chunk *c, unsigned q, unsigned start)
+{
+	if (c->n == start)
+		return;
+	c->seg[c->nseg].queue = q;
+	c->seg[c->nseg].start = start;
+	c->seg[c->nseg].count = c->n - start;
+	c->nseg++;
+}
+
+static void account(struct wc_engine *e, struct wc_worker *w, struct wc_chunk *c,
+		    unsigned q, unsigned start)
+{
+	__u64 bytes = 0, in_use, hwm;
+
+	for (unsigned i = start; i < c->n; i++)
+		bytes += c->pkts[i].len;
+	atomic_fetch_add_explicit(&w->qpackets[q], c->n - start, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->qbytes[q], bytes, memory_order_relaxed);
+	/* high-water mark: the pool is fullest right now */
+	wc_pool_in_use(&e->pools[q], &in_use);
+	hwm = atomic_load_explicit(&e->pools[q].hwm, memory_order_relaxed);
+	while (in_use > hwm &&
+	       !atomic_compare_exchange_weak(&e->pools[q].hwm, &hwm, in_use))
+		;
+}
+
+static void fence_free(struct wc_engine *e, struct wc_worker *w, struct wc_fence *f)
+{
+	atomic_store(&w->hold[f->q * e->buckets + f->b], 0);
+	atomic_fetch_sub(&w->nholds, 1);
+	f->park_head = f->park_n = 0;
+	atomic_store(&f->state, WC_FENCE_FREE);
+}
+
+static int park(struct wc_fence *f, const struct xdp_desc *d)
+{
+	if (f->park_n == f->park_cap) {
+		unsigned cap = f->park_cap ? f->park_cap * 2 : 1024;
+		struct xdp_desc *n = malloc(cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		/* unroll the ring into the new array */
+		for (unsigned i = 0; i < f->park_n; i++)
+			n[i] = f->park[(f->park_head + i) % f->park_cap];
+		free(f->park);
+		f->park = n;
+		f->park_cap = cap;
+		f->park_head = 0;
+	}
+	f->park[(f->park_head + f->park_n) % f->park_cap] = *d;
+	f->park_n++;
+	return 0;
+}
+
+/* New owner: deliver what was parked for released fences, first. */
+static void unpark(struct wc_engine *e, struct wc_worker *w, struct wc_chunk *c,
+		   __s64 off, __u64 *now)
+{
+	for (unsigned i = 0; i < WC_MAX_FENCES && c->n < e->chunk_size; i++) {
+		struct wc_fence *f = &e->fences[i];
+		unsigned start = c->n, n;
+
+		if (f->to != w->idx || atomic_load(&f->state) != WC_FENCE_RELEASED)
+			continue;
+		n = 0;
+		while (f->park_n && c->n < e->chunk_size) {
+			const struct xdp_desc *d = &f->park[f->park_head];
+
+			chunk_add(e, w, c, f->q, d->addr, d->len, off, now);
+			f->park_head = (f->park_head + 1) % f->park_cap;
+			f->park_n--;
+			n++;
+		}
+		if (n) {
+			seg_close(c, f->q, start);
+			account(e, w, c, f->q, start);
+			atomic_fetch_sub_explicit(&w->parked, n, memory_order_relaxed);
+		}
+		if (!f->park_n)
+			fence_free(e, w, f);
+	}
+}
+
+/* Old owner: at the start of a capture everything it consumed before was
+ * processed, so fences whose position it has passed are released. */
+static void fences_check(struct wc_engine *e, struct wc_worker *w)
+{
+	if (!atomic_load_explicit(&e->fences_active, memory_order_acquire))
+		return;
+	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
+		struct wc_fence *f = &e->fences[i];
+		__u32 cons;
+
+		if (f->from != w->idx || atomic_load(&f->state) != WC_FENCE_ARMED)
+			continue;
+		cons = __atomic_load_n(w->socks[f->q].rx.consumer, __ATOMIC_ACQUIRE);
+		if ((__s32)(cons - f->pos) >= 0) {
+			atomic_store(&f->state, WC_FENCE_RELEASED);
+			atomic_fetch_sub(&e->fences_active, 1);
+		}
+	}
+}
+
+void wc_fences_force_release(struct wc_engine *e)
+{
+	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
+		struct wc_fence *f = &e->fences[i];
+		int st = atomic_load(&f->state);
+
+		if (st == WC_FENCE_ARMED || st == WC_FENCE_ARMING) {
+			f->forced = true;
+			if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED) &&
+			    st == WC_FENCE_ARMED)
+				atomic_fetch_sub(&e->fences_active, 1);
+		}
+	}
+}
+
 /* Move what the worker's RX rings hold (up to the chunk's room) into the
  * chunk. Descriptors only: no packet is copied. */
 static void gather(struct wc_worker *w, struct wc_chunk *c)
 {
 	struct wc_engine *e = w->e;
 	const size_t msz = sizeof(struct wc_meta);
-	bool meta = e->ifc->cfg.meta_enabled;
 	__s64 off = atomic_load_explicit(&e->rt_off, memory_order_relaxed);
+	bool holds = atomic_load_explicit(&w->nholds, memory_order_acquire) > 0;
 	__u64 now = 0;
 
+	if (holds)
+		unpark(e, w, c, off, &now);
 	for (unsigned i = 0; i < e->nq && c->n < e->chunk_size; i++) {
-		unsigned q = (w->rr + i) % e->nq;
+		unsigned q = (w->rr + i) % e->nq, start = c->n;
 		struct wc_sock *s = &w->socks[q];
-		__u32 idx, n, bytes = 0;
-		__u64 in_use, hwm;
+		__u32 idx, n;
 
 		n = xsk_ring_cons__peek(&s->rx, e->chunk_size - c->n, &idx);
 		if (!n)
 			continue;
-		c->seg[c->nseg].queue = q;
-		c->seg[c->nseg].start = c->n;
-		c->seg[c->nseg].count = n;
-		c->nseg++;
 		for (__u32 k = 0; k < n; k++) {
 			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + k);
-			struct wc_pkt *p = &c->pkts[c->n];
-			char *data = (char *)e->umem + d->addr;
-			const struct wc_meta *m = (const void *)(data - msz);
 
-			c->addr[c->n] = d->addr;
-			p->data = data;
-			p->len = d->len;
-			p->addr = d->addr;
-			p->queue = q;
-			/* meta is trusted only when it names this socket */
-			if (meta && (d->addr & (e->frame_size - 1)) >= msz &&
-			    m->queue == q && m->worker == w->idx) {
-				p->ts_ns = m->ts_ns + off;
-				p->hash = m->hash;
-				p->bucket = m->bucket;
-				p->gen = m->gen;
-				p->flags = m->flags;
-			} else {
-				if (!now)
-					now = wc_now_real();
-				p->ts_ns = now;
-				p->hash = 0;
-				p->bucket = 0;
-				p->gen = 0;
-				p->flags = 0;
+			if (holds) {
+				const struct wc_meta *m =
+					(const void *)((char *)e->umem + d->addr - msz);
+				__u16 h = 0;
+
+				if ((d->addr & (e->frame_size - 1)) >= msz &&
+				    m->queue == q && m->worker == w->idx &&
+				    m->bucket < e->buckets)
+					h = atomic_load_explicit(&w->hold[q * e->buckets + m->bucket],
+								 memory_order_acquire);
+				if (h) {
+					struct wc_fence *f = &e->fences[h - 1];
+
+					if ((atomic_load(&f->state) != WC_FENCE_RELEASED ||
+					     f->park_n) && !park(f, d)) {
+						atomic_fetch_add_explicit(&w->parked, 1,
+									  memory_order_relaxed);
+						continue;
+					}
+				}
 			}
-			p->worker = w->idx;
-			bytes += d->len;
-			c->n++;
+			chunk_add(e, w, c, q, d->addr, d->len, off, &now);
 		}
 		xsk_ring_cons__release(&s->rx, n);
-		atomic_fetch_add_explicit(&w->qpackets[q], n, memory_order_relaxed);
-		atomic_fetch_add_explicit(&w->qbytes[q], bytes, memory_order_relaxed);
-		/* high-water mark: the pool is fullest right now */
-		wc_pool_in_use(&e->pools[q], &in_use);
-		hwm = atomic_load_explicit(&e->pools[q].hwm, memory_order_relaxed);
-		while (in_use > hwm &&
-		       !atomic_compare_exchange_weak(&e->pools[q].hwm, &hwm, in_use))
-			;
+		seg_close(c, q, start);
+		if (c->n > start)
+			account(e, w, c, q, start);
 	}
 	w->rr = (w->rr + 1) % e->nq;
 }
@@ -498,7 +641,7 @@ static void busy_poll_kick(struct wc_worker *w)
 static int wait_readable(struct wc_worker *w, int timeout_ms)
 {
 	struct wc_engine *e = w->e;
-	struct pollfd pfd[WC_MAX_QUEUES + 1];
+	struct pollfd pfd[WC_MAX_QUEUES + 2];
 	int n;
 
 	for (unsigned q = 0; q < e->nq; q++) {
@@ -509,9 +652,19 @@ static int wait_readable(struct wc_worker *w, int timeout_ms)
 	pfd[e->nq].fd = e->stop_efd;
 	pfd[e->nq].events = POLLIN;
 	pfd[e->nq].revents = 0;
-	n = poll(pfd, e->nq + 1, timeout_ms);
+	pfd[e->nq + 1].fd = w->wake_efd;
+	pfd[e->nq + 1].events = POLLIN;
+	pfd[e->nq + 1].revents = 0;
+	n = poll(pfd, e->nq + 2, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	if (pfd[e->nq + 1].revents & POLLIN) {
+		__u64 v;
+
+		if (read(w->wake_efd, &v, sizeof(v)) < 0) {
+			/* nothing pending: fine */
+		}
+	}
 	for (unsigned q = 0; q < e->nq && n > 0; q++)
 		if (pfd[q].revents & (POLLERR | POLLHUP | POLLNVAL))
 			return -ENETDOWN;
@@ -541,6 +694,9 @@ static void engine_unplug(struct wc_engine *e)
 	for (__u32 k = 0; fd >= 0 && k < e->nq * e->nw; k++)
 		bpf_map_delete_elem(fd, &k);
 	sleep_us(20000);
+	/* nothing new arrives: parked packets may go (order across workers
+	 * is best effort from here on) */
+	wc_fences_force_release(e);
 	atomic_store(&e->unplug_done, 1);
 }
 
@@ -559,6 +715,8 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 	c = chunk_get(w);
 	if (!c)
 		return -ENOBUFS;
+	atomic_fetch_add(&w->busy_seq, 1); /* odd: inside capture */
+	fences_check(e, w);
 	start = wc_now_mono();
 	atomic_store_explicit(&w->last_active_ns, start, memory_order_relaxed);
 	deadline = timeout_ms < 0 ? UINT64_MAX : start + (__u64)timeout_ms * 1000000ull;
@@ -599,6 +757,9 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 			break;
 		if (e->wait == WC_WAIT_BUSY_POLL)
 			continue;
+		/* nothing taken in this call: what was consumed before was
+		 * processed, so this worker can release fences while idle */
+		fences_check(e, w);
 		{
 			__u64 left_ms = deadline == UINT64_MAX ? 100 :
 					(deadline - now + 999999) / 1000000;
@@ -609,6 +770,7 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 		}
 	}
 	atomic_store_explicit(&w->last_active_ns, wc_now_mono(), memory_order_relaxed);
+	atomic_fetch_add(&w->busy_seq, 1);
 	if (!c->n) {
 		c->next = w->free;
 		w->free = c;
@@ -763,6 +925,9 @@ static void engine_free(struct wc_engine *e)
 			for (unsigned q = 0; wk->socks && q < e->nq; q++)
 				sock_close(&wk->socks[q]);
 			free(wk->socks);
+			free((void *)wk->hold);
+			if (wk->wake_efd > 0)
+				close(wk->wake_efd);
 			free((void *)wk->qpackets);
 			free((void *)wk->qbytes);
 			for (int pass = 0; pass < 2; pass++) {
@@ -784,6 +949,8 @@ static void engine_free(struct wc_engine *e)
 		}
 		free(e->pools);
 	}
+	for (unsigned i = 0; i < WC_MAX_FENCES; i++)
+		free(e->fences[i].park);
 	if (e->umem)
 		munmap(e->umem, e->umem_len);
 	if (e->stop_efd >= 0)
@@ -845,6 +1012,7 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	e->ifindex = e->ifc->ifindex;
 	e->nq = e->ifc->cfg.queues;
 	e->nw = e->ifc->cfg.workers;
+	e->buckets = e->ifc->cfg.buckets;
 	err = engine_claim(e);
 	if (err)
 		goto fail;
@@ -886,7 +1054,10 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		wk->socks = calloc(e->nq, sizeof(*wk->socks));
 		wk->qpackets = calloc(e->nq, sizeof(*wk->qpackets));
 		wk->qbytes = calloc(e->nq, sizeof(*wk->qbytes));
-		if (!wk->socks || !wk->qpackets || !wk->qbytes) {
+		wk->hold = calloc((size_t)e->nq * e->buckets, sizeof(*wk->hold));
+		wk->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (!wk->socks || !wk->qpackets || !wk->qbytes || !wk->hold ||
+		    wk->wake_efd < 0) {
 			err = -ENOMEM;
 			goto fail;
 		}
@@ -1129,7 +1300,14 @@ WC_API int wc_engine__worker_stats(struct wc_engine *e, unsigned wi,
 	out->chunks = atomic_load(&w->chunks);
 	out->held_chunks = atomic_load(&w->held_chunks);
 	out->held_frames = atomic_load(&w->held_frames);
+	out->held_frames += atomic_load(&w->parked);
+	out->buckets_owned = atomic_load(&w->buckets_owned);
+	out->buckets_foreign = atomic_load(&w->buckets_foreign);
+	out->moves_in = atomic_load(&w->moves_in);
+	out->moves_out = atomic_load(&w->moves_out);
+	out->stalls = atomic_load(&w->stalls);
 	out->cpu = (__u32)atomic_load(&w->cpu);
-	out->state = atomic_load(&w->in_capture) ? WC_WORKER_RUNNING : WC_WORKER_IDLE;
+	out->state = atomic_load(&w->stuck) ? WC_WORKER_STUCK :
+		     atomic_load(&w->in_capture) ? WC_WORKER_RUNNING : WC_WORKER_IDLE;
 	return 0;
 }

@@ -50,6 +50,35 @@ struct wc_chunk {
 	struct wc_pkt pkts[];
 };
 
+/*
+ * In-order bucket moves (docs/monitor.md). When the monitor moves bucket
+ * (q, b) from worker `from` to worker `to`, packets of the bucket already
+ * queued on from's socket of queue q must be processed before `to`
+ * processes the bucket's new ones. The fence records from's RX ring
+ * producer index right after the switch (`pos`); `to` parks the bucket's
+ * packets (descriptors only) until `from` has come back for more after
+ * consuming past `pos`, then delivers the parked packets first.
+ */
+#define WC_MAX_FENCES 256
+
+enum {
+	WC_FENCE_FREE,
+	WC_FENCE_ARMING, /* steer switched, pos not read yet */
+	WC_FENCE_ARMED, /* waiting for `from` to pass pos */
+	WC_FENCE_RELEASED, /* `to` may deliver */
+};
+
+struct wc_fence {
+	_Atomic int state;
+	unsigned q, b, from, to;
+	__u32 pos;
+	__u64 armed_ns;
+	bool forced; /* released by timeout or stop, not by `from` */
+	/* parked descriptors, touched only by worker `to` */
+	struct xdp_desc *park;
+	unsigned park_head, park_n, park_cap;
+};
+
 struct wc_worker {
 	struct wc_engine *e;
 	unsigned idx;
@@ -63,7 +92,15 @@ struct wc_worker {
 	_Atomic __u64 last_active_ns; /* CLOCK_MONOTONIC of the last capture */
 	_Atomic int cpu;
 	_Atomic int in_capture;
-	void *monitor_state; /* monitor.c */
+	/* offloading */
+	_Atomic __u16 *hold; /* Q * buckets: fence index + 1 parking (q, b) */
+	_Atomic int nholds;
+	_Atomic __u64 busy_seq; /* odd while inside wc_worker__capture */
+	_Atomic __u64 parked;
+	_Atomic __u64 moves_in, moves_out, stalls;
+	_Atomic __u64 buckets_owned, buckets_foreign;
+	_Atomic int stuck;
+	int wake_efd; /* the monitor wakes a sleeping worker */
 };
 
 struct wc_engine {
@@ -92,7 +129,13 @@ struct wc_engine {
 	bool monitor_running;
 	pthread_mutex_t stats_lock;
 	void *monitor_state;
+	__u32 buckets;
+	struct wc_fence fences[WC_MAX_FENCES];
+	_Atomic int fences_active; /* armed fences: old owners check them */
+	_Atomic __u64 fence_timeouts;
 };
+
+void wc_fences_force_release(struct wc_engine *e);
 
 __u64 wc_now_mono(void);
 __u64 wc_now_real(void);

@@ -1,18 +1,440 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The engine's monitor thread: every interval it refreshes the clock
- * offset used for timestamps, notices a vanished interface, and publishes
- * the engine's counters to the pinned maps (engine, pool_stats,
- * worker_stats) so `wirecap stats` and bpftool can read them from outside.
- * Buddy-group offloading runs here too (see docs/monitor.md).
+ * The engine's monitor thread. Every interval it:
+ *  - refreshes the clock offset used for timestamps and notices a vanished
+ *    interface;
+ *  - guards the config map: immutable fields changed behind its back are
+ *    restored, invalid tunables are refused (the last valid ones stay);
+ *  - runs buddy-group offloading: a worker whose backlog stays above the
+ *    high watermark for the hold time sheds its hottest flow buckets to the
+ *    least loaded buddies below the low watermark; buckets go home when
+ *    their worker has been calm for the return time and has room; a bucket
+ *    moved recently stays put for the cool-down. Moves are in order (see
+ *    the fences in engine.h and docs/monitor.md);
+ *  - reports and routes around a worker that stops consuming;
+ *  - publishes the counters to the pinned maps for `wirecap stats`.
  */
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "engine.h"
+
+#define GRACE_US 2000 /* in-flight redirects land within a NAPI poll */
+
+struct mon_worker {
+	__u64 prev_packets;
+	__u64 rate; /* packets consumed in the last interval */
+	__u64 in_rate; /* packets steered to it in the last interval */
+	__u64 projected; /* in_rate plus what this interval moved to it */
+	__u64 cap; /* most it consumed in an interval while overloaded */
+	__u64 over_since, under_since; /* ns; 0 = not in that state */
+	__u64 backlog;
+	__u64 last_seq, last_progress;
+	unsigned share; /* backlog as % of a queue pool */
+	bool stuck;
+};
+
+struct mon {
+	struct wc_config cfg; /* last valid */
+	struct wc_config boot; /* immutable fields as attached */
+	struct wc_steer *steer; /* Q * B, our copy of the map */
+	struct wc_bucket_stats *cur, *prev;
+	__u64 *rate; /* packets per interval, per (q, b) */
+	__u64 *moved_ns; /* last move, per (q, b) */
+	__u32 *order; /* scratch for sorting */
+	struct mon_worker *w;
+	__u64 last_ns;
+	bool have_prev;
+	bool warned_cfg;
+	unsigned pending[WC_MAX_FENCES]; /* fences armed after the grace */
+	unsigned npending;
+};
+
+static void mon_free(struct mon *m)
+{
+	if (!m)
+		return;
+	free(m->steer);
+	free(m->cur);
+	free(m->prev);
+	free(m->rate);
+	free(m->moved_ns);
+	free(m->order);
+	free(m->w);
+	free(m);
+}
+
+static struct mon *mon_new(struct wc_engine *e)
+{
+	size_t n = (size_t)e->nq * e->buckets;
+	struct mon *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->steer = calloc(n, sizeof(*m->steer));
+	m->cur = calloc(n, sizeof(*m->cur));
+	m->prev = calloc(n, sizeof(*m->prev));
+	m->rate = calloc(n, sizeof(*m->rate));
+	m->moved_ns = calloc(n, sizeof(*m->moved_ns));
+	m->order = calloc(n, sizeof(*m->order));
+	m->w = calloc(e->nw, sizeof(*m->w));
+	if (!m->steer || !m->cur || !m->prev || !m->rate || !m->moved_ns ||
+	    !m->order || !m->w) {
+		mon_free(m);
+		return NULL;
+	}
+	for (unsigned q = 0; q < e->nq; q++)
+		for (unsigned b = 0; b < e->buckets; b++)
+			wc_iface__steer_get(e->ifc, q, b, &m->steer[q * e->buckets + b]);
+	wc_iface__config(e->ifc, &m->cfg);
+	m->boot = m->cfg;
+	return m;
+}
+
+static unsigned home_of(const struct wc_engine *e, const struct mon *m,
+			unsigned q, unsigned b)
+{
+	return m->boot.steer_mode == WC_STEER_FLOW ? b % e->nw : q % e->nw;
+}
+
+/* Keep the config sane: immutable fields are restored, invalid tunables
+ * are refused and the previous valid ones stay in force. */
+static void guard_config(struct wc_engine *e, struct mon *m)
+{
+	struct wc_config c;
+	int fd = wc_iface__map_fd(e->ifc, WC_MAP_CONFIG);
+	__u32 zero = 0;
+
+	if (wc_iface__config(e->ifc, &c))
+		return;
+	if (c.queues != m->boot.queues || c.workers != m->boot.workers ||
+	    c.buckets != m->boot.buckets || c.version != m->boot.version ||
+	    c.ifindex != m->boot.ifindex || c.netns_ino != m->boot.netns_ino ||
+	    c.attach_mode != m->boot.attach_mode) {
+		pr_warn("%s: queues, workers, buckets and the attachment identity cannot change while an engine runs: restored\n",
+			e->ifname);
+		c.queues = m->boot.queues;
+		c.workers = m->boot.workers;
+		c.buckets = m->boot.buckets;
+		c.version = m->boot.version;
+		c.ifindex = m->boot.ifindex;
+		c.netns_ino = m->boot.netns_ino;
+		c.attach_mode = m->boot.attach_mode;
+		bpf_map_update_elem(fd, &zero, &c, BPF_ANY);
+	}
+	if (memcmp(&c, &m->cfg, sizeof(c))) {
+		if (wc_config_validate(&m->boot, &c) == 0) {
+			if (c.offload_enabled != m->cfg.offload_enabled)
+				pr_info("%s: offloading %s\n", e->ifname,
+					c.offload_enabled ? "on" : "off");
+			m->cfg = c;
+			m->warned_cfg = false;
+		} else if (!m->warned_cfg) {
+			pr_warn("%s: config rejected (see above); keeping the previous offload settings\n",
+				e->ifname);
+			m->warned_cfg = true;
+		}
+	}
+}
+
+static void read_rates(struct wc_engine *e, struct mon *m)
+{
+	size_t n = (size_t)e->nq * e->buckets;
+	struct wc_bucket_stats *t;
+
+	if (wc_iface__bucket_stats(e->ifc, m->cur, n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		m->rate[i] = m->have_prev ? m->cur[i].packets - m->prev[i].packets : 0;
+	t = m->prev;
+	m->prev = m->cur;
+	m->cur = t;
+	m->have_prev = true;
+}
+
+static void wake(struct wc_worker *w)
+{
+	__u64 one = 1;
+
+	if (write(w->wake_efd, &one, sizeof(one)) < 0) {
+		/* already pending */
+	}
+}
+
+/* Start moving (q, b) to worker `to`. The steering entry changes now; the
+ * fence is armed after the grace period (arm_pending). */
+static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
+		       unsigned b, unsigned to, __u64 now)
+{
+	size_t k = (size_t)q * e->buckets + b;
+	unsigned from = m->steer[k].worker;
+	struct wc_steer nv = { .worker = to, .gen = m->steer[k].gen + 1 };
+	struct wc_fence *f = NULL;
+	int err;
+
+	if (from == to || m->npending >= WC_MAX_FENCES ||
+	    atomic_load(&e->workers[to].hold[k]) || atomic_load(&e->workers[from].hold[k]))
+		return -EBUSY;
+	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
+		int st = WC_FENCE_FREE;
+
+		if (atomic_compare_exchange_strong(&e->fences[i].state, &st, WC_FENCE_ARMING)) {
+			f = &e->fences[i];
+			m->pending[m->npending++] = i;
+			break;
+		}
+	}
+	if (!f)
+		return -EBUSY;
+	f->q = q;
+	f->b = b;
+	f->from = from;
+	f->to = to;
+	f->forced = false;
+	f->park_head = f->park_n = 0;
+	/* the new owner parks the bucket from the first packet it gets */
+	atomic_store(&e->workers[to].hold[k], (__u16)(f - e->fences) + 1);
+	atomic_fetch_add(&e->workers[to].nholds, 1);
+	err = wc_iface__steer_set(e->ifc, q, b, &nv);
+	if (err) {
+		atomic_store(&e->workers[to].hold[k], 0);
+		atomic_fetch_sub(&e->workers[to].nholds, 1);
+		m->npending--;
+		atomic_store(&f->state, WC_FENCE_FREE);
+		return err;
+	}
+	m->steer[k] = nv;
+	m->moved_ns[k] = now;
+	atomic_fetch_add(&e->workers[from].moves_out, 1);
+	atomic_fetch_add(&e->workers[to].moves_in, 1);
+	pr_debug("%s: bucket %u of queue %u: worker %u -> %u (%llu pkts/interval)\n",
+		 e->ifname, b, q, from, to, (unsigned long long)m->rate[k]);
+	return 0;
+}
+
+/* After the grace period every redirect made with the old steering has
+ * landed in the old owner's ring: its producer index is the fence. */
+static void arm_pending(struct wc_engine *e, struct mon *m)
+{
+	struct timespec ts = { 0, GRACE_US * 1000 };
+
+	if (!m->npending)
+		return;
+	nanosleep(&ts, NULL);
+	for (unsigned i = 0; i < m->npending; i++) {
+		struct wc_fence *f = &e->fences[m->pending[i]];
+		struct wc_worker *from = &e->workers[f->from];
+		int st = WC_FENCE_ARMING;
+
+		f->pos = __atomic_load_n(from->socks[f->q].rx.producer, __ATOMIC_ACQUIRE);
+		f->armed_ns = wc_now_mono();
+		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_ARMED))
+			atomic_fetch_add(&e->fences_active, 1);
+		wake(from);
+	}
+	m->npending = 0;
+}
+
+static int cmp_rate_desc(const void *a, const void *b, void *arg)
+{
+	const __u64 *rate = arg;
+	__u64 ra = rate[*(const __u32 *)a], rb = rate[*(const __u32 *)b];
+
+	return ra < rb ? 1 : ra > rb ? -1 : 0;
+}
+
+static int least_loaded(struct wc_engine *e, struct mon *m, unsigned except,
+			bool need_low)
+{
+	int best = -1;
+
+	for (unsigned w = 0; w < e->nw; w++) {
+		struct mon_worker *mw = &m->w[w];
+
+		if (w == except || mw->stuck)
+			continue;
+		if (need_low && mw->share >= m->cfg.offload_low_pct)
+			continue;
+		/* a buddy must have room by its measured capacity */
+		if (need_low && mw->cap && mw->projected >= mw->cap * 9 / 10)
+			continue;
+		if (best < 0 || mw->projected < m->w[best].projected)
+			best = w;
+	}
+	return best;
+}
+
+static void update_workers(struct wc_engine *e, struct mon *m, __u64 now)
+{
+	__u64 frames = (__u64)e->chunks * e->chunk_size;
+	__u64 stuck_ns = (__u64)(m->cfg.offload_hold_ms > 500 ? m->cfg.offload_hold_ms : 500) *
+			 2000000ull;
+
+	for (unsigned w = 0; w < e->nw; w++) {
+		struct wc_worker *wk = &e->workers[w];
+		struct mon_worker *mw = &m->w[w];
+		struct wc_worker_stats ws;
+		__u64 seq = atomic_load(&wk->busy_seq);
+
+		wc_engine__worker_stats(e, w, &ws);
+		mw->rate = ws.packets - mw->prev_packets;
+		mw->prev_packets = ws.packets;
+		mw->backlog = ws.rx_backlog + ws.held_frames;
+		mw->share = frames ? (unsigned)(mw->backlog * 100 / frames) : 0;
+		mw->in_rate = 0;
+		if (mw->share >= m->cfg.offload_high_pct) {
+			mw->under_since = 0;
+			if (!mw->over_since)
+				mw->over_since = now;
+		} else if (mw->share < m->cfg.offload_low_pct) {
+			mw->over_since = 0;
+			if (!mw->under_since)
+				mw->under_since = now;
+		} else {
+			mw->over_since = mw->under_since = 0;
+		}
+		/* progress: a capture call made, or nothing to do */
+		if (seq != mw->last_seq || !mw->backlog) {
+			mw->last_seq = seq;
+			mw->last_progress = now;
+			if (mw->stuck) {
+				pr_warn("%s: worker %u consumes again\n", e->ifname, w);
+				mw->stuck = false;
+				atomic_store(&wk->stuck, 0);
+			}
+		} else if (!mw->stuck && now - mw->last_progress > stuck_ns) {
+			pr_warn("%s: worker %u is stuck: %llu packets wait in its rings; moving its buckets away\n",
+				e->ifname, w, (unsigned long long)mw->backlog);
+			mw->stuck = true;
+			atomic_store(&wk->stuck, 1);
+			atomic_fetch_add(&wk->stalls, 1);
+		}
+	}
+	for (unsigned q = 0; q < e->nq; q++)
+		for (unsigned b = 0; b < e->buckets; b++) {
+			size_t k = (size_t)q * e->buckets + b;
+
+			m->w[m->steer[k].worker].in_rate += m->rate[k];
+		}
+	for (unsigned w = 0; w < e->nw; w++)
+		m->w[w].projected = m->w[w].in_rate;
+}
+
+static void offload(struct wc_engine *e, struct mon *m, __u64 now)
+{
+	__u64 hold = (__u64)m->cfg.offload_hold_ms * 1000000ull;
+	__u64 ret = (__u64)m->cfg.offload_return_ms * 1000000ull;
+	__u64 cool = (__u64)m->cfg.offload_cooldown_ms * 1000000ull;
+	unsigned budget = m->cfg.offload_max_moves;
+	size_t nb = (size_t)e->nq * e->buckets;
+
+	/* 1. shed load from workers overloaded for the hold time, or stuck */
+	for (unsigned w = 0; w < e->nw && budget; w++) {
+		struct mon_worker *mw = &m->w[w];
+		__u64 excess, moved = 0;
+		size_t n = 0;
+
+		if (mw->stuck) {
+			excess = UINT64_MAX;
+		} else {
+			if (!mw->over_since || now - mw->over_since < hold)
+				continue;
+			/* draining already: the pool absorbs the rest */
+			if (mw->in_rate <= mw->rate)
+				continue;
+			excess = mw->in_rate - mw->rate;
+			if (mw->rate > mw->cap)
+				mw->cap = mw->rate;
+		}
+		for (size_t k = 0; k < nb; k++)
+			if (m->steer[k].worker == w && (m->rate[k] || mw->stuck) &&
+			    (mw->stuck || !m->moved_ns[k] || now - m->moved_ns[k] >= cool))
+				m->order[n++] = k;
+		qsort_r(m->order, n, sizeof(*m->order), cmp_rate_desc, m->rate);
+		for (size_t i = 0; i < n && budget && moved < excess; i++) {
+			size_t k = m->order[i];
+			int to = least_loaded(e, m, w, !mw->stuck);
+
+			if (to < 0)
+				break;
+			if (move_bucket(e, m, k / e->buckets, k % e->buckets, to, now))
+				continue;
+			moved += m->rate[k];
+			m->w[to].projected += m->rate[k];
+			mw->projected -= m->rate[k] < mw->projected ? m->rate[k] : mw->projected;
+			if (!mw->stuck)
+				budget--;
+		}
+		if (moved && !mw->stuck)
+			mw->over_since = now; /* let the moves act before more */
+	}
+	/* 2. buckets go home to calm workers that have room */
+	for (size_t k = 0; k < nb && budget; k++) {
+		unsigned q = k / e->buckets, b = k % e->buckets;
+		unsigned home = home_of(e, m, q, b), cur = m->steer[k].worker;
+		struct mon_worker *hw = &m->w[home];
+
+		if (cur == home || hw->stuck || !hw->under_since ||
+		    now - hw->under_since < ret || now - m->moved_ns[k] < cool)
+			continue;
+		/* return only what the home worker can take without tipping
+		 * over: below 70% of the capacity it showed when overloaded */
+		if (hw->cap && hw->projected + m->rate[k] > hw->cap * 7 / 10)
+			continue;
+		if (move_bucket(e, m, q, b, home, now))
+			continue;
+		hw->projected += m->rate[k];
+		budget--;
+	}
+}
+
+static void count_owned(struct wc_engine *e, struct mon *m)
+{
+	__u64 owned[WC_MAX_WORKERS] = { 0 }, foreign[WC_MAX_WORKERS] = { 0 };
+
+	for (unsigned q = 0; q < e->nq; q++)
+		for (unsigned b = 0; b < e->buckets; b++) {
+			unsigned w = m->steer[q * e->buckets + b].worker;
+
+			if (w >= e->nw)
+				continue;
+			owned[w]++;
+			if (w != home_of(e, m, q, b))
+				foreign[w]++;
+		}
+	for (unsigned w = 0; w < e->nw; w++) {
+		atomic_store(&e->workers[w].buckets_owned, owned[w]);
+		atomic_store(&e->workers[w].buckets_foreign, foreign[w]);
+	}
+}
+
+/* A fence whose old owner does not come back is released by force after
+ * the stuck time: the parked packets flow (order cannot be kept for a
+ * worker that stopped), and the event is counted. */
+static void fence_timeouts(struct wc_engine *e, struct mon *m, __u64 now)
+{
+	__u64 limit = (__u64)(m->cfg.offload_hold_ms > 500 ? m->cfg.offload_hold_ms : 500) *
+		      2000000ull;
+
+	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
+		struct wc_fence *f = &e->fences[i];
+		int st = WC_FENCE_ARMED;
+
+		if (atomic_load(&f->state) != WC_FENCE_ARMED || now - f->armed_ns < limit)
+			continue;
+		f->forced = true;
+		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED)) {
+			atomic_fetch_sub(&e->fences_active, 1);
+			atomic_fetch_add(&e->fence_timeouts, 1);
+			pr_warn("%s: worker %u did not pass its fence on queue %u: bucket %u released to worker %u out of order\n",
+				e->ifname, f->from, f->q, f->b, f->to);
+		}
+	}
+}
 
 int wc_engine_publish(struct wc_engine *e)
 {
@@ -50,25 +472,31 @@ int wc_engine_publish(struct wc_engine *e)
 static void *monitor_main(void *arg)
 {
 	struct wc_engine *e = arg;
+	struct mon *m = e->monitor_state;
 
 	while (!atomic_load(&e->stop)) {
-		struct wc_config cfg;
-		__u32 ms = 100;
-		struct timespec ts;
+		__u32 ms = m->cfg.offload_interval_ms ? m->cfg.offload_interval_ms : 100;
+		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+		__u64 now;
 
-		if (!wc_iface__config(e->ifc, &cfg) && cfg.offload_interval_ms)
-			ms = cfg.offload_interval_ms;
-		if (ms > 1000)
-			ms = 1000;
-		ts.tv_sec = ms / 1000;
-		ts.tv_nsec = (ms % 1000) * 1000000L;
 		nanosleep(&ts, NULL);
+		if (atomic_load(&e->stop))
+			break;
+		now = wc_now_mono();
 		wc_refresh_rt_off(e);
 		if (if_nametoindex(e->ifname) != (unsigned)e->ifindex &&
 		    !atomic_load(&e->dev_gone)) {
 			pr_warn("%s: interface disappeared\n", e->ifname);
 			atomic_store(&e->dev_gone, true);
 		}
+		guard_config(e, m);
+		read_rates(e, m);
+		update_workers(e, m, now);
+		if (m->cfg.offload_enabled)
+			offload(e, m, now);
+		arm_pending(e, m);
+		fence_timeouts(e, m, now);
+		count_owned(e, m);
 		wc_engine_publish(e);
 	}
 	return NULL;
@@ -78,10 +506,17 @@ int wc_monitor_start(struct wc_engine *e)
 {
 	int err;
 
+	e->monitor_state = mon_new(e);
+	if (!e->monitor_state)
+		return -ENOMEM;
+	count_owned(e, e->monitor_state);
 	wc_engine_publish(e);
 	err = pthread_create(&e->monitor, NULL, monitor_main, e);
-	if (err)
+	if (err) {
+		mon_free(e->monitor_state);
+		e->monitor_state = NULL;
 		return -err;
+	}
 	e->monitor_running = true;
 	return 0;
 }
@@ -93,4 +528,6 @@ void wc_monitor_stop(struct wc_engine *e)
 	atomic_store(&e->stop, true);
 	pthread_join(e->monitor, NULL);
 	e->monitor_running = false;
+	mon_free(e->monitor_state);
+	e->monitor_state = NULL;
 }
