@@ -39,11 +39,18 @@ struct bench {
 	struct wc_seqtrack *track[WC_MAX_WORKERS];
 	uint64_t next_stall[WC_MAX_WORKERS];
 	uint64_t stalls[WC_MAX_WORKERS];
-	_Atomic uint16_t *flow_owner; /* worker + 1 that saw the flow first */
-	_Atomic uint64_t flows_split; /* packets of a flow seen by another worker */
+	/* across workers: a flow's packets must be processed in sequence
+	 * order, also when its bucket moves between workers */
+	_Atomic uint16_t *flow_last; /* worker + 1 that processed it last */
+	_Atomic uint64_t *flow_max; /* highest seq + 1 processed */
+	_Atomic uint64_t *flow_max_rev; /* the same, reverse direction */
+	_Atomic uint64_t reverse; /* reverse-direction packets (not in lost/dup) */
+	_Atomic uint64_t flow_switches; /* a flow's packet on another worker */
+	_Atomic uint64_t reordered_global;
 	struct wc_seqtrack_result res;
 	bool have_res;
 	uint64_t expect, flow_base;
+	uint64_t moves;
 	int err;
 };
 
@@ -123,17 +130,28 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 		if (wc_seq_parse(p[i].data, p[i].len, &si)) {
 			atomic_fetch_add_explicit(&b->not_ours, 1, memory_order_relaxed);
 		} else {
-			if (wc_seqtrack_feed(b->track[wi], si.flow, si.seq))
+			/* the reverse direction of a flow has its own sequence */
+			if (si.reverse)
+				atomic_fetch_add_explicit(&b->reverse, 1, memory_order_relaxed);
+			else if (wc_seqtrack_feed(b->track[wi], si.flow, si.seq))
 				b->err = -ENOMEM;
-			if (si.flow < b->nflows) {
-				uint16_t zero = 0, me = wi + 1;
+			if (si.flow >= b->flow_base && si.flow - b->flow_base < b->nflows) {
+				uint32_t f = si.flow - b->flow_base;
+				_Atomic uint64_t *fmax = si.reverse ? &b->flow_max_rev[f] : &b->flow_max[f];
+				uint16_t me = wi + 1, prev;
+				uint64_t max = atomic_load_explicit(fmax, memory_order_relaxed);
 
-				if (!atomic_compare_exchange_strong_explicit(
-					    &b->flow_owner[si.flow], &zero, me,
-					    memory_order_relaxed, memory_order_relaxed) &&
-				    zero != me)
-					atomic_fetch_add_explicit(&b->flows_split, 1,
+				prev = atomic_exchange_explicit(&b->flow_last[f], me,
+								memory_order_relaxed);
+				if (prev && prev != me)
+					atomic_fetch_add_explicit(&b->flow_switches, 1,
 								  memory_order_relaxed);
+				if (si.seq + 1 < max)
+					atomic_fetch_add_explicit(&b->reordered_global, 1,
+								  memory_order_relaxed);
+				while (si.seq + 1 > max &&
+				       !atomic_compare_exchange_weak(fmax, &max, si.seq + 1))
+					;
 			}
 		}
 		if (b->cost_ns && b->cost_mode == COST_SPIN)
@@ -177,20 +195,26 @@ static void extra(FILE *f, bool json, void *ctx)
 	if (json)
 		fprintf(f, ",\"lost\":%llu,\"duplicates\":%llu,\"reordered\":%llu,"
 			   "\"unique\":%llu,\"flows_seen\":%llu,\"not_payload\":%llu,"
-			   "\"flows_split\":%llu,\"excess\":%llu",
+			   "\"reverse_packets\":%llu,\"flow_switches\":%llu,\"reordered_global\":%llu,\"moves\":%llu,"
+			   "\"excess\":%llu",
 			(unsigned long long)r->lost, (unsigned long long)r->duplicates,
 			(unsigned long long)r->reordered, (unsigned long long)r->unique,
 			(unsigned long long)r->flows_seen,
 			(unsigned long long)atomic_load(&b->not_ours),
-			(unsigned long long)atomic_load(&b->flows_split),
+			(unsigned long long)atomic_load(&b->reverse),
+			(unsigned long long)atomic_load(&b->flow_switches),
+			(unsigned long long)atomic_load(&b->reordered_global),
+			(unsigned long long)b->moves,
 			(unsigned long long)r->excess);
 	else
-		fprintf(f, "  payload check: %llu unique in %llu flows, %llu lost, %llu duplicated, %llu reordered, %llu without payload, %llu packets of flows split over workers\n",
+		fprintf(f, "  payload check: %llu unique in %llu flows, %llu lost, %llu duplicated, %llu reordered (%llu across workers), %llu without payload; %llu flow switches between workers, %llu bucket moves\n",
 			(unsigned long long)r->unique, (unsigned long long)r->flows_seen,
 			(unsigned long long)r->lost, (unsigned long long)r->duplicates,
 			(unsigned long long)r->reordered,
+			(unsigned long long)atomic_load(&b->reordered_global),
 			(unsigned long long)atomic_load(&b->not_ours),
-			(unsigned long long)atomic_load(&b->flows_split));
+			(unsigned long long)atomic_load(&b->flow_switches),
+			(unsigned long long)b->moves);
 }
 
 static void usage(FILE *f)
@@ -328,12 +352,20 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (b.expect && b.flow_base + b.nflows > WC_SEQTRACK_MAX_FLOWS)
 		return cmd_err("bench: --flow-base + --flows too large");
-	b.flow_owner = calloc(b.nflows, sizeof(*b.flow_owner));
-	if (!b.flow_owner)
+	b.flow_last = calloc(b.nflows, sizeof(*b.flow_last));
+	b.flow_max = calloc(b.nflows, sizeof(*b.flow_max));
+	b.flow_max_rev = calloc(b.nflows, sizeof(*b.flow_max_rev));
+	if (!b.flow_last || !b.flow_max || !b.flow_max_rev) {
+		free((void *)b.flow_last);
+		free((void *)b.flow_max);
+		free((void *)b.flow_max_rev);
 		return cmd_err("bench: out of memory");
+	}
 	b.e = engine_open(ifname, &ea);
 	if (!b.e) {
-		free((void *)b.flow_owner);
+		free((void *)b.flow_last);
+		free((void *)b.flow_max);
+		free((void *)b.flow_max_rev);
 		return 1;
 	}
 	for (unsigned w = 0; w < wc_engine__workers(b.e); w++) {
@@ -369,6 +401,8 @@ int cmd_bench(int argc, char **argv)
 	else if (err)
 		rc = cmd_err("capture failed: %s", strerror(-err));
 	acct_finish(&acct);
+	for (unsigned w = 0; w < wc_engine__workers(b.e); w++)
+		b.moves += acct.w[w].moves_in;
 	for (unsigned w = 1; w < wc_engine__workers(b.e); w++)
 		wc_seqtrack_merge(b.track[0], b.track[w]);
 	if (b.expect) {
@@ -390,6 +424,8 @@ out:
 	wc_engine__close(b.e);
 	for (unsigned w = 0; w < WC_MAX_WORKERS; w++)
 		wc_seqtrack_free(b.track[w]);
-	free((void *)b.flow_owner);
+	free((void *)b.flow_last);
+	free((void *)b.flow_max);
+	free((void *)b.flow_max_rev);
 	return rc;
 }

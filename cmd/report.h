@@ -62,9 +62,9 @@ int offload_args_parse(struct offload_args *oa, const char *name, const char *ar
 int offload_args_apply(struct wc_iface *ifc, const struct offload_args *oa);
 #define OFFLOAD_ARGS_HELP                                                      \
 	"  --offload on|off        buddy-group offloading (default on)\n"        \
-	"  --offload-high PCT      backlog (%% of a queue pool) marking overload (50)\n" \
+	"  --offload-high PCT      backlog (%% of a queue pool) marking overload (30)\n" \
 	"  --offload-low PCT       below this a worker takes buckets (10)\n"     \
-	"  --offload-hold MS       overloaded this long before moving (1000)\n"  \
+	"  --offload-hold MS       overloaded this long before moving (500)\n"  \
 	"  --offload-return MS     calm this long before buckets go home (5000)\n" \
 	"  --offload-cooldown MS   a moved bucket stays put this long (2000)\n"  \
 	"  --offload-interval MS   monitor period (100)\n"                       \

@@ -221,9 +221,37 @@ fail:
 	return err;
 }
 
+/* An engine opened with umem_of: its first socket binds into the other
+ * engine's UMEM (a new pool, with its own fill and completion rings); the
+ * mode (copy / zero-copy) is the UMEM's. */
+static int guest_socket(struct wc_engine *e)
+{
+	struct wc_sock *s = &e->workers[0].socks[0];
+	int err;
+
+	s->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return -errno;
+	err = pool_rings_setup(e, &e->pools[0], s->fd);
+	if (!err)
+		err = sock_rx_setup(e, s);
+	if (!err)
+		err = xsk_bind(s->fd, e->ifindex, 0, XDP_SHARED_UMEM,
+			       e->umem_owner->workers[0].socks[0].fd);
+	return err;
+}
+
 static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 {
 	int err = -EINVAL, xsks_fd = wc_iface__map_fd(e->ifc, WC_MAP_XSKS);
+
+	if (e->umem_owner) {
+		err = guest_socket(e);
+		if (err)
+			return err;
+		e->bind_mode = e->umem_owner->bind_mode;
+		bind = WC_BIND_COPY_ONLY; /* skips the owner socket below */
+	}
 
 	if (bind != WC_BIND_COPY_ONLY) {
 		err = owner_socket(e, XDP_ZEROCOPY);
@@ -339,6 +367,13 @@ static void pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
 		pool_kick(p);
 }
 
+/* tx.c: frames dropped or completed by an egress port go home */
+void wc_pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
+		 unsigned n)
+{
+	pool_put(e, p, addr, n);
+}
+
 /* ---- chunks ------------------------------------------------------------- */
 
 static struct wc_chunk *chunk_new(struct wc_worker *w)
@@ -384,7 +419,6 @@ WC_API void wc_chunk__recycle(struct wc_chunk *c)
 {
 	struct wc_worker *w;
 	struct wc_engine *e;
-	struct wc_chunk *head;
 
 	if (!c)
 		return;
@@ -393,6 +427,16 @@ WC_API void wc_chunk__recycle(struct wc_chunk *c)
 	for (unsigned i = 0; i < c->nseg; i++)
 		pool_put(e, &e->pools[c->seg[i].queue], c->addr + c->seg[i].start,
 			 c->seg[i].count);
+	wc_chunk_release(c);
+}
+
+/* The chunk descriptor goes back to its worker; its frames are already
+ * taken care of (recycled, or given to an egress port by tx.c). */
+void wc_chunk_release(struct wc_chunk *c)
+{
+	struct wc_worker *w = c->w;
+	struct wc_chunk *head;
+
 	atomic_fetch_sub_explicit(&w->held_frames, c->n, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&w->held_chunks, 1, memory_order_relaxed);
 	c->n = 0;
@@ -482,81 +526,115 @@ static void account(struct wc_engine *e, struct wc_worker *w, struct wc_chunk *c
 		;
 }
 
-static void fence_free(struct wc_engine *e, struct wc_worker *w, struct wc_fence *f)
+static int descq_push(struct wc_descq *q, const struct xdp_desc *d)
 {
-	atomic_store(&w->hold[f->q * e->buckets + f->b], 0);
-	atomic_fetch_sub(&w->nholds, 1);
-	f->park_head = f->park_n = 0;
-	atomic_store(&f->state, WC_FENCE_FREE);
-}
+	if (q->n == q->cap) {
+		unsigned cap = q->cap ? q->cap * 2 : 1024;
+		struct xdp_desc *v = malloc(cap * sizeof(*v));
 
-static int park(struct wc_fence *f, const struct xdp_desc *d)
-{
-	if (f->park_n == f->park_cap) {
-		unsigned cap = f->park_cap ? f->park_cap * 2 : 1024;
-		struct xdp_desc *n = malloc(cap * sizeof(*n));
-
-		if (!n)
+		if (!v)
 			return -ENOMEM;
-		/* unroll the ring into the new array */
-		for (unsigned i = 0; i < f->park_n; i++)
-			n[i] = f->park[(f->park_head + i) % f->park_cap];
-		free(f->park);
-		f->park = n;
-		f->park_cap = cap;
-		f->park_head = 0;
+		for (unsigned i = 0; i < q->n; i++)
+			v[i] = q->v[(q->head + i) % q->cap];
+		free(q->v);
+		q->v = v;
+		q->cap = cap;
+		q->head = 0;
 	}
-	f->park[(f->park_head + f->park_n) % f->park_cap] = *d;
-	f->park_n++;
+	q->v[(q->head + q->n) % q->cap] = *d;
+	q->n++;
 	return 0;
 }
 
-/* New owner: deliver what was parked for released fences, first. */
-static void unpark(struct wc_engine *e, struct wc_worker *w, struct wc_chunk *c,
-		   __s64 off, __u64 *now)
+/* move up to the chunk's room from @dq into @c as one segment of queue q */
+static unsigned descq_drain(struct wc_engine *e, struct wc_worker *w,
+			    struct wc_chunk *c, struct wc_descq *dq, unsigned q,
+			    __s64 off, __u64 *now)
+{
+	unsigned start = c->n, n = 0;
+
+	while (dq->n && c->n < e->chunk_size) {
+		const struct xdp_desc *d = &dq->v[dq->head];
+
+		chunk_add(e, w, c, q, d->addr, d->len, off, now);
+		dq->head = (dq->head + 1) % dq->cap;
+		dq->n--;
+		n++;
+	}
+	if (n) {
+		seg_close(c, q, start);
+		account(e, w, c, q, start);
+		atomic_fetch_sub_explicit(&w->parked, n, memory_order_relaxed);
+	}
+	return n;
+}
+
+/* `from` has finished what it held when the move began */
+static bool from_done(struct wc_engine *e, const struct wc_fence *f)
+{
+	struct wc_worker *a = &e->workers[f->from];
+	__u64 seq = atomic_load(&a->busy_seq);
+
+	if (atomic_load(&f->forced))
+		return true;
+	if (seq >= f->s0 + ((f->s0 & 1) ? 2 : 1))
+		return true;
+	/* idle inside a capture that took nothing: holds none of it */
+	return (seq & 1) && atomic_load(&a->idle_seq) == seq;
+}
+
+/* New owner: hand-off first, then (after the release) what it parked. */
+static void fenced_deliver(struct wc_engine *e, struct wc_worker *w,
+			   struct wc_chunk *c, __s64 off, __u64 *now)
 {
 	for (unsigned i = 0; i < WC_MAX_FENCES && c->n < e->chunk_size; i++) {
 		struct wc_fence *f = &e->fences[i];
-		unsigned start = c->n, n;
+		int st = atomic_load(&f->state);
+		bool hand_empty;
 
-		if (f->to != w->idx || atomic_load(&f->state) != WC_FENCE_RELEASED)
+		if (st == WC_FENCE_FREE || f->to != w->idx || !from_done(e, f))
 			continue;
-		n = 0;
-		while (f->park_n && c->n < e->chunk_size) {
-			const struct xdp_desc *d = &f->park[f->park_head];
-
-			chunk_add(e, w, c, f->q, d->addr, d->len, off, now);
-			f->park_head = (f->park_head + 1) % f->park_cap;
-			f->park_n--;
-			n++;
+		pthread_mutex_lock(&f->lock);
+		descq_drain(e, w, c, &f->hand, f->q, off, now);
+		hand_empty = !f->hand.n;
+		pthread_mutex_unlock(&f->lock);
+		if (atomic_load(&f->state) != WC_FENCE_RELEASED || !hand_empty)
+			continue;
+		descq_drain(e, w, c, &f->park, f->q, off, now);
+		if (!f->park.n) {
+			atomic_store(&w->hold[f->q * e->buckets + f->b], 0);
+			atomic_fetch_sub(&w->nholds, 1);
+			atomic_store(&f->state, WC_FENCE_FREE);
 		}
-		if (n) {
-			seg_close(c, f->q, start);
-			account(e, w, c, f->q, start);
-			atomic_fetch_sub_explicit(&w->parked, n, memory_order_relaxed);
-		}
-		if (!f->park_n)
-			fence_free(e, w, f);
 	}
 }
 
-/* Old owner: at the start of a capture everything it consumed before was
- * processed, so fences whose position it has passed are released. */
+static void divert_clear(struct wc_engine *e, struct wc_worker *w, size_t k)
+{
+	if (atomic_exchange(&w->divert[k], 0))
+		atomic_fetch_sub(&w->ndiverts, 1);
+	(void)e;
+}
+
+/* Old owner: once its ring consumer passed pos, every old packet of the
+ * bucket is in the hand-off queue: release. */
 static void fences_check(struct wc_engine *e, struct wc_worker *w)
 {
 	if (!atomic_load_explicit(&e->fences_active, memory_order_acquire))
 		return;
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
 		struct wc_fence *f = &e->fences[i];
+		int st = WC_FENCE_ARMED;
 		__u32 cons;
 
 		if (f->from != w->idx || atomic_load(&f->state) != WC_FENCE_ARMED)
 			continue;
 		cons = __atomic_load_n(w->socks[f->q].rx.consumer, __ATOMIC_ACQUIRE);
-		if ((__s32)(cons - f->pos) >= 0) {
-			atomic_store(&f->state, WC_FENCE_RELEASED);
+		if ((__s32)(cons - f->pos) < 0)
+			continue;
+		divert_clear(e, w, (size_t)f->q * e->buckets + f->b);
+		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED))
 			atomic_fetch_sub(&e->fences_active, 1);
-		}
 	}
 }
 
@@ -566,12 +644,40 @@ void wc_fences_force_release(struct wc_engine *e)
 		struct wc_fence *f = &e->fences[i];
 		int st = atomic_load(&f->state);
 
-		if (st == WC_FENCE_ARMED || st == WC_FENCE_ARMING) {
-			f->forced = true;
-			if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED) &&
-			    st == WC_FENCE_ARMED)
-				atomic_fetch_sub(&e->fences_active, 1);
+		if (st != WC_FENCE_ARMED && st != WC_FENCE_ARMING)
+			continue;
+		atomic_store(&f->forced, true);
+		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED) &&
+		    st == WC_FENCE_ARMED)
+			atomic_fetch_sub(&e->fences_active, 1);
+	}
+}
+
+/* hand the diverted descriptors of one gather to their fences: one lock
+ * per fence per batch */
+static void divert_flush(struct wc_engine *e, struct wc_worker *w, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		unsigned fi = w->divbuf[i].fence;
+		struct wc_fence *f;
+		unsigned moved = 0;
+
+		if (fi == UINT32_MAX)
+			continue;
+		f = &e->fences[fi];
+		pthread_mutex_lock(&f->lock);
+		for (unsigned j = i; j < n; j++) {
+			if (w->divbuf[j].fence != fi)
+				continue;
+			if (descq_push(&f->hand, &w->divbuf[j].d))
+				pr_warn("out of memory handing packets over: frame kept in the pool\n");
+			else
+				moved++;
+			w->divbuf[j].fence = UINT32_MAX;
 		}
+		pthread_mutex_unlock(&f->lock);
+		atomic_fetch_add_explicit(&e->workers[f->to].parked, moved,
+					  memory_order_relaxed);
 	}
 }
 
@@ -583,12 +689,13 @@ static void gather(struct wc_worker *w, struct wc_chunk *c)
 	const size_t msz = sizeof(struct wc_meta);
 	__s64 off = atomic_load_explicit(&e->rt_off, memory_order_relaxed);
 	bool holds = atomic_load_explicit(&w->nholds, memory_order_acquire) > 0;
+	bool diverts = atomic_load_explicit(&w->ndiverts, memory_order_acquire) > 0;
 	__u64 now = 0;
 
 	if (holds)
-		unpark(e, w, c, off, &now);
+		fenced_deliver(e, w, c, off, &now);
 	for (unsigned i = 0; i < e->nq && c->n < e->chunk_size; i++) {
-		unsigned q = (w->rr + i) % e->nq, start = c->n;
+		unsigned q = (w->rr + i) % e->nq, start = c->n, ndiv = 0;
 		struct wc_sock *s = &w->socks[q];
 		__u32 idx, n;
 
@@ -597,22 +704,30 @@ static void gather(struct wc_worker *w, struct wc_chunk *c)
 			continue;
 		for (__u32 k = 0; k < n; k++) {
 			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + k);
+			const struct wc_meta *m =
+				(const void *)((char *)e->umem + d->addr - msz);
 
-			if (holds) {
-				const struct wc_meta *m =
-					(const void *)((char *)e->umem + d->addr - msz);
-				__u16 h = 0;
+			/* moves in progress: only then look at the bucket */
+			if ((holds || diverts) && (d->addr & (e->frame_size - 1)) >= msz &&
+			    m->queue == q && m->worker == w->idx && m->bucket < e->buckets) {
+				size_t key = (size_t)q * e->buckets + m->bucket;
+				__u16 h;
 
-				if ((d->addr & (e->frame_size - 1)) >= msz &&
-				    m->queue == q && m->worker == w->idx &&
-				    m->bucket < e->buckets)
-					h = atomic_load_explicit(&w->hold[q * e->buckets + m->bucket],
-								 memory_order_acquire);
-				if (h) {
+				if (diverts && (h = atomic_load(&w->divert[key]))) {
 					struct wc_fence *f = &e->fences[h - 1];
+					int st = atomic_load(&f->state);
 
-					if ((atomic_load(&f->state) != WC_FENCE_RELEASED ||
-					     f->park_n) && !park(f, d)) {
+					if ((st == WC_FENCE_ARMING || st == WC_FENCE_ARMED) &&
+					    f->from == w->idx && f->q == q && f->b == m->bucket) {
+						w->divbuf[ndiv].fence = h - 1;
+						w->divbuf[ndiv].d = *d;
+						ndiv++;
+						continue;
+					}
+					divert_clear(e, w, key); /* stale */
+				}
+				if (holds && (h = atomic_load(&w->hold[key]))) {
+					if (!descq_push(&e->fences[h - 1].park, d)) {
 						atomic_fetch_add_explicit(&w->parked, 1,
 									  memory_order_relaxed);
 						continue;
@@ -621,11 +736,17 @@ static void gather(struct wc_worker *w, struct wc_chunk *c)
 			}
 			chunk_add(e, w, c, q, d->addr, d->len, off, &now);
 		}
+		/* diverted packets reach the hand-off before the consumer moves:
+		 * a release seen by the new owner means all of them are there */
+		if (ndiv)
+			divert_flush(e, w, ndiv);
 		xsk_ring_cons__release(&s->rx, n);
 		seg_close(c, q, start);
 		if (c->n > start)
 			account(e, w, c, q, start);
 	}
+	if (diverts)
+		fences_check(e, w);
 	w->rr = (w->rr + 1) % e->nq;
 }
 
@@ -716,7 +837,6 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 	if (!c)
 		return -ENOBUFS;
 	atomic_fetch_add(&w->busy_seq, 1); /* odd: inside capture */
-	fences_check(e, w);
 	start = wc_now_mono();
 	atomic_store_explicit(&w->last_active_ns, start, memory_order_relaxed);
 	deadline = timeout_ms < 0 ? UINT64_MAX : start + (__u64)timeout_ms * 1000000ull;
@@ -734,6 +854,7 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 		}
 		if (e->wait == WC_WAIT_BUSY_POLL)
 			busy_poll_kick(w);
+		atomic_store(&w->idle_seq, 0);
 		gather(w, c);
 		if (c->n >= e->chunk_size)
 			break;
@@ -757,8 +878,8 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 			break;
 		if (e->wait == WC_WAIT_BUSY_POLL)
 			continue;
-		/* nothing taken in this call: what was consumed before was
-		 * processed, so this worker can release fences while idle */
+		/* nothing taken in this call: a new owner waiting for us may go */
+		atomic_store(&w->idle_seq, atomic_load(&w->busy_seq));
 		fences_check(e, w);
 		{
 			__u64 left_ms = deadline == UINT64_MAX ? 100 :
@@ -874,12 +995,40 @@ static int size_pools(struct wc_engine *e, const struct wc_engine_opts *o)
 		pr_warn("chunk size must be 1..%d, not %u\n", MAX_CHUNK_SIZE, cs);
 		return -EINVAL;
 	}
+	if (o && WC_OPTS_GET(o, umem_of, NULL)) {
+		/* a guest takes the owner's geometry */
+		struct wc_engine *own = WC_OPTS_GET(o, umem_of, NULL);
+
+		if (own->umem_owner || own->umem_guest || e->nq > own->guest_queues) {
+			pr_warn("%s: cannot live in the UMEM of %s: %s\n", e->ifname,
+				own->ifname, own->umem_owner || own->umem_guest ?
+				"it already shares its UMEM" :
+				"it reserved no room for that many queues (guest_queues)");
+			return -EINVAL;
+		}
+		e->umem_owner = own;
+		e->frame_size = own->frame_size;
+		e->chunk_size = own->chunk_size;
+		e->chunks = own->chunks;
+		e->fq_size = own->fq_size;
+		e->cq_size = own->cq_size;
+		e->rx_size = rx && !(rx & (rx - 1)) ? rx : own->rx_size;
+		e->tx_frames = own->tx_frames;
+		e->tx_base = own->tx_base + (__u64)own->tx_frames * own->frame_size;
+		return 0;
+	}
+	e->tx_frames = WC_OPTS_GET(o, tx_frames, 0);
+	e->guest_queues = WC_OPTS_GET(o, guest_queues, 0);
+	if (e->guest_queues > WC_MAX_QUEUES) {
+		pr_warn("guest_queues must be at most %d\n", WC_MAX_QUEUES);
+		return -EINVAL;
+	}
 	if (!chunks) {
 		chunks = (DEFAULT_BURST_FRAMES + cs - 1) / cs;
 		/* a modest share of the machine: at most 1/8 of its memory */
 		if (!sysinfo(&si)) {
 			cap = (__u64)si.totalram * si.mem_unit / 8;
-			per_queue = cap / e->nq / fs;
+			per_queue = cap / (e->nq + e->guest_queues) / fs;
 			if ((__u64)chunks * cs > per_queue)
 				chunks = per_queue / cs;
 		}
@@ -910,6 +1059,11 @@ static int size_pools(struct wc_engine *e, const struct wc_engine_opts *o)
 	/* the pool, not a ring, is what runs out */
 	e->rx_size = rx ? rx : e->fq_size;
 	e->umem_len = (size_t)e->nq * chunks * cs * fs;
+	/* [pools][guest pools][tx area][guest tx area] */
+	e->guest_base = e->umem_len;
+	e->umem_len += (size_t)e->guest_queues * chunks * cs * fs;
+	e->tx_base = e->umem_len;
+	e->umem_len += (size_t)e->tx_frames * fs * (e->guest_queues ? 2 : 1);
 	return 0;
 }
 
@@ -926,6 +1080,8 @@ static void engine_free(struct wc_engine *e)
 				sock_close(&wk->socks[q]);
 			free(wk->socks);
 			free((void *)wk->hold);
+			free((void *)wk->divert);
+			free(wk->divbuf);
 			if (wk->wake_efd > 0)
 				close(wk->wake_efd);
 			free((void *)wk->qpackets);
@@ -949,10 +1105,20 @@ static void engine_free(struct wc_engine *e)
 		}
 		free(e->pools);
 	}
-	for (unsigned i = 0; i < WC_MAX_FENCES; i++)
-		free(e->fences[i].park);
-	if (e->umem)
+	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
+		free(e->fences[i].park.v);
+		free(e->fences[i].hand.v);
+		pthread_mutex_destroy(&e->fences[i].lock);
+	}
+	if (e->umem_owner) {
+		if (e->umem_owner->umem_guest == e)
+			e->umem_owner->umem_guest = NULL;
+	} else if (e->umem) {
+		if (e->umem_guest)
+			pr_warn("%s: closed before %s, which lives in its UMEM\n",
+				e->ifname, e->umem_guest->ifname);
 		munmap(e->umem, e->umem_len);
+	}
 	if (e->stop_efd >= 0)
 		close(e->stop_efd);
 	pthread_mutex_destroy(&e->stats_lock);
@@ -989,6 +1155,8 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		return NULL;
 	e->stop_efd = -1;
 	pthread_mutex_init(&e->stats_lock, NULL);
+	for (unsigned i = 0; i < WC_MAX_FENCES; i++)
+		pthread_mutex_init(&e->fences[i].lock, NULL);
 	e->ifc = wc_iface__open(ifname, pin_root);
 	if (!e->ifc && errno == ENOENT) {
 		WC_OPTS(wc_attach_opts, def);
@@ -1026,7 +1194,14 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	err = size_pools(e, o);
 	if (err)
 		goto fail;
-	err = umem_alloc(e, WC_OPTS_GET(o, huge_pages, WC_HUGE_AUTO));
+	if (e->umem_owner) {
+		e->umem = e->umem_owner->umem;
+		e->umem_len = e->umem_owner->umem_len;
+		e->huge = e->umem_owner->huge;
+		err = 0;
+	} else {
+		err = umem_alloc(e, WC_OPTS_GET(o, huge_pages, WC_HUGE_AUTO));
+	}
 	if (err)
 		goto fail;
 	e->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -1043,6 +1218,8 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		p->queue = q;
 		p->nframes = e->chunks * e->chunk_size;
 		p->base = (__u64)q * p->nframes * e->frame_size;
+		if (e->umem_owner)
+			p->base += e->umem_owner->guest_base;
 		p->fd = -1;
 	}
 	for (unsigned w = 0; w < e->nw; w++) {
@@ -1055,9 +1232,11 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		wk->qpackets = calloc(e->nq, sizeof(*wk->qpackets));
 		wk->qbytes = calloc(e->nq, sizeof(*wk->qbytes));
 		wk->hold = calloc((size_t)e->nq * e->buckets, sizeof(*wk->hold));
+		wk->divert = calloc((size_t)e->nq * e->buckets, sizeof(*wk->divert));
+		wk->divbuf = calloc(e->chunk_size, sizeof(*wk->divbuf));
 		wk->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (!wk->socks || !wk->qpackets || !wk->qbytes || !wk->hold ||
-		    wk->wake_efd < 0) {
+		    !wk->divert || !wk->divbuf || wk->wake_efd < 0) {
 			err = -ENOMEM;
 			goto fail;
 		}
@@ -1079,6 +1258,8 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 				strerror(-err));
 		goto fail;
 	}
+	if (e->umem_owner)
+		e->umem_owner->umem_guest = e;
 	for (unsigned q = 0; q < e->nq; q++) {
 		err = pool_fill(e, &e->pools[q]);
 		if (err)

@@ -52,31 +52,47 @@ struct wc_chunk {
 
 /*
  * In-order bucket moves (docs/monitor.md). When the monitor moves bucket
- * (q, b) from worker `from` to worker `to`, packets of the bucket already
- * queued on from's socket of queue q must be processed before `to`
- * processes the bucket's new ones. The fence records from's RX ring
- * producer index right after the switch (`pos`); `to` parks the bucket's
- * packets (descriptors only) until `from` has come back for more after
- * consuming past `pos`, then delivers the parked packets first.
+ * (q, b) from worker `from` to worker `to`:
+ *  - `from` diverts the bucket's packets still queued on its socket of
+ *    queue q into the fence's hand-off queue instead of processing them,
+ *    until it has consumed past `pos`, its ring's producer index read
+ *    right after the switch (then the fence is RELEASED);
+ *  - `to` parks the bucket's new packets (descriptors only);
+ *  - `to` processes the hand-off queue once `from` has finished the chunk
+ *    it held when the move began (s0), then, after the release, the parked
+ *    packets. A flow's packets are processed in order across the move, and
+ *    `to` takes over at once instead of waiting for `from`'s backlog.
  */
 #define WC_MAX_FENCES 256
 
 enum {
 	WC_FENCE_FREE,
 	WC_FENCE_ARMING, /* steer switched, pos not read yet */
-	WC_FENCE_ARMED, /* waiting for `from` to pass pos */
-	WC_FENCE_RELEASED, /* `to` may deliver */
+	WC_FENCE_ARMED, /* `from` diverts until it passes pos */
+	WC_FENCE_RELEASED, /* all old packets are in the hand-off queue */
+};
+
+/* a growable FIFO of descriptors */
+struct wc_descq {
+	struct xdp_desc *v;
+	unsigned head, n, cap;
 };
 
 struct wc_fence {
 	_Atomic int state;
 	unsigned q, b, from, to;
 	__u32 pos;
+	__u64 s0; /* from's busy_seq when the move began */
 	__u64 armed_ns;
-	bool forced; /* released by timeout or stop, not by `from` */
-	/* parked descriptors, touched only by worker `to` */
-	struct xdp_desc *park;
-	unsigned park_head, park_n, park_cap;
+	_Atomic bool forced; /* released by timeout or stop, not by `from` */
+	pthread_mutex_t lock; /* hand: from -> to, taken once per batch */
+	struct wc_descq hand;
+	struct wc_descq park; /* touched only by `to` */
+};
+
+struct wc_divert {
+	unsigned fence;
+	struct xdp_desc d;
 };
 
 struct wc_worker {
@@ -93,9 +109,13 @@ struct wc_worker {
 	_Atomic int cpu;
 	_Atomic int in_capture;
 	/* offloading */
-	_Atomic __u16 *hold; /* Q * buckets: fence index + 1 parking (q, b) */
+	_Atomic __u16 *hold; /* Q * buckets: fence + 1 parking (q, b) here */
 	_Atomic int nholds;
+	_Atomic __u16 *divert; /* Q * buckets: fence + 1 diverting (q, b) away */
+	_Atomic int ndiverts;
+	struct wc_divert *divbuf; /* chunk_size, one gather's diversions */
 	_Atomic __u64 busy_seq; /* odd while inside wc_worker__capture */
+	_Atomic __u64 idle_seq; /* == busy_seq: idle inside capture, holding nothing */
 	_Atomic __u64 parked;
 	_Atomic __u64 moves_in, moves_out, stalls;
 	_Atomic __u64 buckets_owned, buckets_foreign;
@@ -131,11 +151,25 @@ struct wc_engine {
 	void *monitor_state;
 	__u32 buckets;
 	struct wc_fence fences[WC_MAX_FENCES];
+	/* transmit (tx.c): the TX area follows the pools; a guest engine
+	 * (opts.umem_of) lives in its owner's UMEM */
+	__u64 tx_base; /* UMEM offset of the TX area */
+	__u32 tx_frames;
+	__u32 guest_queues; /* owner: room reserved for a guest */
+	__u64 guest_base; /* owner: UMEM offset of the guest's pools */
+	struct wc_engine *umem_owner; /* guest: whose UMEM */
+	struct wc_engine *umem_guest; /* owner: who lives in it */
+	void *tx_state; /* tx.c: the TX area's free list */
 	_Atomic int fences_active; /* armed fences: old owners check them */
 	_Atomic __u64 fence_timeouts;
 };
 
 void wc_fences_force_release(struct wc_engine *e);
+
+/* tx.c */
+void wc_pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
+		 unsigned n);
+void wc_chunk_release(struct wc_chunk *c);
 
 __u64 wc_now_mono(void);
 __u64 wc_now_real(void);

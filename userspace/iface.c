@@ -600,9 +600,9 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	cfg.meta_enabled = !WC_OPTS_GET(opts, no_meta, false);
 	cfg.steer_mode = WC_OPTS_GET(opts, steer_mode, WC_STEER_QUEUE);
 	cfg.offload_enabled = 1;
-	cfg.offload_high_pct = 50;
+	cfg.offload_high_pct = 30;
 	cfg.offload_low_pct = 10;
-	cfg.offload_hold_ms = 1000;
+	cfg.offload_hold_ms = 500;
 	cfg.offload_return_ms = 5000;
 	cfg.offload_cooldown_ms = 2000;
 	cfg.offload_interval_ms = 100;

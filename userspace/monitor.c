@@ -176,8 +176,12 @@ static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
 	struct wc_fence *f = NULL;
 	int err;
 
+	struct wc_worker *a = &e->workers[from], *bw = &e->workers[to];
+
+	/* one move of a bucket at a time */
 	if (from == to || m->npending >= WC_MAX_FENCES ||
-	    atomic_load(&e->workers[to].hold[k]) || atomic_load(&e->workers[from].hold[k]))
+	    atomic_load(&bw->hold[k]) || atomic_load(&a->hold[k]) ||
+	    atomic_load(&bw->divert[k]) || atomic_load(&a->divert[k]))
 		return -EBUSY;
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
 		int st = WC_FENCE_FREE;
@@ -194,17 +198,23 @@ static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
 	f->b = b;
 	f->from = from;
 	f->to = to;
-	f->forced = false;
-	f->park_head = f->park_n = 0;
-	/* the new owner parks the bucket from the first packet it gets */
-	atomic_store(&e->workers[to].hold[k], (__u16)(f - e->fences) + 1);
-	atomic_fetch_add(&e->workers[to].nholds, 1);
+	atomic_store(&f->forced, false);
+	/* the new owner parks the bucket from the first packet it gets; the
+	 * old one diverts what it still has of it */
+	atomic_store(&bw->hold[k], (__u16)(f - e->fences) + 1);
+	atomic_fetch_add(&bw->nholds, 1);
+	atomic_store(&a->divert[k], (__u16)(f - e->fences) + 1);
+	atomic_fetch_add(&a->ndiverts, 1);
+	f->s0 = atomic_load(&a->busy_seq);
 	err = wc_iface__steer_set(e->ifc, q, b, &nv);
 	if (err) {
-		atomic_store(&e->workers[to].hold[k], 0);
-		atomic_fetch_sub(&e->workers[to].nholds, 1);
+		if (atomic_exchange(&a->divert[k], 0))
+			atomic_fetch_sub(&a->ndiverts, 1);
+		/* the new owner may have parked nothing yet: the bucket still
+		 * goes to `from`; let the fence free itself after release */
+		atomic_store(&f->forced, true);
+		atomic_store(&f->state, WC_FENCE_RELEASED);
 		m->npending--;
-		atomic_store(&f->state, WC_FENCE_FREE);
 		return err;
 	}
 	m->steer[k] = nv;
@@ -346,9 +356,11 @@ static void offload(struct wc_engine *e, struct mon *m, __u64 now)
 			/* draining already: the pool absorbs the rest */
 			if (mw->in_rate <= mw->rate)
 				continue;
-			excess = mw->in_rate - mw->rate;
 			if (mw->rate > mw->cap)
 				mw->cap = mw->rate;
+			/* keep it below 70% of what it manages, so its backlog
+			 * drains; buckets come home only under the same mark */
+			excess = mw->in_rate - mw->rate * 7 / 10;
 		}
 		for (size_t k = 0; k < nb; k++)
 			if (m->steer[k].worker == w && (m->rate[k] || mw->stuck) &&
@@ -412,21 +424,18 @@ static void count_owned(struct wc_engine *e, struct mon *m)
 	}
 }
 
-/* A fence whose old owner does not come back is released by force after
- * the stuck time: the parked packets flow (order cannot be kept for a
- * worker that stopped), and the event is counted. */
-static void fence_timeouts(struct wc_engine *e, struct mon *m, __u64 now)
+/* A fence whose old owner is stuck is released by force: the new owner
+ * goes on (order cannot be kept for a worker that stopped; what the stuck
+ * worker still holds stays in its ring, counted), and the event is counted. */
+static void fence_timeouts(struct wc_engine *e, struct mon *m)
 {
-	__u64 limit = (__u64)(m->cfg.offload_hold_ms > 500 ? m->cfg.offload_hold_ms : 500) *
-		      2000000ull;
-
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
 		struct wc_fence *f = &e->fences[i];
 		int st = WC_FENCE_ARMED;
 
-		if (atomic_load(&f->state) != WC_FENCE_ARMED || now - f->armed_ns < limit)
+		if (atomic_load(&f->state) != WC_FENCE_ARMED || !m->w[f->from].stuck)
 			continue;
-		f->forced = true;
+		atomic_store(&f->forced, true);
 		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED)) {
 			atomic_fetch_sub(&e->fences_active, 1);
 			atomic_fetch_add(&e->fence_timeouts, 1);
@@ -495,7 +504,7 @@ static void *monitor_main(void *arg)
 		if (m->cfg.offload_enabled)
 			offload(e, m, now);
 		arm_pending(e, m);
-		fence_timeouts(e, m, now);
+		fence_timeouts(e, m);
 		count_owned(e, m);
 		wc_engine_publish(e);
 	}

@@ -195,6 +195,19 @@ struct wc_engine_opts {
 	 * then detaches at close. NULL: defaults. */
 	const struct wc_attach_opts *attach;
 	const char *pin_root;
+	/* transmit (see wc_port): frames after the pools for wc_port__alloc()
+	 * (new packets: replay, generation, replies). 0: none. */
+	__u32 tx_frames;
+	/* bump in the wire, both directions: reserve room in this engine's
+	 * UMEM for a second engine of at most guest_queues queues, opened
+	 * with umem_of = this engine (same pool geometry and tx_frames). One
+	 * UMEM for both engines lets each forward into the other's interface
+	 * without a copy (the kernel allows one buffer pool per device queue,
+	 * so two UMEMs could not share the egress queues). */
+	__u32 guest_queues;
+	/* open inside that engine's UMEM (reserved with guest_queues); close
+	 * this engine before that one */
+	struct wc_engine *umem_of;
 	size_t : 0;
 };
 
@@ -285,6 +298,124 @@ struct wc_run_opts {
 /* Run one thread per worker until wc_engine__stop() or a callback returns
  * non-zero (< 0: error, returned; > 0 with on_packet: stop). Blocks. */
 int wc_engine__run(struct wc_engine *e, const struct wc_run_opts *opts);
+
+/* ---- transmit: egress ports, forwarding, new packets -------------------- */
+
+/*
+ * An egress port: TX AF_XDP sockets ("lanes") on an interface, sharing the
+ * UMEM of an engine, so a captured frame is transmitted where it lies (no
+ * copy) and goes back to its own pool when the kernel completes it. Worker
+ * w uses lane w % lanes. Without an engine (e == NULL) the port has its own
+ * small UMEM of tx_frames frames for wc_port__alloc() (replay, generation).
+ *
+ * Every packet offered is sent or counted as dropped with its cause; in
+ * wc_port_stats: offered == sent + dropped + in_flight, and
+ * dropped == too_big + link_down + ring_full + bad_desc + driver_dropped +
+ * abandoned.
+ *
+ * Close ports before their engines (a port may read the completion ring of
+ * the peer engine's pool in a bump in the wire).
+ */
+struct wc_port;
+
+struct wc_port_opts {
+	size_t sz;
+	/* egress queues, one lane each; NULL: one lane per worker on queue
+	 * worker % the device's TX queues (standalone: one lane, queue 0) */
+	const unsigned *queues;
+	unsigned nqueues;
+	__u32 tx_ring_size; /* per lane; 0: 2048 */
+	__u32 tx_wait_ms; /* TX ring full: wait this long without progress,
+			   * then drop (ring_full); 0: 200 */
+	/* standalone port only */
+	__u32 tx_frames; /* 0: 4096 */
+	__u32 frame_size; /* 0: 2048 */
+	enum wc_bind_mode bind;
+	size_t : 0;
+};
+
+struct wc_port_stats {
+	char ifname[16]; /* egress interface */
+	__u32 lanes;
+	__u32 queues;
+	__u32 mtu;
+	__u32 link_up;
+	__u32 pid; /* process of the port (published copy) */
+	__u32 zerocopy;
+	__u64 offered; /* packets given to forward (verdict forward) or send */
+	__u64 not_forwarded; /* verdict drop: returned to the pool */
+	__u64 submitted; /* put on a TX ring */
+	__u64 completed; /* completions reaped */
+	__u64 sent; /* completed - driver_dropped */
+	__u64 bytes; /* bytes submitted */
+	__u64 in_flight; /* submitted, not completed yet */
+	__u64 dropped; /* sum of the causes below */
+	__u64 too_big; /* longer than the egress MTU allows */
+	__u64 link_down; /* egress down or without carrier */
+	__u64 ring_full; /* TX ring stayed full for tx_wait_ms */
+	__u64 bad_desc; /* empty, or moved/grown outside its frame */
+	__u64 driver_dropped; /* completed but dropped by the driver */
+	__u64 abandoned; /* never completed before the port closed */
+	__u64 ring_full_waits; /* times a TX ring was found full (retried) */
+	__u64 kicks; /* sendto() wake-ups */
+	__u64 kick_again; /* sendto() EAGAIN: budget, busy, completion ring */
+	__u64 tx_invalid_descs; /* kernel XDP_STATISTICS (should stay 0) */
+	__u64 tx_ring_empty_descs;
+	__u64 alloc_failed; /* wc_port__alloc() found no free frame */
+};
+
+/* A frame for a new packet: write up to room bytes at data, set len. */
+struct wc_frame {
+	void *data;
+	__u32 len;
+	__u32 room;
+	__u64 addr; /* UMEM address (library use) */
+};
+
+#define WC_VERDICT_DROP 0
+#define WC_VERDICT_FORWARD 1
+
+/* ENODEV unknown interface, ENETDOWN interface down, EBUSY a queue used by
+ * another AF_XDP socket with another UMEM (or another port). */
+struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
+			      const struct wc_port_opts *opts);
+/* Flush (up to 1 s), count what never completed as abandoned, close. */
+void wc_port__close(struct wc_port *p);
+
+/*
+ * Forward a captured chunk and consume it (do not recycle it): packets
+ * with verdicts[i] != WC_VERDICT_DROP (NULL: all) go on the TX ring of the
+ * worker's lane, from their frame (pkts[i].data / len as the application
+ * left them: they may move or change size within the frame); the others
+ * go back to their pools. Completions are reaped here too; one kick per
+ * chunk when needed. Returns packets queued or -errno (EXDEV: a chunk of
+ * an engine of another UMEM, recycled).
+ */
+int wc_port__forward(struct wc_port *p, struct wc_chunk *c, const __u8 *verdicts);
+
+/* Take up to n free frames of the TX area (the engine's tx_frames, or the
+ * standalone port's UMEM); returns how many (0: none free now). */
+int wc_port__alloc(struct wc_port *p, struct wc_frame *f, unsigned n);
+/* Give back frames that will not be sent. */
+void wc_port__free(struct wc_port *p, const struct wc_frame *f, unsigned n);
+/* Send n allocated frames on a lane; consumes them all (sent or counted
+ * dropped). A lane is used by one thread at a time (locked). */
+int wc_port__send(struct wc_port *p, unsigned lane, const struct wc_frame *f,
+		  unsigned n);
+
+/* Reap completions and kick lanes with pending frames (call when idle);
+ * returns frames completed. */
+int wc_port__poll(struct wc_port *p);
+/* Until nothing is in flight or timeout_ms; returns frames still in flight. */
+int wc_port__flush(struct wc_port *p, int timeout_ms);
+int wc_port__stats(const struct wc_port *p, struct wc_port_stats *out);
+unsigned wc_port__lanes(const struct wc_port *p);
+/* egress queue of a lane, or -EINVAL */
+int wc_port__lane_queue(const struct wc_port *p, unsigned lane);
+
+/* The counters a running port publishes under the ingress interface's pins
+ * (refreshed every 100 ms); -ENOENT when no port runs. */
+int wc_iface__port_stats(const struct wc_iface *ifc, struct wc_port_stats *out);
 
 #ifdef __cplusplus
 }
