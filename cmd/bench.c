@@ -29,6 +29,7 @@ struct bench {
 	uint64_t cost_ns;
 	enum cost_mode cost_mode;
 	uint64_t stall_ms, stall_every_ns;
+	uint64_t stall_mask; /* workers that stall (bit w) */
 	uint64_t idle_exit_ns, duration_ns;
 	uint64_t spins_per_us;
 	uint32_t nflows;
@@ -46,6 +47,14 @@ struct bench {
 	_Atomic uint64_t *flow_max_rev; /* the same, reverse direction */
 	_Atomic uint64_t reverse; /* reverse-direction packets (not in lost/dup) */
 	_Atomic uint64_t flow_switches; /* a flow's packet on another worker */
+	/* a flow may change worker only when its bucket moves: switches per
+	 * flow against the moves of its bucket (the span of steering
+	 * generations its packets carried) */
+	_Atomic uint32_t *flow_sw;
+	_Atomic uint32_t *flow_qb; /* q * buckets + b + 1 */
+	_Atomic uint32_t *gen_min, *gen_max; /* per (queue, bucket) */
+	uint32_t nqb, buckets;
+	uint64_t split_violations;
 	_Atomic uint64_t reordered_global;
 	struct wc_seqtrack_result res;
 	bool have_res;
@@ -143,9 +152,28 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 
 				prev = atomic_exchange_explicit(&b->flow_last[f], me,
 								memory_order_relaxed);
-				if (prev && prev != me)
+				if (prev && prev != me) {
 					atomic_fetch_add_explicit(&b->flow_switches, 1,
 								  memory_order_relaxed);
+					atomic_fetch_add_explicit(&b->flow_sw[f], 1,
+								  memory_order_relaxed);
+				}
+				if (p[i].bucket < b->buckets) {
+					uint32_t qb = p[i].queue * b->buckets + p[i].bucket, g;
+
+					if (qb < b->nqb) {
+						atomic_store_explicit(&b->flow_qb[f], qb + 1,
+								      memory_order_relaxed);
+						g = atomic_load_explicit(&b->gen_min[qb], memory_order_relaxed);
+						while (p[i].gen + 1 < g &&
+						       !atomic_compare_exchange_weak(&b->gen_min[qb], &g, p[i].gen + 1))
+							;
+						g = atomic_load_explicit(&b->gen_max[qb], memory_order_relaxed);
+						while (p[i].gen + 1 > g &&
+						       !atomic_compare_exchange_weak(&b->gen_max[qb], &g, p[i].gen + 1))
+							;
+					}
+				}
 				if (si.seq + 1 < max)
 					atomic_fetch_add_explicit(&b->reordered_global, 1,
 								  memory_order_relaxed);
@@ -159,7 +187,8 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	}
 	if (b->cost_ns && b->cost_mode == COST_SLEEP)
 		sleep_ns(b->cost_ns * n);
-	if (b->stall_ms && now >= b->next_stall[wi] && b->next_stall[wi] != UINT64_MAX) {
+	if (b->stall_ms && (b->stall_mask >> wi & 1) && now >= b->next_stall[wi] &&
+	    b->next_stall[wi] != UINT64_MAX) {
 		b->stalls[wi]++;
 		b->next_stall[wi] = b->stall_every_ns ? b->next_stall[wi] + b->stall_every_ns :
 							UINT64_MAX;
@@ -195,7 +224,7 @@ static void extra(FILE *f, bool json, void *ctx)
 	if (json)
 		fprintf(f, ",\"lost\":%llu,\"duplicates\":%llu,\"reordered\":%llu,"
 			   "\"unique\":%llu,\"flows_seen\":%llu,\"not_payload\":%llu,"
-			   "\"reverse_packets\":%llu,\"flow_switches\":%llu,\"reordered_global\":%llu,\"moves\":%llu,"
+			   "\"reverse_packets\":%llu,\"flow_switches\":%llu,\"flow_split_violations\":%llu,\"reordered_global\":%llu,\"moves\":%llu,"
 			   "\"excess\":%llu",
 			(unsigned long long)r->lost, (unsigned long long)r->duplicates,
 			(unsigned long long)r->reordered, (unsigned long long)r->unique,
@@ -203,6 +232,7 @@ static void extra(FILE *f, bool json, void *ctx)
 			(unsigned long long)atomic_load(&b->not_ours),
 			(unsigned long long)atomic_load(&b->reverse),
 			(unsigned long long)atomic_load(&b->flow_switches),
+			(unsigned long long)b->split_violations,
 			(unsigned long long)atomic_load(&b->reordered_global),
 			(unsigned long long)b->moves,
 			(unsigned long long)r->excess);
@@ -230,6 +260,7 @@ static void usage(FILE *f)
 		"      --cost-mode M     spin (CPU per packet, default) or sleep (per chunk)\n"
 		"      --stall-ms MS     stall MS ms, first at the first packet...\n"
 		"      --stall-every SEC ...then every SEC seconds (0: once)\n"
+		"      --stall-workers L workers that stall (default: all), e.g. 1 or 0,2\n"
 		"      --flows F         flow ids tracked (default 1048576)\n"
 		"      --expect N        packets sent by `wirecap gen -c N` (with --flows/--flow-base:\n"
 		"                        flow i expects N/F (+1 for i < N%%F)): counts tail losses\n"
@@ -243,7 +274,7 @@ static void usage(FILE *f)
 int cmd_bench(int argc, char **argv)
 {
 	enum { O_DUR = 256, O_IDLE, O_COST, O_COSTMODE, O_STALL, O_STALLEVERY,
-	       O_FLOWS, O_EXPECT, O_FLOWBASE, O_JSON, O_READY };
+	       O_FLOWS, O_EXPECT, O_FLOWBASE, O_JSON, O_READY, O_STALLW };
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
 		{ "count", required_argument, 0, 'c' },
@@ -253,6 +284,7 @@ int cmd_bench(int argc, char **argv)
 		{ "cost-mode", required_argument, 0, O_COSTMODE },
 		{ "stall-ms", required_argument, 0, O_STALL },
 		{ "stall-every", required_argument, 0, O_STALLEVERY },
+		{ "stall-workers", required_argument, 0, O_STALLW },
 		{ "flows", required_argument, 0, O_FLOWS },
 		{ "expect", required_argument, 0, O_EXPECT },
 		{ "flow-base", required_argument, 0, O_FLOWBASE },
@@ -262,7 +294,7 @@ int cmd_bench(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		ENGINE_ARGS_LONGOPTS,
 		{ 0 } };
-	struct bench b = { .nflows = 1u << 20, .cost_mode = COST_SPIN };
+	struct bench b = { .nflows = 1u << 20, .cost_mode = COST_SPIN, .stall_mask = UINT64_MAX };
 	const char *ifname = NULL, *json = NULL, *ready = NULL;
 	struct engine_args ea;
 	struct acct acct;
@@ -311,6 +343,20 @@ int cmd_bench(int argc, char **argv)
 			if (cmd_parse_u64("--stall-ms", optarg, 0, 3600000, &b.stall_ms))
 				return 1;
 			break;
+		case O_STALLW: {
+			unsigned list[WC_MAX_WORKERS];
+			int n = cmd_parse_list("--stall-workers", optarg, list, WC_MAX_WORKERS);
+
+			if (n < 0)
+				return 1;
+			b.stall_mask = 0;
+			for (int i = 0; i < n; i++) {
+				if (list[i] >= WC_MAX_WORKERS)
+					return cmd_err("invalid --stall-workers: worker %u", list[i]);
+				b.stall_mask |= 1ull << list[i];
+			}
+			break;
+		}
 		case O_FLOWS:
 			if (cmd_parse_u64("--flows", optarg, 1, WC_SEQTRACK_MAX_FLOWS, &v))
 				return 1;
@@ -368,6 +414,23 @@ int cmd_bench(int argc, char **argv)
 		free((void *)b.flow_max_rev);
 		return 1;
 	}
+	{
+		struct wc_iface_info ii;
+
+		wc_iface__info(wc_engine__iface(b.e), &ii);
+		b.buckets = ii.buckets;
+		b.nqb = ii.queues * ii.buckets;
+		b.flow_sw = calloc(b.nflows, sizeof(*b.flow_sw));
+		b.flow_qb = calloc(b.nflows, sizeof(*b.flow_qb));
+		b.gen_min = calloc(b.nqb, sizeof(*b.gen_min));
+		b.gen_max = calloc(b.nqb, sizeof(*b.gen_max));
+		if (!b.flow_sw || !b.flow_qb || !b.gen_min || !b.gen_max) {
+			rc = cmd_err("bench: out of memory");
+			goto out;
+		}
+		for (uint32_t i = 0; i < b.nqb; i++)
+			b.gen_min[i] = UINT32_MAX;
+	}
 	for (unsigned w = 0; w < wc_engine__workers(b.e); w++) {
 		b.track[w] = wc_seqtrack_new(b.flow_base + b.nflows);
 		if (!b.track[w]) {
@@ -413,6 +476,15 @@ int cmd_bench(int argc, char **argv)
 		}
 	}
 	wc_seqtrack_result(b.track[0], &b.res);
+	for (uint32_t f = 0; f < b.nflows; f++) {
+		uint32_t qb = b.flow_qb[f], moves;
+
+		if (!qb || !b.flow_sw[f])
+			continue;
+		moves = b.gen_max[qb - 1] - b.gen_min[qb - 1];
+		if (b.flow_sw[f] > moves)
+			b.split_violations += b.flow_sw[f] - moves;
+	}
 	b.have_res = true;
 	if (b.err)
 		rc = cmd_err("bench: out of memory while tracking sequences");
@@ -427,5 +499,9 @@ out:
 	free((void *)b.flow_last);
 	free((void *)b.flow_max);
 	free((void *)b.flow_max_rev);
+	free((void *)b.flow_sw);
+	free((void *)b.flow_qb);
+	free((void *)b.gen_min);
+	free((void *)b.gen_max);
 	return rc;
 }

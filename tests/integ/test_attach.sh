@@ -47,16 +47,6 @@ expected_split() { # MODE GEN_JSON
 	fi
 }
 
-# bpftool: set the 4-byte field at byte OFFSET of config to VALUE (0..255)
-config_set_u32() { # PIN_DIR OFFSET VALUE
-	local bytes
-	bytes=$(bpftool -j map lookup pinned "$1/config" key 0 0 0 0 |
-		jq -r --argjson o "$2" --arg v "$(printf '0x%02x' "$3")" \
-			'.value | .[$o] = $v | .[$o+1] = "0x00" | .[$o+2] = "0x00" |
-			 .[$o+3] = "0x00" | join(" ")')
-	# shellcheck disable=SC2086
-	bpftool map update pinned "$1/config" key 0 0 0 0 value $bytes
-}
 
 run_mode() {
 	local mode=$1 pins root gj sent split want pid1 pid2 before p0 d0
@@ -104,7 +94,7 @@ run_mode() {
 		"$(bpftool map dump pinned "$pins/config")"
 	p0=$(total passed)
 	d0=$(total dropped)
-	config_set_u32 "$pins" 16 1 # WC_ACT_DROP
+	wct_config_set_u32 "$pins" 16 1 # WC_ACT_DROP
 	check_eq "$mode: status sees the flip" drop "$(status_json | jq -r .no_socket)"
 	check_match "$mode: bpftool shows the flip" '"no_socket_action": 1' \
 		"$(bpftool map dump pinned "$pins/config")"
@@ -112,7 +102,7 @@ run_mode() {
 	wait_total $((2 * N))
 	check_eq "$mode: after flip: dropped" $((d0 + N)) "$(total dropped)"
 	check_eq "$mode: after flip: passed unchanged" "$p0" "$(total passed)"
-	config_set_u32 "$pins" 16 2 # WC_ACT_PASS
+	wct_config_set_u32 "$pins" 16 2 # WC_ACT_PASS
 	G -q 0-3 --flows 64 -c "$N" >/dev/null
 	wait_total $((3 * N))
 	check_eq "$mode: flipped back: passed" $((p0 + N)) "$(total passed)"

@@ -276,3 +276,17 @@ wct_wait_for() {
 
 # json EXPR: jq -r on stdin, one line
 json() { jq -r "$1"; }
+
+# wct_config_set_u32 PIN_DIR OFFSET VALUE: set the __u32 at byte OFFSET of
+# the config map (struct wc_config in include/wirecap/wc_layout.h) to VALUE
+# (0..65535) with bpftool, as a user would
+wct_config_set_u32() {
+	local bytes
+	bytes=$(bpftool -j map lookup pinned "$1/config" key 0 0 0 0 |
+		jq -r --argjson o "$2" --arg lo "$(printf '0x%02x' $(($3 & 255)))" \
+			--arg hi "$(printf '0x%02x' $(($3 >> 8 & 255)))" \
+			'.value | .[$o] = $lo | .[$o+1] = $hi | .[$o+2] = "0x00" |
+			 .[$o+3] = "0x00" | join(" ")')
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$1/config" key 0 0 0 0 value $bytes
+}
