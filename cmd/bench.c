@@ -60,6 +60,7 @@ struct bench {
 	bool have_res;
 	uint64_t expect, flow_base;
 	uint64_t moves;
+	struct wc_offload_stats off;
 	int err;
 };
 
@@ -219,13 +220,16 @@ static void extra(FILE *f, bool json, void *ctx)
 	struct bench *b = ctx;
 	const struct wc_seqtrack_result *r = &b->res;
 
+	uint64_t first = atomic_load(&b->first_ns);
+
 	if (!b->have_res)
 		return;
 	if (json)
 		fprintf(f, ",\"lost\":%llu,\"duplicates\":%llu,\"reordered\":%llu,"
 			   "\"unique\":%llu,\"flows_seen\":%llu,\"not_payload\":%llu,"
 			   "\"reverse_packets\":%llu,\"flow_switches\":%llu,\"flow_split_violations\":%llu,\"reordered_global\":%llu,\"moves\":%llu,"
-			   "\"excess\":%llu",
+			   "\"excess\":%llu,\"returns\":%llu,\"first_move_s\":%.3f,"
+			   "\"converged_s\":%.3f,\"fence_timeouts\":%llu,\"stuck_events\":%llu",
 			(unsigned long long)r->lost, (unsigned long long)r->duplicates,
 			(unsigned long long)r->reordered, (unsigned long long)r->unique,
 			(unsigned long long)r->flows_seen,
@@ -235,7 +239,12 @@ static void extra(FILE *f, bool json, void *ctx)
 			(unsigned long long)b->split_violations,
 			(unsigned long long)atomic_load(&b->reordered_global),
 			(unsigned long long)b->moves,
-			(unsigned long long)r->excess);
+			(unsigned long long)r->excess,
+			(unsigned long long)b->off.returns,
+			b->off.first_move_ns && first ? (b->off.first_move_ns - first) / 1e9 : -1.0,
+			b->off.last_move_ns && first ? (b->off.last_move_ns - first) / 1e9 : -1.0,
+			(unsigned long long)b->off.fence_timeouts,
+			(unsigned long long)b->off.stuck_events);
 	else
 		fprintf(f, "  payload check: %llu unique in %llu flows, %llu lost, %llu duplicated, %llu reordered (%llu across workers), %llu without payload; %llu flow switches between workers, %llu bucket moves\n",
 			(unsigned long long)r->unique, (unsigned long long)r->flows_seen,
@@ -466,6 +475,7 @@ int cmd_bench(int argc, char **argv)
 	acct_finish(&acct);
 	for (unsigned w = 0; w < wc_engine__workers(b.e); w++)
 		b.moves += acct.w[w].moves_in;
+	wc_engine__offload_stats(b.e, &b.off);
 	for (unsigned w = 1; w < wc_engine__workers(b.e); w++)
 		wc_seqtrack_merge(b.track[0], b.track[w]);
 	if (b.expect) {

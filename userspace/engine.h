@@ -162,6 +162,7 @@ struct wc_engine {
 	void *tx_state; /* tx.c: the TX area's free list */
 	_Atomic int fences_active; /* armed fences: old owners check them */
 	_Atomic __u64 fence_timeouts;
+	_Atomic __u64 moves, returns, first_move_ns, last_move_ns, stuck_events;
 };
 
 void wc_fences_force_release(struct wc_engine *e);

@@ -219,6 +219,14 @@ static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
 	}
 	m->steer[k] = nv;
 	m->moved_ns[k] = now;
+	atomic_fetch_add(&e->moves, 1);
+	if (to == home_of(e, m, q, b)) {
+		atomic_fetch_add(&e->returns, 1);
+	} else {
+		if (!atomic_load(&e->first_move_ns))
+			atomic_store(&e->first_move_ns, now);
+		atomic_store(&e->last_move_ns, now);
+	}
 	atomic_fetch_add(&e->workers[from].moves_out, 1);
 	atomic_fetch_add(&e->workers[to].moves_in, 1);
 	pr_debug("%s: bucket %u of queue %u: worker %u -> %u (%llu pkts/interval)\n",
@@ -322,6 +330,7 @@ static void update_workers(struct wc_engine *e, struct mon *m, __u64 now)
 			mw->stuck = true;
 			atomic_store(&wk->stuck, 1);
 			atomic_fetch_add(&wk->stalls, 1);
+			atomic_fetch_add(&e->stuck_events, 1);
 		}
 	}
 	for (unsigned q = 0; q < e->nq; q++)
@@ -443,6 +452,19 @@ static void fence_timeouts(struct wc_engine *e, struct mon *m)
 				e->ifname, f->from, f->q, f->b, f->to);
 		}
 	}
+}
+
+WC_API int wc_engine__offload_stats(struct wc_engine *e, struct wc_offload_stats *o)
+{
+	if (!e || !o)
+		return -EINVAL;
+	o->moves = atomic_load(&e->moves);
+	o->returns = atomic_load(&e->returns);
+	o->first_move_ns = atomic_load(&e->first_move_ns);
+	o->last_move_ns = atomic_load(&e->last_move_ns);
+	o->fence_timeouts = atomic_load(&e->fence_timeouts);
+	o->stuck_events = atomic_load(&e->stuck_events);
+	return 0;
 }
 
 int wc_engine_publish(struct wc_engine *e)

@@ -273,6 +273,18 @@ int wc_engine__pool_stats(struct wc_engine *e, unsigned queue,
 int wc_engine__worker_stats(struct wc_engine *e, unsigned worker,
 			    struct wc_worker_stats *out);
 
+/* Buddy-group offloading so far (see docs/monitor.md). */
+struct wc_offload_stats {
+	__u64 moves; /* buckets moved off a worker (sheds and returns) */
+	__u64 returns; /* of those, moves back to the home worker */
+	__u64 first_move_ns; /* CLOCK_MONOTONIC of the first shed; 0: none */
+	__u64 last_move_ns; /* of the last shed (returns not counted) */
+	__u64 fence_timeouts; /* moves released out of order (stuck worker) */
+	__u64 stuck_events; /* workers found not consuming */
+};
+
+int wc_engine__offload_stats(struct wc_engine *e, struct wc_offload_stats *out);
+
 /* Make every capture return -EINTR and wc_engine__run() return. Async
  * signal safe. */
 void wc_engine__stop(struct wc_engine *e);
