@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 
 #include "engine.h"
+#include "netdev.h"
 
 #define GRACE_US 2000 /* in-flight redirects land within a NAPI poll */
 
@@ -515,10 +516,16 @@ static void *monitor_main(void *arg)
 			break;
 		now = wc_now_mono();
 		wc_refresh_rt_off(e);
-		if (if_nametoindex(e->ifname) != (unsigned)e->ifindex &&
-		    !atomic_load(&e->dev_gone)) {
-			pr_warn("%s: interface disappeared\n", e->ifname);
-			atomic_store(&e->dev_gone, true);
+		if (!atomic_load(&e->dev_gone)) {
+			struct wc_netdev_info ni;
+
+			if (wc_netdev_get_info(e->ifname, &ni) || ni.ifindex != e->ifindex) {
+				pr_warn("%s: interface disappeared\n", e->ifname);
+				atomic_store(&e->dev_gone, true);
+			} else if (!(ni.flags & IFF_UP)) {
+				pr_warn("%s: interface went down\n", e->ifname);
+				atomic_store(&e->dev_gone, true);
+			}
 		}
 		guard_config(e, m);
 		read_rates(e, m);
