@@ -136,6 +136,9 @@ static void remove_pins(const char *dir)
 			unlink(p);
 	if (!pin_path(p, sizeof(p), dir, PROG_PIN_NAME))
 		unlink(p);
+	/* pinned by an egress port (tx.c) */
+	if (!pin_path(p, sizeof(p), dir, "port_stats"))
+		unlink(p);
 	if (rmdir(dir) && errno != ENOENT)
 		pr_warn("could not remove %s: %s\n", dir, strerror(errno));
 }

@@ -290,3 +290,10 @@ wct_config_set_u32() {
 	# shellcheck disable=SC2086
 	bpftool map update pinned "$1/config" key 0 0 0 0 value $bytes
 }
+
+# capinfos_count FILE: packets in a pcap/pcapng file (capinfos does not
+# dissect: much faster than tshark on a loaded machine)
+capinfos_count() {
+	timeout 120 capinfos -M -c "$1" 2>/dev/null |
+		awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}'
+}
