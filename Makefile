@@ -136,7 +136,9 @@ install: all
 	ln -sf libwirecap-xdp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libwirecap-xdp.so
 	install -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/
-	install -m 0644 $(O)/wirecap-xdp.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    wirecap-xdp.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/wirecap-xdp.pc
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
 	if [ -f docs/libwirecap-xdp.3 ]; then install -m 0644 docs/libwirecap-xdp.3 $(DESTDIR)$(MANDIR)/man3/; fi
 
