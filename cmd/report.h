@@ -61,14 +61,14 @@ int offload_args_parse(struct offload_args *oa, const char *name, const char *ar
 /* validated by the library: on error nothing changes (one-line message) */
 int offload_args_apply(struct wc_iface *ifc, const struct offload_args *oa);
 #define OFFLOAD_ARGS_HELP                                                      \
-	"  --offload on|off        buddy-group offloading (default on)\n"        \
-	"  --offload-high PCT      backlog (%% of a queue pool) marking overload (30)\n" \
-	"  --offload-low PCT       below this a worker takes buckets (10)\n"     \
-	"  --offload-hold MS       overloaded this long before moving (500)\n"  \
-	"  --offload-return MS     calm this long before buckets go home (5000)\n" \
-	"  --offload-cooldown MS   a moved bucket stays put this long (2000)\n"  \
-	"  --offload-interval MS   monitor period (100)\n"                       \
-	"  --offload-max-moves N   buckets moved per interval at most (32)\n"
+	"      --offload on|off   buddy-group offloading (default on)\n"        \
+	"      --offload-high PCT backlog (%% of a queue pool) marking overload (30)\n" \
+	"      --offload-low PCT  below this a worker takes buckets (10)\n"     \
+	"      --offload-hold MS  overloaded this long before moving (500)\n"  \
+	"      --offload-return MS calm this long before buckets go home (5000)\n" \
+	"      --offload-cooldown MS a moved bucket stays put this long (2000)\n"  \
+	"      --offload-interval MS monitor period (100)\n"                       \
+	"      --offload-max-moves N buckets moved per interval at most (32)\n"
 #define OFFLOAD_ARGS_LONGOPTS                                                  \
 	{ "offload", required_argument, 0, 0 },                                \
 	{ "offload-high", required_argument, 0, 0 },                           \
@@ -93,19 +93,19 @@ void engine_args_init(struct engine_args *ea);
  * was one, 0 if not, -1 on a bad value (message printed). */
 int engine_args_parse(struct engine_args *ea, const char *name, const char *arg);
 #define ENGINE_ARGS_HELP                                                        \
-	"  --workers N         capture workers (default: one per queue, at most #CPUs)\n" \
-	"  --cpus LIST         pin worker w to the w-th CPU of LIST (e.g. 0-1)\n"  \
-	"  --pool-chunks R     chunks per queue pool (default: 200 ms at 1 Mpps)\n" \
-	"  --chunk-size M      frames per chunk (default 64)\n"                    \
-	"  --frame-size B      UMEM frame size, 2048 or 4096\n"                    \
-	"  --rx-ring N         RX ring entries (default: a whole pool)\n"          \
-	"  --wait MODE         chunk (default), poll, busy\n"                      \
-	"  --chunk-timeout US  chunk wait before a partial chunk is returned\n"    \
-	"  --bind MODE         auto (zero-copy, else copy), zc, copy\n"            \
-	"  --huge-pages MODE   auto, off, require\n"                               \
-	"  --mode MODE         XDP mode when attaching: auto, native, generic\n"   \
-	"  --steer MODE        queue or flow (when attaching)\n"                   \
-	"  --buckets N         flow buckets per queue (when attaching)\n"  \
+	"      --workers N        capture workers (default: one per queue, at most #CPUs)\n" \
+	"      --cpus LIST        pin worker w to the w-th CPU of LIST (e.g. 0-1)\n"  \
+	"      --pool-chunks R    chunks per queue pool (default: 200 ms at 1 Mpps)\n" \
+	"      --chunk-size M     frames per chunk (default 64)\n"                    \
+	"      --frame-size B     UMEM frame size, 2048 or 4096\n"                    \
+	"      --rx-ring N        RX ring entries (default: a whole pool)\n"          \
+	"      --wait MODE        chunk (default), poll, busy\n"                      \
+	"      --chunk-timeout US chunk wait before a partial chunk is returned\n"    \
+	"      --bind MODE        auto (zero-copy, else copy), zc, copy\n"            \
+	"      --huge-pages MODE  auto, off, require\n"                               \
+	"      --mode MODE        XDP mode when attaching: auto, native, generic\n"   \
+	"      --steer MODE       queue or flow (when attaching)\n"                   \
+	"      --buckets N        flow buckets per queue (when attaching)\n"  \
 	OFFLOAD_ARGS_HELP
 
 #define ENGINE_ARGS_LONGOPTS                                                   \
