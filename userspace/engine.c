@@ -62,7 +62,7 @@ __u64 wc_now_real(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static __u32 pow2_at_least(__u64 v)
+__u32 wc_pow2_at_least(__u64 v)
 {
 	__u32 p = 1;
 
@@ -82,7 +82,7 @@ void wc_refresh_rt_off(struct wc_engine *e)
 
 /* ---- sockets and rings -------------------------------------------------- */
 
-static int ring_map(int fd, __u64 pgoff, const struct xdp_ring_offset *off,
+int wc_ring_map(int fd, __u64 pgoff, const struct xdp_ring_offset *off,
 		    __u32 n, size_t esz, void **map, size_t *len, void *ring,
 		    bool prod)
 {
@@ -114,7 +114,7 @@ static int get_offsets(int fd, struct xdp_mmap_offsets *off)
 	return getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, off, &len) ? -errno : 0;
 }
 
-static int set_ring(int fd, int opt, __u32 n)
+int wc_xsk_set_ring(int fd, int opt, __u32 n)
 {
 	return setsockopt(fd, SOL_XDP, opt, &n, sizeof(n)) ? -errno : 0;
 }
@@ -124,13 +124,13 @@ static int sock_rx_setup(struct wc_engine *e, struct wc_sock *s)
 	struct xdp_mmap_offsets off;
 	int err;
 
-	err = set_ring(s->fd, XDP_RX_RING, e->rx_size);
+	err = wc_xsk_set_ring(s->fd, XDP_RX_RING, e->rx_size);
 	if (err)
 		return err;
 	err = get_offsets(s->fd, &off);
 	if (err)
 		return err;
-	return ring_map(s->fd, XDP_PGOFF_RX_RING, &off.rx, e->rx_size,
+	return wc_ring_map(s->fd, XDP_PGOFF_RX_RING, &off.rx, e->rx_size,
 			sizeof(struct xdp_desc), &s->rx_map, &s->rx_map_len, &s->rx,
 			false);
 }
@@ -140,18 +140,18 @@ static int pool_rings_setup(struct wc_engine *e, struct wc_pool *p, int fd)
 	struct xdp_mmap_offsets off;
 	int err;
 
-	if ((err = set_ring(fd, XDP_UMEM_FILL_RING, e->fq_size)) ||
-	    (err = set_ring(fd, XDP_UMEM_COMPLETION_RING, e->cq_size)))
+	if ((err = wc_xsk_set_ring(fd, XDP_UMEM_FILL_RING, e->fq_size)) ||
+	    (err = wc_xsk_set_ring(fd, XDP_UMEM_COMPLETION_RING, e->cq_size)))
 		return err;
 	err = get_offsets(fd, &off);
 	if (err)
 		return err;
-	err = ring_map(fd, XDP_UMEM_PGOFF_FILL_RING, &off.fr, e->fq_size,
+	err = wc_ring_map(fd, XDP_UMEM_PGOFF_FILL_RING, &off.fr, e->fq_size,
 		       sizeof(__u64), &p->fq_map, &p->fq_map_len, &p->fq, true);
 	if (err)
 		return err;
 	p->fd = fd;
-	return ring_map(fd, XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, e->cq_size,
+	return wc_ring_map(fd, XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, e->cq_size,
 			sizeof(__u64), &p->cq_map, &p->cq_map_len, &p->cq, false);
 }
 
@@ -1050,7 +1050,7 @@ static int size_pools(struct wc_engine *e, const struct wc_engine_opts *o)
 	e->frame_size = fs;
 	e->chunk_size = cs;
 	e->chunks = chunks;
-	e->fq_size = pow2_at_least((__u64)chunks * cs);
+	e->fq_size = wc_pow2_at_least((__u64)chunks * cs);
 	e->cq_size = 2048;
 	if (rx && (rx & (rx - 1))) {
 		pr_warn("rx ring size must be a power of two, not %u\n", rx);

@@ -175,6 +175,11 @@ void wc_chunk_release(struct wc_chunk *c);
 __u64 wc_now_mono(void);
 __u64 wc_now_real(void);
 void wc_refresh_rt_off(struct wc_engine *e);
+/* AF_XDP ring set-up shared by the engine and tx.c */
+int wc_xsk_set_ring(int fd, int opt, __u32 n);
+int wc_ring_map(int fd, __u64 pgoff, const struct xdp_ring_offset *off, __u32 n,
+		size_t esz, void **map, size_t *len, void *ring, bool prod);
+__u32 wc_pow2_at_least(__u64 v); /* capped at the largest ring */
 int wc_pool_in_use(const struct wc_pool *p, __u64 *in_use);
 int wc_engine_publish(struct wc_engine *e);
 int wc_monitor_start(struct wc_engine *e);

@@ -885,43 +885,6 @@ WC_API int wc_iface__port_stats(const struct wc_iface *ifc, struct wc_port_stats
 
 /* ---- open / close --------------------------------------------------------- */
 
-static int ring_mmap(int fd, __u64 pgoff, const struct xdp_ring_offset *off, __u32 n,
-		     size_t esz, void **map, size_t *len, void *ring, bool prod)
-{
-	struct xsk_ring_prod *r = ring; /* same layout as xsk_ring_cons */
-
-	*len = off->desc + (size_t)n * esz;
-	*map = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
-		    pgoff);
-	if (*map == MAP_FAILED) {
-		*map = NULL;
-		return -errno;
-	}
-	r->mask = n - 1;
-	r->size = n;
-	r->producer = (__u32 *)((char *)*map + off->producer);
-	r->consumer = (__u32 *)((char *)*map + off->consumer);
-	r->flags = (__u32 *)((char *)*map + off->flags);
-	r->ring = (char *)*map + off->desc;
-	r->cached_prod = *r->producer;
-	r->cached_cons = *r->consumer + (prod ? n : 0);
-	return 0;
-}
-
-static int sockopt_u32(int fd, int opt, __u32 v)
-{
-	return setsockopt(fd, SOL_XDP, opt, &v, sizeof(v)) ? -errno : 0;
-}
-
-static __u32 pow2_ge(__u64 v)
-{
-	__u32 p = 1;
-
-	while (p < v && p < (1u << 22))
-		p <<= 1;
-	return p;
-}
-
 /* an engine of this UMEM with a pool on (ifindex, queue) */
 static struct wc_pool *family_pool(struct wc_port *p, unsigned queue, int *fd)
 {
@@ -971,23 +934,23 @@ static int lane_open(struct wc_port *p, struct lane *l, struct txq *q, bool firs
 			return -errno;
 	}
 	if (first_of_q && !q->borrowed) {
-		if ((err = sockopt_u32(l->fd, XDP_UMEM_FILL_RING, EGRESS_FQ)) ||
-		    (err = sockopt_u32(l->fd, XDP_UMEM_COMPLETION_RING, q->cq_size)))
+		if ((err = wc_xsk_set_ring(l->fd, XDP_UMEM_FILL_RING, EGRESS_FQ)) ||
+		    (err = wc_xsk_set_ring(l->fd, XDP_UMEM_COMPLETION_RING, q->cq_size)))
 			return err;
 	}
-	if ((err = sockopt_u32(l->fd, XDP_TX_RING, p->tx_ring)))
+	if ((err = wc_xsk_set_ring(l->fd, XDP_TX_RING, p->tx_ring)))
 		return err;
 	if (getsockopt(l->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &olen))
 		return -errno;
-	err = ring_mmap(l->fd, XDP_PGOFF_TX_RING, &off.tx, p->tx_ring,
+	err = wc_ring_map(l->fd, XDP_PGOFF_TX_RING, &off.tx, p->tx_ring,
 			sizeof(struct xdp_desc), &l->tx_map, &l->tx_map_len, &l->tx, true);
 	if (err)
 		return err;
 	if (first_of_q && !q->borrowed) {
-		err = ring_mmap(l->fd, XDP_UMEM_PGOFF_FILL_RING, &off.fr, EGRESS_FQ,
+		err = wc_ring_map(l->fd, XDP_UMEM_PGOFF_FILL_RING, &off.fr, EGRESS_FQ,
 				sizeof(__u64), &q->fq_map, &q->fq_len, &q->own_fq, true);
 		if (!err)
-			err = ring_mmap(l->fd, XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr,
+			err = wc_ring_map(l->fd, XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr,
 					q->cq_size, sizeof(__u64), &q->cq_map, &q->cq_len,
 					&q->own_cq, false);
 		if (err)
@@ -1210,7 +1173,7 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 
 		for (unsigned i = 0; i < p->nlanes; i++)
 			users += p->lanes[i].q == q;
-		q->cq_size = pow2_ge((__u64)users * p->tx_ring);
+		q->cq_size = wc_pow2_at_least((__u64)users * p->tx_ring);
 		if (q->cq_size < MIN_CQ)
 			q->cq_size = MIN_CQ;
 		if (e) {
