@@ -258,7 +258,10 @@ if forward_start causes -i "$IF_A" -o "$IF_B"; then
 	gen -c 500 --pps 20000 --dst-mac "$MAC_S"
 	ip -n "$NS_S" link set "$IF_S" up
 	wct_wait_for 50 0.1 wct_link_up "$NS_M" "$IF_B"
-	sleep 0.5
+	wct_wait_for 50 0.1 wct_link_up "$NS_S" "$IF_S"
+	# the port samples link state every 200 ms: leave it several samples,
+	# also on a loaded machine
+	sleep 1.5
 	gen -c 500 --pps 20000 --dst-mac "$MAC_S"
 	sleep 0.3
 	forward_stop causes
