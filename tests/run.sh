@@ -39,6 +39,9 @@ done
 
 if [ "$san" = 1 ]; then
 	WC_BUILD=${WC_BUILD:-build-san}
+	if [ -z "${WIRECAP_GEN:-}" ] && [ -x build/wirecap ]; then
+		export WIRECAP_GEN=$PWD/build/wirecap
+	fi
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi

@@ -17,7 +17,7 @@ wct_make_veth
 
 # W CMD...: wirecap in the receiving namespace; G ARGS...: the generator
 W() { run_in "$WCT_NS_RX" "$WIRECAP" "$@"; }
-G() { run_in "$WCT_NS_TX" timeout 60 "$WIRECAP" gen -i "$WCT_IF_TX" --quiet "$@"; }
+G() { run_in "$WCT_NS_TX" timeout 60 "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet "$@"; }
 IF=$WCT_IF_RX
 status_json() { W status "$IF" --json; }
 total() { status_json | jq -r ".totals.$1"; }

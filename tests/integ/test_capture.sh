@@ -71,8 +71,12 @@ start_capture() {
 	wct_bg CAP_PID nsenter --net=/run/netns/"$RX" -- "$WIRECAP" capture -i "$IF" \
 		--ready-file "$WCT_DIR/$tag.ready" "$@" \
 		>"$WCT_DIR/$tag.out" 2>"$WCT_DIR/$tag.err"
-	if ! wct_wait_for 100 0.1 wait_file "$WCT_DIR/$tag.ready"; then
+	# large pools take a while to pin, more so on a loaded machine
+	if ! wct_wait_for 300 0.1 wait_file "$WCT_DIR/$tag.ready"; then
 		fail "$tag: capture did not start: $(tr '\n' '|' <"$WCT_DIR/$tag.err")"
+		# never leave it behind to make the next capture "busy"
+		kill -9 "$CAP_PID" 2>/dev/null
+		wait "$CAP_PID" 2>/dev/null
 		return 1
 	fi
 }
@@ -95,12 +99,12 @@ stop_capture() {
 	wait_exit "$1" 20
 }
 
-gen() { run_in "$TX" "$WIRECAP" gen -i "$WCT_IF_TX" --quiet "$@"; }
+gen() { run_in "$TX" "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet "$@"; }
 # bg_gen PIDVAR ARGS...: gen in the background (nsenter execs: PID is gen's)
 bg_gen() {
 	local var=$1
 	shift
-	wct_bg "$var" nsenter --net=/run/netns/"$TX" -- "$WIRECAP" gen -i "$WCT_IF_TX" --quiet "$@" \
+	wct_bg "$var" nsenter --net=/run/netns/"$TX" -- "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet "$@" \
 		2>>"$WCT_DIR/gen-bg.err"
 }
 

@@ -107,7 +107,7 @@ check_balance() {
 }
 
 gen() { # gen ARGS...: the generator on the client, bounded
-	run_in "$NS_C" timeout 60 "$WIRECAP" gen -i "$IF_C" --quiet "$@"
+	run_in "$NS_C" timeout 60 "$WIRECAP_GEN" gen -i "$IF_C" --quiet "$@"
 }
 
 # ---- 1. ping and TCP through forward --bidir, pcapng copy ------------------------

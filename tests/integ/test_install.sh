@@ -40,7 +40,7 @@ run_in "$WCT_NS_RX" env LD_LIBRARY_PATH="$DEST/usr/lib" \
 fpid=$!
 # its first report comes once the engine is up
 wct_wait_for 150 0.1 grep -q '^ipv4' "$WCT_DIR/flowtop.out" || fail "flowtop did not start"
-run_in "$WCT_NS_TX" timeout 30 "$WIRECAP" gen -i "$WCT_IF_TX" -c $N --quiet
+run_in "$WCT_NS_TX" timeout 30 "$WIRECAP_GEN" gen -i "$WCT_IF_TX" -c $N --quiet
 sleep 1.5
 # run_in is a function: $! may be the subshell running it; signal what it
 # started (by PID), or itself when it exec'd

@@ -28,7 +28,7 @@ wct_make_veth
 IF=$WCT_IF_RX
 PINS=$WIRECAP_PIN_ROOT/$IF
 W() { run_in "$WCT_NS_RX" "$WIRECAP" "$@"; }
-G() { run_in "$WCT_NS_TX" timeout 60 "$WIRECAP" gen -i "$WCT_IF_TX" --quiet "$@"; }
+G() { run_in "$WCT_NS_TX" timeout 60 "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet "$@"; }
 
 # bench_run NAME GEN_ARGS -- BENCH_ARGS: runs bench in the background, the
 # generator in the foreground, waits; results in $WCT_DIR/NAME.{json,err,gen}

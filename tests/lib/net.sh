@@ -31,6 +31,10 @@ WCT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WC_BUILD=${WC_BUILD:-build}
 case "$WC_BUILD" in /*) ;; *) WC_BUILD="$WCT_ROOT/$WC_BUILD" ;; esac
 WIRECAP=${WIRECAP:-$WC_BUILD/wirecap}
+# the traffic source of tests that do not test the generator itself (run.sh
+# --san points it at the plain build: a sanitized sender is too slow for
+# the burst scenarios, and it is not what those tests are about)
+WIRECAP_GEN=${WIRECAP_GEN:-$WIRECAP}
 
 WCT_PASS=0
 WCT_FAIL=0
