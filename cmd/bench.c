@@ -229,7 +229,8 @@ static void extra(FILE *f, bool json, void *ctx)
 			   "\"unique\":%llu,\"flows_seen\":%llu,\"not_payload\":%llu,"
 			   "\"reverse_packets\":%llu,\"flow_switches\":%llu,\"flow_split_violations\":%llu,\"reordered_global\":%llu,\"moves\":%llu,"
 			   "\"excess\":%llu,\"returns\":%llu,\"first_move_s\":%.3f,"
-			   "\"converged_s\":%.3f,\"fence_timeouts\":%llu,\"stuck_events\":%llu",
+			   "\"converged_s\":%.3f,\"fence_timeouts\":%llu,\"stuck_events\":%llu,"
+			   "\"fence_late\":%llu",
 			(unsigned long long)r->lost, (unsigned long long)r->duplicates,
 			(unsigned long long)r->reordered, (unsigned long long)r->unique,
 			(unsigned long long)r->flows_seen,
@@ -244,7 +245,8 @@ static void extra(FILE *f, bool json, void *ctx)
 			b->off.first_move_ns && first ? (b->off.first_move_ns - first) / 1e9 : -1.0,
 			b->off.last_move_ns && first ? (b->off.last_move_ns - first) / 1e9 : -1.0,
 			(unsigned long long)b->off.fence_timeouts,
-			(unsigned long long)b->off.stuck_events);
+			(unsigned long long)b->off.stuck_events,
+			(unsigned long long)b->off.late);
 	else
 		fprintf(f, "  payload check: %llu unique in %llu flows, %llu lost, %llu duplicated, %llu reordered (%llu across workers), %llu without payload; %llu flow switches between workers, %llu bucket moves\n",
 			(unsigned long long)r->unique, (unsigned long long)r->flows_seen,

@@ -343,17 +343,15 @@ static int pool_fill(struct wc_engine *e, struct wc_pool *p)
 }
 
 /* return `n` frames to pool `p`: one lock per pool per chunk */
-static void pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
-		     unsigned n)
+/* with the pool's lock held */
+static void pool_put_locked(struct wc_engine *e, struct wc_pool *p,
+			    const __u64 *addr, unsigned n)
 {
 	__u64 mask = ~((__u64)e->frame_size - 1);
 	__u32 idx;
-	int kick;
 
-	pthread_mutex_lock(&p->lock);
 	if (xsk_ring_prod__reserve(&p->fq, n, &idx) != n) {
 		/* cannot happen: the fill ring holds the whole pool */
-		pthread_mutex_unlock(&p->lock);
 		pr_warn("queue %u: fill ring overflow, %u frames leaked\n",
 			p->queue, n);
 		return;
@@ -361,6 +359,15 @@ static void pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
 	for (unsigned i = 0; i < n; i++)
 		*xsk_ring_prod__fill_addr(&p->fq, idx + i) = addr[i] & mask;
 	xsk_ring_prod__submit(&p->fq, n);
+}
+
+static void pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
+		     unsigned n)
+{
+	int kick;
+
+	pthread_mutex_lock(&p->lock);
+	pool_put_locked(e, p, addr, n);
 	kick = xsk_ring_prod__needs_wakeup(&p->fq);
 	pthread_mutex_unlock(&p->lock);
 	if (kick)
@@ -385,9 +392,8 @@ static struct wc_chunk *chunk_new(struct wc_worker *w)
 	if (!c)
 		return NULL;
 	c->w = w;
-	/* a segment per queue, plus one per parked bucket delivered */
-	c->seg = calloc(e->nq + WC_MAX_FENCES < e->chunk_size ? e->nq + WC_MAX_FENCES : e->chunk_size,
-			sizeof(*c->seg));
+	/* every segment holds a packet at least: chunk_size bounds them */
+	c->seg = calloc(e->chunk_size, sizeof(*c->seg));
 	c->addr = calloc(e->chunk_size, sizeof(*c->addr));
 	if (!c->seg || !c->addr) {
 		free(c->seg);
@@ -424,9 +430,27 @@ WC_API void wc_chunk__recycle(struct wc_chunk *c)
 		return;
 	w = c->w;
 	e = w->e;
-	for (unsigned i = 0; i < c->nseg; i++)
-		pool_put(e, &e->pools[c->seg[i].queue], c->addr + c->seg[i].start,
-			 c->seg[i].count);
+	/* one lock per queue present in the chunk, whatever its segments */
+	for (unsigned i = 0; i < c->nseg; i++) {
+		unsigned q = c->seg[i].queue;
+		struct wc_pool *p = &e->pools[q];
+		bool seen = false;
+		int kick;
+
+		for (unsigned j = 0; j < i && !seen; j++)
+			seen = c->seg[j].queue == q;
+		if (seen)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		for (unsigned j = i; j < c->nseg; j++)
+			if (c->seg[j].queue == q)
+				pool_put_locked(e, p, c->addr + c->seg[j].start,
+						c->seg[j].count);
+		kick = xsk_ring_prod__needs_wakeup(&p->fq);
+		pthread_mutex_unlock(&p->lock);
+		if (kick)
+			pool_kick(p);
+	}
 	wc_chunk_release(c);
 }
 
@@ -501,8 +525,14 @@ static inline void chunk_add(struct wc_engine *e, struct wc_worker *w,
 
 static void seg_close(struct wc_chunk *c, unsigned q, unsigned start)
 {
+	struct wc_chunk_seg *last = c->nseg ? &c->seg[c->nseg - 1] : NULL;
+
 	if (c->n == start)
 		return;
+	if (last && last->queue == q && last->start + last->count == start) {
+		last->count += c->n - start;
+		return;
+	}
 	c->seg[c->nseg].queue = q;
 	c->seg[c->nseg].start = start;
 	c->seg[c->nseg].count = c->n - start;
@@ -583,101 +613,153 @@ static bool from_done(struct wc_engine *e, const struct wc_fence *f)
 	return (seq & 1) && atomic_load(&a->idle_seq) == seq;
 }
 
-/* New owner: hand-off first, then (after the release) what it parked. */
+static void wake(struct wc_worker *w)
+{
+	__u64 one = 1;
+
+	if (write(w->wake_efd, &one, sizeof(one)) < 0) {
+		/* already pending */
+	}
+}
+
+static bool fence_live(int st)
+{
+	return st == WC_FENCE_ARMING || st == WC_FENCE_ARMED || st == WC_FENCE_RELEASED;
+}
+
+/* New owner: the hand-off first (once `from` finished what it held), then
+ * after the release, with the hand-off empty, what it parked. The state is
+ * read before the hand-off is drained and the fence is freed under its
+ * lock: a push by `from` cannot slip in between. */
 static void fenced_deliver(struct wc_engine *e, struct wc_worker *w,
 			   struct wc_chunk *c, __s64 off, __u64 *now)
 {
 	for (unsigned i = 0; i < WC_MAX_FENCES && c->n < e->chunk_size; i++) {
 		struct wc_fence *f = &e->fences[i];
 		int st = atomic_load(&f->state);
-		bool hand_empty;
 
-		if (st == WC_FENCE_FREE || f->to != w->idx || !from_done(e, f))
+		if (!fence_live(st) || f->to != w->idx || !from_done(e, f))
 			continue;
 		pthread_mutex_lock(&f->lock);
+		st = atomic_load(&f->state);
 		descq_drain(e, w, c, &f->hand, f->q, off, now);
-		hand_empty = !f->hand.n;
-		pthread_mutex_unlock(&f->lock);
-		if (atomic_load(&f->state) != WC_FENCE_RELEASED || !hand_empty)
-			continue;
-		descq_drain(e, w, c, &f->park, f->q, off, now);
-		if (!f->park.n) {
-			atomic_store(&w->hold[f->q * e->buckets + f->b], 0);
-			atomic_fetch_sub(&w->nholds, 1);
-			atomic_store(&f->state, WC_FENCE_FREE);
+		if (st == WC_FENCE_RELEASED && !f->hand.n) {
+			descq_drain(e, w, c, &f->park, f->q, off, now);
+			if (!f->park.n) {
+				__u16 me = i + 1;
+
+				if (atomic_compare_exchange_strong(
+					    &w->hold[(size_t)f->q * e->buckets + f->b], &me, 0))
+					atomic_fetch_sub(&w->nholds, 1);
+				atomic_store(&f->state, WC_FENCE_FREE);
+			}
 		}
+		pthread_mutex_unlock(&f->lock);
 	}
 }
 
-static void divert_clear(struct wc_engine *e, struct wc_worker *w, size_t k)
+/* clear w's divert entry k if it still names fence fi */
+static void divert_clear(struct wc_worker *w, size_t k, unsigned fi)
 {
-	if (atomic_exchange(&w->divert[k], 0))
+	__u16 me = fi + 1;
+
+	if (atomic_compare_exchange_strong(&w->divert[k], &me, 0))
 		atomic_fetch_sub(&w->ndiverts, 1);
-	(void)e;
 }
 
 /* Old owner: once its ring consumer passed pos, every old packet of the
- * bucket is in the hand-off queue: release. */
+ * bucket is in the hand-off queue: release. Entries of fences released by
+ * force (stop, timeout, stuck) are cleared too. */
 static void fences_check(struct wc_engine *e, struct wc_worker *w)
 {
-	if (!atomic_load_explicit(&e->fences_active, memory_order_acquire))
+	if (!atomic_load_explicit(&e->fences_active, memory_order_acquire) &&
+	    !atomic_load_explicit(&w->ndiverts, memory_order_acquire))
 		return;
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
 		struct wc_fence *f = &e->fences[i];
-		int st = WC_FENCE_ARMED;
+		int st = atomic_load(&f->state);
 		__u32 cons;
 
-		if (f->from != w->idx || atomic_load(&f->state) != WC_FENCE_ARMED)
+		if (!fence_live(st) || f->from != w->idx)
+			continue;
+		if (st == WC_FENCE_RELEASED) {
+			if (atomic_load(&f->forced))
+				divert_clear(w, (size_t)f->q * e->buckets + f->b, i);
+			continue;
+		}
+		if (st != WC_FENCE_ARMED)
 			continue;
 		cons = __atomic_load_n(w->socks[f->q].rx.consumer, __ATOMIC_ACQUIRE);
 		if ((__s32)(cons - f->pos) < 0)
 			continue;
-		divert_clear(e, w, (size_t)f->q * e->buckets + f->b);
-		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED))
+		divert_clear(w, (size_t)f->q * e->buckets + f->b, i);
+		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED)) {
 			atomic_fetch_sub(&e->fences_active, 1);
+			wake(&e->workers[f->to]);
+		}
 	}
 }
 
+/* Release every fence not free: the new owners deliver what they hold
+ * (stop, or a stuck old owner). Returns how many were forced. */
 void wc_fences_force_release(struct wc_engine *e)
 {
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
 		struct wc_fence *f = &e->fences[i];
 		int st = atomic_load(&f->state);
 
-		if (st != WC_FENCE_ARMED && st != WC_FENCE_ARMING)
-			continue;
-		atomic_store(&f->forced, true);
-		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED) &&
-		    st == WC_FENCE_ARMED)
-			atomic_fetch_sub(&e->fences_active, 1);
+		while (st != WC_FENCE_FREE && st != WC_FENCE_RELEASED) {
+			atomic_store(&f->forced, true);
+			if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED)) {
+				if (st == WC_FENCE_ARMED)
+					atomic_fetch_sub(&e->fences_active, 1);
+				if (st != WC_FENCE_RESERVED)
+					wake(&e->workers[f->to]);
+				break;
+			}
+		}
+		if (st == WC_FENCE_RELEASED)
+			atomic_store(&f->forced, true);
 	}
 }
 
-/* hand the diverted descriptors of one gather to their fences: one lock
- * per fence per batch */
-static void divert_flush(struct wc_engine *e, struct wc_worker *w, unsigned n)
+/* Hand the diverted descriptors of one gather to their fences, one lock
+ * per fence per batch. A fence released by force (or freed) meanwhile no
+ * longer takes them: they go into the old owner's own chunk (there is
+ * room: diverted descriptors took none). */
+static void divert_flush(struct wc_engine *e, struct wc_worker *w,
+			 struct wc_chunk *c, unsigned n, unsigned q, __s64 off,
+			 __u64 *now)
 {
 	for (unsigned i = 0; i < n; i++) {
-		unsigned fi = w->divbuf[i].fence;
+		unsigned fi = w->divbuf[i].fence, moved = 0;
 		struct wc_fence *f;
-		unsigned moved = 0;
+		bool ok;
+		int st;
 
 		if (fi == UINT32_MAX)
 			continue;
 		f = &e->fences[fi];
 		pthread_mutex_lock(&f->lock);
+		st = atomic_load(&f->state);
+		ok = (st == WC_FENCE_RESERVED || st == WC_FENCE_ARMING || st == WC_FENCE_ARMED) &&
+		     !atomic_load(&f->forced) && f->from == w->idx && f->q == q &&
+		     f->b == w->divbuf[i].bucket;
 		for (unsigned j = i; j < n; j++) {
 			if (w->divbuf[j].fence != fi)
 				continue;
-			if (descq_push(&f->hand, &w->divbuf[j].d))
-				pr_warn("out of memory handing packets over: frame kept in the pool\n");
-			else
+			if (ok && !descq_push(&f->hand, &w->divbuf[j].d))
 				moved++;
+			else
+				chunk_add(e, w, c, q, w->divbuf[j].d.addr, w->divbuf[j].d.len,
+					  off, now);
 			w->divbuf[j].fence = UINT32_MAX;
 		}
+		if (moved)
+			atomic_fetch_add(&e->workers[f->to].parked, moved);
 		pthread_mutex_unlock(&f->lock);
-		atomic_fetch_add_explicit(&e->workers[f->to].parked, moved,
-					  memory_order_relaxed);
+		if (moved)
+			wake(&e->workers[f->to]);
 	}
 }
 
@@ -688,27 +770,31 @@ static void gather(struct wc_worker *w, struct wc_chunk *c)
 	struct wc_engine *e = w->e;
 	const size_t msz = sizeof(struct wc_meta);
 	__s64 off = atomic_load_explicit(&e->rt_off, memory_order_relaxed);
-	bool holds = atomic_load_explicit(&w->nholds, memory_order_acquire) > 0;
-	bool diverts = atomic_load_explicit(&w->ndiverts, memory_order_acquire) > 0;
 	__u64 now = 0;
 
-	if (holds)
+	if (atomic_load_explicit(&w->nholds, memory_order_acquire))
 		fenced_deliver(e, w, c, off, &now);
 	for (unsigned i = 0; i < e->nq && c->n < e->chunk_size; i++) {
 		unsigned q = (w->rr + i) % e->nq, start = c->n, ndiv = 0;
 		struct wc_sock *s = &w->socks[q];
+		bool holds, diverts;
 		__u32 idx, n;
 
 		n = xsk_ring_cons__peek(&s->rx, e->chunk_size - c->n, &idx);
 		if (!n)
 			continue;
+		/* after the peek (its acquire): a packet steered by a move
+		 * finds the move's hold already visible */
+		holds = atomic_load_explicit(&w->nholds, memory_order_acquire) > 0;
+		diverts = atomic_load_explicit(&w->ndiverts, memory_order_acquire) > 0;
 		for (__u32 k = 0; k < n; k++) {
 			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + k);
 			const struct wc_meta *m =
 				(const void *)((char *)e->umem + d->addr - msz);
 
 			/* moves in progress: only then look at the bucket */
-			if ((holds || diverts) && (d->addr & (e->frame_size - 1)) >= msz &&
+			if ((holds || diverts) && e->ifc->cfg.meta_enabled &&
+			    (d->addr & (e->frame_size - 1)) >= msz &&
 			    m->queue == q && m->worker == w->idx && m->bucket < e->buckets) {
 				size_t key = (size_t)q * e->buckets + m->bucket;
 				__u16 h;
@@ -717,17 +803,26 @@ static void gather(struct wc_worker *w, struct wc_chunk *c)
 					struct wc_fence *f = &e->fences[h - 1];
 					int st = atomic_load(&f->state);
 
-					if ((st == WC_FENCE_ARMING || st == WC_FENCE_ARMED) &&
+					if ((st == WC_FENCE_RESERVED || st == WC_FENCE_ARMING ||
+					     st == WC_FENCE_ARMED) &&
 					    f->from == w->idx && f->q == q && f->b == m->bucket) {
 						w->divbuf[ndiv].fence = h - 1;
+						w->divbuf[ndiv].bucket = m->bucket;
 						w->divbuf[ndiv].d = *d;
 						ndiv++;
 						continue;
 					}
-					divert_clear(e, w, key); /* stale */
+					if (st == WC_FENCE_RELEASED && !atomic_load(&f->forced))
+						/* steered before the switch, landed after
+						 * the grace period: order not guaranteed */
+						atomic_fetch_add(&e->fence_late, 1);
+					divert_clear(w, key, h - 1);
 				}
 				if (holds && (h = atomic_load(&w->hold[key]))) {
-					if (!descq_push(&e->fences[h - 1].park, d)) {
+					struct wc_fence *f = &e->fences[h - 1];
+
+					if (fence_live(atomic_load(&f->state)) && f->to == w->idx &&
+					    f->q == q && f->b == m->bucket && !descq_push(&f->park, d)) {
 						atomic_fetch_add_explicit(&w->parked, 1,
 									  memory_order_relaxed);
 						continue;
@@ -739,14 +834,13 @@ static void gather(struct wc_worker *w, struct wc_chunk *c)
 		/* diverted packets reach the hand-off before the consumer moves:
 		 * a release seen by the new owner means all of them are there */
 		if (ndiv)
-			divert_flush(e, w, ndiv);
+			divert_flush(e, w, c, ndiv, q, off, &now);
 		xsk_ring_cons__release(&s->rx, n);
 		seg_close(c, q, start);
 		if (c->n > start)
 			account(e, w, c, q, start);
 	}
-	if (diverts)
-		fences_check(e, w);
+	fences_check(e, w);
 	w->rr = (w->rr + 1) % e->nq;
 }
 
@@ -845,11 +939,21 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 		__u64 now;
 
 		if (atomic_load_explicit(&e->stop, memory_order_relaxed)) {
-			/* drain: what is queued is delivered, then -EINTR */
+			/* drain: what is queued is delivered, then -EINTR; a
+			 * new owner still holding packets of a move waits for
+			 * them (bounded) */
 			engine_unplug(e);
 			gather(w, c);
-			if (!c->n)
-				err = -EINTR;
+			if (c->n)
+				break;
+			if (atomic_load(&w->parked) && wc_now_mono() - start < 5000000000ull) {
+				sleep_us(100);
+				continue;
+			}
+			if (atomic_load(&w->parked))
+				pr_warn("worker %u: %llu packets of a bucket move not delivered at stop\n",
+					w->idx, (unsigned long long)atomic_load(&w->parked));
+			err = -EINTR;
 			break;
 		}
 		if (e->wait == WC_WAIT_BUSY_POLL)
@@ -876,8 +980,16 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 		}
 		if (now >= deadline)
 			break;
-		if (e->wait == WC_WAIT_BUSY_POLL)
+		if (e->wait == WC_WAIT_BUSY_POLL) {
+			atomic_store(&w->idle_seq, atomic_load(&w->busy_seq));
 			continue;
+		}
+		if (atomic_load(&w->parked)) {
+			/* waiting for an old owner during a move: a short
+			 * sleep, not a wake-up per parked packet */
+			sleep_us(e->chunk_timeout_us / 8 + 1);
+			continue;
+		}
 		/* nothing taken in this call: a new owner waiting for us may go */
 		atomic_store(&w->idle_seq, atomic_load(&w->busy_seq));
 		fences_check(e, w);
@@ -1082,7 +1194,7 @@ static void engine_free(struct wc_engine *e)
 			free((void *)wk->hold);
 			free((void *)wk->divert);
 			free(wk->divbuf);
-			if (wk->wake_efd > 0)
+			if (wk->wake_efd >= 0)
 				close(wk->wake_efd);
 			free((void *)wk->qpackets);
 			free((void *)wk->qbytes);
@@ -1229,6 +1341,9 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		wk->idx = w;
 		atomic_store(&wk->cpu, -1);
 		wk->socks = calloc(e->nq, sizeof(*wk->socks));
+		for (unsigned q = 0; wk->socks && q < e->nq; q++)
+			wk->socks[q].fd = -1;
+		wk->wake_efd = -1;
 		wk->qpackets = calloc(e->nq, sizeof(*wk->qpackets));
 		wk->qbytes = calloc(e->nq, sizeof(*wk->qbytes));
 		wk->hold = calloc((size_t)e->nq * e->buckets, sizeof(*wk->hold));

@@ -67,6 +67,7 @@ struct wc_chunk {
 
 enum {
 	WC_FENCE_FREE,
+	WC_FENCE_RESERVED, /* the monitor fills it in: only `from` diverts */
 	WC_FENCE_ARMING, /* steer switched, pos not read yet */
 	WC_FENCE_ARMED, /* `from` diverts until it passes pos */
 	WC_FENCE_RELEASED, /* all old packets are in the hand-off queue */
@@ -92,6 +93,7 @@ struct wc_fence {
 
 struct wc_divert {
 	unsigned fence;
+	unsigned bucket;
 	struct xdp_desc d;
 };
 
@@ -162,6 +164,7 @@ struct wc_engine {
 	void *tx_state; /* tx.c: the TX area's free list */
 	_Atomic int fences_active; /* armed fences: old owners check them */
 	_Atomic __u64 fence_timeouts;
+	_Atomic __u64 fence_late; /* old packets after the grace period */
 	_Atomic __u64 moves, returns, first_move_ns, last_move_ns, stuck_events;
 };
 

@@ -15,6 +15,7 @@
  *  - publishes the counters to the pinned maps for `wirecap stats`.
  */
 #include <net/if.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,12 +46,14 @@ struct mon {
 	struct wc_steer *steer; /* Q * B, our copy of the map */
 	struct wc_bucket_stats *cur, *prev;
 	__u64 *rate; /* packets per interval, per (q, b) */
+	__u64 *rate_u; /* per offload unit (scratch) */
 	__u64 *moved_ns; /* last move, per (q, b) */
 	__u32 *order; /* scratch for sorting */
 	struct mon_worker *w;
 	__u64 last_ns;
 	bool have_prev;
 	bool warned_cfg;
+	bool warned_meta;
 	unsigned pending[WC_MAX_FENCES]; /* fences armed after the grace */
 	unsigned npending;
 };
@@ -63,11 +66,15 @@ static void mon_free(struct mon *m)
 	free(m->cur);
 	free(m->prev);
 	free(m->rate);
+	free(m->rate_u);
 	free(m->moved_ns);
 	free(m->order);
 	free(m->w);
 	free(m);
 }
+
+static unsigned home_of(const struct wc_engine *e, const struct mon *m,
+			unsigned q, unsigned b);
 
 static struct mon *mon_new(struct wc_engine *e)
 {
@@ -80,19 +87,28 @@ static struct mon *mon_new(struct wc_engine *e)
 	m->cur = calloc(n, sizeof(*m->cur));
 	m->prev = calloc(n, sizeof(*m->prev));
 	m->rate = calloc(n, sizeof(*m->rate));
+	m->rate_u = calloc(n, sizeof(*m->rate_u));
 	m->moved_ns = calloc(n, sizeof(*m->moved_ns));
 	m->order = calloc(n, sizeof(*m->order));
 	m->w = calloc(e->nw, sizeof(*m->w));
-	if (!m->steer || !m->cur || !m->prev || !m->rate || !m->moved_ns ||
+	if (!m->steer || !m->cur || !m->prev || !m->rate || !m->rate_u || !m->moved_ns ||
 	    !m->order || !m->w) {
 		mon_free(m);
 		return NULL;
 	}
-	for (unsigned q = 0; q < e->nq; q++)
-		for (unsigned b = 0; b < e->buckets; b++)
-			wc_iface__steer_get(e->ifc, q, b, &m->steer[q * e->buckets + b]);
 	wc_iface__config(e->ifc, &m->cfg);
 	m->boot = m->cfg;
+	for (unsigned q = 0; q < e->nq; q++)
+		for (unsigned b = 0; b < e->buckets; b++) {
+			struct wc_steer *st = &m->steer[q * e->buckets + b];
+
+			wc_iface__steer_get(e->ifc, q, b, st);
+			/* a map edited by hand may name a worker we lack */
+			if (st->worker >= e->nw) {
+				st->worker = home_of(e, m, q, b);
+				wc_iface__steer_set(e->ifc, q, b, st);
+			}
+		}
 	return m;
 }
 
@@ -115,8 +131,8 @@ static void guard_config(struct wc_engine *e, struct mon *m)
 	if (c.queues != m->boot.queues || c.workers != m->boot.workers ||
 	    c.buckets != m->boot.buckets || c.version != m->boot.version ||
 	    c.ifindex != m->boot.ifindex || c.netns_ino != m->boot.netns_ino ||
-	    c.attach_mode != m->boot.attach_mode) {
-		pr_warn("%s: queues, workers, buckets and the attachment identity cannot change while an engine runs: restored\n",
+	    c.attach_mode != m->boot.attach_mode || c.meta_enabled != m->boot.meta_enabled) {
+		pr_warn("%s: queues, workers, buckets, metadata and the attachment identity cannot change while an engine runs: restored\n",
 			e->ifname);
 		c.queues = m->boot.queues;
 		c.workers = m->boot.workers;
@@ -125,6 +141,7 @@ static void guard_config(struct wc_engine *e, struct mon *m)
 		c.ifindex = m->boot.ifindex;
 		c.netns_ino = m->boot.netns_ino;
 		c.attach_mode = m->boot.attach_mode;
+		c.meta_enabled = m->boot.meta_enabled;
 		bpf_map_update_elem(fd, &zero, &c, BPF_ANY);
 	}
 	if (memcmp(&c, &m->cfg, sizeof(c))) {
@@ -166,7 +183,20 @@ static void wake(struct wc_worker *w)
 	}
 }
 
-/* Start moving (q, b) to worker `to`. The steering entry changes now; the
+/* Can (q, b) move now? One move of a bucket at a time. */
+static bool movable(struct wc_engine *e, struct mon *m, size_t k, unsigned to)
+{
+	unsigned from = m->steer[k].worker;
+	struct wc_worker *a = &e->workers[from], *bw = &e->workers[to];
+
+	return from != to && m->npending < WC_MAX_FENCES &&
+	       !atomic_load(&bw->hold[k]) && !atomic_load(&a->hold[k]) &&
+	       !atomic_load(&bw->divert[k]) && !atomic_load(&a->divert[k]);
+}
+
+/* Start moving (q, b) to worker `to`. The fence is filled in while
+ * RESERVED (only the old owner looks at it then, to divert), published as
+ * ARMING, then the new owner's hold is set and the steering switches; the
  * fence is armed after the grace period (arm_pending). */
 static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
 		       unsigned b, unsigned to, __u64 now)
@@ -174,50 +204,49 @@ static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
 	size_t k = (size_t)q * e->buckets + b;
 	unsigned from = m->steer[k].worker;
 	struct wc_steer nv = { .worker = to, .gen = m->steer[k].gen + 1 };
-	struct wc_fence *f = NULL;
-	int err;
-
 	struct wc_worker *a = &e->workers[from], *bw = &e->workers[to];
+	struct wc_fence *f = NULL;
+	__u16 idx;
+	int err, st;
 
-	/* one move of a bucket at a time */
-	if (from == to || m->npending >= WC_MAX_FENCES ||
-	    atomic_load(&bw->hold[k]) || atomic_load(&a->hold[k]) ||
-	    atomic_load(&bw->divert[k]) || atomic_load(&a->divert[k]))
+	if (!movable(e, m, k, to))
 		return -EBUSY;
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
-		int st = WC_FENCE_FREE;
-
-		if (atomic_compare_exchange_strong(&e->fences[i].state, &st, WC_FENCE_ARMING)) {
+		st = WC_FENCE_FREE;
+		if (atomic_compare_exchange_strong(&e->fences[i].state, &st, WC_FENCE_RESERVED)) {
 			f = &e->fences[i];
-			m->pending[m->npending++] = i;
 			break;
 		}
 	}
 	if (!f)
 		return -EBUSY;
+	idx = (__u16)(f - e->fences) + 1;
 	f->q = q;
 	f->b = b;
 	f->from = from;
 	f->to = to;
+	f->pos = 0;
 	atomic_store(&f->forced, false);
-	/* the new owner parks the bucket from the first packet it gets; the
-	 * old one diverts what it still has of it */
-	atomic_store(&bw->hold[k], (__u16)(f - e->fences) + 1);
-	atomic_fetch_add(&bw->nholds, 1);
-	atomic_store(&a->divert[k], (__u16)(f - e->fences) + 1);
+	/* the old owner diverts what it still has of the bucket ... */
+	atomic_store(&a->divert[k], idx);
 	atomic_fetch_add(&a->ndiverts, 1);
+	/* ... from the chunk after the one it holds now */
 	f->s0 = atomic_load(&a->busy_seq);
+	st = WC_FENCE_RESERVED;
+	if (!atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_ARMING))
+		return -EINTR; /* released by a stop meanwhile */
+	/* the new owner parks the bucket from the first packet it gets */
+	atomic_store(&bw->hold[k], idx);
+	atomic_fetch_add(&bw->nholds, 1);
 	err = wc_iface__steer_set(e->ifc, q, b, &nv);
 	if (err) {
-		if (atomic_exchange(&a->divert[k], 0))
-			atomic_fetch_sub(&a->ndiverts, 1);
-		/* the new owner may have parked nothing yet: the bucket still
-		 * goes to `from`; let the fence free itself after release */
+		/* nothing was steered to `to`: release, it frees itself */
 		atomic_store(&f->forced, true);
-		atomic_store(&f->state, WC_FENCE_RELEASED);
-		m->npending--;
+		st = WC_FENCE_ARMING;
+		atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED);
 		return err;
 	}
+	m->pending[m->npending++] = idx - 1;
 	m->steer[k] = nv;
 	m->moved_ns[k] = now;
 	atomic_fetch_add(&e->moves, 1);
@@ -228,10 +257,71 @@ static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
 			atomic_store(&e->first_move_ns, now);
 		atomic_store(&e->last_move_ns, now);
 	}
-	atomic_fetch_add(&e->workers[from].moves_out, 1);
-	atomic_fetch_add(&e->workers[to].moves_in, 1);
+	atomic_fetch_add(&a->moves_out, 1);
+	atomic_fetch_add(&bw->moves_in, 1);
 	pr_debug("%s: bucket %u of queue %u: worker %u -> %u (%llu pkts/interval)\n",
 		 e->ifname, b, q, from, to, (unsigned long long)m->rate[k]);
+	return 0;
+}
+
+/*
+ * A unit of offloading. In `queue` mode a (queue, bucket); in `flow` mode
+ * a bucket on every queue at once, so both directions of a flow (which may
+ * arrive on different queues) stay together. Unit u: queue mode
+ * u = q * buckets + b, flow mode u = b.
+ */
+static bool flow_mode(const struct mon *m)
+{
+	return m->boot.steer_mode == WC_STEER_FLOW;
+}
+
+static size_t units(const struct wc_engine *e, const struct mon *m)
+{
+	return flow_mode(m) ? e->buckets : (size_t)e->nq * e->buckets;
+}
+
+/* the steering key that tells a unit's owner (queue 0's entry in flow
+ * mode: all queues move together) */
+static size_t unit_key(size_t u)
+{
+	return u;
+}
+
+static __u64 unit_rate(const struct wc_engine *e, const struct mon *m, size_t u)
+{
+	__u64 r = 0;
+
+	if (!flow_mode(m))
+		return m->rate[u];
+	for (unsigned q = 0; q < e->nq; q++)
+		r += m->rate[(size_t)q * e->buckets + u];
+	return r;
+}
+
+static __u64 unit_moved_ns(const struct wc_engine *e, const struct mon *m, size_t u)
+{
+	__u64 t = 0;
+
+	if (!flow_mode(m))
+		return m->moved_ns[u];
+	for (unsigned q = 0; q < e->nq; q++)
+		if (m->moved_ns[(size_t)q * e->buckets + u] > t)
+			t = m->moved_ns[(size_t)q * e->buckets + u];
+	return t;
+}
+
+/* all of a unit's entries move, or none */
+static int move_unit(struct wc_engine *e, struct mon *m, size_t u, unsigned to,
+		     __u64 now)
+{
+	if (!flow_mode(m))
+		return move_bucket(e, m, u / e->buckets, u % e->buckets, to, now);
+	for (unsigned q = 0; q < e->nq; q++)
+		if (!movable(e, m, (size_t)q * e->buckets + u, to) ||
+		    m->npending + e->nq > WC_MAX_FENCES)
+			return -EBUSY;
+	for (unsigned q = 0; q < e->nq; q++)
+		move_bucket(e, m, q, u, to, now);
 	return 0;
 }
 
@@ -251,6 +341,7 @@ static void arm_pending(struct wc_engine *e, struct mon *m)
 
 		f->pos = __atomic_load_n(from->socks[f->q].rx.producer, __ATOMIC_ACQUIRE);
 		f->armed_ns = wc_now_mono();
+		/* pos and armed_ns are published by the state's release */
 		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_ARMED))
 			atomic_fetch_add(&e->fences_active, 1);
 		wake(from);
@@ -350,7 +441,7 @@ static void offload(struct wc_engine *e, struct mon *m, __u64 now)
 	__u64 ret = (__u64)m->cfg.offload_return_ms * 1000000ull;
 	__u64 cool = (__u64)m->cfg.offload_cooldown_ms * 1000000ull;
 	unsigned budget = m->cfg.offload_max_moves;
-	size_t nb = (size_t)e->nq * e->buckets;
+	size_t nu = units(e, m);
 
 	/* 1. shed load from workers overloaded for the hold time, or stuck */
 	for (unsigned w = 0; w < e->nw && budget; w++) {
@@ -372,22 +463,27 @@ static void offload(struct wc_engine *e, struct mon *m, __u64 now)
 			 * drains; buckets come home only under the same mark */
 			excess = mw->in_rate - mw->rate * 7 / 10;
 		}
-		for (size_t k = 0; k < nb; k++)
-			if (m->steer[k].worker == w && (m->rate[k] || mw->stuck) &&
-			    (mw->stuck || !m->moved_ns[k] || now - m->moved_ns[k] >= cool))
-				m->order[n++] = k;
-		qsort_r(m->order, n, sizeof(*m->order), cmp_rate_desc, m->rate);
+		for (size_t u = 0; u < nu; u++) {
+			__u64 t = unit_moved_ns(e, m, u);
+
+			m->rate_u[u] = unit_rate(e, m, u);
+			if (m->steer[unit_key(u)].worker == w && (m->rate_u[u] || mw->stuck) &&
+			    (mw->stuck || !t || now - t >= cool))
+				m->order[n++] = u;
+		}
+		qsort_r(m->order, n, sizeof(*m->order), cmp_rate_desc, m->rate_u);
 		for (size_t i = 0; i < n && budget && moved < excess; i++) {
-			size_t k = m->order[i];
+			size_t u = m->order[i];
+			__u64 r = m->rate_u[u];
 			int to = least_loaded(e, m, w, !mw->stuck);
 
 			if (to < 0)
 				break;
-			if (move_bucket(e, m, k / e->buckets, k % e->buckets, to, now))
+			if (move_unit(e, m, u, to, now))
 				continue;
-			moved += m->rate[k];
-			m->w[to].projected += m->rate[k];
-			mw->projected -= m->rate[k] < mw->projected ? m->rate[k] : mw->projected;
+			moved += r;
+			m->w[to].projected += r;
+			mw->projected -= r < mw->projected ? r : mw->projected;
 			if (!mw->stuck)
 				budget--;
 		}
@@ -395,21 +491,24 @@ static void offload(struct wc_engine *e, struct mon *m, __u64 now)
 			mw->over_since = now; /* let the moves act before more */
 	}
 	/* 2. buckets go home to calm workers that have room */
-	for (size_t k = 0; k < nb && budget; k++) {
-		unsigned q = k / e->buckets, b = k % e->buckets;
-		unsigned home = home_of(e, m, q, b), cur = m->steer[k].worker;
+	for (size_t u = 0; u < nu && budget; u++) {
+		size_t k = unit_key(u);
+		unsigned home = home_of(e, m, k / e->buckets, k % e->buckets);
+		unsigned cur = m->steer[k].worker;
 		struct mon_worker *hw = &m->w[home];
+		__u64 r;
 
 		if (cur == home || hw->stuck || !hw->under_since ||
-		    now - hw->under_since < ret || now - m->moved_ns[k] < cool)
+		    now - hw->under_since < ret || now - unit_moved_ns(e, m, u) < cool)
 			continue;
 		/* return only what the home worker can take without tipping
 		 * over: below 70% of the capacity it showed when overloaded */
-		if (hw->cap && hw->projected + m->rate[k] > hw->cap * 7 / 10)
+		r = unit_rate(e, m, u);
+		if (hw->cap && hw->projected + r > hw->cap * 7 / 10)
 			continue;
-		if (move_bucket(e, m, q, b, home, now))
+		if (move_unit(e, m, u, home, now))
 			continue;
-		hw->projected += m->rate[k];
+		hw->projected += r;
 		budget--;
 	}
 }
@@ -434,21 +533,27 @@ static void count_owned(struct wc_engine *e, struct mon *m)
 	}
 }
 
-/* A fence whose old owner is stuck is released by force: the new owner
- * goes on (order cannot be kept for a worker that stopped; what the stuck
- * worker still holds stays in its ring, counted), and the event is counted. */
-static void fence_timeouts(struct wc_engine *e, struct mon *m)
+/* A fence whose old owner is stuck, or that stays armed far longer than
+ * any backlog takes to pass (the old owner stopped coming back for
+ * chunks), is released by force: the new owner goes on, out of order for
+ * that bucket, and the event is counted. */
+#define FENCE_MAX_NS 5000000000ull
+
+static void fence_timeouts(struct wc_engine *e, struct mon *m, __u64 now)
 {
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
 		struct wc_fence *f = &e->fences[i];
 		int st = WC_FENCE_ARMED;
 
-		if (atomic_load(&f->state) != WC_FENCE_ARMED || !m->w[f->from].stuck)
+		/* armed_ns may be later than this interval's `now` */
+		if (atomic_load(&f->state) != WC_FENCE_ARMED ||
+		    (!m->w[f->from].stuck && (f->armed_ns >= now || now - f->armed_ns < FENCE_MAX_NS)))
 			continue;
 		atomic_store(&f->forced, true);
 		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED)) {
 			atomic_fetch_sub(&e->fences_active, 1);
 			atomic_fetch_add(&e->fence_timeouts, 1);
+			wake(&e->workers[f->to]);
 			pr_warn("%s: worker %u did not pass its fence on queue %u: bucket %u released to worker %u out of order\n",
 				e->ifname, f->from, f->q, f->b, f->to);
 		}
@@ -465,6 +570,7 @@ WC_API int wc_engine__offload_stats(struct wc_engine *e, struct wc_offload_stats
 	o->last_move_ns = atomic_load(&e->last_move_ns);
 	o->fence_timeouts = atomic_load(&e->fence_timeouts);
 	o->stuck_events = atomic_load(&e->stuck_events);
+	o->late = atomic_load(&e->fence_late);
 	return 0;
 }
 
@@ -508,10 +614,11 @@ static void *monitor_main(void *arg)
 
 	while (!atomic_load(&e->stop)) {
 		__u32 ms = m->cfg.offload_interval_ms ? m->cfg.offload_interval_ms : 100;
-		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+		struct pollfd pfd = { .fd = e->stop_efd, .events = POLLIN };
 		__u64 now;
 
-		nanosleep(&ts, NULL);
+		/* the interval, or at once on stop (close does not wait) */
+		poll(&pfd, 1, (int)ms);
 		if (atomic_load(&e->stop))
 			break;
 		now = wc_now_mono();
@@ -530,10 +637,15 @@ static void *monitor_main(void *arg)
 		guard_config(e, m);
 		read_rates(e, m);
 		update_workers(e, m, now);
-		if (m->cfg.offload_enabled)
+		if (m->cfg.offload_enabled && m->boot.meta_enabled)
 			offload(e, m, now);
+		else if (m->cfg.offload_enabled && !m->warned_meta) {
+			pr_warn("%s: offloading needs the packet metadata (attached with --no-meta): off\n",
+				e->ifname);
+			m->warned_meta = true;
+		}
 		arm_pending(e, m);
-		fence_timeouts(e, m);
+		fence_timeouts(e, m, now);
 		count_owned(e, m);
 		wc_engine_publish(e);
 	}

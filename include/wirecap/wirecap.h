@@ -281,6 +281,8 @@ struct wc_offload_stats {
 	__u64 last_move_ns; /* of the last shed (returns not counted) */
 	__u64 fence_timeouts; /* moves released out of order (stuck worker) */
 	__u64 stuck_events; /* workers found not consuming */
+	__u64 late; /* old packets that landed after the move's grace period
+		     * (their order is not guaranteed; expected 0) */
 };
 
 int wc_engine__offload_stats(struct wc_engine *e, struct wc_offload_stats *out);

@@ -215,25 +215,32 @@ burst() {
 	local m=$1 name=$2 cause=$3 j=$WCT_DIR/burst.json g=$WCT_DIR/gen-b.json
 	local sent dur in_stall lost deliv pid
 	shift 3
-	local cnt=400000
-	rm -f "$j" "$WCT_DIR/burst.ready"
-	wct_bg pid nsenter --net=/run/netns/"$RX" -- "$WIRECAP" bench -i "$IF" --stall-ms 500 \
-		--cost-mode sleep --idle-exit 1 --flows "$FLOWS" --expect "$cnt" -q \
-		--stats-json "$j" --ready-file "$WCT_DIR/burst.ready" "$@" \
-		2>"$WCT_DIR/burst.err"
-	if ! wct_wait_for 100 0.1 wait_file "$WCT_DIR/burst.ready"; then
-		fail "$m $name: bench did not start: $(tr '\n' '|' <"$WCT_DIR/burst.err")"
-		kill "$pid" 2>/dev/null
-		return
-	fi
-	gen -c "$cnt" --flows "$FLOWS" --json "$g"
-	wait_exit "$pid" 30
-	[ -s "$j" ] || { fail "$m $name: bench wrote no JSON (exit $EXIT_RC): $(tr '\n' '|' <"$WCT_DIR/burst.err")"; return; }
-	sent=$(jq -r .sent "$g")
-	dur=$(jq -r .duration_s "$g")
-	# packets that arrived within the 500 ms stall (the stall starts at
-	# the first packet; gen sends at a steady rate)
-	in_stall=$(awk -v s="$sent" -v d="$dur" 'BEGIN { x = d > 0.5 ? s * 0.5 / d : s; printf "%d", x }')
+	local cnt=400000 attempt
+	# the scenario needs >= 200,000 packets inside the 500 ms stall: on a
+	# machine busy with something else the sender may fall short once;
+	# then the run is repeated (what is checked below is the second run)
+	for attempt in 1 2; do
+		rm -f "$j" "$WCT_DIR/burst.ready"
+		wct_bg pid nsenter --net=/run/netns/"$RX" -- "$WIRECAP" bench -i "$IF" --stall-ms 500 \
+			--cost-mode sleep --idle-exit 1 --flows "$FLOWS" --expect "$cnt" -q \
+			--stats-json "$j" --ready-file "$WCT_DIR/burst.ready" "$@" \
+			2>"$WCT_DIR/burst.err"
+		if ! wct_wait_for 300 0.1 wait_file "$WCT_DIR/burst.ready"; then
+			fail "$m $name: bench did not start: $(tr '\n' '|' <"$WCT_DIR/burst.err")"
+			kill "$pid" 2>/dev/null
+			return
+		fi
+		gen -c "$cnt" --flows "$FLOWS" --json "$g"
+		wait_exit "$pid" 30
+		[ -s "$j" ] || { fail "$m $name: bench wrote no JSON (exit $EXIT_RC): $(tr '\n' '|' <"$WCT_DIR/burst.err")"; return; }
+		sent=$(jq -r .sent "$g")
+		dur=$(jq -r .duration_s "$g")
+		# packets that arrived within the 500 ms stall (the stall starts
+		# at the first packet; gen sends at a steady rate)
+		in_stall=$(awk -v s="$sent" -v d="$dur" 'BEGIN { x = d > 0.5 ? s * 0.5 / d : s; printf "%d", x }')
+		[ "$in_stall" -ge 200000 ] && break
+		[ $attempt = 1 ] && log "$m $name: only $in_stall packets in the stall (sent $sent in ${dur}s): once more"
+	done
 	if [ "$in_stall" -ge 200000 ]; then
 		pass "$m $name: $in_stall packets arrived during the 500 ms stall (sent $sent in ${dur}s)"
 	else
