@@ -81,8 +81,9 @@ int acct_finish(struct acct *a)
 			 (__s64)(a->delivered + a->pool_exhausted + a->ring_full +
 				 a->other_dropped + a->passed + a->nosock_dropped);
 	if (a->have_dev && !wc_netdev_stats(info.ifindex, &a->dev1))
-		a->nic_dropped = (a->dev1.rx_dropped - a->dev0.rx_dropped) +
-				 (a->dev1.rx_missed_errors - a->dev0.rx_missed_errors) +
+		/* the NIC's own losses; rx_dropped is left out: drivers count
+		 * XDP-path drops there too (the pool's, counted above) */
+		a->nic_dropped = (a->dev1.rx_missed_errors - a->dev0.rx_missed_errors) +
 				 (a->dev1.rx_fifo_errors - a->dev0.rx_fifo_errors);
 	return 0;
 }

@@ -885,8 +885,11 @@ out:
 WC_API int wc_iface__bucket_stats(const struct wc_iface *ifc,
 				  struct wc_bucket_stats *out, size_t n)
 {
-	__u32 total, ncpu;
+	int fd = ifc ? ifc->map_fd[WC_MAP_BUCKET_STATS] : -1;
+	__u32 total, ncpu, done = 0, batch, cursor = 0;
 	struct wc_bucket_stats *pc;
+	__u32 *keys;
+	int err = 0;
 
 	if (!ifc || !out)
 		return -EINVAL;
@@ -894,25 +897,55 @@ WC_API int wc_iface__bucket_stats(const struct wc_iface *ifc,
 	if (n < total)
 		return -ENOSPC;
 	ncpu = ifc->ncpus;
-	pc = calloc(ncpu, sizeof(*pc));
-	if (!pc)
-		return -ENOMEM;
-	/* one lookup per key; the monitor reads this once per interval */
-	for (__u32 k = 0; k < total; k++) {
-		out[k].packets = out[k].bytes = 0;
-		if (bpf_map_lookup_elem(ifc->map_fd[WC_MAP_BUCKET_STATS], &k, pc)) {
-			int err = -errno;
-
-			free(pc);
-			return err;
-		}
-		for (__u32 c = 0; c < ncpu; c++) {
-			out[k].packets += pc[c].packets;
-			out[k].bytes += pc[c].bytes;
-		}
+	/* the monitor reads this every interval: in batches, not a
+	 * syscall per key (per-CPU values: ncpu structs per key) */
+	batch = total < 256 ? total : 256;
+	pc = calloc((size_t)batch * ncpu, sizeof(*pc));
+	keys = calloc(batch, sizeof(*keys));
+	if (!pc || !keys) {
+		err = -ENOMEM;
+		goto out;
 	}
+	while (done < total) {
+		LIBBPF_OPTS(bpf_map_batch_opts, bo);
+		__u32 cnt = total - done < batch ? total - done : batch;
+		int r = bpf_map_lookup_batch(fd, done ? &cursor : NULL, &cursor, keys, pc,
+					     &cnt, &bo);
+
+		if (r && errno != ENOENT) {
+			/* no batch support: one key at a time */
+			for (__u32 k = done; k < total; k++) {
+				if (bpf_map_lookup_elem(fd, &k, pc)) {
+					err = -errno;
+					goto out;
+				}
+				out[k].packets = out[k].bytes = 0;
+				for (__u32 c = 0; c < ncpu; c++) {
+					out[k].packets += pc[c].packets;
+					out[k].bytes += pc[c].bytes;
+				}
+			}
+			break;
+		}
+		for (__u32 i = 0; i < cnt; i++) {
+			__u32 k = keys[i];
+
+			if (k >= total)
+				continue;
+			out[k].packets = out[k].bytes = 0;
+			for (__u32 c = 0; c < ncpu; c++) {
+				out[k].packets += pc[(size_t)i * ncpu + c].packets;
+				out[k].bytes += pc[(size_t)i * ncpu + c].bytes;
+			}
+		}
+		done += cnt;
+		if (r || !cnt)
+			break; /* ENOENT: the end */
+	}
+out:
 	free(pc);
-	return total;
+	free(keys);
+	return err ? err : (int)total;
 }
 
 WC_API int wc_iface__steer_get(const struct wc_iface *ifc, __u32 queue,
