@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "report.h"
 #include "seq.h"
+#include "clock.h"
 
 enum cost_mode { COST_SPIN, COST_SLEEP };
 
@@ -72,43 +73,11 @@ static void on_signal(int sig)
 	wc_engine__stop(sig_engine);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void spin(uint64_t iters)
-{
-	for (volatile uint64_t i = 0; i < iters; i++)
-		;
-}
-
-/* loop iterations per microsecond on this CPU, measured once */
-static uint64_t calibrate(void)
-{
-	uint64_t iters = 1000000, t0 = mono_ns(), dt;
-
-	spin(iters);
-	dt = mono_ns() - t0;
-	return dt ? iters * 1000 / dt : 1000;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 {
 	struct bench *b = ctx;
 	unsigned wi = wc_worker__index(w);
-	uint64_t now = mono_ns(), first;
+	uint64_t now = wc_clock_mono_ns(), first;
 	struct wc_pkt *p;
 	unsigned n;
 
@@ -184,10 +153,10 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 			}
 		}
 		if (b->cost_ns && b->cost_mode == COST_SPIN)
-			spin(b->cost_ns * b->spins_per_us / 1000);
+			wc_spin(b->cost_ns * b->spins_per_us / 1000);
 	}
 	if (b->cost_ns && b->cost_mode == COST_SLEEP)
-		sleep_ns(b->cost_ns * n);
+		wc_clock_sleep_ns(b->cost_ns * n);
 	if (b->stall_ms && (b->stall_mask >> wi & 1) && now >= b->next_stall[wi] &&
 	    b->next_stall[wi] != UINT64_MAX) {
 		b->stalls[wi]++;
@@ -195,7 +164,7 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 							UINT64_MAX;
 		/* recycle first: a stalled analyzer holds nothing */
 		wc_chunk__recycle(c);
-		sleep_ns(b->stall_ms * 1000000ull);
+		wc_clock_sleep_ns(b->stall_ms * 1000000ull);
 		c = NULL;
 	}
 	if (b->count && atomic_fetch_add(&b->total, n) + n >= b->count) {
@@ -450,12 +419,12 @@ int cmd_bench(int argc, char **argv)
 		}
 	}
 	if (b.cost_ns && b.cost_mode == COST_SPIN)
-		b.spins_per_us = calibrate();
+		b.spins_per_us = wc_spin_calibrate();
 	sig_engine = b.e;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	acct_start(&acct, b.e);
-	b.start_ns = mono_ns();
+	b.start_ns = wc_clock_mono_ns();
 	if (ready) {
 		int fd = open(ready, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 

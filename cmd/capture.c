@@ -50,6 +50,7 @@
 #include "cmd.h"
 #include "pcapng.h"
 #include "report.h"
+#include "clock.h"
 
 #define IDLE_MS 50
 
@@ -104,14 +105,6 @@ static void on_signal(int sig)
 	sig_seen = 1;
 	if (e)
 		wc_engine__stop(e);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 #define ADD(field, v) atomic_fetch_add_explicit(&(field), (v), memory_order_relaxed)
@@ -224,7 +217,7 @@ static int write_pkts(struct cap *cp, struct wcount *cw, struct wc_pkt *p,
 		ADD(cw->handed, k);
 	}
 	ADD(cw->snapped, snapped);
-	atomic_store_explicit(&cp->last_write_ns, mono_ns(), memory_order_relaxed);
+	atomic_store_explicit(&cp->last_write_ns, wc_clock_mono_ns(), memory_order_relaxed);
 	return err;
 }
 
@@ -235,7 +228,7 @@ static void writer_idle(struct cap *cp)
 
 	if (atomic_load(&cp->werr))
 		return;
-	if (mono_ns() - atomic_load_explicit(&cp->last_write_ns, memory_order_relaxed) <
+	if (wc_clock_mono_ns() - atomic_load_explicit(&cp->last_write_ns, memory_order_relaxed) <
 	    IDLE_MS * 1000000ull)
 		return;
 	err = wc_pcapng_tick(cp->pw);
@@ -249,7 +242,7 @@ static void writer_idle(struct cap *cp)
 
 static int stop_for_duration(struct cap *cp)
 {
-	if (cp->duration_ns && mono_ns() - cp->start_ns >= cp->duration_ns) {
+	if (cp->duration_ns && wc_clock_mono_ns() - cp->start_ns >= cp->duration_ns) {
 		wc_engine__stop(cp->e);
 		return 1;
 	}
@@ -596,7 +589,7 @@ int cmd_capture(int argc, char **argv)
 	pthread_mutex_init(&cp->wlock, NULL);
 	acct_start(&cp->acct, cp->e);
 	cp->acct_started = true;
-	cp->start_ns = mono_ns();
+	cp->start_ns = wc_clock_mono_ns();
 	atomic_store(&cp->last_write_ns, 0);
 	if (ready) {
 		int fd = open(ready, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);

@@ -26,6 +26,7 @@
 #include "cmd.h"
 #include "netdev.h"
 #include "seq.h"
+#include "clock.h"
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -92,14 +93,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_req++;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static void sleep_until(uint64_t t)
@@ -436,7 +429,7 @@ static uint64_t fill_round(struct gen *g, uint64_t max, uint64_t now)
 
 static int run(struct gen *g)
 {
-	uint64_t t0 = now_ns(), t_end = 0, pace0 = t0, pace_k = 0;
+	uint64_t t0 = wc_clock_mono_ns(), t_end = 0, pace0 = t0, pace_k = 0;
 	uint64_t burst_left = g->burst, gap_until = 0, drain_end = 0;
 	uint64_t quantum = 1;
 	unsigned idle = 0;
@@ -449,7 +442,7 @@ static int run(struct gen *g)
 		quantum = quantum < 1 ? 1 : quantum > BATCH ? BATCH : quantum;
 	}
 	for (;;) {
-		uint64_t now = now_ns(), allow = UINT64_MAX, done = 0;
+		uint64_t now = wc_clock_mono_ns(), allow = UINT64_MAX, done = 0;
 		bool generating, progress = false;
 
 		for (unsigned i = 0; i < g->nq; i++) {

@@ -49,6 +49,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/xsk.h>
+#include "clock.h"
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -81,36 +82,12 @@ static void on_signal(int sig)
 	stop_req = 1;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static uint64_t thread_cpu_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void spin(uint64_t iters)
-{
-	for (volatile uint64_t i = 0; i < iters; i++)
-		;
-}
-
-/* the same calibration as `wirecap bench` */
-static uint64_t calibrate(void)
-{
-	uint64_t iters = 1000000, t0 = now_ns(), dt;
-
-	spin(iters);
-	dt = now_ns() - t0;
-	return dt ? iters * 1000 / dt : 1000;
 }
 
 static void sleep_ms(uint64_t ms)
@@ -315,7 +292,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (cost_ns)
-		spins = calibrate();
+		spins = wc_spin_calibrate();
 
 	map_fd = bpf_map_create(BPF_MAP_TYPE_XSKMAP, "afxdp_xsks", 4, 4, nq, NULL);
 	if (map_fd < 0) {
@@ -379,7 +356,7 @@ int main(int argc, char **argv)
 
 				(void)data[0]; /* touch the packet, as any analyzer would */
 				if (spins)
-					spin(cost_ns * spins / 1000);
+					wc_spin(cost_ns * spins / 1000);
 				*xsk_ring_prod__fill_addr(&q->fq, idx_fq + k) =
 					xsk_umem__extract_addr(d->addr);
 			}
@@ -402,7 +379,7 @@ int main(int argc, char **argv)
 			}
 		}
 		if (got) {
-			uint64_t now = now_ns();
+			uint64_t now = wc_clock_mono_ns();
 
 			if (!t_first)
 				t_first = now;
@@ -418,7 +395,7 @@ int main(int argc, char **argv)
 		}
 		if (stopping)
 			break; /* stopped and drained */
-		if (idle_ns && t_last && now_ns() - t_last >= idle_ns)
+		if (idle_ns && t_last && wc_clock_mono_ns() - t_last >= idle_ns)
 			break;
 		polls++;
 		poll(pfd, nq, 100);

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 
 struct ctx {
 	uint64_t count;
@@ -48,30 +49,6 @@ static void on_signal(int sig)
 		pcap_breakloop(cap);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void spin(uint64_t iters)
-{
-	for (volatile uint64_t i = 0; i < iters; i++)
-		;
-}
-
-/* the same calibration as `wirecap bench` */
-static uint64_t calibrate(void)
-{
-	uint64_t iters = 1000000, t0 = now_ns(), dt;
-
-	spin(iters);
-	dt = now_ns() - t0;
-	return dt ? iters * 1000 / dt : 1000;
-}
-
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct ctx *c = (struct ctx *)user;
@@ -81,7 +58,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 	(void)b[0]; /* touch the packet, as any analyzer would */
 	c->count++;
 	if (c->spins)
-		spin(c->cost_ns * c->spins / 1000);
+		wc_spin(c->cost_ns * c->spins / 1000);
 	if (c->stall_ms && !c->stalled) {
 		struct timespec ts = { .tv_sec = c->stall_ms / 1000,
 				       .tv_nsec = (c->stall_ms % 1000) * 1000000 };
@@ -180,7 +157,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (c.cost_ns)
-		c.spins = calibrate();
+		c.spins = wc_spin_calibrate();
 	cap = pcap_create(ifname, errbuf);
 	if (!cap) {
 		fprintf(stderr, "pcap_loop: %s\n", errbuf);
@@ -214,10 +191,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		if (c.count != before) {
-			c.t_last = now_ns();
+			c.t_last = wc_clock_mono_ns();
 			if (!c.t_first)
 				c.t_first = c.t_last;
-		} else if (idle_ns && c.t_last && now_ns() - c.t_last >= idle_ns) {
+		} else if (idle_ns && c.t_last && wc_clock_mono_ns() - c.t_last >= idle_ns) {
 			break;
 		}
 	}

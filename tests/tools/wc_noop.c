@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <wirecap/wirecap.h>
+#include "clock.h"
 
 struct ctx {
 	_Atomic uint64_t packets;
@@ -52,29 +53,6 @@ static void on_signal(int sig)
 	wc_engine__stop(g_engine);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void spin(uint64_t iters)
-{
-	for (volatile uint64_t i = 0; i < iters; i++)
-		;
-}
-
-static uint64_t calibrate(void)
-{
-	uint64_t iters = 1000000, t0 = now_ns(), dt;
-
-	spin(iters);
-	dt = now_ns() - t0;
-	return dt ? iters * 1000 / dt : 1000;
-}
-
 static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *arg)
 {
 	struct ctx *x = arg;
@@ -99,7 +77,7 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *arg)
 	for (unsigned i = 0; i < n; i++) {
 		(void)*(volatile const char *)p[i].data;
 		if (x->spins)
-			spin(x->cost_ns * x->spins / 1000);
+			wc_spin(x->cost_ns * x->spins / 1000);
 	}
 	atomic_fetch_add_explicit(&x->packets, n, memory_order_relaxed);
 	if (x->stall_ms && !atomic_exchange(&x->stalled, true)) {
@@ -194,7 +172,7 @@ int main(int argc, char **argv)
 	wc_set_print(silent);
 	x.chunk_size = eo.chunk_size ? eo.chunk_size : 64;
 	if (x.cost_ns)
-		x.spins = calibrate();
+		x.spins = wc_spin_calibrate();
 	g_engine = wc_engine__open(ifname, &eo);
 	if (!g_engine) {
 		fprintf(stderr, "wc_noop: %s: %s\n", ifname, strerror(errno));
