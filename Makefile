@@ -50,13 +50,14 @@ SHLIB := $(O)/libwirecap-xdp.so.$(VERSION)
 STLIB := $(O)/libwirecap-xdp.a
 CLI := $(O)/wirecap
 UNIT := $(O)/tests/unit_tests
+FENCE := $(O)/tests/fence_test
 SKEL := $(O)/wirecap.skel.h
 BPF_OBJ := $(O)/wirecap.bpf.o
 
 .PHONY: all deps lib cli test test-unit test-integ test-san bench demo \
 	install uninstall clean format vmtest check-format
 
-all: $(SHLIB) $(STLIB) $(CLI) $(UNIT) $(TOOLS) $(O)/wirecap-xdp.pc
+all: $(SHLIB) $(STLIB) $(CLI) $(UNIT) $(FENCE) $(TOOLS) $(O)/wirecap-xdp.pc
 
 deps:
 	@./tests/deps.sh
@@ -95,6 +96,12 @@ $(UNIT): $(UNIT_SRCS) $(STLIB) $(HDRS) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_SRCS) $(STLIB) $(LDLIBS_LIB) \
 		$$(pkg-config --cflags --libs check) -lm
 
+# The fence tests #include engine.c and monitor.c (their static functions
+# on fake rings): their own binary, not linked with the library.
+$(FENCE): tests/fence/fence_test.c $(LIB_SRCS) $(HDRS) | $(O)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lxdp -lbpf -lpthread \
+		$$(pkg-config --cflags --libs check)
+
 $(O)/tests/%: tests/tools/%.c $(STLIB) $(HDRS) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(LDLIBS_LIB) -lm
 
@@ -107,8 +114,8 @@ $(O)/wirecap-xdp.pc: wirecap-xdp.pc.in Makefile
 test: all
 	WC_BUILD=$(O) ./tests/run.sh
 
-test-unit: $(UNIT)
-	$(UNIT)
+test-unit: $(UNIT) $(FENCE)
+	$(UNIT) && $(FENCE)
 
 test-integ: all
 	WC_BUILD=$(O) ./tests/run.sh --integ-only

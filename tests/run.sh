@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# wirecap test runner: the Check unit binary, then every tests/integ/test_*.sh.
+# wirecap test runner: the Check binaries (unit_tests, fence_test), then every
+# tests/integ/test_*.sh.
 #
 #   tests/run.sh [--unit-only | --integ-only] [--san] [FILTER...]
 #
@@ -61,35 +62,39 @@ note_fail() {
 }
 
 # ---- unit tests (Check) ----
+# unit_tests: the library's units; fence_test: the bucket-move protocol on
+# fake rings (tests/fence, its own binary: it #includes engine.c)
 if [ "$unit" = 1 ]; then
-	bin=$WC_BUILD/tests/unit_tests
-	echo "=== unit tests ($bin)"
-	if [ ! -x "$bin" ]; then
-		echo "FAIL: no unit test binary at $bin (run make)"
-		note_fail "unit: binary missing" 1
-	else
+	for name in unit_tests fence_test; do
+		bin=$WC_BUILD/tests/$name
+		echo "=== $name ($bin)"
+		if [ ! -x "$bin" ]; then
+			echo "FAIL: no test binary at $bin (run make)"
+			note_fail "$name: binary missing" 1
+			continue
+		fi
 		rc=0
 		# CK_FORK: each test in its own process, so a crash is one error
 		CK_FORK=yes timeout --kill-after=10 "$UNIT_TIMEOUT" "$bin" \
-			2>&1 | tee "$logdir/unit.log"
+			2>&1 | tee "$logdir/$name.log"
 		rc=${PIPESTATUS[0]}
 		sum=$(grep -Eo '[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' \
-			"$logdir/unit.log" | tail -n 1)
+			"$logdir/$name.log" | tail -n 1)
 		if [ -z "$sum" ]; then
-			echo "FAIL: unit tests printed no summary (exit $rc)"
-			note_fail "unit: no summary (exit $rc)" 1
+			echo "FAIL: $name printed no summary (exit $rc)"
+			note_fail "$name: no summary (exit $rc)" 1
 		else
 			read -r checks fails errs < <(sed -E \
 				's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+)/\1 \2 \3/' \
 				<<<"$sum")
 			passed=$((passed + checks - fails - errs))
 			if [ $((fails + errs)) -gt 0 ]; then
-				note_fail "unit: $fails failures, $errs errors" $((fails + errs))
+				note_fail "$name: $fails failures, $errs errors" $((fails + errs))
 			elif [ "$rc" -ne 0 ]; then
-				note_fail "unit: exit $rc" 1
+				note_fail "$name: exit $rc" 1
 			fi
 		fi
-	fi
+	done
 fi
 
 # ---- integration tests ----

@@ -631,6 +631,8 @@ static bool fence_live(int st)
  * after the release, with the hand-off empty, what it parked. The state is
  * read before the hand-off is drained and the fence is freed under its
  * lock: a push by `from` cannot slip in between. */
+static void divert_clear(struct wc_worker *w, size_t k, unsigned fi);
+
 static void fenced_deliver(struct wc_engine *e, struct wc_worker *w,
 			   struct wc_chunk *c, __s64 off, __u64 *now)
 {
@@ -651,6 +653,11 @@ static void fenced_deliver(struct wc_engine *e, struct wc_worker *w,
 				if (atomic_compare_exchange_strong(
 					    &w->hold[(size_t)f->q * e->buckets + f->b], &me, 0))
 					atomic_fetch_sub(&w->nholds, 1);
+				/* a forced release: the old owner may not have
+				 * cleared its divert entry (it is stuck, or
+				 * gone); no one else would once the fence is free */
+				divert_clear(&e->workers[f->from],
+					     (size_t)f->q * e->buckets + f->b, i);
 				atomic_store(&f->state, WC_FENCE_FREE);
 			}
 		}

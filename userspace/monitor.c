@@ -247,6 +247,10 @@ static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
 		return err;
 	}
 	m->pending[m->npending++] = idx - 1;
+	/* a stop's force-release that scanned the fences before this one
+	 * was published missed it: release it (and any other) now */
+	if (atomic_load(&e->unplugged))
+		wc_fences_force_release(e);
 	m->steer[k] = nv;
 	m->moved_ns[k] = now;
 	atomic_fetch_add(&e->moves, 1);
