@@ -26,9 +26,13 @@ check_eq ".pc prefix follows PREFIX" "prefix=/usr" "$(head -1 "$DEST/usr/lib/pkg
 export PKG_CONFIG_SYSROOT_DIR=$DEST PKG_CONFIG_PATH=$DEST/usr/lib/pkgconfig
 flags=$(pkg-config --cflags --libs wirecap-xdp)
 check_match "pkg-config --libs" '-lwirecap-xdp' "$flags"
+# a library built with the sanitizers (make test-san) needs them in the
+# program too: the ASan runtime must load first
+san=
+if ldd "$so" | grep -q libasan; then san="-fsanitize=address,undefined"; fi
 # shellcheck disable=SC2086
 check_ok "the example analyzer builds against the installed library" \
-	cc -std=gnu11 -Wall -Wextra -Werror -O2 "$WCT_ROOT/docs/examples/flowtop.c" \
+	cc -std=gnu11 -Wall -Wextra -Werror -O2 $san "$WCT_ROOT/docs/examples/flowtop.c" \
 	$flags -lpthread -o "$WCT_DIR/flowtop"
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH
 
