@@ -472,7 +472,7 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 					 const struct wc_attach_opts *opts)
 {
 	const char *root = wc_pin_root(WC_OPTS_GET(opts, pin_root, NULL));
-	enum wc_xdp_mode mode = WC_OPTS_GET(opts, mode, WC_MODE_AUTO), got;
+	enum wc_xdp_mode mode = WC_OPTS_GET(opts, mode, WC_MODE_AUTO), got = WC_MODE_AUTO;
 	bool force = WC_OPTS_GET(opts, force, false);
 	struct wirecap_bpf *skel = NULL;
 	unsigned dev_rx = 0, dev_tx = 0;
@@ -480,7 +480,8 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	enum wc_xdp_mode cur_mode = WC_MODE_AUTO;
 	struct wc_iface *ifc = NULL;
 	int err, lockfd = -1, attached = 0, pinned = 0;
-	bool old_pins = false;
+	bool old_pins = false, requeued = false, workers_auto;
+	struct wirecap_bpf *prev = NULL; /* attached, being replaced */
 	struct wc_config cfg = {};
 	__u32 zero = 0;
 	long ncpu;
@@ -567,6 +568,7 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 			WC_MAX_QUEUES, queues);
 		queues = WC_MAX_QUEUES;
 	}
+	workers_auto = !workers;
 	if (!workers) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		workers = queues < ncpu ? queues : (__u32)ncpu;
@@ -574,6 +576,7 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 			workers = 1;
 	}
 
+load:
 	skel = wirecap_bpf__open();
 	if (!skel) {
 		err = -errno;
@@ -633,8 +636,24 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 		}
 		replace = 0;
 	}
-	err = do_attach_xdp(ifc->ifindex, bpf_program__fd(skel->progs.wirecap_steer),
-			    mode, replace, &got);
+	if (prev) {
+		/* swap in the program sized for the new queue count, in
+		 * place: detaching would make the driver drop its queues */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ro,
+			    .old_prog_fd = bpf_program__fd(prev->progs.wirecap_steer));
+
+		err = bpf_xdp_attach(ifc->ifindex, bpf_program__fd(skel->progs.wirecap_steer),
+				     XDP_FLAGS_REPLACE | (got == WC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
+										   XDP_FLAGS_SKB_MODE),
+				     &ro);
+		if (!err) {
+			wirecap_bpf__destroy(prev);
+			prev = NULL;
+		}
+	} else {
+		err = do_attach_xdp(ifc->ifindex, bpf_program__fd(skel->progs.wirecap_steer),
+				    mode, replace, &got);
+	}
 	if (err) {
 		if (err == -EOPNOTSUPP && mode == WC_MODE_NATIVE)
 			pr_warn("%s: the driver refuses native XDP; try --mode generic\n",
@@ -647,6 +666,25 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 		goto out;
 	}
 	attached = 1;
+	/* Some drivers (virtio_net) add queue pairs for XDP when a program
+	 * is attached, and spread traffic over them: serve the queues the
+	 * device has now, with maps sized for them (once). */
+	if (!WC_OPTS_GET(opts, queues, 0) && !requeued &&
+	    !wc_netdev_queues(ifname, &dev_rx, &dev_tx) && dev_rx > queues &&
+	    queues < WC_MAX_QUEUES) {
+		pr_info("%s: the driver has %u rx queues with XDP attached (%u before): serving them all\n",
+			ifname, dev_rx, queues);
+		queues = dev_rx < WC_MAX_QUEUES ? dev_rx : WC_MAX_QUEUES;
+		if (workers_auto) {
+			ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+			workers = queues < ncpu ? queues : (__u32)ncpu;
+		}
+		requeued = true;
+		prev = skel;
+		skel = NULL;
+		attached = 0;
+		goto load;
+	}
 	cfg.attach_mode = got == WC_MODE_NATIVE ? WC_ATTACH_NATIVE :
 						  WC_ATTACH_GENERIC;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg,
@@ -677,6 +715,14 @@ out:
 						       XDP_FLAGS_SKB_MODE,
 			       &ao);
 	}
+	if (err && prev) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, po,
+			    .old_prog_fd = bpf_program__fd(prev->progs.wirecap_steer));
+		bpf_xdp_detach(ifc->ifindex,
+			       got == WC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE,
+			       &po);
+	}
+	wirecap_bpf__destroy(prev);
 	if (err && pinned)
 		remove_pins(ifc->pin_dir);
 	wirecap_bpf__destroy(skel);
