@@ -158,9 +158,15 @@ else
 fi
 
 # no timeout wrapper: the signal must reach gen itself (bounded by --duration)
+tx_packets() { ip -n "$WCT_NS_TX" -j -s link show "$WCT_IF_TX" | jq '.[0].stats64.tx.packets'; }
+tx0=$(tx_packets)
 wct_bg gen_pid nsenter --net=/run/netns/"$WCT_NS_TX" -- "$WIRECAP" gen \
 	-i "$WCT_IF_TX" --duration 30 --pps 1000 --json "$WCT_DIR/int.json" --quiet
-sleep 0.5
+# signal it once it sends (its handler is in place by then): a background
+# job starts with SIGINT ignored, and a slow machine (an emulated guest)
+# may take longer than any fixed sleep to set its sockets up
+sending() { [ "$(tx_packets)" -gt "$tx0" ]; }
+wct_wait_for 300 0.1 sending || log "gen sent nothing within 30 s"
 kill -INT "$gen_pid"
 if wct_wait_for 50 0.1 sh -c "! kill -0 $gen_pid"; then
 	pass "gen stops on SIGINT"
