@@ -425,12 +425,7 @@ int cmd_bench(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	acct_start(&acct, b.e);
 	b.start_ns = wc_clock_mono_ns();
-	if (ready) {
-		int fd = open(ready, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-
-		if (fd >= 0)
-			close(fd);
-	}
+	cmd_ready_file(ready);
 	{
 		WC_OPTS(wc_run_opts, ro, .on_chunk = on_chunk, .ctx = &b,
 			.cpus = ea.ncpus > 0 ? ea.cpus : NULL,

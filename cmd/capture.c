@@ -591,12 +591,7 @@ int cmd_capture(int argc, char **argv)
 	cp->acct_started = true;
 	cp->start_ns = wc_clock_mono_ns();
 	atomic_store(&cp->last_write_ns, 0);
-	if (ready) {
-		int fd = open(ready, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
-
-		if (fd >= 0)
-			close(fd);
-	}
+	cmd_ready_file(ready);
 	{
 		WC_OPTS(wc_run_opts, ro, .on_chunk = on_chunk, .ctx = cp,
 			.cpus = ea.ncpus > 0 ? ea.cpus : NULL,

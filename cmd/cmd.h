@@ -35,6 +35,10 @@ int cmd_parse_list(const char *what, const char *s, unsigned *out,
  * debug with -vv (global --verbose / WIRECAP_DEBUG=1). */
 extern int cmd_verbosity;
 void cmd_setup_logging(void);
+/* --ready-file: create PATH (if not NULL) once the engine runs, so a
+ * script knows when to start sending */
+void cmd_ready_file(const char *path);
+
 /* Set-up is over: held-back library warnings print now, later ones at
  * once. Call after the engine / attachment is up. */
 void cmd_setup_done(void);

@@ -485,12 +485,7 @@ int cmd_forward(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (ready) {
-		int fd = open(ready, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-
-		if (fd >= 0)
-			close(fd);
-	}
+	cmd_ready_file(ready);
 	for (;;) {
 		bool all = true;
 		struct timespec ts = { 0, 20000000 };

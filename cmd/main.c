@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* wirecap: command-line front end of libwirecap-xdp. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +62,17 @@ int cmd_err(const char *fmt, ...)
 		fprintf(stderr, "wirecap: %s\n", msg);
 	pending_warn[0] = '\0';
 	return 1;
+}
+
+void cmd_ready_file(const char *path)
+{
+	int fd;
+
+	if (!path)
+		return;
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
 }
 
 void cmd_setup_done(void)
