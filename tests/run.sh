@@ -12,8 +12,11 @@
 #
 # Each integration script reports its checks as lines `PASS: ...` / `FAIL: ...`
 # and exits non-zero on failure; a script that prints none counts as one
-# check. The unit binary's checks come from Check's summary line. The last
-# line is always `N passed, N failed`; the exit status is 1 if anything failed.
+# check. A check that cannot hold on a slow machine (WCT_SLOW, VMTEST; see
+# tests/lib/net.sh) is reported as `SKIP: ...` and counted apart. The unit
+# binary's checks come from Check's summary line. The last two lines are
+# always `N skipped` and `N passed, N failed`; the exit status is 1 if
+# anything failed.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -27,7 +30,7 @@ for a in "$@"; do
 	--integ-only) unit=0 ;;
 	--san) san=1 ;;
 	-h | --help)
-		sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	-*)
@@ -52,6 +55,7 @@ UNIT_TIMEOUT=${WCT_UNIT_TIMEOUT:-600}
 
 passed=0
 failed=0
+skipped=0
 failures=()
 logdir=$(mktemp -d /tmp/wirecap-tests.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
@@ -122,6 +126,8 @@ if [ "$integ" = 1 ]; then
 		rc=${PIPESTATUS[0]}
 		p=$(grep -c '^PASS:' "$logdir/$name.log")
 		f=$(grep -c '^FAIL:' "$logdir/$name.log")
+		s=$(grep -c '^SKIP:' "$logdir/$name.log")
+		skipped=$((skipped + s))
 		secs=$(($(date +%s) - start))
 		if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
 			# a script without PASS/FAIL lines counts as one check
@@ -132,7 +138,7 @@ if [ "$integ" = 1 ]; then
 		[ "$rc" -eq 124 ] && echo "FAIL: $name: timed out after ${TIMEOUT}s"
 		passed=$((passed + p))
 		[ "$f" -gt 0 ] && note_fail "$name: $f failed (exit $rc)" "$f"
-		echo "=== $name: $p passed, $f failed, exit $rc, ${secs}s"
+		echo "=== $name: $p passed, $f failed, $s skipped, exit $rc, ${secs}s"
 	done
 fi
 
@@ -145,5 +151,6 @@ if [ ${#failures[@]} -gt 0 ]; then
 	echo "=== failures:"
 	printf '  %s\n' "${failures[@]}"
 fi
+echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -399,6 +399,7 @@ oops=$(tr -d '\r' <"$LOG" | grep -aE '(BUG: |Oops|WARNING: CPU: |general protect
 [ -n "$oops" ] && say "warning: the guest kernel logged an oops/warning: $(printf '%s' "$oops" | tr '\n' '|')"
 kver_seen=$(tr -d '\r' <"$LOG" | sed -n 's/^vmtest: guest up: kernel \([^,]*\),.*/\1/p' | head -n 1)
 summary=$(tr -d '\r' <"$LOG" | grep -aE '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+skipped=$(tr -d '\r' <"$LOG" | grep -aE '^[0-9]+ skipped$' | tail -n 1)
 
 case "$qrc" in
 124 | 137)
@@ -415,5 +416,5 @@ if [ -z "$result" ] || [ "$result" != "$grc" ]; then
 	die 128 "QEMU exited with $qrc but the guest printed no matching result (QEMU error? log $LOG)"
 fi
 [ "$grc" -eq 125 ] && die 125 "the guest could not set up the test environment (see the console above; log $LOG)"
-say "guest kernel ${kver_seen:-?}; ${summary:-no summary line}; guest status $grc; ${secs}s"
+say "guest kernel ${kver_seen:-?}; ${summary:-no summary line}${skipped:+; $skipped}; guest status $grc; ${secs}s"
 exit "$grc"

@@ -6,8 +6,9 @@
 # Runs the integration tests (tests/run.sh --integ-only [FILTER...], on veth
 # as on the host), then every vmtest/tests/test_*.sh (virtio-net; FILTER
 # selects those too), counting their PASS:/FAIL: lines the way tests/run.sh
-# does. The last line is "N passed, N failed" over both; exit 1 on any
-# failure. Tests run about 20x slower under TCG than on the host, so the
+# does. The last two lines are "N skipped" (SKIP: lines, checks that only
+# hold at the host's speed; see WCT_SLOW in tests/lib/net.sh) and "N passed,
+# N failed" over both; exit 1 on any failure. Tests run about 20x slower under TCG than on the host, so the
 # per-script timeout defaults to 1800 s here (WCT_TIMEOUT).
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -27,6 +28,7 @@ done
 
 passed=0
 failed=0
+skipped=0
 log=$(mktemp -d /tmp/vmtest-suite.XXXXXX)
 trap 'rm -rf "$log"' EXIT
 
@@ -44,6 +46,9 @@ if [ "$integ" = 1 ]; then
 		failed=$((failed + ${f%% failed}))
 		[ "$rc" -ne 0 ] && [ "${f%% failed}" -eq 0 ] && failed=$((failed + 1))
 	fi
+	s=$(grep -E '^[0-9]+ skipped$' "$log/integ.log" | tail -n 1)
+	s=${s%% skipped}
+	skipped=$((skipped + ${s:-0}))
 fi
 
 selected() {
@@ -66,6 +71,8 @@ if [ "$vm" = 1 ]; then
 		rc=${PIPESTATUS[0]}
 		p=$(grep -c '^PASS:' "$log/$name.log")
 		f=$(grep -c '^FAIL:' "$log/$name.log")
+		s=$(grep -c '^SKIP:' "$log/$name.log")
+		skipped=$((skipped + s))
 		if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
 			if [ "$rc" -eq 0 ]; then p=1; else f=1; fi
 		elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -74,10 +81,11 @@ if [ "$vm" = 1 ]; then
 		[ "$rc" -eq 124 ] && echo "FAIL: $name: timed out after ${WCT_TIMEOUT}s"
 		passed=$((passed + p))
 		failed=$((failed + f))
-		echo "=== $name: $p passed, $f failed, exit $rc, $(($(date +%s) - start))s"
+		echo "=== $name: $p passed, $f failed, $s skipped, exit $rc, $(($(date +%s) - start))s"
 	done
 fi
 
 echo "=== vmtest on $(uname -r):"
+echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

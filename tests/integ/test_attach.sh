@@ -17,7 +17,9 @@ wct_make_veth
 
 # W CMD...: wirecap in the receiving namespace; G ARGS...: the generator
 W() { run_in "$WCT_NS_RX" "$WIRECAP" "$@"; }
-G() { run_in "$WCT_NS_TX" timeout 60 "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet "$@"; }
+# (top speed on the host; paced on a slow machine: wct_pace)
+# shellcheck disable=SC2046
+G() { run_in "$WCT_NS_TX" timeout 60 "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet $(wct_pace) "$@"; }
 IF=$WCT_IF_RX
 status_json() { W status "$IF" --json; }
 total() { status_json | jq -r ".totals.$1"; }
@@ -26,7 +28,7 @@ prog_id() { xdp_prog_id "$WCT_NS_RX" "$IF"; }
 # wait until the receive side counted $1 packets in total (bounded)
 wait_total() {
 	local want=$1 i got
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < $(wct_tries 100); i++)); do
 		got=$(total packets)
 		[ "$got" = "$want" ] && return 0
 		sleep 0.05
@@ -74,15 +76,23 @@ run_mode() {
 	sent=$(jq -r .sent <<<"$gj")
 	check_eq "$mode: generator sent N" "$N" "$sent"
 	check_eq "$mode: generator used 64 flows" 64 "$(jq -r '[.queues[].flows] | add' <<<"$gj")"
-	wait_total "$N"
-	check_eq "$mode: status counts exactly N packets" "$N" "$(total packets)"
-	check_eq "$mode: bytes" "$(jq -r '.sent * .size' <<<"$gj")" "$(total bytes)"
+	# what reached the receiver: N on the host; on a slow machine minus
+	# what the sending veth dropped (counted by gen, see net.sh)
+	a1=$(wct_arrived "$gj" "$N")
+	wait_total "$a1"
+	check_arrived "$mode: status counts exactly N packets" "$N" "$gj" "$(total packets)"
+	check_eq "$mode: bytes" "$(jq -r '.sent * .size' <<<"$gj")" \
+		"$(($(total bytes) + $(wct_gen_dropped "$gj") * $(jq -r .size <<<"$gj")))"
 	want=$(expected_split "$mode" "$gj")
 	split=$(status_json | jq -c '[.queues[].packets]')
-	check_eq "$mode: per-queue split matches the generator's aim" "$want" "$split"
+	if [ "$a1" = "$N" ]; then
+		check_eq "$mode: per-queue split matches the generator's aim" "$want" "$split"
+	else
+		skip "$mode: per-queue split matches the generator's aim" "the sending veth dropped $((N - a1)) frames (emulated receiver too slow), not counted per queue; the totals reconcile"
+	fi
 	check_eq "$mode: weight-0 queue got nothing from the generator" 0 \
 		"$(jq -r '.queues[] | select(.queue == 2) | .sent' <<<"$gj")"
-	check_eq "$mode: all passed (no socket)" "$N" "$(total passed)"
+	check_arrived "$mode: all passed (no socket)" "$N" "$gj" "$(total passed)"
 	check_eq "$mode: none dropped" 0 "$(total dropped)"
 	check_eq "$mode: packets = redirected + passed + dropped" "$(total packets)" \
 		"$(status_json | jq -r '.totals | .redirected + .passed + .dropped')"
@@ -98,15 +108,17 @@ run_mode() {
 	check_eq "$mode: status sees the flip" drop "$(status_json | jq -r .no_socket)"
 	check_match "$mode: bpftool shows the flip" '"no_socket_action": 1' \
 		"$(bpftool map dump pinned "$pins/config")"
-	G -q 0-3 --flows 64 -c "$N" >/dev/null
-	wait_total $((2 * N))
-	check_eq "$mode: after flip: dropped" $((d0 + N)) "$(total dropped)"
+	gj=$(G -q 0-3 --flows 64 -c "$N" --json -)
+	a2=$(wct_arrived "$gj" "$N")
+	wait_total $((a1 + a2))
+	check_eq "$mode: after flip: dropped" $((d0 + a2)) "$(total dropped)"
 	check_eq "$mode: after flip: passed unchanged" "$p0" "$(total passed)"
 	wct_config_set_u32 "$pins" 16 2 # WC_ACT_PASS
-	G -q 0-3 --flows 64 -c "$N" >/dev/null
-	wait_total $((3 * N))
-	check_eq "$mode: flipped back: passed" $((p0 + N)) "$(total passed)"
-	check_eq "$mode: flipped back: dropped unchanged" $((d0 + N)) "$(total dropped)"
+	gj=$(G -q 0-3 --flows 64 -c "$N" --json -)
+	a3=$(wct_arrived "$gj" "$N")
+	wait_total $((a1 + a2 + a3))
+	check_eq "$mode: flipped back: passed" $((p0 + a3)) "$(total passed)"
+	check_eq "$mode: flipped back: dropped unchanged" $((d0 + a2)) "$(total dropped)"
 
 	# ---- d) attach twice: refused, nothing changed ----
 	pid1=$(prog_id)
@@ -160,9 +172,9 @@ run_mode() {
 	check_eq "$mode: interface recreated: stale pins cleaned" absent \
 		"$([ -e "$pins" ] && echo present || echo absent)"
 	check_ok "$mode: interface recreated: attach works again" W attach "$IF" --mode "$mode"
-	G -q 0-3 --flows 64 -c 100 >/dev/null
-	wait_total 100
-	check_eq "$mode: recreated: counts traffic" 100 "$(total packets)"
+	gj=$(G -q 0-3 --flows 64 -c 100 --json -)
+	wait_total "$(wct_arrived "$gj" 100)"
+	check_arrived "$mode: recreated: counts traffic" 100 "$gj" "$(total packets)"
 
 	# ---- stale pins, then attach directly (no status in between) ----
 	wct_del_veth

@@ -74,7 +74,7 @@ forward_start() {
 	wct_bg FWD_PID nsenter --net=/run/netns/"$NS_M" -- timeout 300 \
 		"$WIRECAP" forward "$@" "${POOL[@]}" --ready-file "$D/$name.ready" \
 		--stats-json "$D/$name.json" -q 2>"$D/$name.err"
-	if ! wct_wait_for 100 0.1 test -e "$D/$name.ready"; then
+	if ! wct_wait_for "$(wct_tries 100)" 0.1 test -e "$D/$name.ready"; then
 		fail "$name: forward did not start: $(tr '\n' ' ' <"$D/$name.err")"
 		return 1
 	fi
@@ -200,20 +200,21 @@ for i in range(k):
 print(sent)
 EOF
 
-N=100000
+# rates and counts scale down on a slow machine (WCT_SLOW, tests/lib/net.sh)
+N=$(wct_count 100000)
 K=2000
 bench_pid=
 rm -f "$D/bench.ready"
 wct_bg bench_pid nsenter --net=/run/netns/"$NS_S" -- timeout 120 "$WIRECAP" bench \
 	-i "$IF_S" "${POOL[@]}" --flows 64 --expect "$N" --idle-exit 3 \
 	--stats-json "$D/bench.json" --ready-file "$D/bench.ready" -q 2>"$D/bench.err"
-if ! wct_wait_for 100 0.1 test -e "$D/bench.ready"; then
+if ! wct_wait_for "$(wct_tries 100)" 0.1 test -e "$D/bench.ready"; then
 	fail "bench on the server did not start: $(tr '\n' ' ' <"$D/bench.err")"
 elif forward_start rule -i "$IF_A" -o "$IF_B" --bidir --drop 'udp port 9'; then
 	run_in "$NS_C" timeout 60 python3 "$D/udp9.py" "$IF_C" "$K" "$MAC_C" "$MAC_S" \
 		>"$D/udp9.out" 2>&1 &
 	udp9_pid=$!
-	gen -c "$N" --flows 64 --pps 100000 --dst-mac "$MAC_S" --json "$D/gen.json"
+	gen -c "$N" --flows 64 --pps "$(wct_rate 100000)" --dst-mac "$MAC_S" --json "$D/gen.json"
 	timeout 60 tail --pid="$udp9_pid" -f /dev/null
 	sleep 0.5
 	forward_stop rule
@@ -250,19 +251,19 @@ fi
 if forward_start causes -i "$IF_A" -o "$IF_B"; then
 	ip -n "$NS_M" link set "$IF_B" mtu 1000
 	sleep 0.5 # the port refreshes link state and MTU every 200 ms
-	gen -c 500 -s 1200 --pps 20000 --dst-mac "$MAC_S"
-	gen -c 500 -s 1014 --pps 20000 --dst-mac "$MAC_S"
+	gen -c 500 -s 1200 --pps "$(wct_rate 20000)" --dst-mac "$MAC_S"
+	gen -c 500 -s 1014 --pps "$(wct_rate 20000)" --dst-mac "$MAC_S"
 	ip -n "$NS_M" link set "$IF_B" mtu 1500
 	ip -n "$NS_S" link set "$IF_S" down
 	sleep 0.5
-	gen -c 500 --pps 20000 --dst-mac "$MAC_S"
+	gen -c 500 --pps "$(wct_rate 20000)" --dst-mac "$MAC_S"
 	ip -n "$NS_S" link set "$IF_S" up
 	wct_wait_for 50 0.1 wct_link_up "$NS_M" "$IF_B"
 	wct_wait_for 50 0.1 wct_link_up "$NS_S" "$IF_S"
 	# the port samples link state every 200 ms: leave it several samples,
 	# also on a loaded machine
 	sleep 1.5
-	gen -c 500 --pps 20000 --dst-mac "$MAC_S"
+	gen -c 500 --pps "$(wct_rate 20000)" --dst-mac "$MAC_S"
 	sleep 0.3
 	forward_stop causes
 	j=$D/causes.json
@@ -277,14 +278,15 @@ fi
 
 # ---- 4. replay ----------------------------------------------------------------
 
-RN=20000
-RPPS=20000
+# (the same span of time on a slow machine: count and rates / WCT_SLOW)
+RN=$(wct_count 20000)
+RPPS=$(wct_rate 20000)
 capture() { # capture NAME COUNT: wirecap capture on the middlebox, client side
 	rm -f "$D/$1.ready"
 	wct_bg CAP_PID nsenter --net=/run/netns/"$NS_M" -- timeout 120 "$WIRECAP" capture \
 		-i "$IF_A" -w "$D/$1.pcapng" -c "$2" "${POOL[@]}" --ready-file "$D/$1.ready" \
 		-q 2>"$D/$1.err"
-	wct_wait_for 100 0.1 test -e "$D/$1.ready" ||
+	wct_wait_for "$(wct_tries 100)" 0.1 test -e "$D/$1.ready" ||
 		fail "capture $1 did not start: $(tr '\n' ' ' <"$D/$1.err")"
 }
 capture_wait() {
@@ -305,7 +307,7 @@ span() { # seconds between the first and the last packet of a file
 
 if "$WIRECAP" capture --help >/dev/null 2>&1; then
 	capture orig "$RN"
-	gen -c "$RN" --flows 16 --pps 50000 --json "$D/rgen.json"
+	gen -c "$RN" --flows 16 --pps "$(wct_rate 50000)" --json "$D/rgen.json"
 	capture_wait orig
 	check_ok "the original capture verifies" timeout 60 "$WIRECAP" verify "$D/orig.pcapng" \
 		--expect "$RN" --flows 16

@@ -12,7 +12,9 @@ wct_init
 wct_make_veth
 
 GEN_N=20000
-GEN_PPS=20000 # dumpcap (AF_PACKET) keeps up with this on any machine
+# dumpcap (AF_PACKET) keeps up with 20000 pps on any host; an emulated
+# guest (WCT_SLOW) gets a tenth of it
+GEN_PPS=$(wct_rate 20000)
 
 for t in dumpcap jq; do
 	if ! command -v "$t" >/dev/null; then
@@ -90,27 +92,48 @@ check_ok "gen forward exits 0" gen --queues 0-3 --weights 1,2,0,1 \
 fwd=$WCT_DIR/fwd.json
 check_eq "gen sent exactly --count" "$GEN_N" "$(json .sent <"$fwd")"
 check_eq "gen: no invalid descriptors" 0 "$(json .tx_invalid <"$fwd")"
-check_eq "gen: no device tx drops" 0 "$(json .dev_tx_dropped <"$fwd")"
+# frames the sending veth dropped (WCT_SLOW only: its peer's ring full while
+# the emulated CPU lags): every check below then reconciles with them
+fdrop=$(wct_gen_dropped "$(cat "$fwd")")
+if [ "$fdrop" = 0 ]; then
+	check_eq "gen: no device tx drops" 0 "$(json .dev_tx_dropped <"$fwd")"
+else
+	skip "gen: no device tx drops" "the emulated receiver lagged: the sending veth dropped $fdrop frames (counted; the checks below reconcile with them)"
+fi
 check_eq "gen: flows per queue follow the weights" "16 32 0 16" \
 	"$(json '[.queues[].flows] | map(tostring) | join(" ")' <"$fwd")"
 check_eq "gen: weight-0 queue sent nothing" 0 "$(json '.queues[2].sent' <"$fwd")"
 check_eq "gen: per-queue counts add up" "$GEN_N" \
 	"$(json '[.queues[].sent] | add' <"$fwd")"
-check_match "gen: pps near the target" '^(19|20)[0-9]{3}(\.[0-9]+)?$' \
-	"$(json .pps <"$fwd")"
+# within 5 % of the target: [19000, 21000) on the host
+check_range "gen: pps near the target" "$((GEN_PPS * 95 / 100))" \
+	"$((GEN_PPS * 105 / 100))" "$(json .pps <"$fwd")"
 
-if [ "$xdp_pass" = 1 ]; then
+if [ "$xdp_pass" = 1 ] && [ "$fdrop" = 0 ]; then
 	for q in 0 1 2 3; do
 		check_eq "rx queue $q received what gen sent on tx queue $q" \
 			"$(json ".queues[$q].sent" <"$fwd")" \
 			"$(($(rxq_packets $q) - rx0[q]))"
 	done
+elif [ "$xdp_pass" = 1 ]; then
+	# the veth drops are not counted per queue: the total reconciles
+	# exactly, and no queue received more than gen sent on it
+	tot=0
+	over=
+	for q in 0 1 2 3; do
+		n=$(($(rxq_packets $q) - rx0[q]))
+		tot=$((tot + n))
+		[ "$n" -le "$(json ".queues[$q].sent" <"$fwd")" ] || over+=" $q"
+	done
+	check_arrived "rx queues received what gen sent" "$GEN_N" "$(cat "$fwd")" "$tot"
+	check_eq "no rx queue received more than gen sent on its tx queue" "" "$over"
 fi
 
 log "gen --reverse: the other direction of 16 flows, into the same capture"
 check_ok "gen reverse exits 0" gen --queues 1 --count 1000 --pps "$GEN_PPS" \
 	--flows 16 --flow-base 8 --reverse --dst-mac "$WCT_MAC_RX" \
 	--json "$WCT_DIR/rev.json" --quiet
+rdrop=$(wct_gen_dropped "$(cat "$WCT_DIR/rev.json")")
 check_eq "gen reverse sent exactly --count" 1000 \
 	"$(json .sent <"$WCT_DIR/rev.json")"
 check_eq "gen reverse summary says reverse" true \
@@ -128,22 +151,31 @@ check_match "dumpcap dropped nothing" '\(pcap:0/dumpcap:0/flushed:0' \
 v=$(timeout 60 "$WIRECAP" verify "$cap" --expect-json "$fwd" \
 	--expect-json "$WCT_DIR/rev.json" --json)
 rc=$?
-check_eq "verify with both summaries exits 0" 0 "$rc"
-check_eq "verify: received" $((GEN_N + 1000)) "$(json .received <<<"$v")"
-check_eq "verify: lost" 0 "$(json .lost <<<"$v")"
+# lost: what the sending veth dropped (0 on the host: nothing lost on the wire)
+drops=$((fdrop + rdrop))
+check_eq "verify with both summaries exits 0" "$([ "$drops" = 0 ] && echo 0 || echo 1)" "$rc"
+check_eq "verify: received" $((GEN_N + 1000 - drops)) "$(json .received <<<"$v")"
+check_eq "verify: lost" "$drops" "$(json .lost <<<"$v")"
 check_eq "verify: duplicates" 0 "$(json .duplicates <<<"$v")"
 check_eq "verify: reordered" 0 "$(json .reordered <<<"$v")"
 check_eq "verify: forward flows seen" 64 "$(json .forward.flows_seen <<<"$v")"
-check_eq "verify: reverse packets" 1000 "$(json .reverse.received <<<"$v")"
+check_eq "verify: reverse packets" $((1000 - rdrop)) "$(json .reverse.received <<<"$v")"
 check_eq "verify: reverse flows seen" 16 "$(json .reverse.flows_seen <<<"$v")"
 
-check_ok "verify from stdin, forward expectation only" \
-	sh -c "timeout 60 '$WIRECAP' verify - --expect-json '$fwd' <'$cap'"
-check_verify_fails "verify detects a missing packet" '1 lost' \
-	timeout 60 "$WIRECAP" verify "$cap" --expect-json "$WCT_DIR/rev.json" \
-	--expect $((GEN_N + 1)) --flows 64
-check_verify_fails "verify detects excess packets" 'in excess' \
-	timeout 60 "$WIRECAP" verify "$cap" --expect $((GEN_N - 64)) --flows 64
+if [ "$drops" = 0 ]; then
+	check_ok "verify from stdin, forward expectation only" \
+		sh -c "timeout 60 '$WIRECAP' verify - --expect-json '$fwd' <'$cap'"
+	check_verify_fails "verify detects a missing packet" '1 lost' \
+		timeout 60 "$WIRECAP" verify "$cap" --expect-json "$WCT_DIR/rev.json" \
+		--expect $((GEN_N + 1)) --flows 64
+	check_verify_fails "verify detects excess packets" 'in excess' \
+		timeout 60 "$WIRECAP" verify "$cap" --expect $((GEN_N - 64)) --flows 64
+else
+	for c in "verify from stdin, forward expectation only" \
+		"verify detects a missing packet" "verify detects excess packets"; do
+		skip "$c" "needs a complete capture; the sending veth dropped $drops frames (emulated receiver too slow)"
+	done
+fi
 check_error "verify: unreadable file" 'cannot read' \
 	timeout 10 "$WIRECAP" verify "$WCT_DIR/nonexistent.pcapng"
 
@@ -168,7 +200,7 @@ wct_bg gen_pid nsenter --net=/run/netns/"$WCT_NS_TX" -- "$WIRECAP" gen \
 sending() { [ "$(tx_packets)" -gt "$tx0" ]; }
 wct_wait_for 300 0.1 sending || log "gen sent nothing within 30 s"
 kill -INT "$gen_pid"
-if wct_wait_for 50 0.1 sh -c "! kill -0 $gen_pid"; then
+if wct_wait_for "$(wct_tries 50)" 0.1 sh -c "! kill -0 $gen_pid"; then
 	pass "gen stops on SIGINT"
 	check_eq "gen summary after SIGINT says interrupted" true \
 		"$(json .interrupted <"$WCT_DIR/int.json")"

@@ -43,18 +43,22 @@ run_in "$WCT_NS_RX" env LD_LIBRARY_PATH="$DEST/usr/lib" \
 	"$WCT_DIR/flowtop" "$WCT_IF_RX" >"$WCT_DIR/flowtop.out" 2>&1 &
 fpid=$!
 # its first report comes once the engine is up
-wct_wait_for 150 0.1 grep -q '^ipv4' "$WCT_DIR/flowtop.out" || fail "flowtop did not start"
-run_in "$WCT_NS_TX" timeout 30 "$WIRECAP_GEN" gen -i "$WCT_IF_TX" -c $N --quiet
-sleep 1.5
+wct_wait_for "$(wct_tries 150)" 0.1 grep -q '^ipv4' "$WCT_DIR/flowtop.out" || fail "flowtop did not start"
+# top speed on the host, paced on a slow machine (wct_pace, tests/lib/net.sh)
+# shellcheck disable=SC2046
+run_in "$WCT_NS_TX" timeout 30 "$WIRECAP_GEN" gen -i "$WCT_IF_TX" -c $N --quiet $(wct_pace) \
+	--json "$WCT_DIR/gen.json"
+sleep "$(wct_time 1.5)"
 # run_in is a function: $! may be the subshell running it; signal what it
 # started (by PID), or itself when it exec'd
 kids=$(pgrep -P $fpid)
 kill -INT ${kids:-$fpid}
 # bounded: SIGKILL after 10 s
-wct_wait_for 100 0.1 sh -c "! kill -0 $fpid" || { fail "flowtop ignores SIGINT"; kill -KILL $fpid; }
+wct_wait_for "$(wct_tries 100)" 0.1 sh -c "! kill -0 $fpid" || { fail "flowtop ignores SIGINT"; kill -KILL $fpid; }
 wait $fpid
 check_eq "flowtop exits 0 on SIGINT" 0 $?
 last=$(grep '^ipv4' "$WCT_DIR/flowtop.out" | tail -1)
-check_match "flowtop saw every IPv4 packet sent" "^ipv4 $N " "$last"
+check_match "flowtop saw every IPv4 packet sent" \
+	"^ipv4 $(wct_arrived "$(cat "$WCT_DIR/gen.json" 2>/dev/null)" "$N") " "$last"
 check_eq "flowtop detached what it attached" none "$(xdp_prog_id "$WCT_NS_RX" "$WCT_IF_RX")"
 wct_finish

@@ -26,6 +26,13 @@
 #
 # Every wait is bounded: wct_wait_for loops at most N times and commands
 # that could hang run under `timeout`.
+#
+# Slow machines (the vmtest guest, VMTEST=1): see WCT_SLOW below. The tests
+# scale their workload with wct_rate / wct_count / wct_time / wct_tries /
+# wct_pace, reconcile frames the sending veth dropped before XDP with
+# wct_arrived / check_arrived, and report the few checks that are about the
+# host's speed itself with `skip` (a `SKIP:` line). On the host (WCT_SLOW=1)
+# all of it is the identity: every check is as strict as written.
 
 WCT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WC_BUILD=${WC_BUILD:-build}
@@ -36,8 +43,34 @@ WIRECAP=${WIRECAP:-$WC_BUILD/wirecap}
 # the burst scenarios, and it is not what those tests are about)
 WIRECAP_GEN=${WIRECAP_GEN:-$WIRECAP}
 
+# Emulation. vmtest/guest.sh exports VMTEST=1: the tests then run in a QEMU
+# guest under TCG, some 10-20x slower than the host (which is shared, so
+# by different amounts from run to run). WCT_SLOW is how many times slower
+# than the host the tests take this machine to be: 1 on the host, 10 when
+# VMTEST=1; set it in the environment to override (an integer >= 1).
+# With WCT_SLOW > 1 the tests scale their workload: rates and packet counts
+# (wct_rate, wct_count) divided by it, bounded waits (wct_time, wct_tries)
+# multiplied by it, so that each test still checks the same property at a
+# speed the machine sustains. With WCT_SLOW=1 (the host) every helper below
+# is the identity and every check is exactly as strict as without them.
+if [ -z "${WCT_SLOW:-}" ]; then
+	if [ "${VMTEST:-0}" = 1 ]; then WCT_SLOW=10; else WCT_SLOW=1; fi
+fi
+if ! [[ $WCT_SLOW =~ ^[1-9][0-9]*$ ]]; then
+	echo "net.sh: WCT_SLOW must be an integer >= 1, got '$WCT_SLOW'" >&2
+	exit 2
+fi
+# WCT_GEN_PPS: the rate of generator runs that send "as fast as possible"
+# on the host (empty: top speed). On a slow machine top speed overruns the
+# receiving veth (its 256-entry ring fills while NAPI waits for the
+# emulated CPU and veth drops on the sender's side): 50000 / WCT_SLOW.
+if [ -z "${WCT_GEN_PPS+x}" ]; then
+	if [ "$WCT_SLOW" -gt 1 ]; then WCT_GEN_PPS=$((50000 / WCT_SLOW)); else WCT_GEN_PPS=; fi
+fi
+
 WCT_PASS=0
 WCT_FAIL=0
+WCT_SKIP=0
 WCT_PIDS=()
 WCT_NETNS=()
 WCT_DIR=
@@ -55,6 +88,14 @@ pass() {
 fail() {
 	WCT_FAIL=$((WCT_FAIL + 1))
 	printf 'FAIL: %s: %s\n' "$WCT_NAME" "$*"
+}
+
+# skip CHECK REASON: a check that cannot hold on this machine (only where
+# it is about the host's speed itself, WCT_SLOW > 1): one line
+# `SKIP: <test>: <check>: <reason>`, counted by tests/run.sh
+skip() {
+	WCT_SKIP=$((WCT_SKIP + 1))
+	printf 'SKIP: %s: %s: %s\n' "$WCT_NAME" "$1" "$2"
 }
 
 # check_eq NAME EXPECTED ACTUAL
@@ -117,9 +158,24 @@ check_fails() {
 	fi
 }
 
+# check_range NAME LO HI VALUE: LO <= VALUE < HI (numbers, fractions allowed)
+check_range() {
+	if awk -v v="$4" -v lo="$2" -v hi="$3" \
+		'BEGIN { exit !(v ~ /^-?[0-9]+(\.[0-9]+)?$/ && v + 0 >= lo + 0 && v + 0 < hi + 0) }'; then
+		pass "$1"
+	else
+		fail "$1: '$4' not in [$2, $3)"
+	fi
+}
+
 # wct_finish: summary line; exits 1 when anything failed
 wct_finish() {
-	printf '# %s: %d passed, %d failed\n' "$WCT_NAME" "$WCT_PASS" "$WCT_FAIL"
+	if [ "$WCT_SKIP" -gt 0 ]; then
+		printf '# %s: %d passed, %d failed, %d skipped\n' "$WCT_NAME" "$WCT_PASS" \
+			"$WCT_FAIL" "$WCT_SKIP"
+	else
+		printf '# %s: %d passed, %d failed\n' "$WCT_NAME" "$WCT_PASS" "$WCT_FAIL"
+	fi
 	[ "$WCT_FAIL" -eq 0 ] || exit 1
 	exit 0
 }
@@ -276,6 +332,75 @@ wct_wait_for() {
 		sleep "$s"
 	done
 	return 1
+}
+
+# ---- scaling for slow (emulated) machines (see WCT_SLOW above) ---------------
+
+wct_slow() { [ "$WCT_SLOW" -gt 1 ]; }
+
+# wct_rate PPS, wct_count N: a rate or a packet count of the host's workload,
+# divided by WCT_SLOW (at least 1)
+wct_rate() {
+	local n=$(($1 / WCT_SLOW))
+	[ "$n" -ge 1 ] || n=1
+	echo "$n"
+}
+wct_count() { wct_rate "$1"; }
+
+# wct_time SEC: a duration or a timeout, multiplied by WCT_SLOW (fractions
+# allowed; printed as the host writes it when WCT_SLOW is 1)
+wct_time() {
+	if [ "$WCT_SLOW" -eq 1 ]; then
+		echo "$1"
+	else
+		awk -v s="$1" -v k="$WCT_SLOW" 'BEGIN { print s * k }'
+	fi
+}
+
+# wct_tries N: the retry count of a bounded wait (wct_wait_for N ...),
+# multiplied by WCT_SLOW
+wct_tries() { echo $(($1 * WCT_SLOW)); }
+
+# wct_pace: "--pps N" for a generator that sends at top speed on the host
+# (nothing there); see WCT_GEN_PPS
+wct_pace() { [ -n "$WCT_GEN_PPS" ] && echo "--pps $WCT_GEN_PPS"; }
+
+# Frames that never reached the receiver. On a slow machine the sending
+# veth may drop frames on the sender's side (its peer's ring is full while
+# NAPI waits for the emulated CPU), before any XDP program sees them; `wirecap
+# gen --json` reports them as dev_tx_dropped (the device's tx_dropped).
+# wct_gen_dropped GEN_JSON: that count when WCT_SLOW > 1, else 0 (on the
+# host the tests require that nothing is lost on the wire)
+wct_gen_dropped() {
+	local d=0
+	if wct_slow; then
+		d=$(jq -r '.dev_tx_dropped // 0' <<<"$1" 2>/dev/null)
+		[[ $d =~ ^[0-9]+$ ]] || d=0
+	fi
+	echo "$d"
+}
+
+# wct_arrived GEN_JSON [N]: the packets that reached the receiving device:
+# N (default: the JSON's .sent) on the host, N - .dev_tx_dropped when
+# WCT_SLOW > 1
+wct_arrived() {
+	local n=${2:-}
+	[ -n "$n" ] || n=$(jq -r .sent <<<"$1")
+	echo $((n - $(wct_gen_dropped "$1")))
+}
+
+# check_arrived NAME N GEN_JSON ACTUAL: ACTUAL == N, the count the host
+# requires; when WCT_SLOW > 1, ACTUAL == N - the frames the sending veth
+# dropped (.dev_tx_dropped of GEN_JSON): every frame still accounted for,
+# exactly (the check's name says so when there were such drops)
+check_arrived() {
+	local d
+	d=$(wct_gen_dropped "$3")
+	if [ "$d" = 0 ]; then
+		check_eq "$1" "$2" "$4"
+	else
+		check_eq "$1 ($d dropped by the sending veth)" "$(($2 - d))" "$4"
+	fi
 }
 
 # json EXPR: jq -r on stdin, one line
