@@ -33,6 +33,7 @@
 #include <bpf/bpf.h>
 
 #include "engine.h"
+#include "kernel.h"
 
 #ifndef SO_PREFER_BUSY_POLL
 #define SO_PREFER_BUSY_POLL 69
@@ -1275,6 +1276,11 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	struct wc_engine *e;
 	int err;
 
+	err = wc_kernel_check();
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
@@ -1393,7 +1399,13 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		if (err)
 			goto fail;
 	}
-	if (e->wait == WC_WAIT_BUSY_POLL) {
+	if (e->wait == WC_WAIT_BUSY_POLL && !wc_kernel_has(WC_KF_BUSY_POLL)) {
+		char rel[65];
+
+		wc_kver(rel, sizeof(rel));
+		pr_info("busy poll needs Linux 5.11 (SO_PREFER_BUSY_POLL), this is %s: spinning on the rings without it\n",
+			rel);
+	} else if (e->wait == WC_WAIT_BUSY_POLL) {
 		int one = 1, usec = 20, budget = e->busy_budget;
 
 		for (unsigned w = 0; w < e->nw; w++)

@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 
 #include "internal.h"
+#include "kernel.h"
 #include "netdev.h"
 #include "wirecap.skel.h"
 
@@ -496,6 +497,8 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	if (err)
 		goto out;
 	err = check_caps();
+	if (!err)
+		err = wc_kernel_check();
 	if (err)
 		goto out;
 	err = wc_ensure_bpffs(root);

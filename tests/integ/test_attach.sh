@@ -6,7 +6,8 @@
 #  b) bpftool shows config with named fields; flipping no_socket_action with
 #     `bpftool map update` turns "passed" into "dropped" live (exact counts)
 #  c) detach leaves no XDP program and no pin directory
-#  d) bad input: one-line errors, non-zero exit, nothing changed
+#  d) bad input: one-line errors, non-zero exit, nothing changed; a kernel
+#     older than 5.10 (WIRECAP_KVER) is refused in one line
 set -u
 # shellcheck source=../lib/net.sh
 . "$(dirname "$0")/../lib/net.sh"
@@ -228,6 +229,19 @@ check_error "non-root detach: permission error" "[Pp]ermission|root" \
 	run_in "$WCT_NS_RX" "${NOBODY[@]}" "$WIRECAP" detach "$IF"
 check_ok "still attached after non-root tries" W status "$IF"
 check_ok "detach" W detach "$IF"
+
+# a kernel older than the minimum (WIRECAP_KVER plays one): one line naming
+# the kernel and the missing feature, nothing attached, no engine; a vendor
+# kernel declared as 5.10 goes ahead
+KV=(env WIRECAP_KVER=5.4.0-150-generic)
+check_error "kernel 5.4: attach refused" "kernel 5.4.0-150-generic is older than 5.10.*UMEM shared" \
+	run_in "$WCT_NS_RX" "${KV[@]}" "$WIRECAP" attach "$IF"
+check_eq "kernel 5.4: nothing attached" none "$(prog_id)"
+check_error "kernel 5.4: bench refused" "older than 5.10" \
+	run_in "$WCT_NS_RX" "${KV[@]}" "$WIRECAP" bench -i "$IF" --duration 1
+check_eq "kernel 5.4: nothing attached by bench" none "$(prog_id)"
+check_ok "WIRECAP_KVER=5.10: attach" run_in "$WCT_NS_RX" env WIRECAP_KVER=5.10 "$WIRECAP" attach "$IF"
+check_ok "detach after the kernel-version checks" W detach "$IF"
 
 # usage
 check_ok "wirecap --help" "$WIRECAP" --help

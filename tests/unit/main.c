@@ -12,6 +12,7 @@ Suite *hash_suite(void);
 Suite *parser_suite(void);
 Suite *seq_suite(void) __attribute__((weak));
 Suite *pcapng_suite(void) __attribute__((weak));
+Suite *kernel_suite(void) __attribute__((weak));
 
 int main(void)
 {
@@ -20,6 +21,7 @@ int main(void)
 		parser_suite,
 		seq_suite,
 		pcapng_suite,
+		kernel_suite,
 	};
 	SRunner *sr = NULL;
 	int failed;
