@@ -260,11 +260,11 @@ static __always_inline void parse(struct xdp_md *ctx, __u32 hash_mode,
 			out->flags |= WC_PKT_TRUNCATED;
 		}
 		goto hash6;
-trunc6:
+	trunc6:
 		out->flags |= WC_PKT_TRUNCATED;
 		sport = 0;
 		dport = 0;
-hash6:
+	hash6:
 		if (hash_mode == WC_HASH_L3) {
 			sport = 0;
 			dport = 0;

@@ -107,15 +107,17 @@ static void on_signal(int sig)
 		wc_engine__stop(e);
 }
 
-#define ADD(field, v) atomic_fetch_add_explicit(&(field), (v), memory_order_relaxed)
+#define ADD(field, v) \
+	atomic_fetch_add_explicit(&(field), (v), memory_order_relaxed)
 
 static uint64_t sum_cnt(struct cap *cp, size_t off)
 {
 	uint64_t s = 0;
 
 	for (unsigned i = 0; i < WC_MAX_WORKERS; i++)
-		s += atomic_load_explicit((_Atomic uint64_t *)((char *)&cp->cnt[i] + off),
-					  memory_order_relaxed);
+		s += atomic_load_explicit(
+			(_Atomic uint64_t *)((char *)&cp->cnt[i] + off),
+			memory_order_relaxed);
 	return s;
 }
 #define SUM(cp, f) sum_cnt(cp, offsetof(struct wcount, f))
@@ -156,7 +158,8 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 				return;
 			recv += qs.packets - cp->acct.xdp0[q].packets;
 			osdrop += qs.dropped - cp->acct.xdp0[q].dropped;
-			drop += pst.fill_empty + pst.ring_full + pst.other_dropped;
+			drop += pst.fill_empty + pst.ring_full +
+				pst.other_dropped;
 		}
 		s->ifrecv = recv;
 		s->ifdrop = drop;
@@ -217,7 +220,8 @@ static int write_pkts(struct cap *cp, struct wcount *cw, struct wc_pkt *p,
 		ADD(cw->handed, k);
 	}
 	ADD(cw->snapped, snapped);
-	atomic_store_explicit(&cp->last_write_ns, wc_clock_mono_ns(), memory_order_relaxed);
+	atomic_store_explicit(&cp->last_write_ns, wc_clock_mono_ns(),
+			      memory_order_relaxed);
 	return err;
 }
 
@@ -228,7 +232,8 @@ static void writer_idle(struct cap *cp)
 
 	if (atomic_load(&cp->werr))
 		return;
-	if (wc_clock_mono_ns() - atomic_load_explicit(&cp->last_write_ns, memory_order_relaxed) <
+	if (wc_clock_mono_ns() - atomic_load_explicit(&cp->last_write_ns,
+						      memory_order_relaxed) <
 	    IDLE_MS * 1000000ull)
 		return;
 	err = wc_pcapng_tick(cp->pw);
@@ -242,7 +247,8 @@ static void writer_idle(struct cap *cp)
 
 static int stop_for_duration(struct cap *cp)
 {
-	if (cp->duration_ns && wc_clock_mono_ns() - cp->start_ns >= cp->duration_ns) {
+	if (cp->duration_ns &&
+	    wc_clock_mono_ns() - cp->start_ns >= cp->duration_ns) {
 		wc_engine__stop(cp->e);
 		return 1;
 	}
@@ -322,13 +328,17 @@ static void extra(FILE *f, bool json, void *ctx)
 	uint64_t not_written = SUM(cp, not_written);
 
 	if (json) {
-		fprintf(f, ",\"written\":%llu,\"filtered\":%llu,\"snapped\":%llu,"
-			   "\"not_written\":%llu,\"lost_write_error\":%llu,"
-			   "\"files\":%llu,\"bytes_written\":%llu,\"snaplen\":%u,"
-			   "\"write_error\":",
-			(unsigned long long)written, (unsigned long long)filtered,
-			(unsigned long long)snapped, (unsigned long long)not_written,
-			(unsigned long long)lost, (unsigned long long)cp->ps.files,
+		fprintf(f,
+			",\"written\":%llu,\"filtered\":%llu,\"snapped\":%llu,"
+			"\"not_written\":%llu,\"lost_write_error\":%llu,"
+			"\"files\":%llu,\"bytes_written\":%llu,\"snaplen\":%u,"
+			"\"write_error\":",
+			(unsigned long long)written,
+			(unsigned long long)filtered,
+			(unsigned long long)snapped,
+			(unsigned long long)not_written,
+			(unsigned long long)lost,
+			(unsigned long long)cp->ps.files,
 			(unsigned long long)cp->ps.bytes, cp->snaplen);
 		if (atomic_load(&cp->werr)) {
 			fputc('"', f);
@@ -344,10 +354,12 @@ static void extra(FILE *f, bool json, void *ctx)
 		}
 		return;
 	}
-	fprintf(f, "  written: %llu packets (%llu bytes) to %s in %llu file%s; %llu filtered out, %llu snapped to %u B, %llu not written, %llu lost to the write error\n",
+	fprintf(f,
+		"  written: %llu packets (%llu bytes) to %s in %llu file%s; %llu filtered out, %llu snapped to %u B, %llu not written, %llu lost to the write error\n",
 		(unsigned long long)written, (unsigned long long)cp->ps.bytes,
-		cp->path, (unsigned long long)cp->ps.files, cp->ps.files == 1 ? "" : "s",
-		(unsigned long long)filtered, (unsigned long long)snapped, cp->snaplen,
+		cp->path, (unsigned long long)cp->ps.files,
+		cp->ps.files == 1 ? "" : "s", (unsigned long long)filtered,
+		(unsigned long long)snapped, cp->snaplen,
 		(unsigned long long)not_written, (unsigned long long)lost);
 }
 
@@ -367,8 +379,7 @@ static void usage(FILE *f)
 		"  -W N                  keep N files (ring), with -C or -G\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout, not with -w -)\n"
 		"      --ready-file FILE created when the capture is running\n"
-		"  -q, --quiet           no human summary\n"
-		ENGINE_ARGS_HELP);
+		"  -q, --quiet           no human summary\n" ENGINE_ARGS_HELP);
 }
 
 /* the whole trailing argument list, joined by spaces (tcpdump) */
@@ -398,7 +409,8 @@ static int compile_filter(struct cap *cp, const char *expr)
 	if (!pd)
 		return cmd_err("capture: cannot set up libpcap for the filter");
 	if (pcap_compile(pd, &cp->prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0)
-		rc = cmd_err("invalid filter expression '%s': %s", expr, pcap_geterr(pd));
+		rc = cmd_err("invalid filter expression '%s': %s", expr,
+			     pcap_geterr(pd));
 	else
 		cp->have_filter = true;
 	pcap_close(pd);
@@ -422,7 +434,8 @@ int cmd_capture(int argc, char **argv)
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
 		ENGINE_ARGS_LONGOPTS,
-		{ 0 } };
+		{ 0 }
+	};
 	struct cap *cp;
 	const char *json = NULL, *ready = NULL;
 	struct engine_args ea;
@@ -441,7 +454,8 @@ int cmd_capture(int argc, char **argv)
 		return cmd_err("capture: out of memory");
 	engine_args_init(&ea);
 	/* "+": options before the filter expression only (tcpdump) */
-	while ((c = getopt_long(argc, argv, "+i:w:c:s:C:G:W:qh", lo, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:w:c:s:C:G:W:qh", lo, &idx)) !=
+	       -1) {
 		switch (c) {
 		case 'i':
 			cp->ifname = optarg;
@@ -450,7 +464,8 @@ int cmd_capture(int argc, char **argv)
 			cp->path = optarg;
 			break;
 		case 'c':
-			if (cmd_parse_u64("-c", optarg, 1, UINT64_MAX / 2, &cp->count))
+			if (cmd_parse_u64("-c", optarg, 1, UINT64_MAX / 2,
+					  &cp->count))
 				goto bad_arg;
 			break;
 		case 's':
@@ -459,21 +474,25 @@ int cmd_capture(int argc, char **argv)
 				goto bad_arg;
 			break;
 		case 'C':
-			if (cmd_parse_u64("-C (MB)", optarg, 1, 1000000000, &rotate_mb))
+			if (cmd_parse_u64("-C (MB)", optarg, 1, 1000000000,
+					  &rotate_mb))
 				goto bad_arg;
 			break;
 		case 'G':
-			if (cmd_parse_u32("-G (seconds)", optarg, 1, 100000000, &rotate_secs))
+			if (cmd_parse_u32("-G (seconds)", optarg, 1, 100000000,
+					  &rotate_secs))
 				goto bad_arg;
 			break;
 		case 'W':
-			if (cmd_parse_u32("-W (files)", optarg, 1, 1000000, &max_files))
+			if (cmd_parse_u32("-W (files)", optarg, 1, 1000000,
+					  &max_files))
 				goto bad_arg;
 			break;
 		case O_DUR:
 			d = strtod(optarg, &end);
 			if (end == optarg || *end || !(d > 0) || d > 1e7) {
-				cmd_err("invalid --duration: '%s' (seconds > 0)", optarg);
+				cmd_err("invalid --duration: '%s' (seconds > 0)",
+					optarg);
 				goto bad_arg;
 			}
 			cp->duration_ns = (uint64_t)(d * 1e9);
@@ -503,13 +522,15 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (!cp->ifname || !cp->path) {
 		free(cp);
-		return cmd_err("capture: -i IFACE and -w FILE are required (see wirecap capture --help)");
+		return cmd_err(
+			"capture: -i IFACE and -w FILE are required (see wirecap capture --help)");
 	}
 	if (!cp->snaplen)
 		cp->snaplen = WC_PCAPNG_DEFAULT_SNAPLEN;
 	if (!strcmp(cp->path, "-") && (rotate_mb || rotate_secs || max_files)) {
 		free(cp);
-		return cmd_err("capture: rotation (-C, -G, -W) needs a file, not -w -");
+		return cmd_err(
+			"capture: rotation (-C, -G, -W) needs a file, not -w -");
 	}
 	if (max_files && !rotate_mb && !rotate_secs) {
 		free(cp);
@@ -517,7 +538,8 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (json && !strcmp(json, "-") && !strcmp(cp->path, "-")) {
 		free(cp);
-		return cmd_err("capture: --stats-json - and -w - would both use standard output");
+		return cmd_err(
+			"capture: --stats-json - and -w - would both use standard output");
 	}
 
 	/* 1. the filter: a bad expression fails before anything is touched */
@@ -551,7 +573,8 @@ int cmd_capture(int argc, char **argv)
 	};
 	if (strcmp(cp->path, "-")) {
 		bool existed = !stat(cp->path, &st);
-		struct wc_pcapng *probe = wc_pcapng_open(&po, errbuf, sizeof(errbuf));
+		struct wc_pcapng *probe =
+			wc_pcapng_open(&po, errbuf, sizeof(errbuf));
 
 		if (!probe) {
 			rc = cmd_err("capture: %s", errbuf);
@@ -581,7 +604,8 @@ int cmd_capture(int argc, char **argv)
 		rc = cmd_err("capture: %s", errbuf);
 		goto out_engine;
 	}
-	err = wc_pcapng_add_iface(cp->pw, cp->ifname, "wirecap XDP/AF_XDP capture", 0);
+	err = wc_pcapng_add_iface(cp->pw, cp->ifname,
+				  "wirecap XDP/AF_XDP capture", 0);
 	if (err < 0) {
 		rc = cmd_err("capture: %s", wc_pcapng_strerror(cp->pw));
 		goto out_engine;
@@ -601,10 +625,13 @@ int cmd_capture(int argc, char **argv)
 		err = wc_engine__run(cp->e, &ro);
 	}
 	if (err == -ENETDOWN)
-		rc = cmd_err("%s went down or disappeared during the capture; the capture stopped, %s is complete",
-			     cp->ifname, strcmp(cp->path, "-") ? cp->path : "the output");
+		rc = cmd_err(
+			"%s went down or disappeared during the capture; the capture stopped, %s is complete",
+			cp->ifname,
+			strcmp(cp->path, "-") ? cp->path : "the output");
 	else if (err && err != -EINTR)
-		rc = cmd_err("capture on %s failed: %s", cp->ifname, strerror(-err));
+		rc = cmd_err("capture on %s failed: %s", cp->ifname,
+			     strerror(-err));
 
 	/* final counters, then the closing ISBs use them */
 	acct_finish(&cp->acct);
@@ -614,20 +641,26 @@ int cmd_capture(int argc, char **argv)
 		int zero = 0;
 
 		atomic_compare_exchange_strong(&cp->werr, &zero, err);
-		snprintf(cp->werrmsg, sizeof(cp->werrmsg), "%s", wc_pcapng_strerror(cp->pw));
+		snprintf(cp->werrmsg, sizeof(cp->werrmsg), "%s",
+			 wc_pcapng_strerror(cp->pw));
 	}
 	wc_pcapng_get_stats(cp->pw, &cp->ps);
 	if (atomic_load(&cp->werr))
-		rc = cmd_err("%s; capture stopped (%llu packets written before the error)",
-			     cp->werrmsg, (unsigned long long)cp->ps.packets);
+		rc = cmd_err(
+			"%s; capture stopped (%llu packets written before the error)",
+			cp->werrmsg, (unsigned long long)cp->ps.packets);
 	{
 		uint64_t handed = SUM(cp, handed), sum;
 
-		sum = cp->ps.packets + SUM(cp, filtered) + SUM(cp, not_written) + cp->ps.lost;
-		if (sum != cp->acct.delivered || handed != cp->ps.packets + cp->ps.lost)
-			fprintf(stderr, "wirecap: warning: capture accounting does not reconcile: delivered %llu, written + filtered + not written + lost %llu (handed %llu)\n",
+		sum = cp->ps.packets + SUM(cp, filtered) +
+		      SUM(cp, not_written) + cp->ps.lost;
+		if (sum != cp->acct.delivered ||
+		    handed != cp->ps.packets + cp->ps.lost)
+			fprintf(stderr,
+				"wirecap: warning: capture accounting does not reconcile: delivered %llu, written + filtered + not written + lost %llu (handed %llu)\n",
 				(unsigned long long)cp->acct.delivered,
-				(unsigned long long)sum, (unsigned long long)handed);
+				(unsigned long long)sum,
+				(unsigned long long)handed);
 	}
 	if (acct_report(&cp->acct, json, quiet, extra, cp))
 		rc = 1;

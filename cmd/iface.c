@@ -13,7 +13,9 @@
 
 static const char *mode_name(enum wc_xdp_mode m)
 {
-	return m == WC_MODE_GENERIC ? "generic" : m == WC_MODE_NATIVE ? "native" : "auto";
+	return m == WC_MODE_GENERIC ? "generic" :
+	       m == WC_MODE_NATIVE  ? "native" :
+				      "auto";
 }
 
 /* one line explaining errno for an interface operation */
@@ -24,25 +26,32 @@ static int iface_err(const char *what, const char *ifname, int err)
 		return cmd_err("%s: no such interface: %s", what, ifname);
 	case EPERM:
 	case EACCES:
-		return cmd_err("%s %s: permission denied (run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)",
-			       what, ifname);
+		return cmd_err(
+			"%s %s: permission denied (run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)",
+			what, ifname);
 	case EEXIST:
-		return cmd_err("%s: %s is already attached (use --force to replace)",
-			       what, ifname);
+		return cmd_err(
+			"%s: %s is already attached (use --force to replace)",
+			what, ifname);
 	case EBUSY:
-		return cmd_err("%s: %s has another XDP program attached (use --force to replace)",
-			       what, ifname);
+		return cmd_err(
+			"%s: %s has another XDP program attached (use --force to replace)",
+			what, ifname);
 	case ENOENT:
-		return cmd_err("%s: wirecap is not attached to %s", what, ifname);
+		return cmd_err("%s: wirecap is not attached to %s", what,
+			       ifname);
 	case EOPNOTSUPP:
-		return cmd_err("%s: the driver of %s does not support native XDP (try --mode generic)",
-			       what, ifname);
+		return cmd_err(
+			"%s: the driver of %s does not support native XDP (try --mode generic)",
+			what, ifname);
 	case EMEDIUMTYPE:
-		return cmd_err("%s %s: the pin root is not on a bpffs (mount -t bpf bpf DIR, or unset WIRECAP_PIN_ROOT)",
-			       what, ifname);
+		return cmd_err(
+			"%s %s: the pin root is not on a bpffs (mount -t bpf bpf DIR, or unset WIRECAP_PIN_ROOT)",
+			what, ifname);
 	case EADDRINUSE:
-		return cmd_err("%s: the pin directory of %s is used by an interface of the same name in another network namespace (set WIRECAP_PIN_ROOT)",
-			       what, ifname);
+		return cmd_err(
+			"%s: the pin directory of %s is used by an interface of the same name in another network namespace (set WIRECAP_PIN_ROOT)",
+			what, ifname);
 	default:
 		return cmd_err("%s %s: %s", what, ifname, strerror(err));
 	}
@@ -64,8 +73,7 @@ static void attach_usage(FILE *f)
 		"               flow: bucket b goes to worker b %% W on every queue\n"
 		"  --no-socket  what to do with a packet whose (queue, worker) socket is absent\n"
 		"  --hash       l4: symmetric 5-tuple (default), l3: addresses only\n"
-		"  --force      replace an existing attachment or another XDP program\n"
-		OFFLOAD_ARGS_HELP);
+		"  --force      replace an existing attachment or another XDP program\n" OFFLOAD_ARGS_HELP);
 }
 
 int cmd_attach(int argc, char **argv)
@@ -82,7 +90,8 @@ int cmd_attach(int argc, char **argv)
 		{ "force", no_argument, 0, 'f' },
 		{ "help", no_argument, 0, 'h' },
 		OFFLOAD_ARGS_LONGOPTS,
-		{ 0 } };
+		{ 0 }
+	};
 	WC_OPTS(wc_attach_opts, o);
 	struct offload_args oa;
 	int idx;
@@ -92,7 +101,8 @@ int cmd_attach(int argc, char **argv)
 	int c;
 
 	offload_args_init(&oa);
-	while ((c = getopt_long(argc, argv, "m:w:q:b:s:n:H:Mfh", lo, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:w:q:b:s:n:H:Mfh", lo, &idx)) !=
+	       -1) {
 		switch (c) {
 		case 0:
 			if (offload_args_parse(&oa, lo[idx].name, optarg) < 0)
@@ -101,26 +111,35 @@ int cmd_attach(int argc, char **argv)
 		case 'm':
 			if (!strcmp(optarg, "auto"))
 				o.mode = WC_MODE_AUTO;
-			else if (!strcmp(optarg, "native") || !strcmp(optarg, "drv"))
+			else if (!strcmp(optarg, "native") ||
+				 !strcmp(optarg, "drv"))
 				o.mode = WC_MODE_NATIVE;
-			else if (!strcmp(optarg, "generic") || !strcmp(optarg, "skb"))
+			else if (!strcmp(optarg, "generic") ||
+				 !strcmp(optarg, "skb"))
 				o.mode = WC_MODE_GENERIC;
 			else
-				return cmd_err("invalid --mode '%s' (auto, native or generic)", optarg);
+				return cmd_err(
+					"invalid --mode '%s' (auto, native or generic)",
+					optarg);
 			break;
 		case 'w':
-			if (cmd_parse_u32("--workers (1..64)", optarg, 1, WC_MAX_WORKERS, &o.workers))
+			if (cmd_parse_u32("--workers (1..64)", optarg, 1,
+					  WC_MAX_WORKERS, &o.workers))
 				return 1;
 			break;
 		case 'q':
-			if (cmd_parse_u32("--queues", optarg, 1, WC_MAX_QUEUES, &o.queues))
+			if (cmd_parse_u32("--queues", optarg, 1, WC_MAX_QUEUES,
+					  &o.queues))
 				return 1;
 			break;
 		case 'b':
-			if (cmd_parse_u32("--buckets", optarg, 1, WC_MAX_BUCKETS, &o.buckets))
+			if (cmd_parse_u32("--buckets", optarg, 1,
+					  WC_MAX_BUCKETS, &o.buckets))
 				return 1;
 			if (o.buckets & (o.buckets - 1))
-				return cmd_err("invalid --buckets %u: must be a power of two", o.buckets);
+				return cmd_err(
+					"invalid --buckets %u: must be a power of two",
+					o.buckets);
 			break;
 		case 's':
 			if (!strcmp(optarg, "queue"))
@@ -128,7 +147,9 @@ int cmd_attach(int argc, char **argv)
 			else if (!strcmp(optarg, "flow"))
 				o.steer_mode = WC_STEER_FLOW;
 			else
-				return cmd_err("invalid --steer '%s' (queue or flow)", optarg);
+				return cmd_err(
+					"invalid --steer '%s' (queue or flow)",
+					optarg);
 			break;
 		case 'n':
 			if (!strcmp(optarg, "pass"))
@@ -136,7 +157,9 @@ int cmd_attach(int argc, char **argv)
 			else if (!strcmp(optarg, "drop"))
 				o.no_socket_action = WC_ACT_DROP;
 			else
-				return cmd_err("invalid --no-socket '%s' (pass or drop)", optarg);
+				return cmd_err(
+					"invalid --no-socket '%s' (pass or drop)",
+					optarg);
 			break;
 		case 'H':
 			if (!strcmp(optarg, "l4"))
@@ -144,7 +167,8 @@ int cmd_attach(int argc, char **argv)
 			else if (!strcmp(optarg, "l3"))
 				o.hash_mode = WC_HASH_L3;
 			else
-				return cmd_err("invalid --hash '%s' (l4 or l3)", optarg);
+				return cmd_err("invalid --hash '%s' (l4 or l3)",
+					       optarg);
 			break;
 		case 'M':
 			o.no_meta = true;
@@ -177,7 +201,8 @@ int cmd_attach(int argc, char **argv)
 	printf("%s: attached in %s mode (program %u), %u queues, %u workers, %u buckets, steer %s, pins in %s\n",
 	       ifname, mode_name(info.mode), info.prog_id, info.queues,
 	       info.workers, info.buckets,
-	       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue", info.pin_dir);
+	       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
+	       info.pin_dir);
 	wc_iface__close(ifc);
 	return 0;
 }
@@ -186,7 +211,8 @@ int cmd_detach(int argc, char **argv)
 {
 	int err;
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("Usage: wirecap detach IFACE\nRemove the wirecap XDP program from IFACE and every pin.\n");
 		return 0;
 	}
@@ -201,16 +227,18 @@ int cmd_detach(int argc, char **argv)
 	return 0;
 }
 
-#define QS_FIELDS(X)                                                           \
-	X(packets) X(bytes) X(redirected) X(passed) X(dropped) X(nosock)       \
-	X(non_ip) X(truncated) X(fragment) X(unknown_l4) X(meta_failed)        \
+/* clang-format off */
+#define QS_FIELDS(X)                                                          \
+	X(packets) X(bytes) X(redirected) X(passed) X(dropped) X(nosock)      \
+	X(non_ip) X(truncated) X(fragment) X(unknown_l4) X(meta_failed)       \
 	X(bad_queue)
+/* clang-format on */
 
 static void print_qs_json(const struct wc_queue_stats *s)
 {
 	const char *sep = "";
-#define X(f)                                                                   \
-	printf("%s\"" #f "\":%llu", sep, (unsigned long long)s->f);            \
+#define X(f)                                                        \
+	printf("%s\"" #f "\":%llu", sep, (unsigned long long)s->f); \
 	sep = ",";
 	QS_FIELDS(X)
 #undef X
@@ -236,12 +264,14 @@ int cmd_status(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
 			json = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+		} else if (!strcmp(argv[i], "--help") ||
+			   !strcmp(argv[i], "-h")) {
 			printf("Usage: wirecap status IFACE [--json]\n"
 			       "Attach mode, program id, queues, workers and per-queue counters.\n");
 			return 0;
 		} else if (argv[i][0] == '-' || ifname) {
-			fprintf(stderr, "Usage: wirecap status IFACE [--json]\n");
+			fprintf(stderr,
+				"Usage: wirecap status IFACE [--json]\n");
 			return 2;
 		} else {
 			ifname = argv[i];
@@ -262,15 +292,17 @@ int cmd_status(int argc, char **argv)
 	}
 	if (err) {
 		wc_iface__close(ifc);
-		return cmd_err("status %s: cannot read maps: %s", ifname, strerror(-err));
+		return cmd_err("status %s: cannot read maps: %s", ifname,
+			       strerror(-err));
 	}
 	if (json) {
 		printf("{\"ifname\":\"%s\",\"ifindex\":%d,\"prog_id\":%u,\"mode\":\"%s\","
 		       "\"n_queues\":%u,\"dev_queues\":%u,\"n_workers\":%u,\"buckets\":%u,"
 		       "\"steer\":\"%s\",\"no_socket\":\"%s\",\"hash\":\"%s\",\"meta\":%s,"
 		       "\"pin_dir\":\"%s\",\"totals\":{",
-		       info.ifname, info.ifindex, info.prog_id, mode_name(info.mode),
-		       info.queues, info.dev_queues, info.workers, info.buckets,
+		       info.ifname, info.ifindex, info.prog_id,
+		       mode_name(info.mode), info.queues, info.dev_queues,
+		       info.workers, info.buckets,
 		       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
 		       cfg.no_socket_action == WC_ACT_DROP ? "drop" : "pass",
 		       cfg.hash_mode == WC_HASH_L3 ? "l3" : "l4",
@@ -284,8 +316,9 @@ int cmd_status(int argc, char **argv)
 		}
 		printf("]}\n");
 	} else {
-		printf("%s (ifindex %d): XDP program %u, %s mode\n", info.ifname,
-		       info.ifindex, info.prog_id, mode_name(info.mode));
+		printf("%s (ifindex %d): XDP program %u, %s mode\n",
+		       info.ifname, info.ifindex, info.prog_id,
+		       mode_name(info.mode));
 		printf("  queues %u of %u, workers %u, buckets %u, steer %s, no-socket %s, hash %s, metadata %s\n",
 		       info.queues, info.dev_queues, info.workers, info.buckets,
 		       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
@@ -293,11 +326,13 @@ int cmd_status(int argc, char **argv)
 		       cfg.hash_mode == WC_HASH_L3 ? "l3" : "l4",
 		       cfg.meta_enabled ? "on" : "off");
 		printf("  pins: %s\n", info.pin_dir);
-		printf("  %5s %12s %14s %12s %10s %10s %9s %9s %9s %9s\n", "queue",
-		       "packets", "bytes", "redirected", "passed", "dropped",
-		       "non-ip", "truncated", "fragment", "other-l4");
+		printf("  %5s %12s %14s %12s %10s %10s %9s %9s %9s %9s\n",
+		       "queue", "packets", "bytes", "redirected", "passed",
+		       "dropped", "non-ip", "truncated", "fragment",
+		       "other-l4");
 		for (__u32 q = 0; q <= info.queues; q++) {
-			const struct wc_queue_stats *s = q < info.queues ? &qs[q] : &tot;
+			const struct wc_queue_stats *s =
+				q < info.queues ? &qs[q] : &tot;
 
 			if (q < info.queues)
 				printf("  %5u", q);

@@ -117,7 +117,8 @@ struct wc_worker {
 	_Atomic int ndiverts;
 	struct wc_divert *divbuf; /* chunk_size, one gather's diversions */
 	_Atomic __u64 busy_seq; /* odd while inside wc_worker__capture */
-	_Atomic __u64 idle_seq; /* == busy_seq: idle inside capture, holding nothing */
+	_Atomic __u64
+		idle_seq; /* == busy_seq: idle inside capture, holding nothing */
 	_Atomic __u64 parked;
 	_Atomic __u64 moves_in, moves_out, stalls;
 	_Atomic __u64 buckets_owned, buckets_foreign;

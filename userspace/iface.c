@@ -103,7 +103,8 @@ int wc_ensure_bpffs(const char *root)
 	}
 	if (!statfs(parent, &sfs) && sfs.f_type == BPF_FS_MAGIC)
 		return 0;
-	if (!strncmp(root, "/sys/fs/bpf", 11) && (root[11] == '/' || !root[11])) {
+	if (!strncmp(root, "/sys/fs/bpf", 11) &&
+	    (root[11] == '/' || !root[11])) {
 		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
 			int err = -errno;
 
@@ -132,7 +133,8 @@ static void remove_pins(const char *dir)
 {
 	char p[PATH_MAX];
 
-	for (size_t i = 0; i < sizeof(map_pin_names) / sizeof(map_pin_names[0]); i++)
+	for (size_t i = 0; i < sizeof(map_pin_names) / sizeof(map_pin_names[0]);
+	     i++)
 		if (!pin_path(p, sizeof(p), dir, map_pin_names[i]))
 			unlink(p);
 	if (!pin_path(p, sizeof(p), dir, PROG_PIN_NAME))
@@ -166,9 +168,10 @@ static __u32 attached_prog(int ifindex, enum wc_xdp_mode *mode)
 							    WC_MODE_NATIVE;
 	if (q.attach_mode == XDP_ATTACHED_SKB)
 		return q.skb_prog_id;
-	if (q.attach_mode == XDP_ATTACHED_DRV || q.attach_mode == XDP_ATTACHED_HW)
+	if (q.attach_mode == XDP_ATTACHED_DRV ||
+	    q.attach_mode == XDP_ATTACHED_HW)
 		return q.attach_mode == XDP_ATTACHED_DRV ? q.drv_prog_id :
-							    q.hw_prog_id;
+							   q.hw_prog_id;
 	if (q.attach_mode == XDP_ATTACHED_MULTI)
 		return q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
 	return 0;
@@ -187,7 +190,8 @@ static void iface_free(struct wc_iface *ifc)
 		return;
 	if (ifc->prog_fd >= 0)
 		close(ifc->prog_fd);
-	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]); i++)
+	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]);
+	     i++)
 		if (ifc->map_fd[i] >= 0)
 			close(ifc->map_fd[i]);
 	free(ifc);
@@ -201,7 +205,8 @@ static struct wc_iface *iface_new(const char *ifname, const char *root)
 	if (!ifc)
 		return NULL;
 	ifc->prog_fd = -1;
-	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]); i++)
+	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]);
+	     i++)
 		ifc->map_fd[i] = -1;
 	snprintf(ifc->ifname, sizeof(ifc->ifname), "%s", ifname);
 	snprintf(ifc->pin_root, sizeof(ifc->pin_root), "%s", root);
@@ -221,7 +226,9 @@ static struct wc_iface *iface_new(const char *ifname, const char *root)
  * up front rather than failing on the first bpf() call with a riddle. */
 static int check_caps(void)
 {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3
+	};
 	struct __user_cap_data_struct d[2] = {};
 	__u64 eff;
 
@@ -239,7 +246,8 @@ static int check_caps(void)
 static int check_ifname(const char *ifname)
 {
 	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE ||
-	    strchr(ifname, '/') || !strcmp(ifname, ".") || !strcmp(ifname, ".."))
+	    strchr(ifname, '/') || !strcmp(ifname, ".") ||
+	    !strcmp(ifname, ".."))
 		return -EINVAL;
 	return if_nametoindex(ifname) ? 0 : -ENODEV;
 }
@@ -261,9 +269,11 @@ static int netns_alive(uint64_t ino)
 		while ((e = readdir(dir))) {
 			if (e->d_name[0] == '.')
 				continue;
-			if (d == 1 && (e->d_name[0] < '0' || e->d_name[0] > '9'))
+			if (d == 1 &&
+			    (e->d_name[0] < '0' || e->d_name[0] > '9'))
 				continue;
-			snprintf(p, sizeof(p), d ? "/proc/%s/ns/net" : "/run/netns/%s",
+			snprintf(p, sizeof(p),
+				 d ? "/proc/%s/ns/net" : "/run/netns/%s",
 				 e->d_name);
 			if (!stat(p, &st) && st.st_ino == ino) {
 				closedir(dir);
@@ -320,7 +330,8 @@ static void iface_reset_fds(struct wc_iface *ifc)
 	if (ifc->prog_fd >= 0)
 		close(ifc->prog_fd);
 	ifc->prog_fd = -1;
-	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]); i++) {
+	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]);
+	     i++) {
 		if (ifc->map_fd[i] >= 0)
 			close(ifc->map_fd[i]);
 		ifc->map_fd[i] = -1;
@@ -451,8 +462,8 @@ static int do_attach_xdp(int ifindex, int prog_fd, enum wc_xdp_mode mode,
 	int err = -EOPNOTSUPP;
 
 	if (mode == WC_MODE_AUTO || mode == WC_MODE_NATIVE) {
-		err = bpf_xdp_attach(ifindex, prog_fd, flags | XDP_FLAGS_DRV_MODE,
-				     NULL);
+		err = bpf_xdp_attach(ifindex, prog_fd,
+				     flags | XDP_FLAGS_DRV_MODE, NULL);
 		if (!err) {
 			*got = WC_MODE_NATIVE;
 			return 0;
@@ -463,7 +474,8 @@ static int do_attach_xdp(int ifindex, int prog_fd, enum wc_xdp_mode mode,
 		pr_info("native XDP refused (%s), falling back to generic\n",
 			strerror(-err));
 	}
-	err = bpf_xdp_attach(ifindex, prog_fd, flags | XDP_FLAGS_SKB_MODE, NULL);
+	err = bpf_xdp_attach(ifindex, prog_fd, flags | XDP_FLAGS_SKB_MODE,
+			     NULL);
 	if (!err)
 		*got = WC_MODE_GENERIC;
 	return err;
@@ -473,7 +485,8 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 					 const struct wc_attach_opts *opts)
 {
 	const char *root = wc_pin_root(WC_OPTS_GET(opts, pin_root, NULL));
-	enum wc_xdp_mode mode = WC_OPTS_GET(opts, mode, WC_MODE_AUTO), got = WC_MODE_AUTO;
+	enum wc_xdp_mode mode = WC_OPTS_GET(opts, mode, WC_MODE_AUTO),
+			 got = WC_MODE_AUTO;
 	bool force = WC_OPTS_GET(opts, force, false);
 	struct wirecap_bpf *skel = NULL;
 	unsigned dev_rx = 0, dev_tx = 0;
@@ -490,7 +503,8 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	err = check_ifname(ifname);
 	if (err) {
 		if (err == -ENODEV)
-			pr_warn("no such interface: %s\n", ifname ? ifname : "");
+			pr_warn("no such interface: %s\n",
+				ifname ? ifname : "");
 		goto out;
 	}
 	err = validate_opts(opts, &workers, &buckets);
@@ -535,7 +549,8 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 			ifname, ifc->pin_dir);
 		goto out;
 	} else if (err == -ESTALE) {
-		pr_info("%s: removing stale pins in %s\n", ifname, ifc->pin_dir);
+		pr_info("%s: removing stale pins in %s\n", ifname,
+			ifc->pin_dir);
 		remove_pins(ifc->pin_dir);
 	} else if (err != -ENOENT) {
 		goto out;
@@ -561,8 +576,8 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	if (!queues)
 		queues = dev_rx;
 	if (queues > dev_rx) {
-		pr_warn("%s has %u rx queues, cannot serve %u\n", ifname, dev_rx,
-			queues);
+		pr_warn("%s has %u rx queues, cannot serve %u\n", ifname,
+			dev_rx, queues);
 		err = -EINVAL;
 		goto out;
 	}
@@ -594,7 +609,8 @@ load:
 		if (err == -EPERM)
 			pr_warn("loading BPF needs root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON)\n");
 		else
-			pr_warn("cannot load the XDP program: %s\n", strerror(-err));
+			pr_warn("cannot load the XDP program: %s\n",
+				strerror(-err));
 		goto out;
 	}
 
@@ -629,8 +645,9 @@ load:
 		/* native and generic cannot coexist: take the old program off
 		 * in its own mode, then attach ours in the mode asked for */
 		err = bpf_xdp_detach(ifc->ifindex,
-				     cur_mode == WC_MODE_GENERIC ? XDP_FLAGS_SKB_MODE :
-								   XDP_FLAGS_DRV_MODE,
+				     cur_mode == WC_MODE_GENERIC ?
+					     XDP_FLAGS_SKB_MODE :
+					     XDP_FLAGS_DRV_MODE,
 				     NULL);
 		if (err) {
 			pr_warn("%s: cannot remove the attached XDP program %u: %s\n",
@@ -643,18 +660,23 @@ load:
 		/* swap in the program sized for the new queue count, in
 		 * place: detaching would make the driver drop its queues */
 		LIBBPF_OPTS(bpf_xdp_attach_opts, ro,
-			    .old_prog_fd = bpf_program__fd(prev->progs.wirecap_steer));
+			    .old_prog_fd =
+				    bpf_program__fd(prev->progs.wirecap_steer));
 
-		err = bpf_xdp_attach(ifc->ifindex, bpf_program__fd(skel->progs.wirecap_steer),
-				     XDP_FLAGS_REPLACE | (got == WC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
-										   XDP_FLAGS_SKB_MODE),
+		err = bpf_xdp_attach(ifc->ifindex,
+				     bpf_program__fd(skel->progs.wirecap_steer),
+				     XDP_FLAGS_REPLACE |
+					     (got == WC_MODE_NATIVE ?
+						      XDP_FLAGS_DRV_MODE :
+						      XDP_FLAGS_SKB_MODE),
 				     &ro);
 		if (!err) {
 			wirecap_bpf__destroy(prev);
 			prev = NULL;
 		}
 	} else {
-		err = do_attach_xdp(ifc->ifindex, bpf_program__fd(skel->progs.wirecap_steer),
+		err = do_attach_xdp(ifc->ifindex,
+				    bpf_program__fd(skel->progs.wirecap_steer),
 				    mode, replace, &got);
 	}
 	if (err) {
@@ -662,7 +684,8 @@ load:
 			pr_warn("%s: the driver refuses native XDP; try --mode generic\n",
 				ifname);
 		else if (err == -EBUSY || err == -EEXIST)
-			pr_warn("%s: another XDP program is attached\n", ifname);
+			pr_warn("%s: another XDP program is attached\n",
+				ifname);
 		else
 			pr_warn("%s: cannot attach XDP: %s\n", ifname,
 				strerror(-err));
@@ -688,8 +711,8 @@ load:
 		attached = 0;
 		goto load;
 	}
-	cfg.attach_mode = got == WC_MODE_NATIVE ? WC_ATTACH_NATIVE :
-						  WC_ATTACH_GENERIC;
+	cfg.attach_mode =
+		got == WC_MODE_NATIVE ? WC_ATTACH_NATIVE : WC_ATTACH_GENERIC;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg,
 				BPF_ANY)) {
 		err = -errno;
@@ -700,7 +723,8 @@ load:
 	pinned = 1;
 	err = pin_all(skel, ifc->pin_dir);
 	if (err) {
-		pr_warn("cannot pin under %s: %s\n", ifc->pin_dir, strerror(-err));
+		pr_warn("cannot pin under %s: %s\n", ifc->pin_dir,
+			strerror(-err));
 		goto out;
 	}
 	err = open_pins(ifc);
@@ -712,7 +736,8 @@ load:
 out:
 	if (err && attached) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, ao,
-			    .old_prog_fd = bpf_program__fd(skel->progs.wirecap_steer));
+			    .old_prog_fd =
+				    bpf_program__fd(skel->progs.wirecap_steer));
 		bpf_xdp_detach(ifc->ifindex,
 			       got == WC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
 						       XDP_FLAGS_SKB_MODE,
@@ -720,9 +745,11 @@ out:
 	}
 	if (err && prev) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, po,
-			    .old_prog_fd = bpf_program__fd(prev->progs.wirecap_steer));
+			    .old_prog_fd =
+				    bpf_program__fd(prev->progs.wirecap_steer));
 		bpf_xdp_detach(ifc->ifindex,
-			       got == WC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE,
+			       got == WC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
+						       XDP_FLAGS_SKB_MODE,
 			       &po);
 	}
 	wirecap_bpf__destroy(prev);
@@ -763,7 +790,8 @@ WC_API struct wc_iface *wc_iface__open(const char *ifname, const char *pin_root)
 	if (err == -ESTALE) {
 		int lockfd = lock_root(root);
 
-		pr_info("%s: removing stale pins in %s\n", ifname, ifc->pin_dir);
+		pr_info("%s: removing stale pins in %s\n", ifname,
+			ifc->pin_dir);
 		iface_reset_fds(ifc);
 		/* re-check under the lock: an attach may just have finished */
 		if (open_pins(ifc) == -ESTALE)
@@ -797,7 +825,8 @@ WC_API int wc_iface__detach(struct wc_iface *ifc)
 	flags = ifc->cfg.attach_mode == WC_ATTACH_GENERIC ? XDP_FLAGS_SKB_MODE :
 							    XDP_FLAGS_DRV_MODE;
 	if (ifc->ifindex && ifc->prog_fd >= 0) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = ifc->prog_fd);
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao,
+			    .old_prog_fd = ifc->prog_fd);
 
 		err = bpf_xdp_detach(ifc->ifindex, flags, &ao);
 		if (err == -EEXIST || err == -ENODEV || err == -ENOENT)
@@ -822,7 +851,8 @@ WC_API int wc_detach(const char *ifname, const char *pin_root)
 	return wc_iface__detach(ifc);
 }
 
-WC_API int wc_iface__info(const struct wc_iface *ifc, struct wc_iface_info *info)
+WC_API int wc_iface__info(const struct wc_iface *ifc,
+			  struct wc_iface_info *info)
 {
 	unsigned rx = 0, tx = 0;
 	enum wc_xdp_mode m = WC_MODE_AUTO;
@@ -833,8 +863,9 @@ WC_API int wc_iface__info(const struct wc_iface *ifc, struct wc_iface_info *info
 	snprintf(info->ifname, sizeof(info->ifname), "%s", ifc->ifname);
 	info->ifindex = ifc->ifindex;
 	info->prog_id = attached_prog(ifc->ifindex, &m);
-	info->mode = ifc->cfg.attach_mode == WC_ATTACH_GENERIC ? WC_MODE_GENERIC :
-								 WC_MODE_NATIVE;
+	info->mode = ifc->cfg.attach_mode == WC_ATTACH_GENERIC ?
+			     WC_MODE_GENERIC :
+			     WC_MODE_NATIVE;
 	info->queues = ifc->cfg.queues;
 	info->workers = ifc->cfg.workers;
 	info->buckets = ifc->cfg.buckets;
@@ -871,7 +902,8 @@ int wc_config_validate(const struct wc_config *cur, const struct wc_config *n)
 		pr_warn("hash_mode must be %d or %d\n", WC_HASH_L4, WC_HASH_L3);
 		return -EINVAL;
 	}
-	if (n->offload_high_pct > 100 || n->offload_low_pct >= n->offload_high_pct) {
+	if (n->offload_high_pct > 100 ||
+	    n->offload_low_pct >= n->offload_high_pct) {
 		pr_warn("offload watermarks need 0 <= low < high <= 100 (got low %u, high %u)\n",
 			n->offload_low_pct, n->offload_high_pct);
 		return -EINVAL;
@@ -884,7 +916,8 @@ int wc_config_validate(const struct wc_config *cur, const struct wc_config *n)
 	return 0;
 }
 
-WC_API int wc_iface__set_config(struct wc_iface *ifc, const struct wc_config *cfg)
+WC_API int wc_iface__set_config(struct wc_iface *ifc,
+				const struct wc_config *cfg)
 {
 	struct wc_config cur;
 	__u32 zero = 0;
@@ -898,7 +931,8 @@ WC_API int wc_iface__set_config(struct wc_iface *ifc, const struct wc_config *cf
 	err = wc_config_validate(&cur, cfg);
 	if (err)
 		return err;
-	if (bpf_map_update_elem(ifc->map_fd[WC_MAP_CONFIG], &zero, cfg, BPF_ANY))
+	if (bpf_map_update_elem(ifc->map_fd[WC_MAP_CONFIG], &zero, cfg,
+				BPF_ANY))
 		return -errno;
 	ifc->cfg = *cfg;
 	return 0;
@@ -958,8 +992,8 @@ WC_API int wc_iface__bucket_stats(const struct wc_iface *ifc,
 	while (done < total) {
 		LIBBPF_OPTS(bpf_map_batch_opts, bo);
 		__u32 cnt = total - done < batch ? total - done : batch;
-		int r = bpf_map_lookup_batch(fd, done ? &cursor : NULL, &cursor, keys, pc,
-					     &cnt, &bo);
+		int r = bpf_map_lookup_batch(fd, done ? &cursor : NULL, &cursor,
+					     keys, pc, &cnt, &bo);
 
 		if (r && errno != ENOENT) {
 			/* no batch support: one key at a time */
@@ -983,7 +1017,8 @@ WC_API int wc_iface__bucket_stats(const struct wc_iface *ifc,
 				continue;
 			out[k].packets = out[k].bytes = 0;
 			for (__u32 c = 0; c < ncpu; c++) {
-				out[k].packets += pc[(size_t)i * ncpu + c].packets;
+				out[k].packets +=
+					pc[(size_t)i * ncpu + c].packets;
 				out[k].bytes += pc[(size_t)i * ncpu + c].bytes;
 			}
 		}
@@ -1002,11 +1037,13 @@ WC_API int wc_iface__steer_get(const struct wc_iface *ifc, __u32 queue,
 {
 	__u32 key;
 
-	if (!ifc || !out || queue >= ifc->cfg.queues || bucket >= ifc->cfg.buckets)
+	if (!ifc || !out || queue >= ifc->cfg.queues ||
+	    bucket >= ifc->cfg.buckets)
 		return -EINVAL;
 	key = queue * ifc->cfg.buckets + bucket;
-	return bpf_map_lookup_elem(ifc->map_fd[WC_MAP_STEER], &key, out) ? -errno :
-									     0;
+	return bpf_map_lookup_elem(ifc->map_fd[WC_MAP_STEER], &key, out) ?
+		       -errno :
+		       0;
 }
 
 WC_API int wc_iface__steer_set(struct wc_iface *ifc, __u32 queue, __u32 bucket,
@@ -1018,7 +1055,8 @@ WC_API int wc_iface__steer_set(struct wc_iface *ifc, __u32 queue, __u32 bucket,
 	    bucket >= ifc->cfg.buckets || val->worker >= ifc->cfg.workers)
 		return -EINVAL;
 	key = queue * ifc->cfg.buckets + bucket;
-	return bpf_map_update_elem(ifc->map_fd[WC_MAP_STEER], &key, val, BPF_ANY) ?
+	return bpf_map_update_elem(ifc->map_fd[WC_MAP_STEER], &key, val,
+				   BPF_ANY) ?
 		       -errno :
 		       0;
 }

@@ -20,10 +20,10 @@ void wc_pr(enum wc_print_level level, const char *fmt, ...)
 
 /* options struct access, as libbpf's OPTS_GET: a field beyond the caller's
  * sz reads as zero, so old binaries keep working with a newer library */
-#define WC_OPTS_HAS(opts, field)                                               \
-	((opts) && (opts)->sz >= offsetof(typeof(*(opts)), field) +           \
-				    sizeof((opts)->field))
-#define WC_OPTS_GET(opts, field, def)                                          \
+#define WC_OPTS_HAS(opts, field)                                    \
+	((opts) && (opts)->sz >= offsetof(typeof(*(opts)), field) + \
+					 sizeof((opts)->field))
+#define WC_OPTS_GET(opts, field, def) \
 	(WC_OPTS_HAS(opts, field) ? (opts)->field : (def))
 
 /* the attachment internals shared with the engine */

@@ -11,11 +11,14 @@
 
 static const struct wc_kfeat_info feats[WC_KF_COUNT] = {
 	[WC_KF_AF_XDP] = { "AF_XDP sockets", WC_KVER(4, 18, 0) },
-	[WC_KF_REDIRECT_FLAGS] = { "bpf_redirect_map fallback action", WC_KVER(5, 3, 0) },
+	[WC_KF_REDIRECT_FLAGS] = { "bpf_redirect_map fallback action",
+				   WC_KVER(5, 3, 0) },
 	[WC_KF_NEED_WAKEUP] = { "AF_XDP need_wakeup", WC_KVER(5, 4, 0) },
 	[WC_KF_XDP_REPLACE] = { "XDP_FLAGS_REPLACE", WC_KVER(5, 7, 0) },
-	[WC_KF_XSK_STATS_V2] = { "XDP_STATISTICS ring-full and fill-empty counts", WC_KVER(5, 9, 0) },
-	[WC_KF_SHARED_UMEM_QUEUES] = { "one UMEM shared by sockets of several queues", WC_KVER(5, 10, 0) },
+	[WC_KF_XSK_STATS_V2] = { "XDP_STATISTICS ring-full and fill-empty counts",
+				 WC_KVER(5, 9, 0) },
+	[WC_KF_SHARED_UMEM_QUEUES] = { "one UMEM shared by sockets of several queues",
+				       WC_KVER(5, 10, 0) },
 	[WC_KF_BUSY_POLL] = { "SO_PREFER_BUSY_POLL", WC_KVER(5, 11, 0) },
 };
 

@@ -32,7 +32,8 @@ static void *worker_main(void *arg)
 		CPU_ZERO(&set);
 		CPU_SET(t->cpu, &set);
 		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
-			pr_warn("worker %u: cannot pin to CPU %d\n", t->w->idx, t->cpu);
+			pr_warn("worker %u: cannot pin to CPU %d\n", t->w->idx,
+				t->cpu);
 		else
 			atomic_store(&t->w->cpu, t->cpu);
 	}
@@ -89,7 +90,9 @@ WC_API int wc_engine__run(struct wc_engine *e, const struct wc_run_opts *o)
 	int err = 0;
 	unsigned started = 0;
 
-	if (!e || !o || (!WC_OPTS_GET(o, on_chunk, NULL) && !WC_OPTS_GET(o, on_packet, NULL)))
+	if (!e || !o ||
+	    (!WC_OPTS_GET(o, on_chunk, NULL) &&
+	     !WC_OPTS_GET(o, on_packet, NULL)))
 		return -EINVAL;
 	t = calloc(e->nw, sizeof(*t));
 	if (!t)

@@ -164,7 +164,7 @@ WC_INLINE int wc_addr_cmp(const __u32 *a, const __u32 *b, int nw)
 
 /* src/dst: nw words each; ports in network order (0 when unknown). */
 WC_INLINE __u32 wc_flow_hash(const __u32 *src, const __u32 *dst, int nw,
-				 __u8 proto, __u16 sport, __u16 dport)
+			     __u8 proto, __u16 sport, __u16 dport)
 {
 	const __u32 *lo = src, *hi = dst;
 	__u16 plo = sport, phi = dport;

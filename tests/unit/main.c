@@ -17,11 +17,7 @@ Suite *kernel_suite(void) __attribute__((weak));
 int main(void)
 {
 	Suite *(*const suites[])(void) = {
-		hash_suite,
-		parser_suite,
-		seq_suite,
-		pcapng_suite,
-		kernel_suite,
+		hash_suite, parser_suite, seq_suite, pcapng_suite, kernel_suite,
 	};
 	SRunner *sr = NULL;
 	int failed;

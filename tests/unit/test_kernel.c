@@ -51,11 +51,14 @@ START_TEST(test_gates_ordered)
 		ck_assert_ptr_nonnull(i->name);
 		ck_assert_uint_gt(i->since, WC_KVER(4, 0, 0));
 		if (f < WC_KF_MINIMUM)
-			ck_assert_uint_le(i->since, wc_kfeat_info(WC_KF_MINIMUM)->since);
+			ck_assert_uint_le(i->since,
+					  wc_kfeat_info(WC_KF_MINIMUM)->since);
 	}
 	ck_assert_ptr_null(wc_kfeat_info(WC_KF_COUNT));
-	ck_assert_uint_eq(wc_kfeat_info(WC_KF_MINIMUM)->since, WC_KVER(5, 10, 0));
-	ck_assert_uint_eq(wc_kfeat_info(WC_KF_BUSY_POLL)->since, WC_KVER(5, 11, 0));
+	ck_assert_uint_eq(wc_kfeat_info(WC_KF_MINIMUM)->since,
+			  WC_KVER(5, 10, 0));
+	ck_assert_uint_eq(wc_kfeat_info(WC_KF_BUSY_POLL)->since,
+			  WC_KVER(5, 11, 0));
 }
 END_TEST
 
