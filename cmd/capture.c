@@ -145,7 +145,6 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 		return;
 	}
 	if (cp->acct_started) {
-		struct wc_iface *ifc = wc_engine__iface(cp->e);
 		uint64_t recv = 0, drop = 0, osdrop = 0;
 		unsigned nq = wc_engine__queues(cp->e);
 
@@ -153,11 +152,11 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 			struct wc_queue_stats qs;
 			struct wc_pool_stats pst;
 
-			if (wc_iface__queue_stats(ifc, q, &qs) ||
+			if (wc_engine__queue_stats(cp->e, q, &qs) ||
 			    wc_engine__pool_stats(cp->e, q, &pst))
 				return;
-			recv += qs.packets - cp->acct.xdp0[q].packets;
-			osdrop += qs.dropped - cp->acct.xdp0[q].dropped;
+			recv += qs.packets;
+			osdrop += qs.dropped;
 			drop += pst.fill_empty + pst.ring_full +
 				pst.other_dropped;
 		}

@@ -22,18 +22,14 @@ int acct_start(struct acct *a, struct wc_engine *e)
 {
 	struct wc_iface *ifc = wc_engine__iface(e);
 	struct wc_iface_info info;
-	int err;
 
 	memset(a, 0, sizeof(*a));
 	a->e = e;
 	a->nq = wc_engine__queues(e);
 	a->nw = wc_engine__workers(e);
+	/* the XDP counters count from the engine's baseline
+	 * (wc_engine__queue_stats), the one its sockets and pools share */
 	wc_iface__info(ifc, &info);
-	for (unsigned q = 0; q < a->nq; q++) {
-		err = wc_iface__queue_stats(ifc, q, &a->xdp0[q]);
-		if (err)
-			return err;
-	}
 	a->have_dev = !wc_netdev_stats(info.ifindex, &a->dev0);
 	a->t0_ns = now_ns();
 	return 0;
@@ -52,14 +48,10 @@ int acct_finish(struct acct *a)
 	a->invalid_descs = a->hwm_max = a->frames = 0;
 	for (unsigned q = 0; q < a->nq; q++) {
 		struct acct_queue *aq = &a->q[q];
-		__u64 *cur = (__u64 *)&aq->xdp, *base = (__u64 *)&a->xdp0[q];
-
 		aq->queue = q;
-		err = wc_iface__queue_stats(ifc, q, &aq->xdp);
+		err = wc_engine__queue_stats(a->e, q, &aq->xdp);
 		if (err)
 			return err;
-		for (size_t i = 0; i < sizeof(aq->xdp) / sizeof(__u64); i++)
-			cur[i] -= base[i];
 		err = wc_engine__pool_stats(a->e, q, &aq->pool);
 		if (err)
 			return err;

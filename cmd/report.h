@@ -18,7 +18,6 @@ struct acct_queue {
 struct acct {
 	struct wc_engine *e;
 	unsigned nq, nw;
-	struct wc_queue_stats xdp0[WC_MAX_QUEUES];
 	struct rtnl_link_stats64 dev0, dev1;
 	bool have_dev;
 	__u64 t0_ns, t1_ns;

@@ -247,7 +247,7 @@ static int guest_socket(struct wc_engine *e)
 
 static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 {
-	int err = -EINVAL, xsks_fd = wc_iface__map_fd(e->ifc, WC_MAP_XSKS);
+	int err = -EINVAL;
 
 	if (e->umem_owner) {
 		err = guest_socket(e);
@@ -303,6 +303,22 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 				return err;
 		}
 	}
+	return 0;
+}
+
+/* Last step of the start: the pools are full, so the first packet
+ * redirected finds a frame; the XDP counters are read first, so that what
+ * the program counts from here on and what the sockets count match (a
+ * packet seen before the plug is passed or dropped as "no socket" and is
+ * counted on both sides of the baseline consistently, see
+ * wc_engine__queue_stats). */
+static int sockets_plug(struct wc_engine *e)
+{
+	int xsks_fd = wc_iface__map_fd(e->ifc, WC_MAP_XSKS);
+
+	for (__u32 q = 0; q < WC_MAX_QUEUES; q++)
+		if (wc_iface__queue_stats(e->ifc, q, &e->xdp0[q]))
+			memset(&e->xdp0[q], 0, sizeof(e->xdp0[q]));
 	for (unsigned q = 0; q < e->nq; q++) {
 		for (unsigned w = 0; w < e->nw; w++) {
 			__u32 key = q * e->nw + w;
@@ -1480,6 +1496,12 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 						strerror(errno));
 			}
 	}
+	err = sockets_plug(e);
+	if (err) {
+		pr_warn("%s: cannot plug the sockets into the XSKMAP: %s\n",
+			ifname, strerror(-err));
+		goto fail;
+	}
 	wc_refresh_rt_off(e);
 	e->start_ns = wc_now_real();
 	err = wc_monitor_start(e);
@@ -1618,6 +1640,29 @@ static int xsk_stats(int fd, struct xdp_statistics *st)
 
 	memset(st, 0, sizeof(*st));
 	return getsockopt(fd, SOL_XDP, XDP_STATISTICS, st, &len) ? -errno : 0;
+}
+
+WC_API int wc_engine__queue_stats(struct wc_engine *e, unsigned q,
+				  struct wc_queue_stats *out)
+{
+	__u64 *cur = (__u64 *)out;
+	const __u64 *base;
+	int err;
+
+	if (!e || !out || q >= WC_MAX_QUEUES)
+		return -EINVAL;
+	err = wc_iface__queue_stats(e->ifc, q, out);
+	if (err)
+		return err;
+	base = (const __u64 *)&e->xdp0[q];
+	for (size_t i = 0; i < sizeof(*out) / sizeof(__u64); i++)
+		cur[i] -= base[i];
+	/* A packet is received once the program decided about it: the
+	 * outcomes are what the sockets' counters continue, while "packets"
+	 * is bumped at entry and can straddle the baseline by the packets
+	 * in flight on other CPUs at that instant. */
+	out->packets = out->redirected + out->passed + out->dropped;
+	return 0;
 }
 
 WC_API int wc_engine__pool_stats(struct wc_engine *e, unsigned q,

@@ -128,6 +128,10 @@ struct wc_worker {
 
 struct wc_engine {
 	struct wc_iface *ifc;
+	/* the XDP program's counters just before the sockets were plugged
+	 * into the XSKMAP: wc_engine__queue_stats() counts from there, as
+	 * the sockets' own counters do */
+	struct wc_queue_stats xdp0[WC_MAX_QUEUES];
 	bool own_attach;
 	char ifname[16];
 	int ifindex;

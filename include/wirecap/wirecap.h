@@ -267,6 +267,14 @@ struct wc_worker *wc_chunk__worker(const struct wc_chunk *c);
 void wc_chunk__recycle(struct wc_chunk *c);
 
 /* Counters: pools, workers. Fresh values (not the last publication). */
+/* The XDP program's counters of rx queue q (< WC_MAX_QUEUES, served or
+ * not) since this engine plugged its sockets: the baseline the socket and
+ * pool counters share, so that for every queue
+ *   packets == redirected + passed + dropped and, once the engine stopped,
+ *   redirected == delivered + fill_empty + ring_full + other_dropped.
+ * (wc_iface__queue_stats() gives the program's totals since attach.) */
+int wc_engine__queue_stats(struct wc_engine *e, unsigned queue,
+			   struct wc_queue_stats *out);
 int wc_engine__pool_stats(struct wc_engine *e, unsigned queue,
 			  struct wc_pool_stats *out);
 int wc_engine__worker_stats(struct wc_engine *e, unsigned worker,

@@ -187,6 +187,15 @@ int wc_iface__bucket_stats(const struct wc_iface *i, struct wc_bucket_stats *o,
 	return 0;
 }
 
+int wc_iface__queue_stats(const struct wc_iface *i, __u32 q,
+			  struct wc_queue_stats *o)
+{
+	(void)i;
+	(void)q;
+	memset(o, 0, sizeof(*o));
+	return 0;
+}
+
 int wc_netdev_get_info(const char *n, struct wc_netdev_info *i)
 {
 	(void)n;
