@@ -207,6 +207,10 @@ test_lossless() {
 	check_eq "$m lossless: capinfos counts every packet" "$sent" "$(capinfos_count "$f")"
 	check_eq "$m lossless: closing ISB ifrecv/ifdrop/osdrop/usrdeliv" \
 		"$sent 0 0 $sent" "$(isb_counts "$f")"
+	# 4 queues x 2 workers merged by timestamp: the file is in time order
+	check_eq "$m lossless: packets in time order over all queues (capinfos)" True \
+		"$(capinfos -o -T -r "$f" 2>/dev/null | awk -F'\t' 'NR == 1 { print $2 }')"
+	check_eq "$m lossless: none written out of order" 0 "$(jq -r .time_order.late "$j")"
 	rm -f "$f"
 }
 
