@@ -957,6 +957,33 @@ static void sleep_us(__u64 us)
  * steered to them, and give redirects already under way time to land
  * (they are flushed at the end of the NAPI poll that made them). The
  * workers then drain their rings: a stop loses nothing that was queued. */
+static int xsk_stats(int fd, struct xdp_statistics *st);
+
+/* Every frame the program redirected to queue q (since the plug) is in a
+ * ring or was dropped by its socket: the program counts a redirect before
+ * the frame reaches the socket, and deleting the XSKMAP entries does not
+ * wait for NAPI polls that already looked a socket up. */
+static bool queue_landed(struct wc_engine *e, unsigned q)
+{
+	struct wc_queue_stats a, b;
+	__u32 landed = 0;
+
+	if (wc_engine__queue_stats(e, q, &a))
+		return true; /* cannot tell: do not hold the stop */
+	for (unsigned w = 0; w < e->nw; w++) {
+		struct wc_sock *s = &e->workers[w].socks[q];
+		struct xdp_statistics st;
+
+		/* the producer counts every descriptor posted since bind */
+		landed += __atomic_load_n(s->rx.producer, __ATOMIC_ACQUIRE);
+		if (!xsk_stats(s->fd, &st))
+			landed += (__u32)(st.rx_dropped + st.rx_ring_full);
+	}
+	if (wc_engine__queue_stats(e, q, &b))
+		return true;
+	return a.redirected == b.redirected && (__u32)b.redirected == landed;
+}
+
 static void engine_unplug(struct wc_engine *e)
 {
 	int fd = wc_iface__map_fd(e->ifc, WC_MAP_XSKS);
@@ -968,7 +995,17 @@ static void engine_unplug(struct wc_engine *e)
 	}
 	for (__u32 k = 0; fd >= 0 && k < e->nq * e->nw; k++)
 		bpf_map_delete_elem(fd, &k);
-	sleep_us(20000);
+	/* until what is in flight has landed; bounded (a stalled NAPI, e.g.
+	 * an emulated CPU): what lands later shows as unaccounted */
+	for (int i = 0; i < 500; i++) {
+		unsigned q;
+
+		sleep_us(2000);
+		for (q = 0; q < e->nq && queue_landed(e, q); q++)
+			;
+		if (q == e->nq)
+			break;
+	}
 	/* nothing new arrives: parked packets may go (order across workers
 	 * is best effort from here on) */
 	wc_fences_force_release(e);
