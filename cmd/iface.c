@@ -251,6 +251,14 @@ static void add_qs(struct wc_queue_stats *t, const struct wc_queue_stats *s)
 #undef X
 }
 
+/* served queues always; a queue the engine does not serve when the
+ * program saw packets on it */
+static bool shown(const struct wc_iface_info *info,
+		  const struct wc_queue_stats *qs, __u32 q)
+{
+	return q < info->queues || qs[q].packets;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct wc_queue_stats qs[WC_MAX_QUEUES], tot = {};
@@ -286,7 +294,9 @@ int cmd_status(int argc, char **argv)
 		return iface_err("status", ifname, errno);
 	wc_iface__info(ifc, &info);
 	err = wc_iface__config(ifc, &cfg);
-	for (__u32 q = 0; !err && q < info.queues; q++) {
+	/* every queue: packets on a queue that is not served are counted on
+	 * it (passed or dropped) and belong in the totals */
+	for (__u32 q = 0; !err && q < WC_MAX_QUEUES; q++) {
 		err = wc_iface__queue_stats(ifc, q, &qs[q]);
 		add_qs(&tot, &qs[q]);
 	}
@@ -309,8 +319,11 @@ int cmd_status(int argc, char **argv)
 		       cfg.meta_enabled ? "true" : "false", info.pin_dir);
 		print_qs_json(&tot);
 		printf("},\"queues\":[");
-		for (__u32 q = 0; q < info.queues; q++) {
-			printf("%s{\"queue\":%u,", q ? "," : "", q);
+		for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
+			if (!shown(&info, qs, q))
+				continue;
+			printf("%s{\"queue\":%u,\"served\":%s,", q ? "," : "",
+			       q, q < info.queues ? "true" : "false");
 			print_qs_json(&qs[q]);
 			printf("}");
 		}
@@ -349,6 +362,12 @@ int cmd_status(int argc, char **argv)
 			       (unsigned long long)s->fragment,
 			       (unsigned long long)s->unknown_l4);
 		}
+		for (__u32 q = info.queues; q < WC_MAX_QUEUES; q++)
+			if (shown(&info, qs, q))
+				printf("  queue %u (not served): %llu packets, %llu passed, %llu dropped\n",
+				       q, (unsigned long long)qs[q].packets,
+				       (unsigned long long)qs[q].passed,
+				       (unsigned long long)qs[q].dropped);
 	}
 	wc_iface__close(ifc);
 	return 0;
