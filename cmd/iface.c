@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "wirecap/wirecap.h"
 #include "cmd.h"
@@ -57,6 +59,20 @@ static int iface_err(const char *what, const char *ifname, int err)
 	}
 }
 
+/* pid of the capture engine that runs on the attachment (published in the
+ * engine map, process alive, as `wirecap stats` tells "running"), or 0 */
+static __u32 engine_pid(const struct wc_iface *ifc)
+{
+	int fd = wc_iface__map_fd(ifc, WC_MAP_ENGINE);
+	struct wc_engine_info ei;
+	__u32 zero = 0;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &ei) || !ei.pid ||
+	    ei.pid == (__u32)getpid())
+		return 0;
+	return kill((pid_t)ei.pid, 0) == 0 || errno == EPERM ? ei.pid : 0;
+}
+
 static void attach_usage(FILE *f)
 {
 	fprintf(f,
@@ -73,7 +89,8 @@ static void attach_usage(FILE *f)
 		"               flow: bucket b goes to worker b %% W on every queue\n"
 		"  --no-socket  what to do with a packet whose (queue, worker) socket is absent\n"
 		"  --hash       l4: symmetric 5-tuple (default), l3: addresses only\n"
-		"  --force      replace an existing attachment or another XDP program\n" OFFLOAD_ARGS_HELP);
+		"  --force      replace an existing attachment or another XDP program\n"
+		"               (refused while a capture engine runs on IFACE)\n" OFFLOAD_ARGS_HELP);
 }
 
 int cmd_attach(int argc, char **argv)
@@ -189,6 +206,18 @@ int cmd_attach(int argc, char **argv)
 		return cmd_err("attach: expected one interface name");
 	}
 	ifname = argv[optind];
+	if (o.force) {
+		/* replacing the program under a running capture would leave it
+		 * blind (it stops when it notices): not without being asked */
+		struct wc_iface *cur = wc_iface__open(ifname, NULL);
+		__u32 pid = cur ? engine_pid(cur) : 0;
+
+		wc_iface__close(cur);
+		if (pid)
+			return cmd_err(
+				"attach: a capture engine (pid %u) runs on %s: stop it first, or detach it with `wirecap detach --force %s` (the capture then stops)",
+				pid, ifname, ifname);
+	}
 	ifc = wc_iface__attach(ifname, &o);
 	if (!ifc)
 		return iface_err("attach", ifname, errno);
@@ -207,23 +236,58 @@ int cmd_attach(int argc, char **argv)
 	return 0;
 }
 
+static void detach_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: wirecap detach IFACE [--force]\n"
+		"Remove the wirecap XDP program from IFACE and every pin.\n"
+		"  --force      even while a capture engine runs on IFACE (it stops\n"
+		"               with an error; its output stays valid)\n");
+}
+
 int cmd_detach(int argc, char **argv)
 {
-	int err;
+	static const struct option lo[] = { { "force", no_argument, 0, 'f' },
+					    { "help", no_argument, 0, 'h' },
+					    { 0 } };
+	struct wc_iface *ifc;
+	const char *ifname;
+	bool force = false;
+	__u32 pid;
+	int c, err;
 
-	if (argc == 2 &&
-	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("Usage: wirecap detach IFACE\nRemove the wirecap XDP program from IFACE and every pin.\n");
-		return 0;
+	while ((c = getopt_long(argc, argv, "fh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			detach_usage(stdout);
+			return 0;
+		default:
+			detach_usage(stderr);
+			return 2;
+		}
 	}
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "Usage: wirecap detach IFACE\n");
+	if (optind != argc - 1) {
+		detach_usage(stderr);
 		return 2;
 	}
-	err = wc_detach(argv[1], NULL);
+	ifname = argv[optind];
+	ifc = wc_iface__open(ifname, NULL);
+	if (!ifc)
+		return iface_err("detach", ifname, errno);
+	pid = engine_pid(ifc);
+	if (pid && !force) {
+		wc_iface__close(ifc);
+		return cmd_err(
+			"detach: a capture engine (pid %u) runs on %s: stop it first, or use --force (the capture then stops)",
+			pid, ifname);
+	}
+	err = wc_iface__detach(ifc);
 	if (err)
-		return iface_err("detach", argv[1], -err);
-	printf("%s: detached\n", argv[1]);
+		return iface_err("detach", ifname, -err);
+	printf("%s: detached\n", ifname);
 	return 0;
 }
 

@@ -177,6 +177,23 @@ static __u32 attached_prog(int ifindex, enum wc_xdp_mode *mode)
 	return 0;
 }
 
+/* id of the program this handle uses, and of the program attached to its
+ * interface in the mode it was attached in (0: none) */
+__u32 wc_iface_prog_id(const struct wc_iface *ifc)
+{
+	return ifc->prog_fd >= 0 ? prog_id_of_fd(ifc->prog_fd) : 0;
+}
+
+__u32 wc_iface_attached_id(const struct wc_iface *ifc)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifc->ifindex, 0, &q))
+		return 0;
+	return ifc->cfg.attach_mode == WC_ATTACH_GENERIC ? q.skb_prog_id :
+							   q.drv_prog_id;
+}
+
 static int read_config(int fd, struct wc_config *cfg)
 {
 	__u32 zero = 0;
@@ -901,6 +918,24 @@ WC_API void wc_iface__close(struct wc_iface *ifc)
 	iface_free(ifc);
 }
 
+/* Does the pinned program still name this handle's program? (No pinned
+ * program: leftovers, ours to remove.) */
+static bool pins_are_ours(const struct wc_iface *ifc)
+{
+	char p[PATH_MAX];
+	__u32 id;
+	int fd;
+
+	if (pin_path(p, sizeof(p), ifc->pin_dir, PROG_PIN_NAME))
+		return false;
+	fd = bpf_obj_get(p);
+	if (fd < 0)
+		return errno == ENOENT;
+	id = prog_id_of_fd(fd);
+	close(fd);
+	return id && id == wc_iface_prog_id(ifc);
+}
+
 WC_API int wc_iface__detach(struct wc_iface *ifc)
 {
 	int lockfd, err = 0;
@@ -922,8 +957,13 @@ WC_API int wc_iface__detach(struct wc_iface *ifc)
 			pr_warn("%s: cannot detach XDP: %s\n", ifc->ifname,
 				strerror(-err));
 	}
-	if (!err)
+	/* the pins go only if they are still ours: after an `attach
+	 * --force` they belong to the new attachment */
+	if (!err && pins_are_ours(ifc))
 		remove_pins(ifc->pin_dir);
+	else if (!err)
+		pr_info("%s: %s belongs to another attachment now: left alone\n",
+			ifc->ifname, ifc->pin_dir);
 	unlock_root(lockfd);
 	iface_free(ifc);
 	return err;
