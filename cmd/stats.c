@@ -483,6 +483,15 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 	fflush(stdout);
 }
 
+/* Is the program we opened still the one attached to the interface? */
+static bool still_attached(struct stats_ctx *sc)
+{
+	struct wc_iface_info now;
+
+	return !wc_iface__info(sc->ifc, &now) && now.prog_id &&
+	       now.prog_id == sc->info.prog_id;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -492,7 +501,8 @@ static void usage(FILE *f)
 		"(packets, chunks held, backlog, buckets owned / foreign, moves).\n"
 		"Without a capture, the XDP counters only.\n"
 		"  --json         one JSON object per print (one per line with --watch)\n"
-		"  --watch SEC    print every SEC seconds (rates over SEC) until Ctrl-C\n"
+		"  --watch SEC    print every SEC seconds (rates over SEC) until Ctrl-C;\n"
+		"                 ends with an error once wirecap is detached from IFACE\n"
 		"  --count N      with --watch: stop after N prints\n"
 		"  --no-rate      a single print of the totals, without the 1 s sample\n");
 }
@@ -602,6 +612,14 @@ int cmd_stats(int argc, char **argv)
 			;
 		if (stop)
 			break;
+		/* the maps outlive the attachment (our fds hold them): a
+		 * program that is gone must not be shown as if it ran */
+		if (!still_attached(&sc)) {
+			rc = cmd_err(
+				"stats %s: wirecap is no longer attached to %s (XDP program %u detached or replaced)",
+				sc.ifname, sc.ifname, sc.info.prog_id);
+			break;
+		}
 		err = take_sample(&sc, s[!cur]);
 		if (err) {
 			rc = cmd_err(

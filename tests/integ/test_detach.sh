@@ -7,6 +7,7 @@
 #     line and a non-zero exit, and its file is valid and complete
 #  c) an auto-attaching capture whose program was replaced does not detach
 #     the new program at exit, nor remove the new attachment's pins
+#  d) `wirecap stats --watch` ends with an error once the program is gone
 set -u
 # shellcheck source=../lib/net.sh
 . "$(dirname "$0")/../lib/net.sh"
@@ -126,6 +127,24 @@ if start_capture d --mode native; then
 		"$(W status "$IF" --json | jq -r .prog_id)"
 	check_eq "re-attached: its options" 1 "$(W status "$IF" --json | jq -r .n_workers)"
 	check_ok "detach the new attachment" W detach "$IF"
+fi
+
+# ---- d) stats --watch after an auto-attaching capture exits ----
+if start_capture e --mode native --duration 2; then
+	rm -f "$WCT_DIR/watch.out"
+	wct_bg wpid nsenter --net=/run/netns/"$WCT_NS_RX" -- "$WIRECAP" stats "$IF" \
+		--watch 0.2 >"$WCT_DIR/watch.out" 2>"$WCT_DIR/watch.err"
+	wait_exit "$CAP_PID" 15
+	check_eq "watch: the capture ends normally" 0 "$EXIT_RC"
+	check_eq "watch: the capture detached" none "$(prog_id)"
+	wait_exit "$wpid" 5
+	check_ne "stats --watch ends by itself" timeout "$EXIT_RC"
+	check_ne "stats --watch: non-zero exit" 0 "$EXIT_RC"
+	check_match "stats --watch: says it is no longer attached" \
+		"^wirecap: stats $IF: wirecap is no longer attached to $IF" "$(cat "$WCT_DIR/watch.err")"
+	check_eq "stats --watch: one error line" 1 "$(grep -c . "$WCT_DIR/watch.err")"
+	check_match "stats --watch: showed the running capture before" "capture engine: pid" \
+		"$(cat "$WCT_DIR/watch.out")"
 fi
 
 # usage
