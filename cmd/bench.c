@@ -502,6 +502,10 @@ int cmd_bench(int argc, char **argv)
 	if (err == -ENETDOWN)
 		rc = cmd_err("%s went down or disappeared during the capture",
 			     ifname);
+	else if (err == -ENOLINK)
+		rc = cmd_err(
+			"the XDP program on %s was detached or replaced: stopping",
+			ifname);
 	else if (err)
 		rc = cmd_err("capture failed: %s", strerror(-err));
 	acct_finish(&acct);

@@ -808,6 +808,11 @@ int cmd_capture(int argc, char **argv)
 			"%s went down or disappeared during the capture; the capture stopped, %s is complete",
 			cp->ifname,
 			strcmp(cp->path, "-") ? cp->path : "the output");
+	else if (err == -ENOLINK)
+		rc = cmd_err(
+			"the XDP program on %s was detached or replaced: stopping; %s is complete",
+			cp->ifname,
+			strcmp(cp->path, "-") ? cp->path : "the output");
 	else if (err && err != -EINTR)
 		rc = cmd_err("capture on %s failed: %s", cp->ifname,
 			     strerror(-err));

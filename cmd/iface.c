@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "wirecap/wirecap.h"
 #include "cmd.h"
@@ -57,6 +59,20 @@ static int iface_err(const char *what, const char *ifname, int err)
 	}
 }
 
+/* pid of the capture engine that runs on the attachment (published in the
+ * engine map, process alive, as `wirecap stats` tells "running"), or 0 */
+static __u32 engine_pid(const struct wc_iface *ifc)
+{
+	int fd = wc_iface__map_fd(ifc, WC_MAP_ENGINE);
+	struct wc_engine_info ei;
+	__u32 zero = 0;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &ei) || !ei.pid ||
+	    ei.pid == (__u32)getpid())
+		return 0;
+	return kill((pid_t)ei.pid, 0) == 0 || errno == EPERM ? ei.pid : 0;
+}
+
 static void attach_usage(FILE *f)
 {
 	fprintf(f,
@@ -73,7 +89,8 @@ static void attach_usage(FILE *f)
 		"               flow: bucket b goes to worker b %% W on every queue\n"
 		"  --no-socket  what to do with a packet whose (queue, worker) socket is absent\n"
 		"  --hash       l4: symmetric 5-tuple (default), l3: addresses only\n"
-		"  --force      replace an existing attachment or another XDP program\n" OFFLOAD_ARGS_HELP);
+		"  --force      replace an existing attachment or another XDP program\n"
+		"               (refused while a capture engine runs on IFACE)\n" OFFLOAD_ARGS_HELP);
 }
 
 int cmd_attach(int argc, char **argv)
@@ -189,6 +206,18 @@ int cmd_attach(int argc, char **argv)
 		return cmd_err("attach: expected one interface name");
 	}
 	ifname = argv[optind];
+	if (o.force) {
+		/* replacing the program under a running capture would leave it
+		 * blind (it stops when it notices): not without being asked */
+		struct wc_iface *cur = wc_iface__open(ifname, NULL);
+		__u32 pid = cur ? engine_pid(cur) : 0;
+
+		wc_iface__close(cur);
+		if (pid)
+			return cmd_err(
+				"attach: a capture engine (pid %u) runs on %s: stop it first, or detach it with `wirecap detach --force %s` (the capture then stops)",
+				pid, ifname, ifname);
+	}
 	ifc = wc_iface__attach(ifname, &o);
 	if (!ifc)
 		return iface_err("attach", ifname, errno);
@@ -207,23 +236,58 @@ int cmd_attach(int argc, char **argv)
 	return 0;
 }
 
+static void detach_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: wirecap detach IFACE [--force]\n"
+		"Remove the wirecap XDP program from IFACE and every pin.\n"
+		"  --force      even while a capture engine runs on IFACE (it stops\n"
+		"               with an error; its output stays valid)\n");
+}
+
 int cmd_detach(int argc, char **argv)
 {
-	int err;
+	static const struct option lo[] = { { "force", no_argument, 0, 'f' },
+					    { "help", no_argument, 0, 'h' },
+					    { 0 } };
+	struct wc_iface *ifc;
+	const char *ifname;
+	bool force = false;
+	__u32 pid;
+	int c, err;
 
-	if (argc == 2 &&
-	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("Usage: wirecap detach IFACE\nRemove the wirecap XDP program from IFACE and every pin.\n");
-		return 0;
+	while ((c = getopt_long(argc, argv, "fh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			detach_usage(stdout);
+			return 0;
+		default:
+			detach_usage(stderr);
+			return 2;
+		}
 	}
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "Usage: wirecap detach IFACE\n");
+	if (optind != argc - 1) {
+		detach_usage(stderr);
 		return 2;
 	}
-	err = wc_detach(argv[1], NULL);
+	ifname = argv[optind];
+	ifc = wc_iface__open(ifname, NULL);
+	if (!ifc)
+		return iface_err("detach", ifname, errno);
+	pid = engine_pid(ifc);
+	if (pid && !force) {
+		wc_iface__close(ifc);
+		return cmd_err(
+			"detach: a capture engine (pid %u) runs on %s: stop it first, or use --force (the capture then stops)",
+			pid, ifname);
+	}
+	err = wc_iface__detach(ifc);
 	if (err)
-		return iface_err("detach", argv[1], -err);
-	printf("%s: detached\n", argv[1]);
+		return iface_err("detach", ifname, -err);
+	printf("%s: detached\n", ifname);
 	return 0;
 }
 
@@ -249,6 +313,14 @@ static void add_qs(struct wc_queue_stats *t, const struct wc_queue_stats *s)
 #define X(f) t->f += s->f;
 	QS_FIELDS(X)
 #undef X
+}
+
+/* served queues always; a queue the engine does not serve when the
+ * program saw packets on it */
+static bool shown(const struct wc_iface_info *info,
+		  const struct wc_queue_stats *qs, __u32 q)
+{
+	return q < info->queues || qs[q].packets;
 }
 
 int cmd_status(int argc, char **argv)
@@ -286,7 +358,9 @@ int cmd_status(int argc, char **argv)
 		return iface_err("status", ifname, errno);
 	wc_iface__info(ifc, &info);
 	err = wc_iface__config(ifc, &cfg);
-	for (__u32 q = 0; !err && q < info.queues; q++) {
+	/* every queue: packets on a queue that is not served are counted on
+	 * it (passed or dropped) and belong in the totals */
+	for (__u32 q = 0; !err && q < WC_MAX_QUEUES; q++) {
 		err = wc_iface__queue_stats(ifc, q, &qs[q]);
 		add_qs(&tot, &qs[q]);
 	}
@@ -309,8 +383,11 @@ int cmd_status(int argc, char **argv)
 		       cfg.meta_enabled ? "true" : "false", info.pin_dir);
 		print_qs_json(&tot);
 		printf("},\"queues\":[");
-		for (__u32 q = 0; q < info.queues; q++) {
-			printf("%s{\"queue\":%u,", q ? "," : "", q);
+		for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
+			if (!shown(&info, qs, q))
+				continue;
+			printf("%s{\"queue\":%u,\"served\":%s,", q ? "," : "",
+			       q, q < info.queues ? "true" : "false");
 			print_qs_json(&qs[q]);
 			printf("}");
 		}
@@ -349,6 +426,12 @@ int cmd_status(int argc, char **argv)
 			       (unsigned long long)s->fragment,
 			       (unsigned long long)s->unknown_l4);
 		}
+		for (__u32 q = info.queues; q < WC_MAX_QUEUES; q++)
+			if (shown(&info, qs, q))
+				printf("  queue %u (not served): %llu packets, %llu passed, %llu dropped\n",
+				       q, (unsigned long long)qs[q].packets,
+				       (unsigned long long)qs[q].passed,
+				       (unsigned long long)qs[q].dropped);
 	}
 	wc_iface__close(ifc);
 	return 0;

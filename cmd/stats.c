@@ -98,7 +98,9 @@ static int take_sample(struct stats_ctx *sc, struct sample *s)
 	memset(s, 0, sizeof(*s));
 	s->t_ns = clock_ns(CLOCK_MONOTONIC);
 	s->wall_ns = clock_ns(CLOCK_REALTIME);
-	for (__u32 q = 0; q < sc->info.queues; q++) {
+	/* every queue: one the engine does not serve counts what arrives
+	 * there (passed or dropped) */
+	for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
 		err = wc_iface__queue_stats(sc->ifc, q, &s->xdp[q]);
 		if (err)
 			return err;
@@ -184,6 +186,12 @@ static void jrate(bool have, double v)
 		printf("null");
 }
 
+/* served queues always, others once the program saw packets there */
+static bool shown(const struct stats_ctx *sc, const struct sample *b, __u32 q)
+{
+	return q < sc->info.queues || b->xdp[q].packets;
+}
+
 static void print_json(struct stats_ctx *sc, const struct sample *a,
 		       const struct sample *b, bool have_rate)
 {
@@ -230,12 +238,15 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 			       (b->wall_ns - ei->update_ns) / 1e6 :
 			       0.0);
 	printf("},\"queues\":[");
-	for (__u32 q = 0; q < in->queues; q++) {
+	for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
 		const struct wc_queue_stats *x = &b->xdp[q];
 		const struct wc_pool_stats *p = &b->pool[q];
 
-		printf("%s{\"queue\":%u,\"packets\":%llu,\"bytes\":%llu,\"pps\":",
-		       q ? "," : "", q, U(x->packets), U(x->bytes));
+		if (!shown(sc, b, q))
+			continue;
+		printf("%s{\"queue\":%u,\"served\":%s,\"packets\":%llu,\"bytes\":%llu,\"pps\":",
+		       q ? "," : "", q, q < in->queues ? "true" : "false",
+		       U(x->packets), U(x->bytes));
 		jrate(have_rate, rate(a->xdp[q].packets, x->packets, dt));
 		printf(",\"bps\":");
 		jrate(have_rate, 8 * rate(a->xdp[q].bytes, x->bytes, dt));
@@ -244,7 +255,7 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 		       U(x->redirected), U(x->passed), U(x->non_ip),
 		       U(x->truncated), U(x->fragment), U(x->unknown_l4),
 		       U(x->bad_queue));
-		if (b->running && q < ei->queues) {
+		if (b->running && q < ei->queues && q < in->queues) {
 			printf(",\"delivered\":%llu,\"delivered_bytes\":%llu,\"delivered_pps\":",
 			       U(p->delivered), U(p->bytes));
 			jrate(erate,
@@ -424,6 +435,19 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 			       U(x->dropped), U(x->non_ip), U(x->truncated));
 		}
 	}
+	for (__u32 q = in->queues; q < WC_MAX_QUEUES; q++) {
+		const struct wc_queue_stats *x = &b->xdp[q];
+
+		if (!shown(sc, b, q))
+			continue;
+		printf("  queue %u (not served): %llu packets (%s pps), %llu passed, %llu dropped\n",
+		       q, U(x->packets),
+		       have_rate ?
+			       hnum(r1, sizeof(r1),
+				    rate(a->xdp[q].packets, x->packets, dt)) :
+			       "-",
+		       U(x->passed), U(x->dropped));
+	}
 	if (b->running) {
 		printf("  %6s %12s %9s %10s %6s %8s %9s %8s %8s %9s %9s %6s %4s %s\n",
 		       "worker", "packets", "pps", "chunks", "held", "backlog",
@@ -459,6 +483,15 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 	fflush(stdout);
 }
 
+/* Is the program we opened still the one attached to the interface? */
+static bool still_attached(struct stats_ctx *sc)
+{
+	struct wc_iface_info now;
+
+	return !wc_iface__info(sc->ifc, &now) && now.prog_id &&
+	       now.prog_id == sc->info.prog_id;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -468,7 +501,8 @@ static void usage(FILE *f)
 		"(packets, chunks held, backlog, buckets owned / foreign, moves).\n"
 		"Without a capture, the XDP counters only.\n"
 		"  --json         one JSON object per print (one per line with --watch)\n"
-		"  --watch SEC    print every SEC seconds (rates over SEC) until Ctrl-C\n"
+		"  --watch SEC    print every SEC seconds (rates over SEC) until Ctrl-C;\n"
+		"                 ends with an error once wirecap is detached from IFACE\n"
 		"  --count N      with --watch: stop after N prints\n"
 		"  --no-rate      a single print of the totals, without the 1 s sample\n");
 }
@@ -578,6 +612,14 @@ int cmd_stats(int argc, char **argv)
 			;
 		if (stop)
 			break;
+		/* the maps outlive the attachment (our fds hold them): a
+		 * program that is gone must not be shown as if it ran */
+		if (!still_attached(&sc)) {
+			rc = cmd_err(
+				"stats %s: wirecap is no longer attached to %s (XDP program %u detached or replaced)",
+				sc.ifname, sc.ifname, sc.info.prog_id);
+			break;
+		}
 		err = take_sample(&sc, s[!cur]);
 		if (err) {
 			rc = cmd_err(

@@ -148,6 +148,9 @@ struct wc_engine {
 	int stop_efd; /* eventfd: wakes poll() on stop */
 	atomic_bool stop;
 	atomic_bool dev_gone;
+	/* the XDP program on the interface is no longer ours (detached or
+	 * replaced): dev_gone is set with it, wc_engine__run says -ENOLINK */
+	atomic_bool xdp_gone;
 	atomic_int unplugged; /* XSKMAP entries removed for the final drain */
 	atomic_int unplug_done;
 	_Atomic __s64 rt_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */

@@ -177,6 +177,23 @@ static __u32 attached_prog(int ifindex, enum wc_xdp_mode *mode)
 	return 0;
 }
 
+/* id of the program this handle uses, and of the program attached to its
+ * interface in the mode it was attached in (0: none) */
+__u32 wc_iface_prog_id(const struct wc_iface *ifc)
+{
+	return ifc->prog_fd >= 0 ? prog_id_of_fd(ifc->prog_fd) : 0;
+}
+
+__u32 wc_iface_attached_id(const struct wc_iface *ifc)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifc->ifindex, 0, &q))
+		return 0;
+	return ifc->cfg.attach_mode == WC_ATTACH_GENERIC ? q.skb_prog_id :
+							   q.drv_prog_id;
+}
+
 static int read_config(int fd, struct wc_config *cfg)
 {
 	__u32 zero = 0;
@@ -197,9 +214,65 @@ static void iface_free(struct wc_iface *ifc)
 	free(ifc);
 }
 
+/* bpffs refuses names that contain a '.' (kernel/bpf/inode.c reserves them
+ * and answers EPERM), and interface names may contain one (VLAN
+ * sub-interfaces: eth0.100). The pin directory of an interface is its name
+ * with '.' written "%2e" and '%' written "%25"; every other character an
+ * interface name may hold (anything but '/', ':' and white space) is fine
+ * on bpffs. A name without '.' or '%' is its own directory name. */
+int wc_pin_name_encode(char *buf, size_t len, const char *ifname)
+{
+	size_t o = 0;
+
+	for (const char *c = ifname; *c; c++) {
+		const char *esc = *c == '.' ? "%2e" : *c == '%' ? "%25" : NULL;
+		size_t n = esc ? 3 : 1;
+
+		if (o + n >= len)
+			return -ENAMETOOLONG;
+		memcpy(buf + o, esc ? esc : c, n);
+		o += n;
+	}
+	if (o >= len)
+		return -ENAMETOOLONG;
+	buf[o] = '\0';
+	return 0;
+}
+
+/* The inverse: a pin directory name back to the interface name. -EINVAL
+ * for a name no interface encodes to (a stray '%' or a literal '.'). */
+int wc_pin_name_decode(char *buf, size_t len, const char *name)
+{
+	size_t o = 0;
+
+	for (const char *c = name; *c; c++) {
+		char ch = *c;
+
+		if (ch == '.')
+			return -EINVAL;
+		if (ch == '%') {
+			if (!strncmp(c + 1, "2e", 2))
+				ch = '.';
+			else if (!strncmp(c + 1, "25", 2))
+				ch = '%';
+			else
+				return -EINVAL;
+			c += 2;
+		}
+		if (o + 1 >= len)
+			return -ENAMETOOLONG;
+		buf[o++] = ch;
+	}
+	if (!len)
+		return -ENAMETOOLONG;
+	buf[o] = '\0';
+	return 0;
+}
+
 static struct wc_iface *iface_new(const char *ifname, const char *root)
 {
 	struct wc_iface *ifc = calloc(1, sizeof(*ifc));
+	char dir[3 * IF_NAMESIZE];
 	int n;
 
 	if (!ifc)
@@ -210,7 +283,12 @@ static struct wc_iface *iface_new(const char *ifname, const char *root)
 		ifc->map_fd[i] = -1;
 	snprintf(ifc->ifname, sizeof(ifc->ifname), "%s", ifname);
 	snprintf(ifc->pin_root, sizeof(ifc->pin_root), "%s", root);
-	n = snprintf(ifc->pin_dir, sizeof(ifc->pin_dir), "%s/%s", root, ifname);
+	if (wc_pin_name_encode(dir, sizeof(dir), ifname)) {
+		free(ifc);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	n = snprintf(ifc->pin_dir, sizeof(ifc->pin_dir), "%s/%s", root, dir);
 	if (n < 0 || (size_t)n >= sizeof(ifc->pin_dir)) {
 		free(ifc);
 		errno = ENAMETOOLONG;
@@ -765,15 +843,41 @@ out:
 	return ifc;
 }
 
+/* Pins of an interface that no longer exists are stale: remove them (best
+ * effort, no message unless some were there). */
+static void clean_gone(const char *ifname, const char *root)
+{
+	struct wc_iface *ifc = iface_new(ifname, root);
+	struct stat st;
+	int lockfd;
+
+	if (!ifc)
+		return;
+	if (!stat(ifc->pin_dir, &st)) {
+		lockfd = lock_root(root);
+		if (lockfd >= 0 && open_pins(ifc) == -ESTALE) {
+			pr_info("%s: removing stale pins in %s\n", ifname,
+				ifc->pin_dir);
+			remove_pins(ifc->pin_dir);
+		}
+		unlock_root(lockfd);
+	}
+	iface_free(ifc);
+}
+
 WC_API struct wc_iface *wc_iface__open(const char *ifname, const char *pin_root)
 {
 	const char *root = wc_pin_root(pin_root);
 	struct wc_iface *ifc;
 	int err;
 
+	/* a missing interface is said so before anything else; pins it left
+	 * behind (deleted with them) are cleaned on the way, quietly */
 	err = check_ifname(ifname);
-	if (err == -EINVAL) {
-		errno = EINVAL;
+	if (err == -ENODEV)
+		clean_gone(ifname, root);
+	if (err) {
+		errno = -err;
 		return NULL;
 	}
 	err = check_caps();
@@ -814,6 +918,24 @@ WC_API void wc_iface__close(struct wc_iface *ifc)
 	iface_free(ifc);
 }
 
+/* Does the pinned program still name this handle's program? (No pinned
+ * program: leftovers, ours to remove.) */
+static bool pins_are_ours(const struct wc_iface *ifc)
+{
+	char p[PATH_MAX];
+	__u32 id;
+	int fd;
+
+	if (pin_path(p, sizeof(p), ifc->pin_dir, PROG_PIN_NAME))
+		return false;
+	fd = bpf_obj_get(p);
+	if (fd < 0)
+		return errno == ENOENT;
+	id = prog_id_of_fd(fd);
+	close(fd);
+	return id && id == wc_iface_prog_id(ifc);
+}
+
 WC_API int wc_iface__detach(struct wc_iface *ifc)
 {
 	int lockfd, err = 0;
@@ -835,8 +957,13 @@ WC_API int wc_iface__detach(struct wc_iface *ifc)
 			pr_warn("%s: cannot detach XDP: %s\n", ifc->ifname,
 				strerror(-err));
 	}
-	if (!err)
+	/* the pins go only if they are still ours: after an `attach
+	 * --force` they belong to the new attachment */
+	if (!err && pins_are_ours(ifc))
 		remove_pins(ifc->pin_dir);
+	else if (!err)
+		pr_info("%s: %s belongs to another attachment now: left alone\n",
+			ifc->ifname, ifc->pin_dir);
 	unlock_root(lockfd);
 	iface_free(ifc);
 	return err;

@@ -56,6 +56,8 @@ struct mon {
 	bool warned_meta;
 	unsigned pending[WC_MAX_FENCES]; /* fences armed after the grace */
 	unsigned npending;
+	__u32 prog_id; /* our XDP program */
+	__u64 xdp_check_ns; /* last look at what is attached */
 };
 
 static void mon_free(struct mon *m)
@@ -98,6 +100,7 @@ static struct mon *mon_new(struct wc_engine *e)
 	}
 	wc_iface__config(e->ifc, &m->cfg);
 	m->boot = m->cfg;
+	m->prog_id = wc_iface_prog_id(e->ifc);
 	for (unsigned q = 0; q < e->nq; q++)
 		for (unsigned b = 0; b < e->buckets; b++) {
 			struct wc_steer *st = &m->steer[q * e->buckets + b];
@@ -631,6 +634,36 @@ int wc_engine_publish(struct wc_engine *e)
 	return err;
 }
 
+/* Is our XDP program still the one attached? `wirecap detach --force`,
+ * `ip link set dev X xdp off` or another attach take it away, and the
+ * sockets then receive nothing: stop (like a vanished interface: the
+ * workers drain what is queued) rather than capture nothing. One netlink
+ * query, at most every XDP_CHECK_NS. */
+#define XDP_CHECK_NS 500000000ull
+
+static void check_xdp(struct wc_engine *e, struct mon *m, __u64 now)
+{
+	__u32 id;
+
+	if (atomic_load(&e->dev_gone) ||
+	    (m->xdp_check_ns && now - m->xdp_check_ns < XDP_CHECK_NS))
+		return;
+	m->xdp_check_ns = now;
+	id = wc_iface_attached_id(e->ifc);
+	if (!m->prog_id || id == m->prog_id)
+		return;
+	/* the interface itself may have gone since the look above */
+	if ((int)if_nametoindex(e->ifname) != e->ifindex) {
+		pr_warn("%s: interface disappeared\n", e->ifname);
+	} else {
+		/* the caller reports it (-ENOLINK from wc_engine__run) */
+		pr_info("the XDP program on %s was detached or replaced (program %u, was %u): stopping\n",
+			e->ifname, id, m->prog_id);
+		atomic_store(&e->xdp_gone, true);
+	}
+	atomic_store(&e->dev_gone, true);
+}
+
 static void *monitor_main(void *arg)
 {
 	struct wc_engine *e = arg;
@@ -662,6 +695,7 @@ static void *monitor_main(void *arg)
 				atomic_store(&e->dev_gone, true);
 			}
 		}
+		check_xdp(e, m, now);
 		guard_config(e, m);
 		read_rates(e, m);
 		update_workers(e, m, now);

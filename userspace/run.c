@@ -48,10 +48,13 @@ static void *worker_main(void *arg)
 		if (n == -EINTR)
 			break;
 		if (n < 0) {
+			/* the device is there but our XDP program is not */
+			if (n == -ENETDOWN && atomic_load(&t->e->xdp_gone))
+				n = -ENOLINK;
 			if (!t->ret)
 				t->ret = n;
 			wc_engine__stop(t->e);
-			if (n != -ENETDOWN)
+			if (n != -ENETDOWN && n != -ENOLINK)
 				break;
 			continue; /* device gone: drain what is queued */
 		}

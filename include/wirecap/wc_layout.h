@@ -84,7 +84,9 @@ struct wc_queue_stats {
 	__u64 fragment; /* IPv4 or IPv6 fragment (hashed on addresses) */
 	__u64 unknown_l4; /* IP protocol without ports we parse */
 	__u64 meta_failed; /* bpf_xdp_adjust_meta refused (driver) */
-	__u64 bad_queue; /* rx queue beyond config.queues (counted on queue 0) */
+	__u64 bad_queue; /* rx queue not served (>= config.queues): passed or
+			  * dropped, counted on its own queue (queues from
+			  * WC_MAX_QUEUES - 1 up share the last entry) */
 };
 
 /* Per-(queue, bucket) counter (per-CPU array, key = q * buckets + b). */

@@ -173,7 +173,66 @@ run_mode() {
 	check_eq "$mode: end: no program" none "$(prog_id)"
 	check_eq "$mode: end: no pin directory" absent \
 		"$([ -e "$pins" ] && echo present || echo absent)"
+
+	test_not_served "$mode"
 	export WIRECAP_PIN_ROOT=$WCT_DIR/bpf
+}
+
+# ---- queues not served (--queues 1 of 4): every packet is counted on the
+# rx queue it arrived on (bad_queue, passed), never on queue 0; status and
+# stats list those queues; a capture's accounting stays exact ----
+test_not_served() {
+	local mode=$1 gj want beyond cpid j rc per
+	per='[range(4) as $q | ([.queues[] | select(.queue == $q) | .packets] | add) // 0]'
+	check_ok "$mode: attach --queues 1" W attach "$IF" --mode "$mode" --queues 1
+	gj=$(G -q 0-3 --flows 64 -c "$N" --json -)
+	want=$(expected_split "$mode" "$gj")
+	beyond=$(jq '.[1:] | add' <<<"$want")
+	wait_total "$N"
+	check_eq "$mode: --queues 1: every packet counted on its rx queue" "$want" \
+		"$(status_json | jq -c "$per")"
+	check_eq "$mode: --queues 1: only queue 0 served" "[0]" \
+		"$(status_json | jq -c '[.queues[] | select(.served) | .queue]')"
+	check_eq "$mode: --queues 1: bad_queue = packets beyond queue 0" "$beyond" \
+		"$(total bad_queue)"
+	check_eq "$mode: --queues 1: none of them on queue 0" 0 \
+		"$(status_json | jq '.queues[0].bad_queue')"
+	check_eq "$mode: --queues 1: packets = redirected + passed + dropped" "$N" \
+		"$(status_json | jq -r '.totals | .redirected + .passed + .dropped')"
+	check_match "$mode: --queues 1: status names a queue not served" \
+		"queue [123] \(not served\): [0-9]+ packets, [0-9]+ passed" "$(W status "$IF")"
+	check_eq "$mode: --queues 1: stats counts every queue" "$want" \
+		"$(W stats "$IF" --json --no-rate | jq -c "$per")"
+	check_match "$mode: --queues 1: stats names a queue not served" \
+		"queue [123] \(not served\): [0-9]+ packets" "$(W stats "$IF" --no-rate)"
+
+	# a capture on that attachment: queue 0 receives only its own packets
+	j=$WCT_DIR/ns-$mode.json
+	rm -f "$WCT_DIR/ns.ready" "$j"
+	wct_bg cpid nsenter --net=/run/netns/"$WCT_NS_RX" -- "$WIRECAP" capture -i "$IF" \
+		-w "$WCT_DIR/ns.pcapng" -q --stats-json "$j" --ready-file "$WCT_DIR/ns.ready" \
+		2>"$WCT_DIR/ns.err"
+	if wct_wait_for 200 0.1 test -e "$WCT_DIR/ns.ready"; then
+		gj=$(G -q 0-3 --flows 64 -c "$N" --json -)
+		want=$(expected_split "$mode" "$gj")
+		wait_total $((2 * N))
+		sleep 0.3
+		kill -INT "$cpid"
+		rc=0
+		timeout 20 tail --pid="$cpid" -f /dev/null || rc=timeout
+		[ "$rc" = timeout ] && kill -9 "$cpid" 2>/dev/null
+		wait "$cpid" 2>/dev/null
+		check_eq "$mode: --queues 1 capture: queue 0 received only its packets" \
+			"$(jq '.[0]' <<<"$want")" "$(jq -r '.queues[0].received' "$j" 2>/dev/null)"
+		check_eq "$mode: --queues 1 capture: delivered = queue 0's packets" \
+			"$(jq '.[0]' <<<"$want")" "$(jq -r '.delivered' "$j" 2>/dev/null)"
+		check_eq "$mode: --queues 1 capture: received = delivered + dropped + passed, unaccounted 0" \
+			"ok 0" "$(jq -r 'if .received == .delivered + .dropped.total + .passed then "ok" else "\(.received) != \(.delivered) + \(.dropped.total) + \(.passed)" end + " \(.unaccounted)"' "$j" 2>/dev/null)"
+	else
+		kill -9 "$cpid" 2>/dev/null
+		fail "$mode: --queues 1: capture did not start: $(tr '\n' '|' <"$WCT_DIR/ns.err")"
+	fi
+	check_ok "$mode: --queues 1: detach" W detach "$IF"
 }
 
 run_mode native
