@@ -168,15 +168,19 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 		uint64_t recv = 0, drop = 0, osdrop = 0;
 		unsigned nq = wc_engine__queues(cp->e);
 
-		for (unsigned q = 0; q < nq; q++) {
+		/* every queue: the ones not served count what they passed */
+		for (unsigned q = 0; q < WC_MAX_QUEUES; q++) {
 			struct wc_queue_stats qs;
 			struct wc_pool_stats pst;
 
-			if (wc_engine__queue_stats(cp->e, q, &qs) ||
-			    wc_engine__pool_stats(cp->e, q, &pst))
+			if (wc_engine__queue_stats(cp->e, q, &qs))
 				return;
 			recv += qs.packets;
 			osdrop += qs.dropped;
+			if (q >= nq)
+				continue;
+			if (wc_engine__pool_stats(cp->e, q, &pst))
+				return;
 			drop += pst.fill_empty + pst.ring_full +
 				pst.other_dropped;
 		}

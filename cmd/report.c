@@ -46,18 +46,29 @@ int acct_finish(struct acct *a)
 	a->received = a->delivered = a->passed = a->nosock_dropped = 0;
 	a->pool_exhausted = a->ring_full = a->other_dropped = 0;
 	a->invalid_descs = a->hwm_max = a->frames = 0;
-	for (unsigned q = 0; q < a->nq; q++) {
+	a->nq_all = a->nq;
+	/* every queue: the XDP program counts a packet on a queue the engine
+	 * does not serve there (passed or dropped) */
+	for (unsigned q = 0; q < WC_MAX_QUEUES; q++) {
 		struct acct_queue *aq = &a->q[q];
+
 		aq->queue = q;
 		err = wc_engine__queue_stats(a->e, q, &aq->xdp);
-		if (err)
-			return err;
-		err = wc_engine__pool_stats(a->e, q, &aq->pool);
 		if (err)
 			return err;
 		a->received += aq->xdp.packets;
 		a->passed += aq->xdp.passed;
 		a->nosock_dropped += aq->xdp.dropped;
+		if (q >= a->nq) {
+			/* not served: no pool, listed when it saw packets */
+			memset(&aq->pool, 0, sizeof(aq->pool));
+			if (aq->xdp.packets)
+				a->nq_all = q + 1;
+			continue;
+		}
+		err = wc_engine__pool_stats(a->e, q, &aq->pool);
+		if (err)
+			return err;
 		a->delivered += aq->pool.delivered;
 		a->pool_exhausted += aq->pool.fill_empty;
 		a->ring_full += aq->pool.ring_full;
@@ -108,16 +119,19 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 		ei.bind_mode == WC_BIND_ZEROCOPY ? "zerocopy" : "copy",
 		U(a->nq ? a->frames / a->nq : 0), ei.chunk_size, U(a->hwm_max));
 	fprintf(f, ",\"queues\":[");
-	for (unsigned q = 0; q < a->nq; q++) {
+	for (unsigned q = 0; q < a->nq_all; q++) {
 		const struct acct_queue *aq = &a->q[q];
 
+		if (q >= a->nq && !aq->xdp.packets)
+			continue;
 		fprintf(f,
-			"%s{\"queue\":%u,\"received\":%llu,\"bytes\":%llu,"
+			"%s{\"queue\":%u,\"served\":%s,\"received\":%llu,\"bytes\":%llu,"
 			"\"delivered\":%llu,\"passed\":%llu,\"pool_exhausted\":%llu,"
 			"\"ring_full\":%llu,\"other_dropped\":%llu,\"no_socket_dropped\":%llu,"
 			"\"frames\":%llu,\"in_use\":%llu,\"hwm\":%llu,"
 			"\"non_ip\":%llu,\"truncated\":%llu,\"fragment\":%llu}",
-			q ? "," : "", q, U(aq->xdp.packets), U(aq->xdp.bytes),
+			q ? "," : "", q, q < a->nq ? "true" : "false",
+			U(aq->xdp.packets), U(aq->xdp.bytes),
 			U(aq->pool.delivered), U(aq->xdp.passed),
 			U(aq->pool.fill_empty), U(aq->pool.ring_full),
 			U(aq->pool.other_dropped), U(aq->xdp.dropped),
@@ -175,6 +189,12 @@ void acct_print_human(const struct acct *a, FILE *f, acct_extra_fn extra,
 			U(aq->pool.fill_empty), U(aq->pool.ring_full),
 			U(aq->pool.other_dropped));
 	}
+	for (unsigned q = a->nq; q < a->nq_all; q++)
+		if (a->q[q].xdp.packets)
+			fprintf(f,
+				"  queue %u (not served): received %llu, passed %llu, dropped %llu\n",
+				q, U(a->q[q].xdp.packets),
+				U(a->q[q].xdp.passed), U(a->q[q].xdp.dropped));
 	for (unsigned w = 0; w < a->nw; w++)
 		fprintf(f, "  worker %u: %llu packets, %llu chunks\n", w,
 			U(a->w[w].packets), U(a->w[w].chunks));

@@ -18,6 +18,7 @@ struct acct_queue {
 struct acct {
 	struct wc_engine *e;
 	unsigned nq, nw;
+	unsigned nq_all; /* q[] entries to list: served + not served with packets */
 	struct rtnl_link_stats64 dev0, dev1;
 	bool have_dev;
 	__u64 t0_ns, t1_ns;
