@@ -54,8 +54,8 @@ FENCE := $(O)/tests/fence_test
 SKEL := $(O)/wirecap.skel.h
 BPF_OBJ := $(O)/wirecap.bpf.o
 
-.PHONY: all deps lib cli test test-unit test-integ test-san bench demo \
-	install uninstall clean format vmtest vmtest-ci check-format
+.PHONY: all deps lib cli test test-unit test-integ test-san bench demo format format-check \
+	install uninstall clean vmtest vmtest-ci
 
 all: $(SHLIB) $(STLIB) $(CLI) $(UNIT) $(FENCE) $(TOOLS) $(O)/wirecap-xdp.pc
 
@@ -163,9 +163,16 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man3/libwirecap-xdp.3
 	rm -rf $(DESTDIR)$(INCDIR)/wirecap
 
+FORMAT_SRCS = $(LIB_SRCS) $(CMD_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) bpf/*.c \
+	include/wirecap/*.h userspace/*.h cmd/*.h tests/fence/*.c \
+	docs/examples/*.c vmtest/tests/*.c
+
+# kernel style, .clang-format (Debian: clang-format)
 format:
-	clang-format -i $(LIB_SRCS) $(CMD_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
-		bpf/*.c include/wirecap/*.h userspace/*.h
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build build-san

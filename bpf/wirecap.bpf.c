@@ -260,11 +260,11 @@ static __always_inline void parse(struct xdp_md *ctx, __u32 hash_mode,
 			out->flags |= WC_PKT_TRUNCATED;
 		}
 		goto hash6;
-trunc6:
+	trunc6:
 		out->flags |= WC_PKT_TRUNCATED;
 		sport = 0;
 		dport = 0;
-hash6:
+	hash6:
 		if (hash_mode == WC_HASH_L3) {
 			sport = 0;
 			dport = 0;
@@ -297,9 +297,13 @@ int wirecap_steer(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || !cfg->queues || !cfg->workers || !cfg->buckets)
 		return XDP_PASS; /* not configured yet: be transparent */
+	/* A queue the engine does not serve is counted on its own entry
+	 * (queues beyond the map share the last one), never on a served
+	 * queue's: per-queue accounting stays exact. */
 	if (q >= cfg->queues || q >= WC_MAX_QUEUES) {
 		bad_queue = 1;
-		q = 0;
+		if (q >= WC_MAX_QUEUES)
+			q = WC_MAX_QUEUES - 1;
 	}
 	qs = bpf_map_lookup_elem(&queue_stats, &q);
 	if (!qs)
@@ -319,12 +323,14 @@ int wirecap_steer(struct xdp_md *ctx)
 
 	bucket = po.hash & (cfg->buckets - 1);
 	key = q * cfg->buckets + bucket;
-	bs = bpf_map_lookup_elem(&bucket_stats, &key);
+	/* buckets (and their rates, which drive offloading) exist for the
+	 * served queues only */
+	bs = bad_queue ? NULL : bpf_map_lookup_elem(&bucket_stats, &key);
 	if (bs) {
 		bs->packets++;
 		bs->bytes += len;
 	}
-	st = bpf_map_lookup_elem(&steer, &key);
+	st = bad_queue ? NULL : bpf_map_lookup_elem(&steer, &key);
 	if (st) {
 		worker = st->worker;
 		gen = st->gen;

@@ -46,7 +46,8 @@ struct bench {
 	_Atomic uint16_t *flow_last; /* worker + 1 that processed it last */
 	_Atomic uint64_t *flow_max; /* highest seq + 1 processed */
 	_Atomic uint64_t *flow_max_rev; /* the same, reverse direction */
-	_Atomic uint64_t reverse; /* reverse-direction packets (not in lost/dup) */
+	_Atomic uint64_t
+		reverse; /* reverse-direction packets (not in lost/dup) */
 	_Atomic uint64_t flow_switches; /* a flow's packet on another worker */
 	/* a flow may change worker only when its bucket moves: switches per
 	 * flow against the moves of its bucket (the span of steering
@@ -107,48 +108,73 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 		struct wc_seq_info si;
 
 		if (wc_seq_parse(p[i].data, p[i].len, &si)) {
-			atomic_fetch_add_explicit(&b->not_ours, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&b->not_ours, 1,
+						  memory_order_relaxed);
 		} else {
 			/* the reverse direction of a flow has its own sequence */
 			if (si.reverse)
-				atomic_fetch_add_explicit(&b->reverse, 1, memory_order_relaxed);
-			else if (wc_seqtrack_feed(b->track[wi], si.flow, si.seq))
+				atomic_fetch_add_explicit(&b->reverse, 1,
+							  memory_order_relaxed);
+			else if (wc_seqtrack_feed(b->track[wi], si.flow,
+						  si.seq))
 				b->err = -ENOMEM;
-			if (si.flow >= b->flow_base && si.flow - b->flow_base < b->nflows) {
+			if (si.flow >= b->flow_base &&
+			    si.flow - b->flow_base < b->nflows) {
 				uint32_t f = si.flow - b->flow_base;
-				_Atomic uint64_t *fmax = si.reverse ? &b->flow_max_rev[f] : &b->flow_max[f];
+				_Atomic uint64_t *fmax =
+					si.reverse ? &b->flow_max_rev[f] :
+						     &b->flow_max[f];
 				uint16_t me = wi + 1, prev;
-				uint64_t max = atomic_load_explicit(fmax, memory_order_relaxed);
+				uint64_t max = atomic_load_explicit(
+					fmax, memory_order_relaxed);
 
-				prev = atomic_exchange_explicit(&b->flow_last[f], me,
-								memory_order_relaxed);
+				prev = atomic_exchange_explicit(
+					&b->flow_last[f], me,
+					memory_order_relaxed);
 				if (prev && prev != me) {
-					atomic_fetch_add_explicit(&b->flow_switches, 1,
-								  memory_order_relaxed);
-					atomic_fetch_add_explicit(&b->flow_sw[f], 1,
-								  memory_order_relaxed);
+					atomic_fetch_add_explicit(
+						&b->flow_switches, 1,
+						memory_order_relaxed);
+					atomic_fetch_add_explicit(
+						&b->flow_sw[f], 1,
+						memory_order_relaxed);
 				}
 				if (p[i].bucket < b->buckets) {
-					uint32_t qb = p[i].queue * b->buckets + p[i].bucket, g;
+					uint32_t qb = p[i].queue * b->buckets +
+						      p[i].bucket,
+						 g;
 
 					if (qb < b->nqb) {
-						atomic_store_explicit(&b->flow_qb[f], qb + 1,
-								      memory_order_relaxed);
-						g = atomic_load_explicit(&b->gen_min[qb], memory_order_relaxed);
+						atomic_store_explicit(
+							&b->flow_qb[f], qb + 1,
+							memory_order_relaxed);
+						g = atomic_load_explicit(
+							&b->gen_min[qb],
+							memory_order_relaxed);
 						while (p[i].gen + 1 < g &&
-						       !atomic_compare_exchange_weak(&b->gen_min[qb], &g, p[i].gen + 1))
+						       !atomic_compare_exchange_weak(
+							       &b->gen_min[qb],
+							       &g,
+							       p[i].gen + 1))
 							;
-						g = atomic_load_explicit(&b->gen_max[qb], memory_order_relaxed);
+						g = atomic_load_explicit(
+							&b->gen_max[qb],
+							memory_order_relaxed);
 						while (p[i].gen + 1 > g &&
-						       !atomic_compare_exchange_weak(&b->gen_max[qb], &g, p[i].gen + 1))
+						       !atomic_compare_exchange_weak(
+							       &b->gen_max[qb],
+							       &g,
+							       p[i].gen + 1))
 							;
 					}
 				}
 				if (si.seq + 1 < max)
-					atomic_fetch_add_explicit(&b->reordered_global, 1,
-								  memory_order_relaxed);
+					atomic_fetch_add_explicit(
+						&b->reordered_global, 1,
+						memory_order_relaxed);
 				while (si.seq + 1 > max &&
-				       !atomic_compare_exchange_weak(fmax, &max, si.seq + 1))
+				       !atomic_compare_exchange_weak(
+					       fmax, &max, si.seq + 1))
 					;
 			}
 		}
@@ -157,11 +183,13 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	}
 	if (b->cost_ns && b->cost_mode == COST_SLEEP)
 		wc_clock_sleep_ns(b->cost_ns * n);
-	if (b->stall_ms && (b->stall_mask >> wi & 1) && now >= b->next_stall[wi] &&
-	    b->next_stall[wi] != UINT64_MAX) {
+	if (b->stall_ms && (b->stall_mask >> wi & 1) &&
+	    now >= b->next_stall[wi] && b->next_stall[wi] != UINT64_MAX) {
 		b->stalls[wi]++;
-		b->next_stall[wi] = b->stall_every_ns ? b->next_stall[wi] + b->stall_every_ns :
-							UINT64_MAX;
+		b->next_stall[wi] =
+			b->stall_every_ns ?
+				b->next_stall[wi] + b->stall_every_ns :
+				UINT64_MAX;
 		/* recycle first: a stalled analyzer holds nothing */
 		wc_chunk__recycle(c);
 		wc_clock_sleep_ns(b->stall_ms * 1000000ull);
@@ -194,14 +222,17 @@ static void extra(FILE *f, bool json, void *ctx)
 	if (!b->have_res)
 		return;
 	if (json)
-		fprintf(f, ",\"lost\":%llu,\"duplicates\":%llu,\"reordered\":%llu,"
-			   "\"unique\":%llu,\"flows_seen\":%llu,\"not_payload\":%llu,"
-			   "\"reverse_packets\":%llu,\"flow_switches\":%llu,\"flow_split_violations\":%llu,\"reordered_global\":%llu,\"moves\":%llu,"
-			   "\"excess\":%llu,\"returns\":%llu,\"first_move_s\":%.3f,"
-			   "\"converged_s\":%.3f,\"fence_timeouts\":%llu,\"stuck_events\":%llu,"
-			   "\"fence_late\":%llu",
-			(unsigned long long)r->lost, (unsigned long long)r->duplicates,
-			(unsigned long long)r->reordered, (unsigned long long)r->unique,
+		fprintf(f,
+			",\"lost\":%llu,\"duplicates\":%llu,\"reordered\":%llu,"
+			"\"unique\":%llu,\"flows_seen\":%llu,\"not_payload\":%llu,"
+			"\"reverse_packets\":%llu,\"flow_switches\":%llu,\"flow_split_violations\":%llu,\"reordered_global\":%llu,\"moves\":%llu,"
+			"\"excess\":%llu,\"returns\":%llu,\"first_move_s\":%.3f,"
+			"\"converged_s\":%.3f,\"fence_timeouts\":%llu,\"stuck_events\":%llu,"
+			"\"fence_late\":%llu",
+			(unsigned long long)r->lost,
+			(unsigned long long)r->duplicates,
+			(unsigned long long)r->reordered,
+			(unsigned long long)r->unique,
 			(unsigned long long)r->flows_seen,
 			(unsigned long long)atomic_load(&b->not_ours),
 			(unsigned long long)atomic_load(&b->reverse),
@@ -211,15 +242,22 @@ static void extra(FILE *f, bool json, void *ctx)
 			(unsigned long long)b->moves,
 			(unsigned long long)r->excess,
 			(unsigned long long)b->off.returns,
-			b->off.first_move_ns && first ? (b->off.first_move_ns - first) / 1e9 : -1.0,
-			b->off.last_move_ns && first ? (b->off.last_move_ns - first) / 1e9 : -1.0,
+			b->off.first_move_ns && first ?
+				(b->off.first_move_ns - first) / 1e9 :
+				-1.0,
+			b->off.last_move_ns && first ?
+				(b->off.last_move_ns - first) / 1e9 :
+				-1.0,
 			(unsigned long long)b->off.fence_timeouts,
 			(unsigned long long)b->off.stuck_events,
 			(unsigned long long)b->off.late);
 	else
-		fprintf(f, "  payload check: %llu unique in %llu flows, %llu lost, %llu duplicated, %llu reordered (%llu across workers), %llu without payload; %llu flow switches between workers, %llu bucket moves\n",
-			(unsigned long long)r->unique, (unsigned long long)r->flows_seen,
-			(unsigned long long)r->lost, (unsigned long long)r->duplicates,
+		fprintf(f,
+			"  payload check: %llu unique in %llu flows, %llu lost, %llu duplicated, %llu reordered (%llu across workers), %llu without payload; %llu flow switches between workers, %llu bucket moves\n",
+			(unsigned long long)r->unique,
+			(unsigned long long)r->flows_seen,
+			(unsigned long long)r->lost,
+			(unsigned long long)r->duplicates,
 			(unsigned long long)r->reordered,
 			(unsigned long long)atomic_load(&b->reordered_global),
 			(unsigned long long)atomic_load(&b->not_ours),
@@ -247,14 +285,25 @@ static void usage(FILE *f)
 		"      --flow-base B     first flow id of --expect\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
 		"      --ready-file FILE created when the engine is up\n"
-		"  -q, --quiet           no human summary\n"
-		ENGINE_ARGS_HELP);
+		"  -q, --quiet           no human summary\n" ENGINE_ARGS_HELP);
 }
 
 int cmd_bench(int argc, char **argv)
 {
-	enum { O_DUR = 256, O_IDLE, O_COST, O_COSTMODE, O_STALL, O_STALLEVERY,
-	       O_FLOWS, O_EXPECT, O_FLOWBASE, O_JSON, O_READY, O_STALLW };
+	enum {
+		O_DUR = 256,
+		O_IDLE,
+		O_COST,
+		O_COSTMODE,
+		O_STALL,
+		O_STALLEVERY,
+		O_FLOWS,
+		O_EXPECT,
+		O_FLOWBASE,
+		O_JSON,
+		O_READY,
+		O_STALLW
+	};
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
 		{ "count", required_argument, 0, 'c' },
@@ -273,8 +322,11 @@ int cmd_bench(int argc, char **argv)
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
 		ENGINE_ARGS_LONGOPTS,
-		{ 0 } };
-	struct bench b = { .nflows = 1u << 20, .cost_mode = COST_SPIN, .stall_mask = UINT64_MAX };
+		{ 0 }
+	};
+	struct bench b = { .nflows = 1u << 20,
+			   .cost_mode = COST_SPIN,
+			   .stall_mask = UINT64_MAX };
 	const char *ifname = NULL, *json = NULL, *ready = NULL;
 	struct engine_args ea;
 	struct acct acct;
@@ -291,7 +343,8 @@ int cmd_bench(int argc, char **argv)
 			ifname = optarg;
 			break;
 		case 'c':
-			if (cmd_parse_u64("-c", optarg, 1, UINT64_MAX, &b.count))
+			if (cmd_parse_u64("-c", optarg, 1, UINT64_MAX,
+					  &b.count))
 				return 1;
 			break;
 		case O_DUR:
@@ -299,7 +352,8 @@ int cmd_bench(int argc, char **argv)
 		case O_STALLEVERY:
 			d = strtod(optarg, &end);
 			if (*end || d < 0 || d > 1e6)
-				return cmd_err("invalid %s: '%s'", lo[idx].name, optarg);
+				return cmd_err("invalid %s: '%s'", lo[idx].name,
+					       optarg);
 			if (c == O_DUR)
 				b.duration_ns = d * 1e9;
 			else if (c == O_IDLE)
@@ -308,7 +362,8 @@ int cmd_bench(int argc, char **argv)
 				b.stall_every_ns = d * 1e9;
 			break;
 		case O_COST:
-			if (cmd_parse_u64("--cost-ns", optarg, 0, 1000000000, &b.cost_ns))
+			if (cmd_parse_u64("--cost-ns", optarg, 0, 1000000000,
+					  &b.cost_ns))
 				return 1;
 			break;
 		case O_COSTMODE:
@@ -317,37 +372,46 @@ int cmd_bench(int argc, char **argv)
 			else if (!strcmp(optarg, "sleep"))
 				b.cost_mode = COST_SLEEP;
 			else
-				return cmd_err("invalid --cost-mode '%s' (spin or sleep)", optarg);
+				return cmd_err(
+					"invalid --cost-mode '%s' (spin or sleep)",
+					optarg);
 			break;
 		case O_STALL:
-			if (cmd_parse_u64("--stall-ms", optarg, 0, 3600000, &b.stall_ms))
+			if (cmd_parse_u64("--stall-ms", optarg, 0, 3600000,
+					  &b.stall_ms))
 				return 1;
 			break;
 		case O_STALLW: {
 			unsigned list[WC_MAX_WORKERS];
-			int n = cmd_parse_list("--stall-workers", optarg, list, WC_MAX_WORKERS);
+			int n = cmd_parse_list("--stall-workers", optarg, list,
+					       WC_MAX_WORKERS);
 
 			if (n < 0)
 				return 1;
 			b.stall_mask = 0;
 			for (int i = 0; i < n; i++) {
 				if (list[i] >= WC_MAX_WORKERS)
-					return cmd_err("invalid --stall-workers: worker %u", list[i]);
+					return cmd_err(
+						"invalid --stall-workers: worker %u",
+						list[i]);
 				b.stall_mask |= 1ull << list[i];
 			}
 			break;
 		}
 		case O_FLOWS:
-			if (cmd_parse_u64("--flows", optarg, 1, WC_SEQTRACK_MAX_FLOWS, &v))
+			if (cmd_parse_u64("--flows", optarg, 1,
+					  WC_SEQTRACK_MAX_FLOWS, &v))
 				return 1;
 			b.nflows = v;
 			break;
 		case O_EXPECT:
-			if (cmd_parse_u64("--expect", optarg, 0, UINT64_MAX, &b.expect))
+			if (cmd_parse_u64("--expect", optarg, 0, UINT64_MAX,
+					  &b.expect))
 				return 1;
 			break;
 		case O_FLOWBASE:
-			if (cmd_parse_u64("--flow-base", optarg, 0, WC_SEQTRACK_MAX_FLOWS, &b.flow_base))
+			if (cmd_parse_u64("--flow-base", optarg, 0,
+					  WC_SEQTRACK_MAX_FLOWS, &b.flow_base))
 				return 1;
 			break;
 		case O_JSON:
@@ -374,7 +438,8 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (!ifname || optind != argc) {
 		usage(stderr);
-		return cmd_err("bench: -i IFACE is required (and takes no other arguments)");
+		return cmd_err(
+			"bench: -i IFACE is required (and takes no other arguments)");
 	}
 	if (b.expect && b.flow_base + b.nflows > WC_SEQTRACK_MAX_FLOWS)
 		return cmd_err("bench: --flow-base + --flows too large");
@@ -435,7 +500,12 @@ int cmd_bench(int argc, char **argv)
 		err = wc_engine__run(b.e, &ro);
 	}
 	if (err == -ENETDOWN)
-		rc = cmd_err("%s went down or disappeared during the capture", ifname);
+		rc = cmd_err("%s went down or disappeared during the capture",
+			     ifname);
+	else if (err == -ENOLINK)
+		rc = cmd_err(
+			"the XDP program on %s was detached or replaced: stopping",
+			ifname);
 	else if (err)
 		rc = cmd_err("capture failed: %s", strerror(-err));
 	acct_finish(&acct);
@@ -446,9 +516,11 @@ int cmd_bench(int argc, char **argv)
 		wc_seqtrack_merge(b.track[0], b.track[w]);
 	if (b.expect) {
 		for (uint32_t i = 0; i < b.nflows; i++) {
-			uint64_t n = b.expect / b.nflows + (i < b.expect % b.nflows);
+			uint64_t n =
+				b.expect / b.nflows + (i < b.expect % b.nflows);
 
-			wc_seqtrack_set_expected(b.track[0], b.flow_base + i, n);
+			wc_seqtrack_set_expected(b.track[0], b.flow_base + i,
+						 n);
 		}
 	}
 	wc_seqtrack_result(b.track[0], &b.res);

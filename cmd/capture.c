@@ -22,6 +22,14 @@
  * are far above what this machine receives (~1 Mpps), so the writer is
  * not the bottleneck; the simpler, faster one is kept.
  *
+ * Time order. With more than one socket (rx queues x workers) the chunks
+ * reach the writer in hand-over order, not in time order. Under the same
+ * lock the worker then copies its accepted packets into the merge
+ * (userspace/reorder.c) instead of the file buffer, tells it how far each
+ * of its sockets has come (every packet's timestamp, filtered ones too; a
+ * partial chunk or an idle wait means its rings were empty), and writes
+ * what the merge releases. One copy more per packet, no syscall.
+ *
  * Accounting: every packet delivered by the engine goes through exactly one
  * worker callback and ends in exactly one of written, filtered (rejected by
  * the filter), not_written (after -c was reached, or after a write error
@@ -51,8 +59,14 @@
 #include "pcapng.h"
 #include "report.h"
 #include "clock.h"
+#include "reorder.h"
 
 #define IDLE_MS 50
+/* the time order: how long a packet may wait for the other sockets, and
+ * how far behind "now" a socket found empty may still hand over a packet
+ * (XDP stamps a frame before the NAPI poll makes it visible in the ring) */
+#define REORDER_MS_DEFAULT 250
+#define REORDER_MARGIN_NS 2000000ull
 
 /* per-worker counters, one cache line each; only its worker adds to them
  * (relaxed atomics so the ISB callback can read them live) */
@@ -87,6 +101,12 @@ struct cap {
 
 	struct wcount cnt[WC_MAX_WORKERS];
 
+	/* merge by timestamp over the engine's sockets (NULL: one socket,
+	 * or --reorder-ms 0): source = worker * nq + queue; under wlock */
+	struct wc_reorder *ro;
+	uint64_t reorder_ns;
+	unsigned nq, chunk_size;
+
 	/* accounting */
 	struct acct acct;
 	bool acct_started;
@@ -107,15 +127,17 @@ static void on_signal(int sig)
 		wc_engine__stop(e);
 }
 
-#define ADD(field, v) atomic_fetch_add_explicit(&(field), (v), memory_order_relaxed)
+#define ADD(field, v) \
+	atomic_fetch_add_explicit(&(field), (v), memory_order_relaxed)
 
 static uint64_t sum_cnt(struct cap *cp, size_t off)
 {
 	uint64_t s = 0;
 
 	for (unsigned i = 0; i < WC_MAX_WORKERS; i++)
-		s += atomic_load_explicit((_Atomic uint64_t *)((char *)&cp->cnt[i] + off),
-					  memory_order_relaxed);
+		s += atomic_load_explicit(
+			(_Atomic uint64_t *)((char *)&cp->cnt[i] + off),
+			memory_order_relaxed);
 	return s;
 }
 #define SUM(cp, f) sum_cnt(cp, offsetof(struct wcount, f))
@@ -143,20 +165,24 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 		return;
 	}
 	if (cp->acct_started) {
-		struct wc_iface *ifc = wc_engine__iface(cp->e);
 		uint64_t recv = 0, drop = 0, osdrop = 0;
 		unsigned nq = wc_engine__queues(cp->e);
 
-		for (unsigned q = 0; q < nq; q++) {
+		/* every queue: the ones not served count what they passed */
+		for (unsigned q = 0; q < WC_MAX_QUEUES; q++) {
 			struct wc_queue_stats qs;
 			struct wc_pool_stats pst;
 
-			if (wc_iface__queue_stats(ifc, q, &qs) ||
-			    wc_engine__pool_stats(cp->e, q, &pst))
+			if (wc_engine__queue_stats(cp->e, q, &qs))
 				return;
-			recv += qs.packets - cp->acct.xdp0[q].packets;
-			osdrop += qs.dropped - cp->acct.xdp0[q].dropped;
-			drop += pst.fill_empty + pst.ring_full + pst.other_dropped;
+			recv += qs.packets;
+			osdrop += qs.dropped;
+			if (q >= nq)
+				continue;
+			if (wc_engine__pool_stats(cp->e, q, &pst))
+				return;
+			drop += pst.fill_empty + pst.ring_full +
+				pst.other_dropped;
 		}
 		s->ifrecv = recv;
 		s->ifdrop = drop;
@@ -217,8 +243,109 @@ static int write_pkts(struct cap *cp, struct wcount *cw, struct wc_pkt *p,
 		ADD(cw->handed, k);
 	}
 	ADD(cw->snapped, snapped);
-	atomic_store_explicit(&cp->last_write_ns, wc_clock_mono_ns(), memory_order_relaxed);
+	atomic_store_explicit(&cp->last_write_ns, wc_clock_mono_ns(),
+			      memory_order_relaxed);
 	return err;
+}
+
+/* ---- time order ----------------------------------------------------------------- */
+
+struct emit_ctx {
+	struct cap *cp;
+	struct wcount *cw;
+};
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int emit_pkt(void *ctx, uint64_t ts_ns, const void *data,
+		    uint32_t caplen, uint32_t len, uint32_t queue)
+{
+	struct emit_ctx *ec = ctx;
+
+	/* a packet the writer refuses is counted lost by the writer */
+	ADD(ec->cw->handed, 1);
+	if (len > ec->cp->snaplen)
+		ADD(ec->cw->snapped, 1);
+	return wc_pcapng_write(ec->cp->pw, 0, ts_ns, data, caplen, len, queue);
+}
+
+/* Write what the merge can release (everything with all); the caller
+ * holds the writer. After a write error what is still held is counted in
+ * not_written. */
+static void reorder_release(struct cap *cp, struct wcount *cw, bool all)
+{
+	struct emit_ctx ec = { .cp = cp, .cw = cw };
+	struct wc_reorder_stats a, b;
+	int err;
+
+	if (atomic_load_explicit(&cp->werr, memory_order_relaxed)) {
+		ADD(cw->not_written, wc_reorder__discard(cp->ro));
+		return;
+	}
+	wc_reorder__stats(cp->ro, &a);
+	err = wc_pcapng_tick(cp->pw);
+	if (!err)
+		err = all ? wc_reorder__flush(cp->ro, emit_pkt, &ec) :
+			    wc_reorder__release(cp->ro, real_ns(), emit_pkt,
+						&ec);
+	if (err) {
+		ADD(cw->not_written, wc_reorder__discard(cp->ro));
+		write_failed(cp, err);
+		return;
+	}
+	wc_reorder__stats(cp->ro, &b);
+	if (b.emitted != a.emitted)
+		atomic_store_explicit(&cp->last_write_ns, wc_clock_mono_ns(),
+				      memory_order_relaxed);
+}
+
+/* the worker's sockets hold nothing older than now - margin */
+static void reorder_worker_empty(struct cap *cp, unsigned wi)
+{
+	uint64_t h = real_ns() - REORDER_MARGIN_NS;
+
+	for (unsigned q = 0; q < cp->nq; q++)
+		wc_reorder__horizon(cp->ro, wi * cp->nq + q, h);
+}
+
+/* A chunk into the merge: its accepted packets are copied in; every packet
+ * (filtered ones too) tells how far its socket has come; a partial chunk
+ * means the worker's rings were empty. The caller holds the writer. */
+static void reorder_chunk(struct cap *cp, struct wcount *cw, unsigned wi,
+			  struct wc_pkt *p, unsigned n, const uint16_t *idx,
+			  unsigned k)
+{
+	uint64_t last[WC_MAX_QUEUES] = { 0 };
+	unsigned j;
+
+	for (j = 0; j < k; j++) {
+		const struct wc_pkt *pk = &p[idx[j]];
+
+		if (wc_reorder__push(cp->ro, wi * cp->nq + pk->queue, pk->ts_ns,
+				     pk->data, pk->len, pk->queue))
+			break;
+	}
+	if (j < k) {
+		/* out of memory: write what is held, in order, then the rest
+		 * of this chunk as it came */
+		reorder_release(cp, cw, true);
+		write_pkts(cp, cw, p, idx + j, k - j);
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (p[i].queue < WC_MAX_QUEUES && p[i].ts_ns > last[p[i].queue])
+			last[p[i].queue] = p[i].ts_ns;
+	for (unsigned q = 0; q < cp->nq; q++)
+		if (last[q])
+			wc_reorder__horizon(cp->ro, wi * cp->nq + q, last[q]);
+	if (n < cp->chunk_size)
+		reorder_worker_empty(cp, wi);
+	reorder_release(cp, cw, false);
 }
 
 /* idle: rotation by time (-G) and a flush so a pipe reader sees packets */
@@ -228,7 +355,8 @@ static void writer_idle(struct cap *cp)
 
 	if (atomic_load(&cp->werr))
 		return;
-	if (wc_clock_mono_ns() - atomic_load_explicit(&cp->last_write_ns, memory_order_relaxed) <
+	if (wc_clock_mono_ns() - atomic_load_explicit(&cp->last_write_ns,
+						      memory_order_relaxed) <
 	    IDLE_MS * 1000000ull)
 		return;
 	err = wc_pcapng_tick(cp->pw);
@@ -242,7 +370,8 @@ static void writer_idle(struct cap *cp)
 
 static int stop_for_duration(struct cap *cp)
 {
-	if (cp->duration_ns && wc_clock_mono_ns() - cp->start_ns >= cp->duration_ns) {
+	if (cp->duration_ns &&
+	    wc_clock_mono_ns() - cp->start_ns >= cp->duration_ns) {
 		wc_engine__stop(cp->e);
 		return 1;
 	}
@@ -259,6 +388,14 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	unsigned n, k = 0;
 
 	if (!c) {
+		if (cp->ro) {
+			/* the worker's rings stayed empty: release what waited
+			 * for its sockets */
+			pthread_mutex_lock(&cp->wlock);
+			reorder_worker_empty(cp, wi);
+			reorder_release(cp, cw, false);
+			pthread_mutex_unlock(&cp->wlock);
+		}
 		if (!atomic_load_explicit(&cp->nowrite, memory_order_relaxed)) {
 			pthread_mutex_lock(&cp->wlock);
 			writer_idle(cp);
@@ -302,7 +439,11 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 		ADD(cw->not_written, k - allow);
 		k = allow;
 	}
-	if (k) {
+	if (cp->ro) {
+		pthread_mutex_lock(&cp->wlock);
+		reorder_chunk(cp, cw, wi, p, n, idx, k);
+		pthread_mutex_unlock(&cp->wlock);
+	} else if (k) {
 		pthread_mutex_lock(&cp->wlock);
 		write_pkts(cp, cw, p, idx, k);
 		pthread_mutex_unlock(&cp->wlock);
@@ -320,15 +461,21 @@ static void extra(FILE *f, bool json, void *ctx)
 	uint64_t written = cp->ps.packets, lost = cp->ps.lost;
 	uint64_t filtered = SUM(cp, filtered), snapped = SUM(cp, snapped);
 	uint64_t not_written = SUM(cp, not_written);
+	struct wc_reorder_stats rs;
 
+	wc_reorder__stats(cp->ro, &rs);
 	if (json) {
-		fprintf(f, ",\"written\":%llu,\"filtered\":%llu,\"snapped\":%llu,"
-			   "\"not_written\":%llu,\"lost_write_error\":%llu,"
-			   "\"files\":%llu,\"bytes_written\":%llu,\"snaplen\":%u,"
-			   "\"write_error\":",
-			(unsigned long long)written, (unsigned long long)filtered,
-			(unsigned long long)snapped, (unsigned long long)not_written,
-			(unsigned long long)lost, (unsigned long long)cp->ps.files,
+		fprintf(f,
+			",\"written\":%llu,\"filtered\":%llu,\"snapped\":%llu,"
+			"\"not_written\":%llu,\"lost_write_error\":%llu,"
+			"\"files\":%llu,\"bytes_written\":%llu,\"snaplen\":%u,"
+			"\"write_error\":",
+			(unsigned long long)written,
+			(unsigned long long)filtered,
+			(unsigned long long)snapped,
+			(unsigned long long)not_written,
+			(unsigned long long)lost,
+			(unsigned long long)cp->ps.files,
 			(unsigned long long)cp->ps.bytes, cp->snaplen);
 		if (atomic_load(&cp->werr)) {
 			fputc('"', f);
@@ -342,13 +489,33 @@ static void extra(FILE *f, bool json, void *ctx)
 		} else {
 			fputs("null", f);
 		}
+		if (cp->ro)
+			fprintf(f,
+				",\"time_order\":{\"sockets\":%u,\"delay_ms\":%llu,"
+				"\"late\":%llu,\"forced\":%llu,\"max_held_bytes\":%llu}",
+				cp->nq * wc_engine__workers(cp->e),
+				(unsigned long long)(cp->reorder_ns / 1000000),
+				(unsigned long long)rs.late,
+				(unsigned long long)rs.forced,
+				(unsigned long long)rs.max_pending_bytes);
+		else
+			fputs(",\"time_order\":null", f);
 		return;
 	}
-	fprintf(f, "  written: %llu packets (%llu bytes) to %s in %llu file%s; %llu filtered out, %llu snapped to %u B, %llu not written, %llu lost to the write error\n",
+	fprintf(f,
+		"  written: %llu packets (%llu bytes) to %s in %llu file%s; %llu filtered out, %llu snapped to %u B, %llu not written, %llu lost to the write error\n",
 		(unsigned long long)written, (unsigned long long)cp->ps.bytes,
-		cp->path, (unsigned long long)cp->ps.files, cp->ps.files == 1 ? "" : "s",
-		(unsigned long long)filtered, (unsigned long long)snapped, cp->snaplen,
+		cp->path, (unsigned long long)cp->ps.files,
+		cp->ps.files == 1 ? "" : "s", (unsigned long long)filtered,
+		(unsigned long long)snapped, cp->snaplen,
 		(unsigned long long)not_written, (unsigned long long)lost);
+	if (cp->ro)
+		fprintf(f,
+			"  time order: merged over %u sockets within %llu ms; %llu written out of order (a socket lagged more), %.1f MiB held at most\n",
+			cp->nq * wc_engine__workers(cp->e),
+			(unsigned long long)(cp->reorder_ns / 1000000),
+			(unsigned long long)rs.late,
+			rs.max_pending_bytes / 1048576.0);
 }
 
 static void usage(FILE *f)
@@ -367,8 +534,11 @@ static void usage(FILE *f)
 		"  -W N                  keep N files (ring), with -C or -G\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout, not with -w -)\n"
 		"      --ready-file FILE created when the capture is running\n"
-		"  -q, --quiet           no human summary\n"
-		ENGINE_ARGS_HELP);
+		"      --reorder-ms MS   write packets in time order across rx queues and\n"
+		"                        workers, holding each up to MS ms (default %u; 0: in\n"
+		"                        the order the workers hand them over)\n"
+		"  -q, --quiet           no human summary\n" ENGINE_ARGS_HELP,
+		REORDER_MS_DEFAULT);
 }
 
 /* the whole trailing argument list, joined by spaces (tcpdump) */
@@ -398,7 +568,8 @@ static int compile_filter(struct cap *cp, const char *expr)
 	if (!pd)
 		return cmd_err("capture: cannot set up libpcap for the filter");
 	if (pcap_compile(pd, &cp->prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0)
-		rc = cmd_err("invalid filter expression '%s': %s", expr, pcap_geterr(pd));
+		rc = cmd_err("invalid filter expression '%s': %s", expr,
+			     pcap_geterr(pd));
 	else
 		cp->have_filter = true;
 	pcap_close(pd);
@@ -407,7 +578,7 @@ static int compile_filter(struct cap *cp, const char *expr)
 
 int cmd_capture(int argc, char **argv)
 {
-	enum { O_DUR = 256, O_JSON, O_READY };
+	enum { O_DUR = 256, O_JSON, O_READY, O_REORDER };
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
 		{ "write", required_argument, 0, 'w' },
@@ -419,15 +590,18 @@ int cmd_capture(int argc, char **argv)
 		{ "duration", required_argument, 0, O_DUR },
 		{ "stats-json", required_argument, 0, O_JSON },
 		{ "ready-file", required_argument, 0, O_READY },
+		{ "reorder-ms", required_argument, 0, O_REORDER },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
 		ENGINE_ARGS_LONGOPTS,
-		{ 0 } };
+		{ 0 }
+	};
 	struct cap *cp;
 	const char *json = NULL, *ready = NULL;
 	struct engine_args ea;
 	uint64_t rotate_mb = 0;
-	uint32_t rotate_secs = 0, max_files = 0;
+	uint32_t rotate_secs = 0, max_files = 0,
+		 reorder_ms = REORDER_MS_DEFAULT;
 	char *expr = NULL, errbuf[600];
 	struct wc_pcapng_opts po;
 	bool quiet = false;
@@ -441,7 +615,8 @@ int cmd_capture(int argc, char **argv)
 		return cmd_err("capture: out of memory");
 	engine_args_init(&ea);
 	/* "+": options before the filter expression only (tcpdump) */
-	while ((c = getopt_long(argc, argv, "+i:w:c:s:C:G:W:qh", lo, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:w:c:s:C:G:W:qh", lo, &idx)) !=
+	       -1) {
 		switch (c) {
 		case 'i':
 			cp->ifname = optarg;
@@ -450,7 +625,8 @@ int cmd_capture(int argc, char **argv)
 			cp->path = optarg;
 			break;
 		case 'c':
-			if (cmd_parse_u64("-c", optarg, 1, UINT64_MAX / 2, &cp->count))
+			if (cmd_parse_u64("-c", optarg, 1, UINT64_MAX / 2,
+					  &cp->count))
 				goto bad_arg;
 			break;
 		case 's':
@@ -459,21 +635,25 @@ int cmd_capture(int argc, char **argv)
 				goto bad_arg;
 			break;
 		case 'C':
-			if (cmd_parse_u64("-C (MB)", optarg, 1, 1000000000, &rotate_mb))
+			if (cmd_parse_u64("-C (MB)", optarg, 1, 1000000000,
+					  &rotate_mb))
 				goto bad_arg;
 			break;
 		case 'G':
-			if (cmd_parse_u32("-G (seconds)", optarg, 1, 100000000, &rotate_secs))
+			if (cmd_parse_u32("-G (seconds)", optarg, 1, 100000000,
+					  &rotate_secs))
 				goto bad_arg;
 			break;
 		case 'W':
-			if (cmd_parse_u32("-W (files)", optarg, 1, 1000000, &max_files))
+			if (cmd_parse_u32("-W (files)", optarg, 1, 1000000,
+					  &max_files))
 				goto bad_arg;
 			break;
 		case O_DUR:
 			d = strtod(optarg, &end);
 			if (end == optarg || *end || !(d > 0) || d > 1e7) {
-				cmd_err("invalid --duration: '%s' (seconds > 0)", optarg);
+				cmd_err("invalid --duration: '%s' (seconds > 0)",
+					optarg);
 				goto bad_arg;
 			}
 			cp->duration_ns = (uint64_t)(d * 1e9);
@@ -483,6 +663,11 @@ int cmd_capture(int argc, char **argv)
 			break;
 		case O_READY:
 			ready = optarg;
+			break;
+		case O_REORDER:
+			if (cmd_parse_u32("--reorder-ms", optarg, 0, 60000,
+					  &reorder_ms))
+				goto bad_arg;
 			break;
 		case 'q':
 			quiet = true;
@@ -503,13 +688,15 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (!cp->ifname || !cp->path) {
 		free(cp);
-		return cmd_err("capture: -i IFACE and -w FILE are required (see wirecap capture --help)");
+		return cmd_err(
+			"capture: -i IFACE and -w FILE are required (see wirecap capture --help)");
 	}
 	if (!cp->snaplen)
 		cp->snaplen = WC_PCAPNG_DEFAULT_SNAPLEN;
 	if (!strcmp(cp->path, "-") && (rotate_mb || rotate_secs || max_files)) {
 		free(cp);
-		return cmd_err("capture: rotation (-C, -G, -W) needs a file, not -w -");
+		return cmd_err(
+			"capture: rotation (-C, -G, -W) needs a file, not -w -");
 	}
 	if (max_files && !rotate_mb && !rotate_secs) {
 		free(cp);
@@ -517,7 +704,8 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (json && !strcmp(json, "-") && !strcmp(cp->path, "-")) {
 		free(cp);
-		return cmd_err("capture: --stats-json - and -w - would both use standard output");
+		return cmd_err(
+			"capture: --stats-json - and -w - would both use standard output");
 	}
 
 	/* 1. the filter: a bad expression fails before anything is touched */
@@ -551,7 +739,8 @@ int cmd_capture(int argc, char **argv)
 	};
 	if (strcmp(cp->path, "-")) {
 		bool existed = !stat(cp->path, &st);
-		struct wc_pcapng *probe = wc_pcapng_open(&po, errbuf, sizeof(errbuf));
+		struct wc_pcapng *probe =
+			wc_pcapng_open(&po, errbuf, sizeof(errbuf));
 
 		if (!probe) {
 			rc = cmd_err("capture: %s", errbuf);
@@ -581,12 +770,30 @@ int cmd_capture(int argc, char **argv)
 		rc = cmd_err("capture: %s", errbuf);
 		goto out_engine;
 	}
-	err = wc_pcapng_add_iface(cp->pw, cp->ifname, "wirecap XDP/AF_XDP capture", 0);
+	err = wc_pcapng_add_iface(cp->pw, cp->ifname,
+				  "wirecap XDP/AF_XDP capture", 0);
 	if (err < 0) {
 		rc = cmd_err("capture: %s", wc_pcapng_strerror(cp->pw));
 		goto out_engine;
 	}
 	pthread_mutex_init(&cp->wlock, NULL);
+	{
+		struct wc_engine_info ei;
+
+		wc_engine__info(cp->e, &ei);
+		cp->nq = wc_engine__queues(cp->e);
+		cp->chunk_size = ei.chunk_size;
+		cp->reorder_ns = reorder_ms * 1000000ull;
+		if (cp->reorder_ns && cp->nq * wc_engine__workers(cp->e) > 1) {
+			cp->ro = wc_reorder__new(
+				cp->nq * wc_engine__workers(cp->e),
+				cp->reorder_ns, cp->snaplen, 0);
+			if (!cp->ro) {
+				rc = cmd_err("capture: out of memory");
+				goto out_engine;
+			}
+		}
+	}
 	acct_start(&cp->acct, cp->e);
 	cp->acct_started = true;
 	cp->start_ns = wc_clock_mono_ns();
@@ -601,11 +808,22 @@ int cmd_capture(int argc, char **argv)
 		err = wc_engine__run(cp->e, &ro);
 	}
 	if (err == -ENETDOWN)
-		rc = cmd_err("%s went down or disappeared during the capture; the capture stopped, %s is complete",
-			     cp->ifname, strcmp(cp->path, "-") ? cp->path : "the output");
+		rc = cmd_err(
+			"%s went down or disappeared during the capture; the capture stopped, %s is complete",
+			cp->ifname,
+			strcmp(cp->path, "-") ? cp->path : "the output");
+	else if (err == -ENOLINK)
+		rc = cmd_err(
+			"the XDP program on %s was detached or replaced: stopping; %s is complete",
+			cp->ifname,
+			strcmp(cp->path, "-") ? cp->path : "the output");
 	else if (err && err != -EINTR)
-		rc = cmd_err("capture on %s failed: %s", cp->ifname, strerror(-err));
+		rc = cmd_err("capture on %s failed: %s", cp->ifname,
+			     strerror(-err));
 
+	/* what the merge still holds, in order (the workers are done) */
+	if (cp->ro)
+		reorder_release(cp, &cp->cnt[0], true);
 	/* final counters, then the closing ISBs use them */
 	acct_finish(&cp->acct);
 	cp->acct_final = true;
@@ -614,20 +832,26 @@ int cmd_capture(int argc, char **argv)
 		int zero = 0;
 
 		atomic_compare_exchange_strong(&cp->werr, &zero, err);
-		snprintf(cp->werrmsg, sizeof(cp->werrmsg), "%s", wc_pcapng_strerror(cp->pw));
+		snprintf(cp->werrmsg, sizeof(cp->werrmsg), "%s",
+			 wc_pcapng_strerror(cp->pw));
 	}
 	wc_pcapng_get_stats(cp->pw, &cp->ps);
 	if (atomic_load(&cp->werr))
-		rc = cmd_err("%s; capture stopped (%llu packets written before the error)",
-			     cp->werrmsg, (unsigned long long)cp->ps.packets);
+		rc = cmd_err(
+			"%s; capture stopped (%llu packets written before the error)",
+			cp->werrmsg, (unsigned long long)cp->ps.packets);
 	{
 		uint64_t handed = SUM(cp, handed), sum;
 
-		sum = cp->ps.packets + SUM(cp, filtered) + SUM(cp, not_written) + cp->ps.lost;
-		if (sum != cp->acct.delivered || handed != cp->ps.packets + cp->ps.lost)
-			fprintf(stderr, "wirecap: warning: capture accounting does not reconcile: delivered %llu, written + filtered + not written + lost %llu (handed %llu)\n",
+		sum = cp->ps.packets + SUM(cp, filtered) +
+		      SUM(cp, not_written) + cp->ps.lost;
+		if (sum != cp->acct.delivered ||
+		    handed != cp->ps.packets + cp->ps.lost)
+			fprintf(stderr,
+				"wirecap: warning: capture accounting does not reconcile: delivered %llu, written + filtered + not written + lost %llu (handed %llu)\n",
 				(unsigned long long)cp->acct.delivered,
-				(unsigned long long)sum, (unsigned long long)handed);
+				(unsigned long long)sum,
+				(unsigned long long)handed);
 	}
 	if (acct_report(&cp->acct, json, quiet, extra, cp))
 		rc = 1;
@@ -635,6 +859,7 @@ out_engine:
 	sig_engine = NULL;
 	if (cp->pw)
 		wc_pcapng_close(cp->pw);
+	wc_reorder__free(cp->ro);
 	wc_engine__close(cp->e);
 out_filter:
 	signal(SIGINT, SIG_DFL);

@@ -103,7 +103,8 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	for (unsigned i = 0; i < n; i++) {
 		v[i] = WC_VERDICT_FORWARD;
 		if (f->have_filter) {
-			struct pcap_pkthdr h = { .caplen = p[i].len, .len = p[i].len };
+			struct pcap_pkthdr h = { .caplen = p[i].len,
+						 .len = p[i].len };
 
 			if (pcap_offline_filter(&f->filter, &h, p[i].data)) {
 				v[i] = WC_VERDICT_DROP;
@@ -112,7 +113,8 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 		}
 	}
 	if (drops)
-		atomic_fetch_add_explicit(&d->rule_dropped, drops, memory_order_relaxed);
+		atomic_fetch_add_explicit(&d->rule_dropped, drops,
+					  memory_order_relaxed);
 	if (f->pw && !atomic_load_explicit(&f->pw_err, memory_order_relaxed)) {
 		/* the copy is written before the frame leaves: once on the TX
 		 * ring it may complete and be refilled at any time */
@@ -123,8 +125,9 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 		for (unsigned i = 0; i < n && !err; i++) {
 			if (v[i] == WC_VERDICT_DROP)
 				continue;
-			err = wc_pcapng_write(f->pw, d->if_id, p[i].ts_ns, p[i].data, p[i].len,
-					      p[i].len, p[i].queue);
+			err = wc_pcapng_write(f->pw, d->if_id, p[i].ts_ns,
+					      p[i].data, p[i].len, p[i].len,
+					      p[i].queue);
 			k += !err;
 		}
 		wc_pcapng_tick(f->pw);
@@ -161,8 +164,8 @@ static void dir_finish(struct dir *d)
 	const struct acct *a = &d->acct;
 	const struct wc_port_stats *s = &d->ps;
 
-	d->engine_dropped = a->pool_exhausted + a->ring_full + a->other_dropped +
-			    a->nosock_dropped;
+	d->engine_dropped = a->pool_exhausted + a->ring_full +
+			    a->other_dropped + a->nosock_dropped;
 	/* what never completed counts as abandoned */
 	d->tx_dropped = s->dropped + s->in_flight;
 	d->forwarded = s->sent;
@@ -177,20 +180,28 @@ static void dir_human(const struct dir *d, FILE *f)
 	const struct wc_port_stats *s = &d->ps;
 	double secs = (a->t1_ns - a->t0_ns) / 1e9;
 
-	fprintf(f, "%s -> %s: %llu received, %llu forwarded, %llu dropped by rule, %llu dropped, %llu passed to the stack (%.2f s, %.0f pps forwarded)\n",
-		d->in, d->out, U(a->received), U(d->forwarded), U(atomic_load(&d->rule_dropped)),
+	fprintf(f,
+		"%s -> %s: %llu received, %llu forwarded, %llu dropped by rule, %llu dropped, %llu passed to the stack (%.2f s, %.0f pps forwarded)\n",
+		d->in, d->out, U(a->received), U(d->forwarded),
+		U(atomic_load(&d->rule_dropped)),
 		U(d->engine_dropped + d->tx_dropped), U(a->passed), secs,
 		secs > 0 ? d->forwarded / secs : 0.0);
-	fprintf(f, "  dropped in capture: %llu pool exhausted, %llu rx ring full, %llu other, %llu no socket\n",
-		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped), U(a->nosock_dropped));
-	fprintf(f, "  dropped in transmit: %llu too big (mtu %u), %llu link down, %llu tx ring full, %llu bad descriptor, %llu by the driver, %llu never completed\n",
-		U(s->too_big), s->mtu, U(s->link_down), U(s->ring_full), U(s->bad_desc),
-		U(s->driver_dropped), U(s->in_flight + s->abandoned));
-	fprintf(f, "  transmit: %llu submitted, %llu completed, %llu tx-ring-full waits, %llu kicks; pool high-water %llu of %llu frames per queue\n",
-		U(s->submitted), U(s->completed), U(s->ring_full_waits), U(s->kicks),
-		U(a->hwm_max), U(a->nq ? a->frames / a->nq : 0));
+	fprintf(f,
+		"  dropped in capture: %llu pool exhausted, %llu rx ring full, %llu other, %llu no socket\n",
+		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
+		U(a->nosock_dropped));
+	fprintf(f,
+		"  dropped in transmit: %llu too big (mtu %u), %llu link down, %llu tx ring full, %llu bad descriptor, %llu by the driver, %llu never completed\n",
+		U(s->too_big), s->mtu, U(s->link_down), U(s->ring_full),
+		U(s->bad_desc), U(s->driver_dropped),
+		U(s->in_flight + s->abandoned));
+	fprintf(f,
+		"  transmit: %llu submitted, %llu completed, %llu tx-ring-full waits, %llu kicks; pool high-water %llu of %llu frames per queue\n",
+		U(s->submitted), U(s->completed), U(s->ring_full_waits),
+		U(s->kicks), U(a->hwm_max), U(a->nq ? a->frames / a->nq : 0));
 	if (d->unaccounted)
-		fprintf(f, "  WARNING: %lld packets unaccounted for\n", (long long)d->unaccounted);
+		fprintf(f, "  WARNING: %lld packets unaccounted for\n",
+			(long long)d->unaccounted);
 }
 
 static void dir_json(const struct dir *d, FILE *f)
@@ -198,25 +209,28 @@ static void dir_json(const struct dir *d, FILE *f)
 	const struct acct *a = &d->acct;
 	const struct wc_port_stats *s = &d->ps;
 
-	fprintf(f, "{\"in\":\"%s\",\"out\":\"%s\",\"received\":%llu,\"forwarded\":%llu,"
-		   "\"dropped_by_rule\":%llu,\"passed\":%llu,\"delivered\":%llu,"
-		   "\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
-		   "\"no_socket\":%llu,\"too_big\":%llu,\"link_down\":%llu,"
-		   "\"tx_ring_full\":%llu,\"bad_desc\":%llu,\"driver\":%llu,"
-		   "\"not_completed\":%llu,\"total\":%llu},"
-		   "\"unaccounted\":%lld,\"bytes\":%llu,\"written\":%llu,"
-		   "\"tx\":{\"offered\":%llu,\"submitted\":%llu,\"completed\":%llu,\"ring_full_waits\":%llu,"
-		   "\"kicks\":%llu,\"kick_again\":%llu,\"invalid_descs\":%llu,\"lanes\":%u,"
-		   "\"queues\":%u,\"mtu\":%u,\"zerocopy\":%s},\"engine\":",
-		d->in, d->out, U(a->received), U(d->forwarded), U(atomic_load(&d->rule_dropped)),
-		U(a->passed), U(a->delivered), U(a->pool_exhausted), U(a->ring_full),
-		U(a->other_dropped), U(a->nosock_dropped), U(s->too_big), U(s->link_down),
+	fprintf(f,
+		"{\"in\":\"%s\",\"out\":\"%s\",\"received\":%llu,\"forwarded\":%llu,"
+		"\"dropped_by_rule\":%llu,\"passed\":%llu,\"delivered\":%llu,"
+		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
+		"\"no_socket\":%llu,\"too_big\":%llu,\"link_down\":%llu,"
+		"\"tx_ring_full\":%llu,\"bad_desc\":%llu,\"driver\":%llu,"
+		"\"not_completed\":%llu,\"total\":%llu},"
+		"\"unaccounted\":%lld,\"bytes\":%llu,\"written\":%llu,"
+		"\"tx\":{\"offered\":%llu,\"submitted\":%llu,\"completed\":%llu,\"ring_full_waits\":%llu,"
+		"\"kicks\":%llu,\"kick_again\":%llu,\"invalid_descs\":%llu,\"lanes\":%u,"
+		"\"queues\":%u,\"mtu\":%u,\"zerocopy\":%s},\"engine\":",
+		d->in, d->out, U(a->received), U(d->forwarded),
+		U(atomic_load(&d->rule_dropped)), U(a->passed), U(a->delivered),
+		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
+		U(a->nosock_dropped), U(s->too_big), U(s->link_down),
 		U(s->ring_full), U(s->bad_desc), U(s->driver_dropped),
-		U(s->in_flight + s->abandoned), U(d->engine_dropped + d->tx_dropped),
-		(long long)d->unaccounted, U(s->bytes), U(atomic_load(&d->written)),
-		U(s->offered), U(s->submitted), U(s->completed), U(s->ring_full_waits),
-		U(s->kicks), U(s->kick_again), U(s->tx_invalid_descs), s->lanes, s->queues, s->mtu,
-		s->zerocopy ? "true" : "false");
+		U(s->in_flight + s->abandoned),
+		U(d->engine_dropped + d->tx_dropped), (long long)d->unaccounted,
+		U(s->bytes), U(atomic_load(&d->written)), U(s->offered),
+		U(s->submitted), U(s->completed), U(s->ring_full_waits),
+		U(s->kicks), U(s->kick_again), U(s->tx_invalid_descs), s->lanes,
+		s->queues, s->mtu, s->zerocopy ? "true" : "false");
 	acct_print_json(a, f, NULL, NULL);
 	/* acct_print_json ends with a newline: harmless inside JSON */
 	fprintf(f, "}");
@@ -238,8 +252,7 @@ static void usage(FILE *f)
 		"      --tx-wait-ms MS   TX ring full this long without progress: drop (200)\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
 		"      --ready-file FILE created when forwarding runs\n"
-		"  -q, --quiet           no human summary\n"
-		ENGINE_ARGS_HELP);
+		"  -q, --quiet           no human summary\n" ENGINE_ARGS_HELP);
 }
 
 static int check_iface(const char *name)
@@ -250,7 +263,8 @@ static int check_iface(const char *name)
 	if (err == -ENODEV)
 		return cmd_err("no such interface: %s", name);
 	if (err)
-		return cmd_err("cannot query interface %s: %s", name, strerror(-err));
+		return cmd_err("cannot query interface %s: %s", name,
+			       strerror(-err));
 	if (!(di.flags & IFF_UP))
 		return cmd_err("interface %s is down", name);
 	return 0;
@@ -258,7 +272,8 @@ static int check_iface(const char *name)
 
 /* Queues the engine on @ifname will have: its attachment's, or every rx
  * queue of the device when wirecap attaches now. */
-static int engine_queues(const char *ifname, const struct engine_args *ea, unsigned *nq)
+static int engine_queues(const char *ifname, const struct engine_args *ea,
+			 unsigned *nq)
 {
 	struct wc_iface *ifc = wc_iface__open(ifname, ea->eo.pin_root);
 	unsigned rx, tx;
@@ -287,7 +302,15 @@ static int engine_queues(const char *ifname, const struct engine_args *ea, unsig
 
 int cmd_forward(int argc, char **argv)
 {
-	enum { O_BIDIR = 256, O_DROP, O_DUR, O_TXRING, O_TXWAIT, O_JSON, O_READY };
+	enum {
+		O_BIDIR = 256,
+		O_DROP,
+		O_DUR,
+		O_TXRING,
+		O_TXWAIT,
+		O_JSON,
+		O_READY
+	};
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
 		{ "output", required_argument, 0, 'o' },
@@ -302,11 +325,12 @@ int cmd_forward(int argc, char **argv)
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
 		ENGINE_ARGS_LONGOPTS,
-		{ 0 } };
+		{ 0 }
+	};
 	static struct fwd F;
 	struct fwd *f = &F;
-	const char *in = NULL, *out = NULL, *drop = NULL, *wpath = NULL, *json = NULL,
-		   *ready = NULL;
+	const char *in = NULL, *out = NULL, *drop = NULL, *wpath = NULL,
+		   *json = NULL, *ready = NULL;
 	struct engine_args ea, ea2;
 	__u32 tx_ring = 0, tx_wait = 0;
 	bool bidir = false, quiet = false;
@@ -338,17 +362,22 @@ int cmd_forward(int argc, char **argv)
 		case O_DUR:
 			dsec = strtod(optarg, &end);
 			if (*end || !(dsec > 0) || dsec > 1e7)
-				return cmd_err("invalid --duration: '%s'", optarg);
+				return cmd_err("invalid --duration: '%s'",
+					       optarg);
 			f->duration_ns = dsec * 1e9;
 			break;
 		case O_TXRING:
-			if (cmd_parse_u32("--tx-ring", optarg, 64, 1u << 20, &tx_ring))
+			if (cmd_parse_u32("--tx-ring", optarg, 64, 1u << 20,
+					  &tx_ring))
 				return 1;
 			if (tx_ring & (tx_ring - 1))
-				return cmd_err("invalid --tx-ring %u: must be a power of two", tx_ring);
+				return cmd_err(
+					"invalid --tx-ring %u: must be a power of two",
+					tx_ring);
 			break;
 		case O_TXWAIT:
-			if (cmd_parse_u32("--tx-wait-ms", optarg, 1, 600000, &tx_wait))
+			if (cmd_parse_u32("--tx-wait-ms", optarg, 1, 600000,
+					  &tx_wait))
 				return 1;
 			break;
 		case O_JSON:
@@ -374,11 +403,13 @@ int cmd_forward(int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		return cmd_err("forward: unexpected argument '%s'", argv[optind]);
+		return cmd_err("forward: unexpected argument '%s'",
+			       argv[optind]);
 	if (!in || !out)
 		return cmd_err("forward: -i IFACE and -o IFACE are required");
 	if (wpath && json && !strcmp(wpath, "-") && !strcmp(json, "-"))
-		return cmd_err("forward: -w - and --stats-json - cannot both use standard output");
+		return cmd_err(
+			"forward: -w - and --stats-json - cannot both use standard output");
 	if (!strcmp(in, out) && bidir)
 		return cmd_err("forward: --bidir needs two interfaces");
 	if (check_iface(in) || check_iface(out))
@@ -387,9 +418,12 @@ int cmd_forward(int argc, char **argv)
 		pcap_t *pd = pcap_open_dead(DLT_EN10MB, 262144);
 
 		if (!pd)
-			return cmd_err("forward: cannot set up the filter compiler");
-		if (pcap_compile(pd, &f->filter, drop, 1, PCAP_NETMASK_UNKNOWN)) {
-			cmd_err("invalid --drop expression '%s': %s", drop, pcap_geterr(pd));
+			return cmd_err(
+				"forward: cannot set up the filter compiler");
+		if (pcap_compile(pd, &f->filter, drop, 1,
+				 PCAP_NETMASK_UNKNOWN)) {
+			cmd_err("invalid --drop expression '%s': %s", drop,
+				pcap_geterr(pd));
 			pcap_close(pd);
 			return 1;
 		}
@@ -406,9 +440,11 @@ int cmd_forward(int argc, char **argv)
 			rc = cmd_err("%s", eb);
 			goto out;
 		}
-		f->d[0].if_id = wc_pcapng_add_iface(f->pw, in, "wirecap forward ingress", 0);
+		f->d[0].if_id = wc_pcapng_add_iface(
+			f->pw, in, "wirecap forward ingress", 0);
 		if (bidir)
-			f->d[1].if_id = wc_pcapng_add_iface(f->pw, out, "wirecap forward ingress", 0);
+			f->d[1].if_id = wc_pcapng_add_iface(
+				f->pw, out, "wirecap forward ingress", 0);
 	}
 	f->ndir = bidir ? 2 : 1;
 	f->d[0].in = in;
@@ -424,7 +460,8 @@ int cmd_forward(int argc, char **argv)
 
 		err = engine_queues(out, &ea, &nq);
 		if (err) {
-			rc = cmd_err("cannot read the queues of %s: %s", out, strerror(-err));
+			rc = cmd_err("cannot read the queues of %s: %s", out,
+				     strerror(-err));
 			goto out;
 		}
 		ea.eo.guest_queues = nq;
@@ -444,17 +481,20 @@ int cmd_forward(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < f->ndir; i++) {
 		struct dir *d = &f->d[i];
-		WC_OPTS(wc_port_opts, po, .tx_ring_size = tx_ring, .tx_wait_ms = tx_wait);
+		WC_OPTS(wc_port_opts, po, .tx_ring_size = tx_ring,
+			.tx_wait_ms = tx_wait);
 		struct wc_engine_info info;
 
 		d->port = wc_port__open(d->e, d->out, &po);
 		if (!d->port) {
-			rc = cmd_err("%s: cannot open the egress port: %s", d->out, strerror(errno));
+			rc = cmd_err("%s: cannot open the egress port: %s",
+				     d->out, strerror(errno));
 			goto out;
 		}
 		wc_engine__info(d->e, &info);
 		d->chunk_size = info.chunk_size;
-		d->verdicts = calloc((size_t)wc_engine__workers(d->e) * d->chunk_size, 1);
+		d->verdicts = calloc(
+			(size_t)wc_engine__workers(d->e) * d->chunk_size, 1);
 		if (!d->verdicts) {
 			rc = cmd_err("out of memory");
 			goto out;
@@ -468,7 +508,8 @@ int cmd_forward(int argc, char **argv)
 	for (unsigned i = 0; i < f->ndir; i++) {
 		err = acct_start(&f->d[i].acct, f->d[i].e);
 		if (err) {
-			rc = cmd_err("cannot read the counters of %s: %s", f->d[i].in, strerror(-err));
+			rc = cmd_err("cannot read the counters of %s: %s",
+				     f->d[i].in, strerror(-err));
 			goto out;
 		}
 		f->d[i].acct_started = true;
@@ -477,7 +518,8 @@ int cmd_forward(int argc, char **argv)
 	for (unsigned i = 0; i < f->ndir; i++) {
 		err = pthread_create(&f->d[i].tid, NULL, runner, &f->d[i]);
 		if (err) {
-			rc = cmd_err("cannot start a thread: %s", strerror(err));
+			rc = cmd_err("cannot start a thread: %s",
+				     strerror(err));
 			for (unsigned j = 0; j < i; j++) {
 				wc_engine__stop(f->d[j].e);
 				pthread_join(f->d[j].tid, NULL);
@@ -506,8 +548,8 @@ int cmd_forward(int argc, char **argv)
 		if (d->run_err == -ENETDOWN)
 			rc = cmd_err("%s went down or disappeared", d->in);
 		else if (d->run_err)
-			rc = cmd_err("forwarding %s -> %s failed: %s", d->in, d->out,
-				     strerror(-d->run_err));
+			rc = cmd_err("forwarding %s -> %s failed: %s", d->in,
+				     d->out, strerror(-d->run_err));
 	}
 	/* what is on the TX rings leaves (bounded), then the numbers */
 	for (unsigned i = 0; i < f->ndir; i++)
@@ -523,8 +565,10 @@ int cmd_forward(int argc, char **argv)
 		err = wc_pcapng_close(f->pw);
 		f->pw = NULL;
 		if (err || atomic_load(&f->pw_err))
-			rc = cmd_err("writing %s failed: %s", wpath,
-				     strerror(-(err ? err : atomic_load(&f->pw_err))));
+			rc = cmd_err(
+				"writing %s failed: %s", wpath,
+				strerror(-(err ? err :
+						 atomic_load(&f->pw_err))));
 	}
 	if (!quiet)
 		for (unsigned i = 0; i < f->ndir; i++)
@@ -533,7 +577,8 @@ int cmd_forward(int argc, char **argv)
 		FILE *jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
 
 		if (!jf) {
-			rc = cmd_err("cannot write %s: %s", json, strerror(errno));
+			rc = cmd_err("cannot write %s: %s", json,
+				     strerror(errno));
 		} else {
 			fprintf(jf, "{\"directions\":[");
 			for (unsigned i = 0; i < f->ndir; i++) {
@@ -543,7 +588,8 @@ int cmd_forward(int argc, char **argv)
 			}
 			fprintf(jf, "]}\n");
 			if (jf != stdout && fclose(jf))
-				rc = cmd_err("cannot write %s: %s", json, strerror(errno));
+				rc = cmd_err("cannot write %s: %s", json,
+					     strerror(errno));
 			else if (jf == stdout)
 				fflush(stdout);
 		}

@@ -71,17 +71,17 @@ struct gen {
 	unsigned nq;
 	struct gq *q;
 	uint32_t flows, flow_base;
-	uint16_t *flow_q;	  /* flow index -> queue slot */
+	uint16_t *flow_q; /* flow index -> queue slot */
 	struct wc_seq_tmpl *tmpl; /* per flow */
 	struct wc_seq_frame_opts fo;
-	uint64_t count;	       /* 0 = unbounded (duration) */
-	double duration;       /* 0 = none */
+	uint64_t count; /* 0 = unbounded (duration) */
+	double duration; /* 0 = none */
 	uint64_t pps, burst, burst_gap_ms;
 	bool quiet;
 	const char *json;
 	/* progress */
-	uint64_t k;	  /* packets generated */
-	uint32_t cur_f;	  /* flow of packet k */
+	uint64_t k; /* packets generated */
+	uint32_t cur_f; /* flow of packet k */
 	uint64_t cur_seq; /* sequence number of packet k */
 	uint64_t t_first, t_last;
 	bool aborted;
@@ -134,7 +134,8 @@ static void usage(FILE *f)
 		"      --quiet             no human summary on stderr\n\n"
 		"A packet counts as sent when its TX completion returns. Ctrl-C stops\n"
 		"and still prints the summary of the packets completed.\n",
-		DEFAULT_COUNT, MAX_FLOWS, WC_SEQ_MIN_FRAME, WC_SEQ_MIN_FRAME + 4);
+		DEFAULT_COUNT, MAX_FLOWS, WC_SEQ_MIN_FRAME,
+		WC_SEQ_MIN_FRAME + 4);
 }
 
 static int parse_mac(const char *what, const char *s, uint8_t mac[6])
@@ -229,7 +230,8 @@ static int xsk_error(struct gen *g, unsigned qid, int err, const char *what)
 			       what, g->ifname);
 	case EBUSY:
 		return cmd_err("queue %u of %s is busy: another AF_XDP socket "
-			       "is bound to it", qid, g->ifname);
+			       "is bound to it",
+			       qid, g->ifname);
 	case EAFNOSUPPORT:
 	case ENOPROTOOPT:
 		return cmd_err("AF_XDP is not supported by this kernel");
@@ -316,7 +318,8 @@ static void reap(struct gen *g, struct gq *q, uint64_t now)
 	if (!n)
 		return;
 	for (uint32_t i = 0; i < n; i++)
-		q->free[q->nfree++] = *xsk_ring_cons__comp_addr(&q->cq, idx + i);
+		q->free[q->nfree++] =
+			*xsk_ring_cons__comp_addr(&q->cq, idx + i);
 	xsk_ring_cons__release(&q->cq, n);
 	q->completed += n;
 	g->t_last = now;
@@ -337,8 +340,8 @@ static int kick(struct gen *g, struct gq *q)
 	if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
 		return 0;
 	switch (errno) {
-	case EAGAIN:	/* budget used up or driver queue busy: retry */
-	case ENOBUFS:	/* skb allocation failed: retry */
+	case EAGAIN: /* budget used up or driver queue busy: retry */
+	case ENOBUFS: /* skb allocation failed: retry */
 	case EINTR:
 		q->again++;
 		return 0;
@@ -488,14 +491,17 @@ static int run(struct gen *g)
 			allow = burst_left;
 		if (generating && g->pps) {
 			uint64_t due = (uint64_t)((double)(now - pace0) *
-						  g->pps / 1e9) + 1;
+						  g->pps / 1e9) +
+				       1;
 			uint64_t want = quantum < allow ? quantum : allow;
 			uint64_t ok = due > pace_k ? due - pace_k : 0;
 
 			if (ok < want) {
 				/* sleep until a whole quantum is due */
-				uint64_t t = pace0 + (uint64_t)((double)(pace_k +
-						want - 1) * 1e9 / g->pps);
+				uint64_t t =
+					pace0 +
+					(uint64_t)((double)(pace_k + want - 1) *
+						   1e9 / g->pps);
 
 				for (unsigned i = 0; i < g->nq; i++)
 					if (kick(g, &g->q[i]))
@@ -549,7 +555,8 @@ static void summary(struct gen *g, const struct rtnl_link_stats64 *s0,
 	uint64_t sent = 0, submitted = 0, invalid = 0, empty = 0, busy = 0;
 	uint64_t again = 0;
 	uint64_t dropped = have_stats ? s1->tx_dropped - s0->tx_dropped : 0;
-	double dur = g->t_last > g->t_first ? (g->t_last - g->t_first) / 1e9 : 0;
+	double dur =
+		g->t_last > g->t_first ? (g->t_last - g->t_first) / 1e9 : 0;
 	double rate;
 	FILE *f = NULL;
 
@@ -572,7 +579,8 @@ static void summary(struct gen *g, const struct rtnl_link_stats64 *s0,
 	} else if (g->json) {
 		f = fopen(g->json, "w");
 		if (!f)
-			cmd_err("cannot write %s: %s", g->json, strerror(errno));
+			cmd_err("cannot write %s: %s", g->json,
+				strerror(errno));
 	}
 	if (f) {
 		fprintf(f,
@@ -582,8 +590,8 @@ static void summary(struct gen *g, const struct rtnl_link_stats64 *s0,
 			"\"vlan\":%u,\"queues\":[",
 			g->ifname, (unsigned long long)sent,
 			(unsigned long long)submitted, dur, rate, g->flows,
-			g->flow_base, g->fo.size, g->fo.reverse ? "true" : "false",
-			g->fo.vlan);
+			g->flow_base, g->fo.size,
+			g->fo.reverse ? "true" : "false", g->fo.vlan);
 		for (unsigned i = 0; i < g->nq; i++)
 			fprintf(f,
 				"%s{\"queue\":%u,\"weight\":%u,\"sent\":%llu,"
@@ -593,7 +601,8 @@ static void summary(struct gen *g, const struct rtnl_link_stats64 *s0,
 				(unsigned long long)g->q[i].completed,
 				g->q[i].nflows,
 				(unsigned long long)g->q[i].st.tx_invalid_descs,
-				(unsigned long long)g->q[i].st.tx_ring_empty_descs);
+				(unsigned long long)g->q[i]
+					.st.tx_ring_empty_descs);
 		fprintf(f,
 			"],\"tx_invalid\":%llu,\"tx_ring_empty\":%llu,"
 			"\"tx_busy_drops\":%llu,\"tx_retries\":%llu,"
@@ -603,7 +612,8 @@ static void summary(struct gen *g, const struct rtnl_link_stats64 *s0,
 			(unsigned long long)dropped,
 			g->aborted ? "true" : "false");
 		if (f != stdout && fclose(f))
-			cmd_err("cannot write %s: %s", g->json, strerror(errno));
+			cmd_err("cannot write %s: %s", g->json,
+				strerror(errno));
 		else if (f == stdout)
 			fflush(stdout);
 	}
@@ -615,17 +625,28 @@ static void summary(struct gen *g, const struct rtnl_link_stats64 *s0,
 			"wirecap gen: %s: sent %llu packets in %.3f s (%.0f pps), "
 			"%u flows, %u B, %u queues; tx_invalid %llu, "
 			"driver drops %llu, dev_tx_dropped %llu%s\n",
-			g->ifname, (unsigned long long)sent, dur, rate, g->flows,
-			g->fo.size, g->nq, (unsigned long long)invalid,
-			(unsigned long long)busy, (unsigned long long)dropped,
+			g->ifname, (unsigned long long)sent, dur, rate,
+			g->flows, g->fo.size, g->nq,
+			(unsigned long long)invalid, (unsigned long long)busy,
+			(unsigned long long)dropped,
 			g->aborted ? " (interrupted)" : "");
 }
 
 int cmd_gen(int argc, char **argv)
 {
 	enum {
-		O_PPS = 256, O_FLOWS, O_FLOW_BASE, O_WEIGHTS, O_BURST, O_GAP,
-		O_REVERSE, O_SRC_MAC, O_DST_MAC, O_JSON, O_QUIET, O_VLAN,
+		O_PPS = 256,
+		O_FLOWS,
+		O_FLOW_BASE,
+		O_WEIGHTS,
+		O_BURST,
+		O_GAP,
+		O_REVERSE,
+		O_SRC_MAC,
+		O_DST_MAC,
+		O_JSON,
+		O_QUIET,
+		O_VLAN,
 	};
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
@@ -662,7 +683,8 @@ int cmd_gen(int argc, char **argv)
 	int ret = 1;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "i:q:c:d:s:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:q:c:d:s:h", opts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'i':
 			g.ifname = optarg;
@@ -759,15 +781,16 @@ int cmd_gen(int argc, char **argv)
 	g.fo.size = size ? size : wc_seq_min_size(&g.fo);
 	if (g.fo.size < wc_seq_min_size(&g.fo)) {
 		if (!g.quiet)
-			fprintf(stderr, "wirecap gen: frame size %u raised to "
+			fprintf(stderr,
+				"wirecap gen: frame size %u raised to "
 				"%u, the minimum for the test headers\n",
 				g.fo.size, wc_seq_min_size(&g.fo));
 		g.fo.size = wc_seq_min_size(&g.fo);
 	}
 	if (!vlan && g.fo.size > WC_SEQ_MAX_FRAME)
-		return cmd_err("frame size %u too large: max %u (%u with --vlan)",
-			       g.fo.size, WC_SEQ_MAX_FRAME,
-			       WC_SEQ_MAX_FRAME_VLAN);
+		return cmd_err(
+			"frame size %u too large: max %u (%u with --vlan)",
+			g.fo.size, WC_SEQ_MAX_FRAME, WC_SEQ_MAX_FRAME_VLAN);
 
 	/* the device */
 	err = wc_netdev_get_info(g.ifname, &g.dev);
@@ -798,10 +821,11 @@ int cmd_gen(int argc, char **argv)
 			return 1;
 		for (int i = 0; i < nq; i++) {
 			if (qids[i] >= txq)
-				return cmd_err("queue %u out of range: %s has %u "
-					       "TX queue%s (0-%u)", qids[i],
-					       g.ifname, txq, txq > 1 ? "s" : "",
-					       txq - 1);
+				return cmd_err(
+					"queue %u out of range: %s has %u "
+					"TX queue%s (0-%u)",
+					qids[i], g.ifname, txq,
+					txq > 1 ? "s" : "", txq - 1);
 			for (int j = 0; j < i; j++)
 				if (qids[j] == qids[i])
 					return cmd_err("queue %u listed twice",
@@ -820,8 +844,8 @@ int cmd_gen(int argc, char **argv)
 			return 1;
 		if (nw != nq)
 			return cmd_err("--weights has %d entr%s, expected %d "
-				       "(one per queue)", nw,
-				       nw == 1 ? "y" : "ies", nq);
+				       "(one per queue)",
+				       nw, nw == 1 ? "y" : "ies", nq);
 		for (int i = 0; i < nw; i++)
 			sum += weights[i];
 		if (!sum)

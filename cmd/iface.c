@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "wirecap/wirecap.h"
 #include "cmd.h"
@@ -13,7 +15,9 @@
 
 static const char *mode_name(enum wc_xdp_mode m)
 {
-	return m == WC_MODE_GENERIC ? "generic" : m == WC_MODE_NATIVE ? "native" : "auto";
+	return m == WC_MODE_GENERIC ? "generic" :
+	       m == WC_MODE_NATIVE  ? "native" :
+				      "auto";
 }
 
 /* one line explaining errno for an interface operation */
@@ -24,28 +28,49 @@ static int iface_err(const char *what, const char *ifname, int err)
 		return cmd_err("%s: no such interface: %s", what, ifname);
 	case EPERM:
 	case EACCES:
-		return cmd_err("%s %s: permission denied (run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)",
-			       what, ifname);
+		return cmd_err(
+			"%s %s: permission denied (run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)",
+			what, ifname);
 	case EEXIST:
-		return cmd_err("%s: %s is already attached (use --force to replace)",
-			       what, ifname);
+		return cmd_err(
+			"%s: %s is already attached (use --force to replace)",
+			what, ifname);
 	case EBUSY:
-		return cmd_err("%s: %s has another XDP program attached (use --force to replace)",
-			       what, ifname);
+		return cmd_err(
+			"%s: %s has another XDP program attached (use --force to replace)",
+			what, ifname);
 	case ENOENT:
-		return cmd_err("%s: wirecap is not attached to %s", what, ifname);
+		return cmd_err("%s: wirecap is not attached to %s", what,
+			       ifname);
 	case EOPNOTSUPP:
-		return cmd_err("%s: the driver of %s does not support native XDP (try --mode generic)",
-			       what, ifname);
+		return cmd_err(
+			"%s: the driver of %s does not support native XDP (try --mode generic)",
+			what, ifname);
 	case EMEDIUMTYPE:
-		return cmd_err("%s %s: the pin root is not on a bpffs (mount -t bpf bpf DIR, or unset WIRECAP_PIN_ROOT)",
-			       what, ifname);
+		return cmd_err(
+			"%s %s: the pin root is not on a bpffs (mount -t bpf bpf DIR, or unset WIRECAP_PIN_ROOT)",
+			what, ifname);
 	case EADDRINUSE:
-		return cmd_err("%s: the pin directory of %s is used by an interface of the same name in another network namespace (set WIRECAP_PIN_ROOT)",
-			       what, ifname);
+		return cmd_err(
+			"%s: the pin directory of %s is used by an interface of the same name in another network namespace (set WIRECAP_PIN_ROOT)",
+			what, ifname);
 	default:
 		return cmd_err("%s %s: %s", what, ifname, strerror(err));
 	}
+}
+
+/* pid of the capture engine that runs on the attachment (published in the
+ * engine map, process alive, as `wirecap stats` tells "running"), or 0 */
+static __u32 engine_pid(const struct wc_iface *ifc)
+{
+	int fd = wc_iface__map_fd(ifc, WC_MAP_ENGINE);
+	struct wc_engine_info ei;
+	__u32 zero = 0;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &ei) || !ei.pid ||
+	    ei.pid == (__u32)getpid())
+		return 0;
+	return kill((pid_t)ei.pid, 0) == 0 || errno == EPERM ? ei.pid : 0;
 }
 
 static void attach_usage(FILE *f)
@@ -65,7 +90,7 @@ static void attach_usage(FILE *f)
 		"  --no-socket  what to do with a packet whose (queue, worker) socket is absent\n"
 		"  --hash       l4: symmetric 5-tuple (default), l3: addresses only\n"
 		"  --force      replace an existing attachment or another XDP program\n"
-		OFFLOAD_ARGS_HELP);
+		"               (refused while a capture engine runs on IFACE)\n" OFFLOAD_ARGS_HELP);
 }
 
 int cmd_attach(int argc, char **argv)
@@ -82,7 +107,8 @@ int cmd_attach(int argc, char **argv)
 		{ "force", no_argument, 0, 'f' },
 		{ "help", no_argument, 0, 'h' },
 		OFFLOAD_ARGS_LONGOPTS,
-		{ 0 } };
+		{ 0 }
+	};
 	WC_OPTS(wc_attach_opts, o);
 	struct offload_args oa;
 	int idx;
@@ -92,7 +118,8 @@ int cmd_attach(int argc, char **argv)
 	int c;
 
 	offload_args_init(&oa);
-	while ((c = getopt_long(argc, argv, "m:w:q:b:s:n:H:Mfh", lo, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:w:q:b:s:n:H:Mfh", lo, &idx)) !=
+	       -1) {
 		switch (c) {
 		case 0:
 			if (offload_args_parse(&oa, lo[idx].name, optarg) < 0)
@@ -101,26 +128,35 @@ int cmd_attach(int argc, char **argv)
 		case 'm':
 			if (!strcmp(optarg, "auto"))
 				o.mode = WC_MODE_AUTO;
-			else if (!strcmp(optarg, "native") || !strcmp(optarg, "drv"))
+			else if (!strcmp(optarg, "native") ||
+				 !strcmp(optarg, "drv"))
 				o.mode = WC_MODE_NATIVE;
-			else if (!strcmp(optarg, "generic") || !strcmp(optarg, "skb"))
+			else if (!strcmp(optarg, "generic") ||
+				 !strcmp(optarg, "skb"))
 				o.mode = WC_MODE_GENERIC;
 			else
-				return cmd_err("invalid --mode '%s' (auto, native or generic)", optarg);
+				return cmd_err(
+					"invalid --mode '%s' (auto, native or generic)",
+					optarg);
 			break;
 		case 'w':
-			if (cmd_parse_u32("--workers (1..64)", optarg, 1, WC_MAX_WORKERS, &o.workers))
+			if (cmd_parse_u32("--workers (1..64)", optarg, 1,
+					  WC_MAX_WORKERS, &o.workers))
 				return 1;
 			break;
 		case 'q':
-			if (cmd_parse_u32("--queues", optarg, 1, WC_MAX_QUEUES, &o.queues))
+			if (cmd_parse_u32("--queues", optarg, 1, WC_MAX_QUEUES,
+					  &o.queues))
 				return 1;
 			break;
 		case 'b':
-			if (cmd_parse_u32("--buckets", optarg, 1, WC_MAX_BUCKETS, &o.buckets))
+			if (cmd_parse_u32("--buckets", optarg, 1,
+					  WC_MAX_BUCKETS, &o.buckets))
 				return 1;
 			if (o.buckets & (o.buckets - 1))
-				return cmd_err("invalid --buckets %u: must be a power of two", o.buckets);
+				return cmd_err(
+					"invalid --buckets %u: must be a power of two",
+					o.buckets);
 			break;
 		case 's':
 			if (!strcmp(optarg, "queue"))
@@ -128,7 +164,9 @@ int cmd_attach(int argc, char **argv)
 			else if (!strcmp(optarg, "flow"))
 				o.steer_mode = WC_STEER_FLOW;
 			else
-				return cmd_err("invalid --steer '%s' (queue or flow)", optarg);
+				return cmd_err(
+					"invalid --steer '%s' (queue or flow)",
+					optarg);
 			break;
 		case 'n':
 			if (!strcmp(optarg, "pass"))
@@ -136,7 +174,9 @@ int cmd_attach(int argc, char **argv)
 			else if (!strcmp(optarg, "drop"))
 				o.no_socket_action = WC_ACT_DROP;
 			else
-				return cmd_err("invalid --no-socket '%s' (pass or drop)", optarg);
+				return cmd_err(
+					"invalid --no-socket '%s' (pass or drop)",
+					optarg);
 			break;
 		case 'H':
 			if (!strcmp(optarg, "l4"))
@@ -144,7 +184,8 @@ int cmd_attach(int argc, char **argv)
 			else if (!strcmp(optarg, "l3"))
 				o.hash_mode = WC_HASH_L3;
 			else
-				return cmd_err("invalid --hash '%s' (l4 or l3)", optarg);
+				return cmd_err("invalid --hash '%s' (l4 or l3)",
+					       optarg);
 			break;
 		case 'M':
 			o.no_meta = true;
@@ -165,6 +206,18 @@ int cmd_attach(int argc, char **argv)
 		return cmd_err("attach: expected one interface name");
 	}
 	ifname = argv[optind];
+	if (o.force) {
+		/* replacing the program under a running capture would leave it
+		 * blind (it stops when it notices): not without being asked */
+		struct wc_iface *cur = wc_iface__open(ifname, NULL);
+		__u32 pid = cur ? engine_pid(cur) : 0;
+
+		wc_iface__close(cur);
+		if (pid)
+			return cmd_err(
+				"attach: a capture engine (pid %u) runs on %s: stop it first, or detach it with `wirecap detach --force %s` (the capture then stops)",
+				pid, ifname, ifname);
+	}
 	ifc = wc_iface__attach(ifname, &o);
 	if (!ifc)
 		return iface_err("attach", ifname, errno);
@@ -177,40 +230,79 @@ int cmd_attach(int argc, char **argv)
 	printf("%s: attached in %s mode (program %u), %u queues, %u workers, %u buckets, steer %s, pins in %s\n",
 	       ifname, mode_name(info.mode), info.prog_id, info.queues,
 	       info.workers, info.buckets,
-	       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue", info.pin_dir);
+	       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
+	       info.pin_dir);
 	wc_iface__close(ifc);
 	return 0;
 }
 
+static void detach_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: wirecap detach IFACE [--force]\n"
+		"Remove the wirecap XDP program from IFACE and every pin.\n"
+		"  --force      even while a capture engine runs on IFACE (it stops\n"
+		"               with an error; its output stays valid)\n");
+}
+
 int cmd_detach(int argc, char **argv)
 {
-	int err;
+	static const struct option lo[] = { { "force", no_argument, 0, 'f' },
+					    { "help", no_argument, 0, 'h' },
+					    { 0 } };
+	struct wc_iface *ifc;
+	const char *ifname;
+	bool force = false;
+	__u32 pid;
+	int c, err;
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("Usage: wirecap detach IFACE\nRemove the wirecap XDP program from IFACE and every pin.\n");
-		return 0;
+	while ((c = getopt_long(argc, argv, "fh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			detach_usage(stdout);
+			return 0;
+		default:
+			detach_usage(stderr);
+			return 2;
+		}
 	}
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "Usage: wirecap detach IFACE\n");
+	if (optind != argc - 1) {
+		detach_usage(stderr);
 		return 2;
 	}
-	err = wc_detach(argv[1], NULL);
+	ifname = argv[optind];
+	ifc = wc_iface__open(ifname, NULL);
+	if (!ifc)
+		return iface_err("detach", ifname, errno);
+	pid = engine_pid(ifc);
+	if (pid && !force) {
+		wc_iface__close(ifc);
+		return cmd_err(
+			"detach: a capture engine (pid %u) runs on %s: stop it first, or use --force (the capture then stops)",
+			pid, ifname);
+	}
+	err = wc_iface__detach(ifc);
 	if (err)
-		return iface_err("detach", argv[1], -err);
-	printf("%s: detached\n", argv[1]);
+		return iface_err("detach", ifname, -err);
+	printf("%s: detached\n", ifname);
 	return 0;
 }
 
-#define QS_FIELDS(X)                                                           \
-	X(packets) X(bytes) X(redirected) X(passed) X(dropped) X(nosock)       \
-	X(non_ip) X(truncated) X(fragment) X(unknown_l4) X(meta_failed)        \
+/* clang-format off */
+#define QS_FIELDS(X)                                                          \
+	X(packets) X(bytes) X(redirected) X(passed) X(dropped) X(nosock)      \
+	X(non_ip) X(truncated) X(fragment) X(unknown_l4) X(meta_failed)       \
 	X(bad_queue)
+/* clang-format on */
 
 static void print_qs_json(const struct wc_queue_stats *s)
 {
 	const char *sep = "";
-#define X(f)                                                                   \
-	printf("%s\"" #f "\":%llu", sep, (unsigned long long)s->f);            \
+#define X(f)                                                        \
+	printf("%s\"" #f "\":%llu", sep, (unsigned long long)s->f); \
 	sep = ",";
 	QS_FIELDS(X)
 #undef X
@@ -221,6 +313,14 @@ static void add_qs(struct wc_queue_stats *t, const struct wc_queue_stats *s)
 #define X(f) t->f += s->f;
 	QS_FIELDS(X)
 #undef X
+}
+
+/* served queues always; a queue the engine does not serve when the
+ * program saw packets on it */
+static bool shown(const struct wc_iface_info *info,
+		  const struct wc_queue_stats *qs, __u32 q)
+{
+	return q < info->queues || qs[q].packets;
 }
 
 int cmd_status(int argc, char **argv)
@@ -236,12 +336,14 @@ int cmd_status(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
 			json = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+		} else if (!strcmp(argv[i], "--help") ||
+			   !strcmp(argv[i], "-h")) {
 			printf("Usage: wirecap status IFACE [--json]\n"
 			       "Attach mode, program id, queues, workers and per-queue counters.\n");
 			return 0;
 		} else if (argv[i][0] == '-' || ifname) {
-			fprintf(stderr, "Usage: wirecap status IFACE [--json]\n");
+			fprintf(stderr,
+				"Usage: wirecap status IFACE [--json]\n");
 			return 2;
 		} else {
 			ifname = argv[i];
@@ -256,36 +358,44 @@ int cmd_status(int argc, char **argv)
 		return iface_err("status", ifname, errno);
 	wc_iface__info(ifc, &info);
 	err = wc_iface__config(ifc, &cfg);
-	for (__u32 q = 0; !err && q < info.queues; q++) {
+	/* every queue: packets on a queue that is not served are counted on
+	 * it (passed or dropped) and belong in the totals */
+	for (__u32 q = 0; !err && q < WC_MAX_QUEUES; q++) {
 		err = wc_iface__queue_stats(ifc, q, &qs[q]);
 		add_qs(&tot, &qs[q]);
 	}
 	if (err) {
 		wc_iface__close(ifc);
-		return cmd_err("status %s: cannot read maps: %s", ifname, strerror(-err));
+		return cmd_err("status %s: cannot read maps: %s", ifname,
+			       strerror(-err));
 	}
 	if (json) {
 		printf("{\"ifname\":\"%s\",\"ifindex\":%d,\"prog_id\":%u,\"mode\":\"%s\","
 		       "\"n_queues\":%u,\"dev_queues\":%u,\"n_workers\":%u,\"buckets\":%u,"
 		       "\"steer\":\"%s\",\"no_socket\":\"%s\",\"hash\":\"%s\",\"meta\":%s,"
 		       "\"pin_dir\":\"%s\",\"totals\":{",
-		       info.ifname, info.ifindex, info.prog_id, mode_name(info.mode),
-		       info.queues, info.dev_queues, info.workers, info.buckets,
+		       info.ifname, info.ifindex, info.prog_id,
+		       mode_name(info.mode), info.queues, info.dev_queues,
+		       info.workers, info.buckets,
 		       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
 		       cfg.no_socket_action == WC_ACT_DROP ? "drop" : "pass",
 		       cfg.hash_mode == WC_HASH_L3 ? "l3" : "l4",
 		       cfg.meta_enabled ? "true" : "false", info.pin_dir);
 		print_qs_json(&tot);
 		printf("},\"queues\":[");
-		for (__u32 q = 0; q < info.queues; q++) {
-			printf("%s{\"queue\":%u,", q ? "," : "", q);
+		for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
+			if (!shown(&info, qs, q))
+				continue;
+			printf("%s{\"queue\":%u,\"served\":%s,", q ? "," : "",
+			       q, q < info.queues ? "true" : "false");
 			print_qs_json(&qs[q]);
 			printf("}");
 		}
 		printf("]}\n");
 	} else {
-		printf("%s (ifindex %d): XDP program %u, %s mode\n", info.ifname,
-		       info.ifindex, info.prog_id, mode_name(info.mode));
+		printf("%s (ifindex %d): XDP program %u, %s mode\n",
+		       info.ifname, info.ifindex, info.prog_id,
+		       mode_name(info.mode));
 		printf("  queues %u of %u, workers %u, buckets %u, steer %s, no-socket %s, hash %s, metadata %s\n",
 		       info.queues, info.dev_queues, info.workers, info.buckets,
 		       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
@@ -293,11 +403,13 @@ int cmd_status(int argc, char **argv)
 		       cfg.hash_mode == WC_HASH_L3 ? "l3" : "l4",
 		       cfg.meta_enabled ? "on" : "off");
 		printf("  pins: %s\n", info.pin_dir);
-		printf("  %5s %12s %14s %12s %10s %10s %9s %9s %9s %9s\n", "queue",
-		       "packets", "bytes", "redirected", "passed", "dropped",
-		       "non-ip", "truncated", "fragment", "other-l4");
+		printf("  %5s %12s %14s %12s %10s %10s %9s %9s %9s %9s\n",
+		       "queue", "packets", "bytes", "redirected", "passed",
+		       "dropped", "non-ip", "truncated", "fragment",
+		       "other-l4");
 		for (__u32 q = 0; q <= info.queues; q++) {
-			const struct wc_queue_stats *s = q < info.queues ? &qs[q] : &tot;
+			const struct wc_queue_stats *s =
+				q < info.queues ? &qs[q] : &tot;
 
 			if (q < info.queues)
 				printf("  %5u", q);
@@ -314,6 +426,12 @@ int cmd_status(int argc, char **argv)
 			       (unsigned long long)s->fragment,
 			       (unsigned long long)s->unknown_l4);
 		}
+		for (__u32 q = info.queues; q < WC_MAX_QUEUES; q++)
+			if (shown(&info, qs, q))
+				printf("  queue %u (not served): %llu packets, %llu passed, %llu dropped\n",
+				       q, (unsigned long long)qs[q].packets,
+				       (unsigned long long)qs[q].passed,
+				       (unsigned long long)qs[q].dropped);
 	}
 	wc_iface__close(ifc);
 	return 0;

@@ -21,14 +21,19 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } cmds[] = {
-	{ "attach", cmd_attach, "load the XDP program on an interface and pin its maps" },
+	{ "attach", cmd_attach,
+	  "load the XDP program on an interface and pin its maps" },
 	{ "detach", cmd_detach, "remove the program and every pin" },
-	{ "status", cmd_status, "attach mode, program, queues, workers, counters" },
+	{ "status", cmd_status,
+	  "attach mode, program, queues, workers, counters" },
 	{ "capture", cmd_capture, "capture to pcapng (tcpdump-style)" },
 	{ "stats", cmd_stats, "live counters of a running capture" },
-	{ "bench", cmd_bench, "synthetic analyzer: capacity planning, loss checks" },
-	{ "gen", cmd_gen, "generate test traffic with flow id / sequence payload" },
-	{ "verify", cmd_verify, "check a pcap/pcapng for lost, duplicated, reordered packets" },
+	{ "bench", cmd_bench,
+	  "synthetic analyzer: capacity planning, loss checks" },
+	{ "gen", cmd_gen,
+	  "generate test traffic with flow id / sequence payload" },
+	{ "verify", cmd_verify,
+	  "check a pcap/pcapng for lost, duplicated, reordered packets" },
 	{ "forward", cmd_forward, "bump in the wire between two interfaces" },
 	{ "replay", cmd_replay, "send a pcap/pcapng file" },
 };
@@ -121,7 +126,8 @@ int cmd_parse_list(const char *what, const char *s, unsigned *out, unsigned max)
 
 	if (!dup)
 		return -1;
-	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (tok = strtok_r(dup, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
 		char *dash = strchr(tok, '-');
 		uint32_t a, b;
 
@@ -134,7 +140,8 @@ int cmd_parse_list(const char *what, const char *s, unsigned *out, unsigned max)
 			b = a;
 		for (uint32_t i = a; i <= b; i++) {
 			if ((unsigned)n >= max) {
-				cmd_err("too many entries in %s (max %u)", what, max);
+				cmd_err("too many entries in %s (max %u)", what,
+					max);
 				goto bad;
 			}
 			out[n++] = i;
@@ -195,10 +202,12 @@ int main(int argc, char **argv)
 			printf("wirecap %s (libwirecap-xdp %s)\n", WC_VERSION,
 			       wc_version());
 			return 0;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+		} else if (!strcmp(argv[i], "--help") ||
+			   !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+		} else if (!strcmp(argv[i], "-v") ||
+			   !strcmp(argv[i], "--verbose")) {
 			cmd_verbosity++;
 		} else if (!strcmp(argv[i], "-vv")) {
 			cmd_verbosity += 2;

@@ -66,7 +66,8 @@ static __u64 now_ns(void)
 
 static void sleep_until(__u64 t)
 {
-	struct timespec ts = { .tv_sec = t / 1000000000ull, .tv_nsec = t % 1000000000ull };
+	struct timespec ts = { .tv_sec = t / 1000000000ull,
+			       .tv_nsec = t % 1000000000ull };
 
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
@@ -127,20 +128,24 @@ static int replay_file(struct replay *r, __u64 *t0, __u64 *base_off)
 	bool have_first = false;
 	int rc = 0, res;
 
-	pc = pcap_open_offline_with_tstamp_precision(r->file, PCAP_TSTAMP_PRECISION_NANO, eb);
+	pc = pcap_open_offline_with_tstamp_precision(
+		r->file, PCAP_TSTAMP_PRECISION_NANO, eb);
 	if (!pc) {
-		snprintf(r->err, sizeof(r->err), "cannot read %s: %s", r->file, eb);
+		snprintf(r->err, sizeof(r->err), "cannot read %s: %s", r->file,
+			 eb);
 		return -1;
 	}
 	if (pcap_datalink(pc) != DLT_EN10MB) {
 		snprintf(r->err, sizeof(r->err),
-			 "%s: link type %s (%d) cannot be replayed on Ethernet", r->file,
-			 dlt_desc(pcap_datalink(pc)), pcap_datalink(pc));
+			 "%s: link type %s (%d) cannot be replayed on Ethernet",
+			 r->file, dlt_desc(pcap_datalink(pc)),
+			 pcap_datalink(pc));
 		pcap_close(pc);
 		return -1;
 	}
 	while (!stop_req && (res = pcap_next_ex(pc, &h, &data)) == 1) {
-		__u64 ts = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
+		__u64 ts = (__u64)h->ts.tv_sec * 1000000000ull +
+			   (__u64)h->ts.tv_usec;
 		__u64 due = 0, now;
 		struct wc_frame fr;
 
@@ -152,11 +157,14 @@ static int replay_file(struct replay *r, __u64 *t0, __u64 *base_off)
 		switch (r->pace) {
 		case PACE_RECORDED:
 			/* out-of-order timestamps: no waiting back in time */
-			last_off = ts > first_ts ? (__u64)((ts - first_ts) / r->speed) : 0;
+			last_off = ts > first_ts ?
+					   (__u64)((ts - first_ts) / r->speed) :
+					   0;
 			due = *t0 + *base_off + last_off;
 			break;
 		case PACE_PPS:
-			due = *t0 + (__u64)((double)(r->read - 1) * 1e9 / r->pps);
+			due = *t0 +
+			      (__u64)((double)(r->read - 1) * 1e9 / r->pps);
 			break;
 		case PACE_TOP:
 			break;
@@ -177,8 +185,10 @@ static int replay_file(struct replay *r, __u64 *t0, __u64 *base_off)
 			r->snapped++; /* sent as captured */
 		/* (may send the batch first) */
 		if (get_frame(r, &fr)) {
-			snprintf(r->err, sizeof(r->err), "%s: no TX frame came back (the device does not transmit)",
-				 r->ifname);
+			snprintf(
+				r->err, sizeof(r->err),
+				"%s: no TX frame came back (the device does not transmit)",
+				r->ifname);
 			rc = -1;
 			break;
 		}
@@ -197,8 +207,8 @@ static int replay_file(struct replay *r, __u64 *t0, __u64 *base_off)
 	}
 	if (!rc && !stop_req && res == PCAP_ERROR) {
 		/* libpcap says why: truncated file, bad record */
-		snprintf(r->err, sizeof(r->err), "%s: %s (after %llu packets)", r->file,
-			 pcap_geterr(pc), (unsigned long long)r->read);
+		snprintf(r->err, sizeof(r->err), "%s: %s (after %llu packets)",
+			 r->file, pcap_geterr(pc), (unsigned long long)r->read);
 		r->truncated = true;
 		rc = -1;
 	}
@@ -238,7 +248,8 @@ int cmd_replay(int argc, char **argv)
 		{ "json", required_argument, 0, O_JSON },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
-		{ 0 } };
+		{ 0 }
+	};
 	struct replay r = { .speed = 1.0, .loops = 1 };
 	struct wc_netdev_info di;
 	struct wc_port_stats st;
@@ -255,7 +266,8 @@ int cmd_replay(int argc, char **argv)
 			r.ifname = optarg;
 			break;
 		case O_PPS:
-			if (cmd_parse_u64("--pps", optarg, 1, 100000000, &r.pps))
+			if (cmd_parse_u64("--pps", optarg, 1, 100000000,
+					  &r.pps))
 				return 1;
 			r.pace = PACE_PPS;
 			npace++;
@@ -263,7 +275,9 @@ int cmd_replay(int argc, char **argv)
 		case O_SPEED:
 			r.speed = strtod(optarg, &end);
 			if (*end || !(r.speed > 0) || r.speed > 1e6)
-				return cmd_err("invalid --speed: '%s' (a factor > 0)", optarg);
+				return cmd_err(
+					"invalid --speed: '%s' (a factor > 0)",
+					optarg);
 			r.pace = PACE_RECORDED;
 			npace++;
 			break;
@@ -272,7 +286,8 @@ int cmd_replay(int argc, char **argv)
 			npace++;
 			break;
 		case O_LOOP:
-			if (cmd_parse_u64("--loop", optarg, 1, 1000000000, &r.loops))
+			if (cmd_parse_u64("--loop", optarg, 1, 1000000000,
+					  &r.loops))
 				return 1;
 			break;
 		case O_QUEUE:
@@ -296,28 +311,31 @@ int cmd_replay(int argc, char **argv)
 	if (optind < argc)
 		r.file = argv[optind++];
 	if (optind < argc)
-		return cmd_err("replay: unexpected argument '%s'", argv[optind]);
+		return cmd_err("replay: unexpected argument '%s'",
+			       argv[optind]);
 	if (!r.file || !r.ifname)
 		return cmd_err("replay: FILE and -i IFACE are required");
 	if (npace > 1)
-		return cmd_err("replay: --pps, --speed and --topspeed exclude each other");
+		return cmd_err(
+			"replay: --pps, --speed and --topspeed exclude each other");
 	err = wc_netdev_get_info(r.ifname, &di);
 	if (err == -ENODEV)
 		return cmd_err("no such interface: %s", r.ifname);
 	if (err)
-		return cmd_err("cannot query interface %s: %s", r.ifname, strerror(-err));
+		return cmd_err("cannot query interface %s: %s", r.ifname,
+			       strerror(-err));
 	if (!(di.flags & IFF_UP))
 		return cmd_err("interface %s is down", r.ifname);
 	if (wc_netdev_queues(r.ifname, &rxq, &txq))
 		rxq = txq = 1;
 	if (r.queue >= (rxq > txq ? rxq : txq))
-		return cmd_err("queue %u out of range: %s has %u TX queue%s", r.queue, r.ifname,
-			       txq, txq == 1 ? "" : "s");
+		return cmd_err("queue %u out of range: %s has %u TX queue%s",
+			       r.queue, r.ifname, txq, txq == 1 ? "" : "s");
 	{
 		/* the file first: a bad file is reported before any socket */
 		char eb[PCAP_ERRBUF_SIZE];
-		pcap_t *pc = pcap_open_offline_with_tstamp_precision(r.file,
-								     PCAP_TSTAMP_PRECISION_NANO, eb);
+		pcap_t *pc = pcap_open_offline_with_tstamp_precision(
+			r.file, PCAP_TSTAMP_PRECISION_NANO, eb);
 
 		if (!pc)
 			return cmd_err("cannot read %s: %s", r.file, eb);
@@ -325,23 +343,27 @@ int cmd_replay(int argc, char **argv)
 			int dlt = pcap_datalink(pc);
 
 			pcap_close(pc);
-			return cmd_err("%s: link type %s (%d) cannot be replayed on Ethernet",
-				       r.file, dlt_desc(dlt), dlt);
+			return cmd_err(
+				"%s: link type %s (%d) cannot be replayed on Ethernet",
+				r.file, dlt_desc(dlt), dlt);
 		}
 		pcap_close(pc);
 	}
 	{
-		WC_OPTS(wc_port_opts, po, .queues = &r.queue, .nqueues = 1, .tx_frames = 4096);
+		WC_OPTS(wc_port_opts, po, .queues = &r.queue, .nqueues = 1,
+			.tx_frames = 4096);
 
 		r.port = wc_port__open(NULL, r.ifname, &po);
 		if (!r.port)
-			return cmd_err("%s: cannot open an AF_XDP TX socket on queue %u: %s",
-				       r.ifname, r.queue, strerror(errno));
+			return cmd_err(
+				"%s: cannot open an AF_XDP TX socket on queue %u: %s",
+				r.ifname, r.queue, strerror(errno));
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	t0 = now_ns();
-	for (r.loops_done = 0; r.loops_done < r.loops && !stop_req; r.loops_done++) {
+	for (r.loops_done = 0; r.loops_done < r.loops && !stop_req;
+	     r.loops_done++) {
 		if (replay_file(&r, &t0, &base_off)) {
 			rc = 1;
 			break;
@@ -354,43 +376,59 @@ int cmd_replay(int argc, char **argv)
 	wc_port__flush(r.port, 2000);
 	r.t_last = now_ns();
 	wc_port__stats(r.port, &st);
-	dur = r.t_first && r.t_last > r.t_first ? (r.t_last - r.t_first) / 1e9 : 0;
+	dur = r.t_first && r.t_last > r.t_first ? (r.t_last - r.t_first) / 1e9 :
+						  0;
 	rate = dur > 0 ? st.sent / dur : 0;
-	if (st.sent != r.read - r.oversize || st.dropped + st.in_flight + r.oversize)
+	if (st.sent != r.read - r.oversize ||
+	    st.dropped + st.in_flight + r.oversize)
 		rc = 1;
 	if (r.json) {
 		FILE *f = strcmp(r.json, "-") ? fopen(r.json, "w") : stdout;
 
 		if (!f) {
-			rc = cmd_err("cannot write %s: %s", r.json, strerror(errno));
+			rc = cmd_err("cannot write %s: %s", r.json,
+				     strerror(errno));
 		} else {
-			fprintf(f, "{\"file\":\"%s\",\"interface\":\"%s\",\"queue\":%u,"
-				   "\"read\":%llu,\"sent\":%llu,\"loops\":%llu,"
-				   "\"duration_s\":%.6f,\"pps\":%.1f,\"snapped\":%llu,"
-				   "\"dropped\":{\"oversize\":%llu,\"too_big\":%llu,"
-				   "\"link_down\":%llu,\"ring_full\":%llu,\"driver\":%llu,"
-				   "\"not_completed\":%llu},\"truncated\":%s,\"interrupted\":%s}\n",
-				r.file, r.ifname, r.queue, (unsigned long long)r.read,
-				(unsigned long long)st.sent, (unsigned long long)r.loops_done,
-				dur, rate, (unsigned long long)r.snapped,
-				(unsigned long long)r.oversize, (unsigned long long)st.too_big,
-				(unsigned long long)st.link_down, (unsigned long long)st.ring_full,
+			fprintf(f,
+				"{\"file\":\"%s\",\"interface\":\"%s\",\"queue\":%u,"
+				"\"read\":%llu,\"sent\":%llu,\"loops\":%llu,"
+				"\"duration_s\":%.6f,\"pps\":%.1f,\"snapped\":%llu,"
+				"\"dropped\":{\"oversize\":%llu,\"too_big\":%llu,"
+				"\"link_down\":%llu,\"ring_full\":%llu,\"driver\":%llu,"
+				"\"not_completed\":%llu},\"truncated\":%s,\"interrupted\":%s}\n",
+				r.file, r.ifname, r.queue,
+				(unsigned long long)r.read,
+				(unsigned long long)st.sent,
+				(unsigned long long)r.loops_done, dur, rate,
+				(unsigned long long)r.snapped,
+				(unsigned long long)r.oversize,
+				(unsigned long long)st.too_big,
+				(unsigned long long)st.link_down,
+				(unsigned long long)st.ring_full,
 				(unsigned long long)st.driver_dropped,
-				(unsigned long long)st.in_flight, r.truncated ? "true" : "false",
+				(unsigned long long)st.in_flight,
+				r.truncated ? "true" : "false",
 				r.aborted ? "true" : "false");
 			if (f != stdout && fclose(f))
-				rc = cmd_err("cannot write %s: %s", r.json, strerror(errno));
+				rc = cmd_err("cannot write %s: %s", r.json,
+					     strerror(errno));
 			else if (f == stdout)
 				fflush(stdout);
 		}
 	}
 	if (!r.quiet)
-		fprintf(stderr, "wirecap replay: %s: %llu of %llu packets sent in %.3f s (%.0f pps)%s; dropped: %llu larger than a frame, %llu above the MTU, %llu link down, %llu tx ring full, %llu by the driver, %llu not completed%s\n",
-			r.ifname, (unsigned long long)st.sent, (unsigned long long)r.read, dur,
-			rate, r.snapped ? " (some cut by the capture's snap length)" : "",
-			(unsigned long long)r.oversize, (unsigned long long)st.too_big,
-			(unsigned long long)st.link_down, (unsigned long long)st.ring_full,
-			(unsigned long long)st.driver_dropped, (unsigned long long)st.in_flight,
+		fprintf(stderr,
+			"wirecap replay: %s: %llu of %llu packets sent in %.3f s (%.0f pps)%s; dropped: %llu larger than a frame, %llu above the MTU, %llu link down, %llu tx ring full, %llu by the driver, %llu not completed%s\n",
+			r.ifname, (unsigned long long)st.sent,
+			(unsigned long long)r.read, dur, rate,
+			r.snapped ? " (some cut by the capture's snap length)" :
+				    "",
+			(unsigned long long)r.oversize,
+			(unsigned long long)st.too_big,
+			(unsigned long long)st.link_down,
+			(unsigned long long)st.ring_full,
+			(unsigned long long)st.driver_dropped,
+			(unsigned long long)st.in_flight,
 			r.aborted ? " (interrupted)" : "");
 	if (r.err[0])
 		cmd_err("%s", r.err);

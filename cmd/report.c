@@ -22,18 +22,14 @@ int acct_start(struct acct *a, struct wc_engine *e)
 {
 	struct wc_iface *ifc = wc_engine__iface(e);
 	struct wc_iface_info info;
-	int err;
 
 	memset(a, 0, sizeof(*a));
 	a->e = e;
 	a->nq = wc_engine__queues(e);
 	a->nw = wc_engine__workers(e);
+	/* the XDP counters count from the engine's baseline
+	 * (wc_engine__queue_stats), the one its sockets and pools share */
 	wc_iface__info(ifc, &info);
-	for (unsigned q = 0; q < a->nq; q++) {
-		err = wc_iface__queue_stats(ifc, q, &a->xdp0[q]);
-		if (err)
-			return err;
-	}
 	a->have_dev = !wc_netdev_stats(info.ifindex, &a->dev0);
 	a->t0_ns = now_ns();
 	return 0;
@@ -50,22 +46,29 @@ int acct_finish(struct acct *a)
 	a->received = a->delivered = a->passed = a->nosock_dropped = 0;
 	a->pool_exhausted = a->ring_full = a->other_dropped = 0;
 	a->invalid_descs = a->hwm_max = a->frames = 0;
-	for (unsigned q = 0; q < a->nq; q++) {
+	a->nq_all = a->nq;
+	/* every queue: the XDP program counts a packet on a queue the engine
+	 * does not serve there (passed or dropped) */
+	for (unsigned q = 0; q < WC_MAX_QUEUES; q++) {
 		struct acct_queue *aq = &a->q[q];
-		__u64 *cur = (__u64 *)&aq->xdp, *base = (__u64 *)&a->xdp0[q];
 
 		aq->queue = q;
-		err = wc_iface__queue_stats(ifc, q, &aq->xdp);
-		if (err)
-			return err;
-		for (size_t i = 0; i < sizeof(aq->xdp) / sizeof(__u64); i++)
-			cur[i] -= base[i];
-		err = wc_engine__pool_stats(a->e, q, &aq->pool);
+		err = wc_engine__queue_stats(a->e, q, &aq->xdp);
 		if (err)
 			return err;
 		a->received += aq->xdp.packets;
 		a->passed += aq->xdp.passed;
 		a->nosock_dropped += aq->xdp.dropped;
+		if (q >= a->nq) {
+			/* not served: no pool, listed when it saw packets */
+			memset(&aq->pool, 0, sizeof(aq->pool));
+			if (aq->xdp.packets)
+				a->nq_all = q + 1;
+			continue;
+		}
+		err = wc_engine__pool_stats(a->e, q, &aq->pool);
+		if (err)
+			return err;
 		a->delivered += aq->pool.delivered;
 		a->pool_exhausted += aq->pool.fill_empty;
 		a->ring_full += aq->pool.ring_full;
@@ -77,63 +80,78 @@ int acct_finish(struct acct *a)
 	}
 	for (unsigned w = 0; w < a->nw; w++)
 		wc_engine__worker_stats(a->e, w, &a->w[w]);
-	a->unaccounted = (__s64)a->received -
-			 (__s64)(a->delivered + a->pool_exhausted + a->ring_full +
-				 a->other_dropped + a->passed + a->nosock_dropped);
+	a->unaccounted =
+		(__s64)a->received -
+		(__s64)(a->delivered + a->pool_exhausted + a->ring_full +
+			a->other_dropped + a->passed + a->nosock_dropped);
 	if (a->have_dev && !wc_netdev_stats(info.ifindex, &a->dev1))
 		/* the NIC's own losses; rx_dropped is left out: drivers count
 		 * XDP-path drops there too (the pool's, counted above) */
-		a->nic_dropped = (a->dev1.rx_missed_errors - a->dev0.rx_missed_errors) +
-				 (a->dev1.rx_fifo_errors - a->dev0.rx_fifo_errors);
+		a->nic_dropped =
+			(a->dev1.rx_missed_errors - a->dev0.rx_missed_errors) +
+			(a->dev1.rx_fifo_errors - a->dev0.rx_fifo_errors);
 	return 0;
 }
 
 #define U(x) ((unsigned long long)(x))
 
-void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra, void *ctx)
+void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
+		     void *ctx)
 {
 	double secs = (a->t1_ns - a->t0_ns) / 1e9;
 	struct wc_engine_info ei;
 
 	wc_engine__info(a->e, &ei);
-	fprintf(f, "{\"received\":%llu,\"delivered\":%llu,\"passed\":%llu,"
-		   "\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,"
-		   "\"other\":%llu,\"no_socket\":%llu,\"total\":%llu},"
-		   "\"unaccounted\":%lld,\"nic_dropped\":%llu,\"invalid_descs\":%llu,"
-		   "\"duration_s\":%.3f,\"bind\":\"%s\",\"pool_frames_per_queue\":%llu,"
-		   "\"chunk_size\":%u,\"hwm\":%llu",
-		U(a->received), U(a->delivered), U(a->passed), U(a->pool_exhausted),
-		U(a->ring_full), U(a->other_dropped), U(a->nosock_dropped),
-		U(a->pool_exhausted + a->ring_full + a->other_dropped + a->nosock_dropped),
-		(long long)a->unaccounted, U(a->nic_dropped), U(a->invalid_descs),
-		secs, ei.bind_mode == WC_BIND_ZEROCOPY ? "zerocopy" : "copy",
+	fprintf(f,
+		"{\"received\":%llu,\"delivered\":%llu,\"passed\":%llu,"
+		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,"
+		"\"other\":%llu,\"no_socket\":%llu,\"total\":%llu},"
+		"\"unaccounted\":%lld,\"nic_dropped\":%llu,\"invalid_descs\":%llu,"
+		"\"duration_s\":%.3f,\"bind\":\"%s\",\"pool_frames_per_queue\":%llu,"
+		"\"chunk_size\":%u,\"hwm\":%llu",
+		U(a->received), U(a->delivered), U(a->passed),
+		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
+		U(a->nosock_dropped),
+		U(a->pool_exhausted + a->ring_full + a->other_dropped +
+		  a->nosock_dropped),
+		(long long)a->unaccounted, U(a->nic_dropped),
+		U(a->invalid_descs), secs,
+		ei.bind_mode == WC_BIND_ZEROCOPY ? "zerocopy" : "copy",
 		U(a->nq ? a->frames / a->nq : 0), ei.chunk_size, U(a->hwm_max));
 	fprintf(f, ",\"queues\":[");
-	for (unsigned q = 0; q < a->nq; q++) {
+	for (unsigned q = 0; q < a->nq_all; q++) {
 		const struct acct_queue *aq = &a->q[q];
 
-		fprintf(f, "%s{\"queue\":%u,\"received\":%llu,\"bytes\":%llu,"
-			   "\"delivered\":%llu,\"passed\":%llu,\"pool_exhausted\":%llu,"
-			   "\"ring_full\":%llu,\"other_dropped\":%llu,\"no_socket_dropped\":%llu,"
-			   "\"frames\":%llu,\"in_use\":%llu,\"hwm\":%llu,"
-			   "\"non_ip\":%llu,\"truncated\":%llu,\"fragment\":%llu}",
-			q ? "," : "", q, U(aq->xdp.packets), U(aq->xdp.bytes),
-			U(aq->pool.delivered), U(aq->xdp.passed), U(aq->pool.fill_empty),
-			U(aq->pool.ring_full), U(aq->pool.other_dropped), U(aq->xdp.dropped),
+		if (q >= a->nq && !aq->xdp.packets)
+			continue;
+		fprintf(f,
+			"%s{\"queue\":%u,\"served\":%s,\"received\":%llu,\"bytes\":%llu,"
+			"\"delivered\":%llu,\"passed\":%llu,\"pool_exhausted\":%llu,"
+			"\"ring_full\":%llu,\"other_dropped\":%llu,\"no_socket_dropped\":%llu,"
+			"\"frames\":%llu,\"in_use\":%llu,\"hwm\":%llu,"
+			"\"non_ip\":%llu,\"truncated\":%llu,\"fragment\":%llu}",
+			q ? "," : "", q, q < a->nq ? "true" : "false",
+			U(aq->xdp.packets), U(aq->xdp.bytes),
+			U(aq->pool.delivered), U(aq->xdp.passed),
+			U(aq->pool.fill_empty), U(aq->pool.ring_full),
+			U(aq->pool.other_dropped), U(aq->xdp.dropped),
 			U(aq->pool.frames), U(aq->pool.in_use), U(aq->pool.hwm),
-			U(aq->xdp.non_ip), U(aq->xdp.truncated), U(aq->xdp.fragment));
+			U(aq->xdp.non_ip), U(aq->xdp.truncated),
+			U(aq->xdp.fragment));
 	}
 	fprintf(f, "],\"workers\":[");
 	for (unsigned w = 0; w < a->nw; w++) {
 		const struct wc_worker_stats *ws = &a->w[w];
 
-		fprintf(f, "%s{\"worker\":%u,\"packets\":%llu,\"bytes\":%llu,"
-			   "\"chunks\":%llu,\"ring_full\":%llu,\"buckets_owned\":%llu,"
-			   "\"buckets_foreign\":%llu,\"moves_in\":%llu,\"moves_out\":%llu,"
-			   "\"cpu\":%d}",
-			w ? "," : "", w, U(ws->packets), U(ws->bytes), U(ws->chunks),
-			U(ws->ring_full), U(ws->buckets_owned), U(ws->buckets_foreign),
-			U(ws->moves_in), U(ws->moves_out), (int)ws->cpu);
+		fprintf(f,
+			"%s{\"worker\":%u,\"packets\":%llu,\"bytes\":%llu,"
+			"\"chunks\":%llu,\"ring_full\":%llu,\"buckets_owned\":%llu,"
+			"\"buckets_foreign\":%llu,\"moves_in\":%llu,\"moves_out\":%llu,"
+			"\"cpu\":%d}",
+			w ? "," : "", w, U(ws->packets), U(ws->bytes),
+			U(ws->chunks), U(ws->ring_full), U(ws->buckets_owned),
+			U(ws->buckets_foreign), U(ws->moves_in),
+			U(ws->moves_out), (int)ws->cpu);
 	}
 	fprintf(f, "]");
 	if (extra)
@@ -141,27 +159,42 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra, void *c
 	fprintf(f, "}\n");
 }
 
-void acct_print_human(const struct acct *a, FILE *f, acct_extra_fn extra, void *ctx)
+void acct_print_human(const struct acct *a, FILE *f, acct_extra_fn extra,
+		      void *ctx)
 {
 	double secs = (a->t1_ns - a->t0_ns) / 1e9;
 
-	fprintf(f, "%llu packets received by XDP in %.2f s: %llu delivered, %llu passed to the stack, %llu dropped\n",
+	fprintf(f,
+		"%llu packets received by XDP in %.2f s: %llu delivered, %llu passed to the stack, %llu dropped\n",
 		U(a->received), secs, U(a->delivered), U(a->passed),
-		U(a->pool_exhausted + a->ring_full + a->other_dropped + a->nosock_dropped));
-	fprintf(f, "  dropped: %llu pool exhausted, %llu rx ring full, %llu other (oversize), %llu no socket; nic dropped %llu\n",
+		U(a->pool_exhausted + a->ring_full + a->other_dropped +
+		  a->nosock_dropped));
+	fprintf(f,
+		"  dropped: %llu pool exhausted, %llu rx ring full, %llu other (oversize), %llu no socket; nic dropped %llu\n",
 		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
 		U(a->nosock_dropped), U(a->nic_dropped));
 	if (a->unaccounted)
-		fprintf(f, "  WARNING: %lld packets unaccounted for\n", (long long)a->unaccounted);
+		fprintf(f, "  WARNING: %lld packets unaccounted for\n",
+			(long long)a->unaccounted);
 	for (unsigned q = 0; q < a->nq; q++) {
 		const struct acct_queue *aq = &a->q[q];
 
-		fprintf(f, "  queue %u: received %llu delivered %llu, pool %llu frames, high-water %llu (%.1f%%), drops %llu/%llu/%llu\n",
-			q, U(aq->xdp.packets), U(aq->pool.delivered), U(aq->pool.frames),
-			U(aq->pool.hwm),
-			aq->pool.frames ? 100.0 * aq->pool.hwm / aq->pool.frames : 0.0,
-			U(aq->pool.fill_empty), U(aq->pool.ring_full), U(aq->pool.other_dropped));
+		fprintf(f,
+			"  queue %u: received %llu delivered %llu, pool %llu frames, high-water %llu (%.1f%%), drops %llu/%llu/%llu\n",
+			q, U(aq->xdp.packets), U(aq->pool.delivered),
+			U(aq->pool.frames), U(aq->pool.hwm),
+			aq->pool.frames ?
+				100.0 * aq->pool.hwm / aq->pool.frames :
+				0.0,
+			U(aq->pool.fill_empty), U(aq->pool.ring_full),
+			U(aq->pool.other_dropped));
 	}
+	for (unsigned q = a->nq; q < a->nq_all; q++)
+		if (a->q[q].xdp.packets)
+			fprintf(f,
+				"  queue %u (not served): received %llu, passed %llu, dropped %llu\n",
+				q, U(a->q[q].xdp.packets),
+				U(a->q[q].xdp.passed), U(a->q[q].xdp.dropped));
 	for (unsigned w = 0; w < a->nw; w++)
 		fprintf(f, "  worker %u: %llu packets, %llu chunks\n", w,
 			U(a->w[w].packets), U(a->w[w].chunks));
@@ -175,13 +208,16 @@ int acct_report(const struct acct *a, const char *json_path, bool quiet,
 	if (!quiet)
 		acct_print_human(a, stderr, extra, ctx);
 	if (json_path) {
-		FILE *f = strcmp(json_path, "-") ? fopen(json_path, "w") : stdout;
+		FILE *f =
+			strcmp(json_path, "-") ? fopen(json_path, "w") : stdout;
 
 		if (!f)
-			return cmd_err("cannot write %s: %s", json_path, strerror(errno));
+			return cmd_err("cannot write %s: %s", json_path,
+				       strerror(errno));
 		acct_print_json(a, f, extra, ctx);
 		if (f != stdout && fclose(f))
-			return cmd_err("cannot write %s: %s", json_path, strerror(errno));
+			return cmd_err("cannot write %s: %s", json_path,
+				       strerror(errno));
 		if (f == stdout)
 			fflush(stdout);
 	}
@@ -204,11 +240,16 @@ int offload_args_parse(struct offload_args *oa, const char *n, const char *v)
 	} nums[] = {
 		{ "offload-high", offsetof(struct offload_args, high), 100 },
 		{ "offload-low", offsetof(struct offload_args, low), 100 },
-		{ "offload-hold", offsetof(struct offload_args, hold), 3600000 },
-		{ "offload-return", offsetof(struct offload_args, ret), 3600000 },
-		{ "offload-cooldown", offsetof(struct offload_args, cooldown), 3600000 },
-		{ "offload-interval", offsetof(struct offload_args, interval), 60000 },
-		{ "offload-max-moves", offsetof(struct offload_args, max_moves), WC_MAX_BUCKETS },
+		{ "offload-hold", offsetof(struct offload_args, hold),
+		  3600000 },
+		{ "offload-return", offsetof(struct offload_args, ret),
+		  3600000 },
+		{ "offload-cooldown", offsetof(struct offload_args, cooldown),
+		  3600000 },
+		{ "offload-interval", offsetof(struct offload_args, interval),
+		  60000 },
+		{ "offload-max-moves", offsetof(struct offload_args, max_moves),
+		  WC_MAX_BUCKETS },
 	};
 	uint32_t x;
 
@@ -218,7 +259,8 @@ int offload_args_parse(struct offload_args *oa, const char *n, const char *v)
 		else if (!strcmp(v, "off"))
 			oa->enabled = 0;
 		else
-			return cmd_err("invalid --offload '%s' (on or off)", v), -1;
+			return cmd_err("invalid --offload '%s' (on or off)", v),
+			       -1;
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
@@ -241,10 +283,13 @@ int offload_args_apply(struct wc_iface *ifc, const struct offload_args *oa)
 	int err = wc_iface__config(ifc, &c);
 
 	if (err)
-		return cmd_err("cannot read the config map: %s", strerror(-err));
+		return cmd_err("cannot read the config map: %s",
+			       strerror(-err));
 	if (oa->enabled >= 0)
 		c.offload_enabled = oa->enabled;
-#define SET(f, v) if ((v) >= 0) c.f = (v)
+#define SET(f, v)     \
+	if ((v) >= 0) \
+	c.f = (v)
 	SET(offload_high_pct, oa->high);
 	SET(offload_low_pct, oa->low);
 	SET(offload_hold_ms, oa->hold);
@@ -273,7 +318,8 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 	__u32 x;
 
 	if (!strcmp(n, "workers")) {
-		if (cmd_parse_u32("--workers (1..64)", v, 1, WC_MAX_WORKERS, &x))
+		if (cmd_parse_u32("--workers (1..64)", v, 1, WC_MAX_WORKERS,
+				  &x))
 			return -1;
 		ea->ao.workers = x;
 	} else if (!strcmp(n, "cpus")) {
@@ -281,19 +327,24 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 		if (ea->ncpus < 0)
 			return -1;
 	} else if (!strcmp(n, "pool-chunks")) {
-		if (cmd_parse_u32("--pool-chunks", v, 2, 1u << 22, &ea->eo.chunks))
+		if (cmd_parse_u32("--pool-chunks", v, 2, 1u << 22,
+				  &ea->eo.chunks))
 			return -1;
 	} else if (!strcmp(n, "chunk-size")) {
-		if (cmd_parse_u32("--chunk-size", v, 1, 4096, &ea->eo.chunk_size))
+		if (cmd_parse_u32("--chunk-size", v, 1, 4096,
+				  &ea->eo.chunk_size))
 			return -1;
 	} else if (!strcmp(n, "frame-size")) {
-		if (cmd_parse_u32("--frame-size", v, 2048, 4096, &ea->eo.frame_size))
+		if (cmd_parse_u32("--frame-size", v, 2048, 4096,
+				  &ea->eo.frame_size))
 			return -1;
 	} else if (!strcmp(n, "rx-ring")) {
-		if (cmd_parse_u32("--rx-ring", v, 64, 1u << 22, &ea->eo.rx_ring_size))
+		if (cmd_parse_u32("--rx-ring", v, 64, 1u << 22,
+				  &ea->eo.rx_ring_size))
 			return -1;
 	} else if (!strcmp(n, "chunk-timeout")) {
-		if (cmd_parse_u32("--chunk-timeout", v, 1, 1000000, &ea->eo.chunk_timeout_us))
+		if (cmd_parse_u32("--chunk-timeout", v, 1, 1000000,
+				  &ea->eo.chunk_timeout_us))
 			return -1;
 	} else if (!strcmp(n, "wait")) {
 		if (!strcmp(v, "chunk"))
@@ -303,7 +354,9 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 		else if (!strcmp(v, "busy") || !strcmp(v, "busy-poll"))
 			ea->eo.wait = WC_WAIT_BUSY_POLL;
 		else
-			return cmd_err("invalid --wait '%s' (chunk, poll or busy)", v), -1;
+			return cmd_err("invalid --wait '%s' (chunk, poll or busy)",
+				       v),
+			       -1;
 	} else if (!strcmp(n, "bind")) {
 		if (!strcmp(v, "auto"))
 			ea->eo.bind = WC_BIND_AUTO;
@@ -312,7 +365,9 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 		else if (!strcmp(v, "copy"))
 			ea->eo.bind = WC_BIND_COPY_ONLY;
 		else
-			return cmd_err("invalid --bind '%s' (auto, zc or copy)", v), -1;
+			return cmd_err("invalid --bind '%s' (auto, zc or copy)",
+				       v),
+			       -1;
 	} else if (!strcmp(n, "huge-pages")) {
 		if (!strcmp(v, "auto"))
 			ea->eo.huge_pages = WC_HUGE_AUTO;
@@ -321,7 +376,9 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 		else if (!strcmp(v, "require"))
 			ea->eo.huge_pages = WC_HUGE_REQUIRE;
 		else
-			return cmd_err("invalid --huge-pages '%s' (auto, off or require)", v), -1;
+			return cmd_err("invalid --huge-pages '%s' (auto, off or require)",
+				       v),
+			       -1;
 	} else if (!strcmp(n, "mode")) {
 		if (!strcmp(v, "auto"))
 			ea->ao.mode = WC_MODE_AUTO;
@@ -330,19 +387,25 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 		else if (!strcmp(v, "generic"))
 			ea->ao.mode = WC_MODE_GENERIC;
 		else
-			return cmd_err("invalid --mode '%s' (auto, native or generic)", v), -1;
+			return cmd_err("invalid --mode '%s' (auto, native or generic)",
+				       v),
+			       -1;
 	} else if (!strcmp(n, "steer")) {
 		if (!strcmp(v, "queue"))
 			ea->ao.steer_mode = WC_STEER_QUEUE;
 		else if (!strcmp(v, "flow"))
 			ea->ao.steer_mode = WC_STEER_FLOW;
 		else
-			return cmd_err("invalid --steer '%s' (queue or flow)", v), -1;
+			return cmd_err("invalid --steer '%s' (queue or flow)",
+				       v),
+			       -1;
 	} else if (!strcmp(n, "buckets")) {
 		if (cmd_parse_u32("--buckets", v, 1, WC_MAX_BUCKETS, &x))
 			return -1;
 		if (x & (x - 1))
-			return cmd_err("invalid --buckets %u: must be a power of two", x), -1;
+			return cmd_err("invalid --buckets %u: must be a power of two",
+				       x),
+			       -1;
 		ea->ao.buckets = x;
 	} else {
 		return offload_args_parse(&ea->off, n, v);
@@ -362,7 +425,8 @@ struct wc_engine *engine_open(const char *ifname, struct engine_args *ea)
 		}
 		cmd_setup_done();
 		if (ea->ao.workers && wc_engine__workers(e) != ea->ao.workers)
-			fprintf(stderr, "wirecap: note: %s is attached with %u workers; --workers %u applies only when wirecap attaches\n",
+			fprintf(stderr,
+				"wirecap: note: %s is attached with %u workers; --workers %u applies only when wirecap attaches\n",
 				ifname, wc_engine__workers(e), ea->ao.workers);
 		return e;
 	}
@@ -376,14 +440,16 @@ struct wc_engine *engine_open(const char *ifname, struct engine_args *ea)
 			ifname);
 		break;
 	case EBUSY:
-		cmd_err("%s: busy: another capture (or AF_XDP socket) uses its queues", ifname);
+		cmd_err("%s: busy: another capture (or AF_XDP socket) uses its queues",
+			ifname);
 		break;
 	case ENOMEM:
 		cmd_err("%s: cannot allocate the packet pools (see the message above; try smaller --pool-chunks)",
 			ifname);
 		break;
 	default:
-		cmd_err("%s: cannot open the capture engine: %s", ifname, strerror(err));
+		cmd_err("%s: cannot open the capture engine: %s", ifname,
+			strerror(err));
 	}
 	return NULL;
 }

@@ -70,13 +70,15 @@ static int count_buckets(struct stats_ctx *sc, struct sample *s)
 	for (__u32 q = 0; q < in->queues; q++) {
 		for (__u32 b = 0; b < in->buckets; b++) {
 			struct wc_steer st;
-			unsigned home = in->steer_mode == WC_STEER_FLOW ? b % in->workers :
-									 q % in->workers;
+			unsigned home = in->steer_mode == WC_STEER_FLOW ?
+						b % in->workers :
+						q % in->workers;
 			int err = wc_iface__steer_get(sc->ifc, q, b, &st);
 
 			if (err)
 				return err;
-			if (st.worker >= in->workers || st.worker >= WC_MAX_WORKERS)
+			if (st.worker >= in->workers ||
+			    st.worker >= WC_MAX_WORKERS)
 				continue;
 			s->owned[st.worker]++;
 			s->foreign[st.worker] += st.worker != home;
@@ -96,7 +98,9 @@ static int take_sample(struct stats_ctx *sc, struct sample *s)
 	memset(s, 0, sizeof(*s));
 	s->t_ns = clock_ns(CLOCK_MONOTONIC);
 	s->wall_ns = clock_ns(CLOCK_REALTIME);
-	for (__u32 q = 0; q < sc->info.queues; q++) {
+	/* every queue: one the engine does not serve counts what arrives
+	 * there (passed or dropped) */
+	for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
 		err = wc_iface__queue_stats(sc->ifc, q, &s->xdp[q]);
 		if (err)
 			return err;
@@ -112,8 +116,10 @@ static int take_sample(struct stats_ctx *sc, struct sample *s)
 			s->stale = true;
 	}
 	if (s->running) {
-		unsigned nq = s->ei.queues < WC_MAX_QUEUES ? s->ei.queues : WC_MAX_QUEUES;
-		unsigned nw = s->ei.workers < WC_MAX_WORKERS ? s->ei.workers : WC_MAX_WORKERS;
+		unsigned nq = s->ei.queues < WC_MAX_QUEUES ? s->ei.queues :
+							     WC_MAX_QUEUES;
+		unsigned nw = s->ei.workers < WC_MAX_WORKERS ? s->ei.workers :
+							       WC_MAX_WORKERS;
 
 		for (__u32 q = 0; q < nq; q++)
 			if (bpf_map_lookup_elem(pfd, &q, &s->pool[q]))
@@ -133,27 +139,37 @@ static double rate(__u64 a, __u64 b, double dt)
 
 static const char *bind_name(__u32 m)
 {
-	return m == WC_BIND_ZEROCOPY ? "zerocopy" : m == WC_BIND_COPY ? "copy" : "unknown";
+	return m == WC_BIND_ZEROCOPY ? "zerocopy" :
+	       m == WC_BIND_COPY     ? "copy" :
+				       "unknown";
 }
 
 static const char *huge_name(__u32 h)
 {
-	return h == WC_HUGE_HUGETLB ? "hugetlb" : h == WC_HUGE_THP ? "thp" : "none";
+	return h == WC_HUGE_HUGETLB ? "hugetlb" :
+	       h == WC_HUGE_THP	    ? "thp" :
+				      "none";
 }
 
 static const char *wait_name(__u32 w)
 {
-	return w == WC_WAIT_POLL ? "poll" : w == WC_WAIT_BUSY_POLL ? "busy-poll" : "chunk";
+	return w == WC_WAIT_POLL      ? "poll" :
+	       w == WC_WAIT_BUSY_POLL ? "busy-poll" :
+					"chunk";
 }
 
 static const char *state_name(__u32 s)
 {
-	return s == WC_WORKER_RUNNING ? "running" : s == WC_WORKER_STUCK ? "stuck" : "idle";
+	return s == WC_WORKER_RUNNING ? "running" :
+	       s == WC_WORKER_STUCK   ? "stuck" :
+					"idle";
 }
 
 static const char *mode_name(enum wc_xdp_mode m)
 {
-	return m == WC_MODE_GENERIC ? "generic" : m == WC_MODE_NATIVE ? "native" : "auto";
+	return m == WC_MODE_GENERIC ? "generic" :
+	       m == WC_MODE_NATIVE  ? "native" :
+				      "auto";
 }
 
 static __u64 pool_drops(const struct wc_pool_stats *p)
@@ -170,6 +186,12 @@ static void jrate(bool have, double v)
 		printf("null");
 }
 
+/* served queues always, others once the program saw packets there */
+static bool shown(const struct stats_ctx *sc, const struct sample *b, __u32 q)
+{
+	return q < sc->info.queues || b->xdp[q].packets;
+}
+
 static void print_json(struct stats_ctx *sc, const struct sample *a,
 		       const struct sample *b, bool have_rate)
 {
@@ -177,21 +199,23 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 	const struct wc_engine_info *ei = &b->ei;
 	double dt = have_rate ? (b->t_ns - a->t_ns) / 1e9 : 0;
 	/* engine counters: the engine's publication times are the time base */
-	double edt = have_rate && a->running && b->running && b->ei.update_ns > a->ei.update_ns ?
-			     (b->ei.update_ns - a->ei.update_ns) / 1e9 : dt;
+	double edt = have_rate && a->running && b->running &&
+				     b->ei.update_ns > a->ei.update_ns ?
+			     (b->ei.update_ns - a->ei.update_ns) / 1e9 :
+			     dt;
 	bool erate = have_rate && a->running && b->running;
 	unsigned nw = b->running ? ei->workers : in->workers;
 	struct wc_queue_stats tx = {};
 	struct wc_pool_stats tp = {};
 	__u64 tx_a = 0, tdel_a = 0;
 
-	printf("{\"interface\":\"%s\",\"time_ns\":%llu,\"interval_s\":", in->ifname,
-	       U(b->wall_ns));
+	printf("{\"interface\":\"%s\",\"time_ns\":%llu,\"interval_s\":",
+	       in->ifname, U(b->wall_ns));
 	jrate(have_rate, dt);
 	printf(",\"xdp\":{\"prog_id\":%u,\"mode\":\"%s\",\"queues\":%u,\"workers\":%u,"
 	       "\"buckets\":%u,\"steer\":\"%s\"}",
-	       in->prog_id, mode_name(in->mode), in->queues, in->workers, in->buckets,
-	       in->steer_mode == WC_STEER_FLOW ? "flow" : "queue");
+	       in->prog_id, mode_name(in->mode), in->queues, in->workers,
+	       in->buckets, in->steer_mode == WC_STEER_FLOW ? "flow" : "queue");
 	printf(",\"engine\":{\"running\":%s,\"pid\":%u,\"stale\":%s",
 	       b->running ? "true" : "false", b->running ? ei->pid : 0,
 	       b->stale ? "true" : "false");
@@ -201,44 +225,59 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 		       "\"rx_ring_size\":%u,\"fill_ring_size\":%u,\"huge_pages\":\"%s\","
 		       "\"umem_bytes\":%llu,\"wait\":\"%s\",\"chunk_timeout_us\":%u,"
 		       "\"uptime_s\":%.3f,\"update_age_ms\":%.1f",
-		       bind_name(ei->bind_mode), ei->queues, ei->workers, ei->chunks,
-		       ei->chunk_size, U((__u64)ei->chunks * ei->chunk_size), ei->frame_size,
-		       ei->rx_ring_size, ei->fill_ring_size, huge_name(ei->huge_pages),
-		       U(ei->umem_bytes), wait_name(ei->wait_mode), ei->chunk_timeout_us,
-		       b->wall_ns > ei->start_ns ? (b->wall_ns - ei->start_ns) / 1e9 : 0.0,
-		       b->wall_ns > ei->update_ns ? (b->wall_ns - ei->update_ns) / 1e6 : 0.0);
+		       bind_name(ei->bind_mode), ei->queues, ei->workers,
+		       ei->chunks, ei->chunk_size,
+		       U((__u64)ei->chunks * ei->chunk_size), ei->frame_size,
+		       ei->rx_ring_size, ei->fill_ring_size,
+		       huge_name(ei->huge_pages), U(ei->umem_bytes),
+		       wait_name(ei->wait_mode), ei->chunk_timeout_us,
+		       b->wall_ns > ei->start_ns ?
+			       (b->wall_ns - ei->start_ns) / 1e9 :
+			       0.0,
+		       b->wall_ns > ei->update_ns ?
+			       (b->wall_ns - ei->update_ns) / 1e6 :
+			       0.0);
 	printf("},\"queues\":[");
-	for (__u32 q = 0; q < in->queues; q++) {
+	for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
 		const struct wc_queue_stats *x = &b->xdp[q];
 		const struct wc_pool_stats *p = &b->pool[q];
 
-		printf("%s{\"queue\":%u,\"packets\":%llu,\"bytes\":%llu,\"pps\":", q ? "," : "",
-		       q, U(x->packets), U(x->bytes));
+		if (!shown(sc, b, q))
+			continue;
+		printf("%s{\"queue\":%u,\"served\":%s,\"packets\":%llu,\"bytes\":%llu,\"pps\":",
+		       q ? "," : "", q, q < in->queues ? "true" : "false",
+		       U(x->packets), U(x->bytes));
 		jrate(have_rate, rate(a->xdp[q].packets, x->packets, dt));
 		printf(",\"bps\":");
 		jrate(have_rate, 8 * rate(a->xdp[q].bytes, x->bytes, dt));
 		printf(",\"redirected\":%llu,\"passed\":%llu,\"non_ip\":%llu,\"truncated\":%llu,"
 		       "\"fragment\":%llu,\"unknown_l4\":%llu,\"bad_queue\":%llu",
-		       U(x->redirected), U(x->passed), U(x->non_ip), U(x->truncated),
-		       U(x->fragment), U(x->unknown_l4), U(x->bad_queue));
-		if (b->running && q < ei->queues) {
+		       U(x->redirected), U(x->passed), U(x->non_ip),
+		       U(x->truncated), U(x->fragment), U(x->unknown_l4),
+		       U(x->bad_queue));
+		if (b->running && q < ei->queues && q < in->queues) {
 			printf(",\"delivered\":%llu,\"delivered_bytes\":%llu,\"delivered_pps\":",
 			       U(p->delivered), U(p->bytes));
-			jrate(erate, rate(a->pool[q].delivered, p->delivered, edt));
+			jrate(erate,
+			      rate(a->pool[q].delivered, p->delivered, edt));
 			printf(",\"pool_frames\":%llu,\"pool_in_use\":%llu,\"pool_use_pct\":%.1f,"
 			       "\"pool_hwm\":%llu,\"pool_hwm_pct\":%.1f,\"invalid_descs\":%llu",
 			       U(p->frames), U(p->in_use),
-			       p->frames ? 100.0 * p->in_use / p->frames : 0.0, U(p->hwm),
-			       p->frames ? 100.0 * p->hwm / p->frames : 0.0, U(p->invalid_descs));
+			       p->frames ? 100.0 * p->in_use / p->frames : 0.0,
+			       U(p->hwm),
+			       p->frames ? 100.0 * p->hwm / p->frames : 0.0,
+			       U(p->invalid_descs));
 			printf(",\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,"
 			       "\"other\":%llu,\"no_socket\":%llu,\"total\":%llu}",
-			       U(p->fill_empty), U(p->ring_full), U(p->other_dropped),
-			       U(x->dropped), U(pool_drops(p) + x->dropped));
+			       U(p->fill_empty), U(p->ring_full),
+			       U(p->other_dropped), U(x->dropped),
+			       U(pool_drops(p) + x->dropped));
 			printf(",\"dropped_pps\":");
-			jrate(erate, rate(pool_drops(&a->pool[q]), pool_drops(p), edt));
+			jrate(erate, rate(pool_drops(&a->pool[q]),
+					  pool_drops(p), edt));
 		} else {
-			printf(",\"dropped\":{\"no_socket\":%llu,\"total\":%llu}", U(x->dropped),
-			       U(x->dropped));
+			printf(",\"dropped\":{\"no_socket\":%llu,\"total\":%llu}",
+			       U(x->dropped), U(x->dropped));
 		}
 		printf("}");
 		tx.packets += x->packets;
@@ -260,37 +299,41 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 
 		printf("%s{\"worker\":%u", w ? "," : "", w);
 		if (b->running) {
-			printf(",\"packets\":%llu,\"bytes\":%llu,\"pps\":", U(s->packets),
-			       U(s->bytes));
+			printf(",\"packets\":%llu,\"bytes\":%llu,\"pps\":",
+			       U(s->packets), U(s->bytes));
 			jrate(erate, rate(a->ws[w].packets, s->packets, edt));
 			printf(",\"chunks\":%llu,\"held_chunks\":%llu,\"held_frames\":%llu,"
 			       "\"rx_backlog\":%llu,\"ring_full\":%llu,\"buckets_owned\":%llu,"
 			       "\"buckets_foreign\":%llu,\"moves_in\":%llu,\"moves_out\":%llu,"
 			       "\"stalls\":%llu,\"cpu\":%d,\"state\":\"%s\"}",
-			       U(s->chunks), U(s->held_chunks), U(s->held_frames),
-			       U(s->rx_backlog), U(s->ring_full), U(s->buckets_owned),
-			       U(s->buckets_foreign), U(s->moves_in), U(s->moves_out),
-			       U(s->stalls), (int)s->cpu, state_name(s->state));
+			       U(s->chunks), U(s->held_chunks),
+			       U(s->held_frames), U(s->rx_backlog),
+			       U(s->ring_full), U(s->buckets_owned),
+			       U(s->buckets_foreign), U(s->moves_in),
+			       U(s->moves_out), U(s->stalls), (int)s->cpu,
+			       state_name(s->state));
 		} else {
 			printf(",\"buckets_owned\":%llu,\"buckets_foreign\":%llu}",
 			       U(b->owned[w]), U(b->foreign[w]));
 		}
 	}
-	printf("],\"totals\":{\"packets\":%llu,\"bytes\":%llu,\"pps\":", U(tx.packets),
-	       U(tx.bytes));
+	printf("],\"totals\":{\"packets\":%llu,\"bytes\":%llu,\"pps\":",
+	       U(tx.packets), U(tx.bytes));
 	jrate(have_rate, rate(tx_a, tx.packets, dt));
 	printf(",\"passed\":%llu", U(tx.passed));
 	if (b->running) {
-		printf(",\"delivered\":%llu,\"delivered_pps\":", U(tp.delivered));
+		printf(",\"delivered\":%llu,\"delivered_pps\":",
+		       U(tp.delivered));
 		jrate(erate, rate(tdel_a, tp.delivered, edt));
 		printf(",\"pool_frames\":%llu,\"pool_in_use\":%llu,"
 		       "\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
 		       "\"no_socket\":%llu,\"total\":%llu}",
-		       U(tp.frames), U(tp.in_use), U(tp.fill_empty), U(tp.ring_full),
-		       U(tp.other_dropped), U(tx.dropped), U(pool_drops(&tp) + tx.dropped));
+		       U(tp.frames), U(tp.in_use), U(tp.fill_empty),
+		       U(tp.ring_full), U(tp.other_dropped), U(tx.dropped),
+		       U(pool_drops(&tp) + tx.dropped));
 	} else {
-		printf(",\"dropped\":{\"no_socket\":%llu,\"total\":%llu}", U(tx.dropped),
-		       U(tx.dropped));
+		printf(",\"dropped\":{\"no_socket\":%llu,\"total\":%llu}",
+		       U(tx.dropped), U(tx.dropped));
 	}
 	printf("}}\n");
 }
@@ -315,8 +358,10 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 	const struct wc_iface_info *in = &sc->info;
 	const struct wc_engine_info *ei = &b->ei;
 	double dt = have_rate ? (b->t_ns - a->t_ns) / 1e9 : 0;
-	double edt = have_rate && a->running && b->running && b->ei.update_ns > a->ei.update_ns ?
-			     (b->ei.update_ns - a->ei.update_ns) / 1e9 : dt;
+	double edt = have_rate && a->running && b->running &&
+				     b->ei.update_ns > a->ei.update_ns ?
+			     (b->ei.update_ns - a->ei.update_ns) / 1e9 :
+			     dt;
 	bool erate = have_rate && a->running && b->running;
 	char r1[32], r2[32];
 	time_t now = (time_t)(b->wall_ns / 1000000000ull);
@@ -326,31 +371,38 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 	if (localtime_r(&now, &tm))
 		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
 	printf("%s %s: XDP program %u (%s), %u queues, %u workers, %u buckets (steer %s)%s\n",
-	       ts, in->ifname, in->prog_id, mode_name(in->mode), in->queues, in->workers,
-	       in->buckets, in->steer_mode == WC_STEER_FLOW ? "flow" : "queue",
+	       ts, in->ifname, in->prog_id, mode_name(in->mode), in->queues,
+	       in->workers, in->buckets,
+	       in->steer_mode == WC_STEER_FLOW ? "flow" : "queue",
 	       have_rate ? "" : "; totals only");
 	if (b->running) {
 		printf("  capture engine: pid %u, up %.1f s, %s mode, pool %u x %u frames of %u B per queue (%llu MiB UMEM, %s pages), rx rings %u, wait %s\n",
-		       ei->pid, b->wall_ns > ei->start_ns ? (b->wall_ns - ei->start_ns) / 1e9 : 0.0,
-		       bind_name(ei->bind_mode), ei->chunks, ei->chunk_size, ei->frame_size,
-		       U(ei->umem_bytes >> 20),
+		       ei->pid,
+		       b->wall_ns > ei->start_ns ?
+			       (b->wall_ns - ei->start_ns) / 1e9 :
+			       0.0,
+		       bind_name(ei->bind_mode), ei->chunks, ei->chunk_size,
+		       ei->frame_size, U(ei->umem_bytes >> 20),
 		       ei->huge_pages == WC_HUGE_HUGETLB ? "huge" :
-		       ei->huge_pages == WC_HUGE_THP ? "transparent huge" : "normal",
+		       ei->huge_pages == WC_HUGE_THP	 ? "transparent huge" :
+							   "normal",
 		       ei->rx_ring_size, wait_name(ei->wait_mode));
 	} else if (b->stale) {
 		printf("  no capture running: the engine that published (pid %u) is gone; XDP counters only\n",
 		       b->ei.pid);
 	} else {
-		printf("  no capture running on %s: XDP counters only\n", in->ifname);
+		printf("  no capture running on %s: XDP counters only\n",
+		       in->ifname);
 	}
 	if (b->running) {
-		printf("  %5s %12s %9s %12s %9s %9s %15s %9s %10s %10s %8s %8s\n", "queue",
-		       "packets", "pps", "delivered", "deliv/s", "passed", "pool use",
-		       "hwm", "pool-exh", "ring-full", "other", "no-sock");
+		printf("  %5s %12s %9s %12s %9s %9s %15s %9s %10s %10s %8s %8s\n",
+		       "queue", "packets", "pps", "delivered", "deliv/s",
+		       "passed", "pool use", "hwm", "pool-exh", "ring-full",
+		       "other", "no-sock");
 	} else {
-		printf("  %5s %12s %9s %14s %12s %10s %10s %9s %9s\n", "queue", "packets",
-		       "pps", "bytes", "redirected", "passed", "no-sock", "non-ip",
-		       "truncated");
+		printf("  %5s %12s %9s %14s %12s %10s %10s %9s %9s\n", "queue",
+		       "packets", "pps", "bytes", "redirected", "passed",
+		       "no-sock", "non-ip", "truncated");
 	}
 	for (__u32 q = 0; q < in->queues; q++) {
 		const struct wc_queue_stats *x = &b->xdp[q];
@@ -360,27 +412,49 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 		if (b->running && q < ei->queues) {
 			char use[40];
 
-			snprintf(use, sizeof(use), "%llu (%.1f%%)", U(p->in_use),
-				 p->frames ? 100.0 * p->in_use / p->frames : 0.0);
+			snprintf(use, sizeof(use), "%llu (%.1f%%)",
+				 U(p->in_use),
+				 p->frames ? 100.0 * p->in_use / p->frames :
+					     0.0);
 			printf("  %5u %12llu %9s %12llu %9s %9llu %15s %9llu %10llu %10llu %8llu %8llu\n",
-			       q, U(x->packets), have_rate ? hnum(r1, sizeof(r1), pps) : "-",
+			       q, U(x->packets),
+			       have_rate ? hnum(r1, sizeof(r1), pps) : "-",
 			       U(p->delivered),
 			       erate ? hnum(r2, sizeof(r2),
-					    rate(a->pool[q].delivered, p->delivered, edt)) : "-",
-			       U(x->passed), use, U(p->hwm), U(p->fill_empty), U(p->ring_full),
-			       U(p->other_dropped), U(x->dropped));
+					    rate(a->pool[q].delivered,
+						 p->delivered, edt)) :
+				       "-",
+			       U(x->passed), use, U(p->hwm), U(p->fill_empty),
+			       U(p->ring_full), U(p->other_dropped),
+			       U(x->dropped));
 		} else {
-			printf("  %5u %12llu %9s %14llu %12llu %10llu %10llu %9llu %9llu\n", q,
-			       U(x->packets), have_rate ? hnum(r1, sizeof(r1), pps) : "-",
-			       U(x->bytes), U(x->redirected), U(x->passed), U(x->dropped),
-			       U(x->non_ip), U(x->truncated));
+			printf("  %5u %12llu %9s %14llu %12llu %10llu %10llu %9llu %9llu\n",
+			       q, U(x->packets),
+			       have_rate ? hnum(r1, sizeof(r1), pps) : "-",
+			       U(x->bytes), U(x->redirected), U(x->passed),
+			       U(x->dropped), U(x->non_ip), U(x->truncated));
 		}
 	}
+	for (__u32 q = in->queues; q < WC_MAX_QUEUES; q++) {
+		const struct wc_queue_stats *x = &b->xdp[q];
+
+		if (!shown(sc, b, q))
+			continue;
+		printf("  queue %u (not served): %llu packets (%s pps), %llu passed, %llu dropped\n",
+		       q, U(x->packets),
+		       have_rate ?
+			       hnum(r1, sizeof(r1),
+				    rate(a->xdp[q].packets, x->packets, dt)) :
+			       "-",
+		       U(x->passed), U(x->dropped));
+	}
 	if (b->running) {
-		printf("  %6s %12s %9s %10s %6s %8s %9s %8s %8s %9s %9s %6s %4s %s\n", "worker",
-		       "packets", "pps", "chunks", "held", "backlog", "ring-full", "buckets",
-		       "foreign", "moves-in", "moves-out", "stalls", "cpu", "state");
-		for (unsigned w = 0; w < ei->workers && w < WC_MAX_WORKERS; w++) {
+		printf("  %6s %12s %9s %10s %6s %8s %9s %8s %8s %9s %9s %6s %4s %s\n",
+		       "worker", "packets", "pps", "chunks", "held", "backlog",
+		       "ring-full", "buckets", "foreign", "moves-in",
+		       "moves-out", "stalls", "cpu", "state");
+		for (unsigned w = 0; w < ei->workers && w < WC_MAX_WORKERS;
+		     w++) {
 			const struct wc_worker_stats *s = &b->ws[w];
 			char cpu[16];
 
@@ -390,17 +464,32 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 				snprintf(cpu, sizeof(cpu), "%u", s->cpu);
 			printf("  %6u %12llu %9s %10llu %6llu %8llu %9llu %8llu %8llu %9llu %9llu %6llu %4s %s\n",
 			       w, U(s->packets),
-			       erate ? hnum(r1, sizeof(r1), rate(a->ws[w].packets, s->packets, edt)) : "-",
-			       U(s->chunks), U(s->held_frames), U(s->rx_backlog), U(s->ring_full),
-			       U(s->buckets_owned), U(s->buckets_foreign), U(s->moves_in),
-			       U(s->moves_out), U(s->stalls), cpu, state_name(s->state));
+			       erate ? hnum(r1, sizeof(r1),
+					    rate(a->ws[w].packets, s->packets,
+						 edt)) :
+				       "-",
+			       U(s->chunks), U(s->held_frames),
+			       U(s->rx_backlog), U(s->ring_full),
+			       U(s->buckets_owned), U(s->buckets_foreign),
+			       U(s->moves_in), U(s->moves_out), U(s->stalls),
+			       cpu, state_name(s->state));
 		}
 	} else {
 		printf("  %6s %8s %8s\n", "worker", "buckets", "foreign");
 		for (unsigned w = 0; w < in->workers && w < WC_MAX_WORKERS; w++)
-			printf("  %6u %8llu %8llu\n", w, U(b->owned[w]), U(b->foreign[w]));
+			printf("  %6u %8llu %8llu\n", w, U(b->owned[w]),
+			       U(b->foreign[w]));
 	}
 	fflush(stdout);
+}
+
+/* Is the program we opened still the one attached to the interface? */
+static bool still_attached(struct stats_ctx *sc)
+{
+	struct wc_iface_info now;
+
+	return !wc_iface__info(sc->ifc, &now) && now.prog_id &&
+	       now.prog_id == sc->info.prog_id;
 }
 
 static void usage(FILE *f)
@@ -412,7 +501,8 @@ static void usage(FILE *f)
 		"(packets, chunks held, backlog, buckets owned / foreign, moves).\n"
 		"Without a capture, the XDP counters only.\n"
 		"  --json         one JSON object per print (one per line with --watch)\n"
-		"  --watch SEC    print every SEC seconds (rates over SEC) until Ctrl-C\n"
+		"  --watch SEC    print every SEC seconds (rates over SEC) until Ctrl-C;\n"
+		"                 ends with an error once wirecap is detached from IFACE\n"
 		"  --count N      with --watch: stop after N prints\n"
 		"  --no-rate      a single print of the totals, without the 1 s sample\n");
 }
@@ -426,7 +516,8 @@ int cmd_stats(int argc, char **argv)
 		{ "count", required_argument, 0, O_COUNT },
 		{ "no-rate", no_argument, 0, O_NORATE },
 		{ "help", no_argument, 0, 'h' },
-		{ 0 } };
+		{ 0 }
+	};
 	struct stats_ctx sc = {};
 	struct sample *s[2];
 	double watch = 0;
@@ -442,11 +533,15 @@ int cmd_stats(int argc, char **argv)
 			break;
 		case O_WATCH:
 			watch = strtod(optarg, &end);
-			if (end == optarg || *end || !(watch >= 0.01) || watch > 86400)
-				return cmd_err("invalid --watch: '%s' (seconds, 0.01..86400)", optarg);
+			if (end == optarg || *end || !(watch >= 0.01) ||
+			    watch > 86400)
+				return cmd_err(
+					"invalid --watch: '%s' (seconds, 0.01..86400)",
+					optarg);
 			break;
 		case O_COUNT:
-			if (cmd_parse_u64("--count", optarg, 1, UINT64_MAX, &count))
+			if (cmd_parse_u64("--count", optarg, 1, UINT64_MAX,
+					  &count))
 				return 1;
 			break;
 		case O_NORATE:
@@ -467,17 +562,22 @@ int cmd_stats(int argc, char **argv)
 	if (count && !watch)
 		return cmd_err("stats: --count needs --watch");
 	if (norate && watch)
-		return cmd_err("stats: --no-rate and --watch exclude each other");
+		return cmd_err(
+			"stats: --no-rate and --watch exclude each other");
 	sc.ifname = argv[optind];
 	sc.ifc = wc_iface__open(sc.ifname, NULL);
 	if (!sc.ifc) {
 		err = errno;
 		if (err == ENOENT)
-			return cmd_err("stats: wirecap is not attached to %s", sc.ifname);
+			return cmd_err("stats: wirecap is not attached to %s",
+				       sc.ifname);
 		if (err == ENODEV)
-			return cmd_err("stats: no such interface: %s", sc.ifname);
+			return cmd_err("stats: no such interface: %s",
+				       sc.ifname);
 		if (err == EPERM || err == EACCES)
-			return cmd_err("stats %s: permission denied (run as root)", sc.ifname);
+			return cmd_err(
+				"stats %s: permission denied (run as root)",
+				sc.ifname);
 		return cmd_err("stats %s: %s", sc.ifname, strerror(err));
 	}
 	wc_iface__info(sc.ifc, &sc.info);
@@ -489,7 +589,8 @@ int cmd_stats(int argc, char **argv)
 	}
 	err = take_sample(&sc, s[0]);
 	if (err) {
-		rc = cmd_err("stats %s: cannot read the maps: %s", sc.ifname, strerror(-err));
+		rc = cmd_err("stats %s: cannot read the maps: %s", sc.ifname,
+			     strerror(-err));
 		goto out;
 	}
 	if (norate) {
@@ -504,16 +605,26 @@ int cmd_stats(int argc, char **argv)
 	for (uint64_t n = 0; !stop && (!count || n < count); n++) {
 		double secs = watch ? watch : 1.0;
 		struct timespec ts = { .tv_sec = (time_t)secs,
-				       .tv_nsec = (long)((secs - (time_t)secs) * 1e9) };
+				       .tv_nsec = (long)((secs - (time_t)secs) *
+							 1e9) };
 
 		while (!stop && nanosleep(&ts, &ts) && errno == EINTR)
 			;
 		if (stop)
 			break;
+		/* the maps outlive the attachment (our fds hold them): a
+		 * program that is gone must not be shown as if it ran */
+		if (!still_attached(&sc)) {
+			rc = cmd_err(
+				"stats %s: wirecap is no longer attached to %s (XDP program %u detached or replaced)",
+				sc.ifname, sc.ifname, sc.info.prog_id);
+			break;
+		}
 		err = take_sample(&sc, s[!cur]);
 		if (err) {
-			rc = cmd_err("stats %s: cannot read the maps: %s (detached?)", sc.ifname,
-				     strerror(-err));
+			rc = cmd_err(
+				"stats %s: cannot read the maps: %s (detached?)",
+				sc.ifname, strerror(-err));
 			break;
 		}
 		cur = !cur;

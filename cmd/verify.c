@@ -150,8 +150,8 @@ static const char *json_get(const char *s, const char *key)
 	}
 }
 
-static int json_u64(const char *s, const char *key, uint64_t max,
-		    uint64_t *out, bool required, const char *file)
+static int json_u64(const char *s, const char *key, uint64_t max, uint64_t *out,
+		    bool required, const char *file)
 {
 	const char *v = json_get(s, key);
 	unsigned long long x;
@@ -159,8 +159,8 @@ static int json_u64(const char *s, const char *key, uint64_t max,
 
 	if (!v) {
 		if (required)
-			return cmd_err("%s: no \"%s\" in the JSON summary", file,
-				       key),
+			return cmd_err("%s: no \"%s\" in the JSON summary",
+				       file, key),
 			       -1;
 		return 0;
 	}
@@ -243,9 +243,10 @@ static int setup_dirs(struct verify *v, uint32_t opt_base, uint32_t opt_flows)
 				if (o->reverse == s->reverse &&
 				    s->base < (uint64_t)o->base + o->flows &&
 				    o->base < (uint64_t)s->base + s->flows)
-					return cmd_err("%s and %s: overlapping "
-						       "flow ids in one direction",
-						       o->from, s->from);
+					return cmd_err(
+						"%s and %s: overlapping "
+						"flow ids in one direction",
+						o->from, s->from);
 			}
 			dir->has_exp = true;
 			dir->expected += s->count;
@@ -256,18 +257,20 @@ static int setup_dirs(struct verify *v, uint32_t opt_base, uint32_t opt_flows)
 		}
 		if (dir->has_exp) {
 			if (hi - lo > WC_SEQTRACK_MAX_FLOWS)
-				return cmd_err("%s flow ids %llu..%llu: range too "
-					       "large (max %u)", dir->name,
-					       (unsigned long long)lo,
-					       (unsigned long long)hi - 1,
-					       WC_SEQTRACK_MAX_FLOWS);
+				return cmd_err(
+					"%s flow ids %llu..%llu: range too "
+					"large (max %u)",
+					dir->name, (unsigned long long)lo,
+					(unsigned long long)hi - 1,
+					WC_SEQTRACK_MAX_FLOWS);
 			dir->base = (uint32_t)lo;
 			dir->nflows = (uint32_t)(hi - lo);
 		} else {
 			uint64_t room = (1ULL << 32) - opt_base;
 
 			dir->base = opt_base;
-			dir->nflows = opt_flows ? opt_flows : WC_SEQTRACK_MAX_FLOWS;
+			dir->nflows =
+				opt_flows ? opt_flows : WC_SEQTRACK_MAX_FLOWS;
 			if (dir->nflows > room)
 				dir->nflows = (uint32_t)room;
 		}
@@ -283,9 +286,8 @@ static int setup_dirs(struct verify *v, uint32_t opt_base, uint32_t opt_flows)
 				uint64_t c = s->count / s->flows +
 					     (f < s->count % s->flows);
 
-				if (wc_seqtrack_set_expected(dir->t,
-							     s->base + f - dir->base,
-							     c))
+				if (wc_seqtrack_set_expected(
+					    dir->t, s->base + f - dir->base, c))
 					return cmd_err("cannot expect %llu "
 						       "packets on flow %u",
 						       (unsigned long long)c,
@@ -342,12 +344,13 @@ static int read_file(struct verify *v, const char *file, char *rerr,
 	if (!p)
 		return cmd_err("cannot read %s: %s", file, errbuf);
 	dlt = pcap_datalink(p);
-	if (dlt != DLT_EN10MB && dlt != DLT_LINUX_SLL && dlt != DLT_LINUX_SLL2 &&
-	    dlt != DLT_RAW && dlt != DLT_IPV4) {
+	if (dlt != DLT_EN10MB && dlt != DLT_LINUX_SLL &&
+	    dlt != DLT_LINUX_SLL2 && dlt != DLT_RAW && dlt != DLT_IPV4) {
 		pcap_close(p);
 		return cmd_err("%s: unsupported link type %s", file,
 			       pcap_datalink_val_to_name(dlt) ?
-				       pcap_datalink_val_to_name(dlt) : "?");
+				       pcap_datalink_val_to_name(dlt) :
+				       "?");
 	}
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
 		struct wc_seq_info info;
@@ -373,8 +376,9 @@ static int read_file(struct verify *v, const char *file, char *rerr,
 	/* A damaged file still yields its readable packets: report them,
 	 * then fail. */
 	if (rc == -1)
-		snprintf(rerr, rerr_len, "%s: read error after %llu packets: %s",
-			 file, (unsigned long long)v->packets, pcap_geterr(p));
+		snprintf(rerr, rerr_len,
+			 "%s: read error after %llu packets: %s", file,
+			 (unsigned long long)v->packets, pcap_geterr(p));
 	pcap_close(p);
 	return 0;
 }
@@ -404,7 +408,8 @@ static void report_flows(const struct verify *v)
 	for (int di = 0; di < 2; di++) {
 		const struct dir *d = &v->dir[di];
 
-		for (uint32_t f = 0; f < d->nflows && shown < REPORT_FLOWS; f++) {
+		for (uint32_t f = 0; f < d->nflows && shown < REPORT_FLOWS;
+		     f++) {
 			struct wc_seqtrack_flow r;
 
 			if (wc_seqtrack_flow_result(d->t, f, &r))
@@ -435,8 +440,14 @@ static void report_flows(const struct verify *v)
 
 int cmd_verify(int argc, char **argv)
 {
-	enum { O_EXPECT = 256, O_EXPECT_JSON, O_FLOWS, O_FLOW_BASE, O_JSON,
-	       O_REVERSE };
+	enum {
+		O_EXPECT = 256,
+		O_EXPECT_JSON,
+		O_FLOWS,
+		O_FLOW_BASE,
+		O_JSON,
+		O_REVERSE
+	};
 	static const struct option opts[] = {
 		{ "expect", required_argument, NULL, O_EXPECT },
 		{ "expect-json", required_argument, NULL, O_EXPECT_JSON },
@@ -512,9 +523,9 @@ int cmd_verify(int argc, char **argv)
 		s->reverse = reverse;
 		s->from = "--expect";
 		if ((uint64_t)s->base + s->flows - 1 > UINT32_MAX)
-			return cmd_err("flow ids %u..%llu do not fit in 32 bits",
-				       base, (unsigned long long)base +
-						     s->flows - 1);
+			return cmd_err(
+				"flow ids %u..%llu do not fit in 32 bits", base,
+				(unsigned long long)base + s->flows - 1);
 		v.nsrc++;
 	}
 	if (setup_dirs(&v, base, flows))
@@ -607,7 +618,8 @@ int cmd_verify(int argc, char **argv)
 		if (v.dir[0].r.received && v.dir[1].r.received)
 			for (int d = 0; d < 2; d++)
 				printf("  %s: received %llu, unique %llu, "
-				       "lost %llu\n", v.dir[d].name,
+				       "lost %llu\n",
+				       v.dir[d].name,
 				       (unsigned long long)v.dir[d].r.received,
 				       (unsigned long long)v.dir[d].r.unique,
 				       (unsigned long long)v.dir[d].r.lost);

@@ -21,7 +21,8 @@ static inline uint64_t wc_clock_mono_ns(void)
 
 static inline void wc_clock_sleep_ns(uint64_t ns)
 {
-	struct timespec ts = { .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull };
+	struct timespec ts = { .tv_sec = ns / 1000000000ull,
+			       .tv_nsec = ns % 1000000000ull };
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;

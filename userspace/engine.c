@@ -33,6 +33,7 @@
 #include <bpf/bpf.h>
 
 #include "engine.h"
+#include "kernel.h"
 
 #ifndef SO_PREFER_BUSY_POLL
 #define SO_PREFER_BUSY_POLL 69
@@ -82,15 +83,14 @@ void wc_refresh_rt_off(struct wc_engine *e)
 
 /* ---- sockets and rings -------------------------------------------------- */
 
-int wc_ring_map(int fd, __u64 pgoff, const struct xdp_ring_offset *off,
-		    __u32 n, size_t esz, void **map, size_t *len, void *ring,
-		    bool prod)
+int wc_ring_map(int fd, __u64 pgoff, const struct xdp_ring_offset *off, __u32 n,
+		size_t esz, void **map, size_t *len, void *ring, bool prod)
 {
 	struct xsk_ring_prod *r = ring; /* same layout as xsk_ring_cons */
 
 	*len = off->desc + (size_t)n * esz;
-	*map = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-		    fd, pgoff);
+	*map = mmap(NULL, *len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, fd, pgoff);
 	if (*map == MAP_FAILED) {
 		*map = NULL;
 		return -errno;
@@ -111,7 +111,8 @@ static int get_offsets(int fd, struct xdp_mmap_offsets *off)
 {
 	socklen_t len = sizeof(*off);
 
-	return getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, off, &len) ? -errno : 0;
+	return getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, off, &len) ? -errno :
+								      0;
 }
 
 int wc_xsk_set_ring(int fd, int opt, __u32 n)
@@ -131,8 +132,8 @@ static int sock_rx_setup(struct wc_engine *e, struct wc_sock *s)
 	if (err)
 		return err;
 	return wc_ring_map(s->fd, XDP_PGOFF_RX_RING, &off.rx, e->rx_size,
-			sizeof(struct xdp_desc), &s->rx_map, &s->rx_map_len, &s->rx,
-			false);
+			   sizeof(struct xdp_desc), &s->rx_map, &s->rx_map_len,
+			   &s->rx, false);
 }
 
 static int pool_rings_setup(struct wc_engine *e, struct wc_pool *p, int fd)
@@ -147,12 +148,14 @@ static int pool_rings_setup(struct wc_engine *e, struct wc_pool *p, int fd)
 	if (err)
 		return err;
 	err = wc_ring_map(fd, XDP_UMEM_PGOFF_FILL_RING, &off.fr, e->fq_size,
-		       sizeof(__u64), &p->fq_map, &p->fq_map_len, &p->fq, true);
+			  sizeof(__u64), &p->fq_map, &p->fq_map_len, &p->fq,
+			  true);
 	if (err)
 		return err;
 	p->fd = fd;
-	return wc_ring_map(fd, XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, e->cq_size,
-			sizeof(__u64), &p->cq_map, &p->cq_map_len, &p->cq, false);
+	return wc_ring_map(fd, XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr,
+			   e->cq_size, sizeof(__u64), &p->cq_map,
+			   &p->cq_map_len, &p->cq, false);
 }
 
 static int xsk_bind(int fd, int ifindex, unsigned q, __u16 flags, int shared_fd)
@@ -212,7 +215,8 @@ static int owner_socket(struct wc_engine *e, __u16 mode_flag)
 	if (!err)
 		err = sock_rx_setup(e, s);
 	if (!err)
-		err = xsk_bind(s->fd, e->ifindex, 0, mode_flag | XDP_USE_NEED_WAKEUP, -1);
+		err = xsk_bind(s->fd, e->ifindex, 0,
+			       mode_flag | XDP_USE_NEED_WAKEUP, -1);
 	if (!err)
 		return 0;
 fail:
@@ -243,7 +247,7 @@ static int guest_socket(struct wc_engine *e)
 
 static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 {
-	int err = -EINVAL, xsks_fd = wc_iface__map_fd(e->ifc, WC_MAP_XSKS);
+	int err = -EINVAL;
 
 	if (e->umem_owner) {
 		err = guest_socket(e);
@@ -293,11 +297,28 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 			err = sock_rx_setup(e, s);
 			if (err)
 				return err;
-			err = xsk_bind(s->fd, e->ifindex, q, XDP_SHARED_UMEM, shared);
+			err = xsk_bind(s->fd, e->ifindex, q, XDP_SHARED_UMEM,
+				       shared);
 			if (err)
 				return err;
 		}
 	}
+	return 0;
+}
+
+/* Last step of the start: the pools are full, so the first packet
+ * redirected finds a frame; the XDP counters are read first, so that what
+ * the program counts from here on and what the sockets count match (a
+ * packet seen before the plug is passed or dropped as "no socket" and is
+ * counted on both sides of the baseline consistently, see
+ * wc_engine__queue_stats). */
+static int sockets_plug(struct wc_engine *e)
+{
+	int xsks_fd = wc_iface__map_fd(e->ifc, WC_MAP_XSKS);
+
+	for (__u32 q = 0; q < WC_MAX_QUEUES; q++)
+		if (wc_iface__queue_stats(e->ifc, q, &e->xdp0[q]))
+			memset(&e->xdp0[q], 0, sizeof(e->xdp0[q]));
 	for (unsigned q = 0; q < e->nq; q++) {
 		for (unsigned w = 0; w < e->nw; w++) {
 			__u32 key = q * e->nw + w;
@@ -489,8 +510,8 @@ WC_API struct wc_worker *wc_chunk__worker(const struct wc_chunk *c)
 /* ---- capture ------------------------------------------------------------ */
 
 static inline void chunk_add(struct wc_engine *e, struct wc_worker *w,
-			     struct wc_chunk *c, unsigned q, __u64 addr, __u32 len,
-			     __s64 off, __u64 *now)
+			     struct wc_chunk *c, unsigned q, __u64 addr,
+			     __u32 len, __s64 off, __u64 *now)
 {
 	const size_t msz = sizeof(struct wc_meta);
 	struct wc_pkt *p = &c->pkts[c->n];
@@ -539,14 +560,15 @@ static void seg_close(struct wc_chunk *c, unsigned q, unsigned start)
 	c->nseg++;
 }
 
-static void account(struct wc_engine *e, struct wc_worker *w, struct wc_chunk *c,
-		    unsigned q, unsigned start)
+static void account(struct wc_engine *e, struct wc_worker *w,
+		    struct wc_chunk *c, unsigned q, unsigned start)
 {
 	__u64 bytes = 0, in_use, hwm;
 
 	for (unsigned i = start; i < c->n; i++)
 		bytes += c->pkts[i].len;
-	atomic_fetch_add_explicit(&w->qpackets[q], c->n - start, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->qpackets[q], c->n - start,
+				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->qbytes[q], bytes, memory_order_relaxed);
 	/* high-water mark: the pool is fullest right now */
 	wc_pool_in_use(&e->pools[q], &in_use);
@@ -624,7 +646,8 @@ static void wake(struct wc_worker *w)
 
 static bool fence_live(int st)
 {
-	return st == WC_FENCE_ARMING || st == WC_FENCE_ARMED || st == WC_FENCE_RELEASED;
+	return st == WC_FENCE_ARMING || st == WC_FENCE_ARMED ||
+	       st == WC_FENCE_RELEASED;
 }
 
 /* New owner: the hand-off first (once `from` finished what it held), then
@@ -651,13 +674,16 @@ static void fenced_deliver(struct wc_engine *e, struct wc_worker *w,
 				__u16 me = i + 1;
 
 				if (atomic_compare_exchange_strong(
-					    &w->hold[(size_t)f->q * e->buckets + f->b], &me, 0))
+					    &w->hold[(size_t)f->q * e->buckets +
+						     f->b],
+					    &me, 0))
 					atomic_fetch_sub(&w->nholds, 1);
 				/* a forced release: the old owner may not have
 				 * cleared its divert entry (it is stuck, or
 				 * gone); no one else would once the fence is free */
 				divert_clear(&e->workers[f->from],
-					     (size_t)f->q * e->buckets + f->b, i);
+					     (size_t)f->q * e->buckets + f->b,
+					     i);
 				atomic_store(&f->state, WC_FENCE_FREE);
 			}
 		}
@@ -691,16 +717,19 @@ static void fences_check(struct wc_engine *e, struct wc_worker *w)
 			continue;
 		if (st == WC_FENCE_RELEASED) {
 			if (atomic_load(&f->forced))
-				divert_clear(w, (size_t)f->q * e->buckets + f->b, i);
+				divert_clear(
+					w, (size_t)f->q * e->buckets + f->b, i);
 			continue;
 		}
 		if (st != WC_FENCE_ARMED)
 			continue;
-		cons = __atomic_load_n(w->socks[f->q].rx.consumer, __ATOMIC_ACQUIRE);
+		cons = __atomic_load_n(w->socks[f->q].rx.consumer,
+				       __ATOMIC_ACQUIRE);
 		if ((__s32)(cons - f->pos) < 0)
 			continue;
 		divert_clear(w, (size_t)f->q * e->buckets + f->b, i);
-		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED)) {
+		if (atomic_compare_exchange_strong(&f->state, &st,
+						   WC_FENCE_RELEASED)) {
 			atomic_fetch_sub(&e->fences_active, 1);
 			wake(&e->workers[f->to]);
 		}
@@ -717,7 +746,8 @@ void wc_fences_force_release(struct wc_engine *e)
 
 		while (st != WC_FENCE_FREE && st != WC_FENCE_RELEASED) {
 			atomic_store(&f->forced, true);
-			if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED)) {
+			if (atomic_compare_exchange_strong(&f->state, &st,
+							   WC_FENCE_RELEASED)) {
 				if (st == WC_FENCE_ARMED)
 					atomic_fetch_sub(&e->fences_active, 1);
 				if (st != WC_FENCE_RESERVED)
@@ -749,17 +779,18 @@ static void divert_flush(struct wc_engine *e, struct wc_worker *w,
 		f = &e->fences[fi];
 		pthread_mutex_lock(&f->lock);
 		st = atomic_load(&f->state);
-		ok = (st == WC_FENCE_RESERVED || st == WC_FENCE_ARMING || st == WC_FENCE_ARMED) &&
-		     !atomic_load(&f->forced) && f->from == w->idx && f->q == q &&
-		     f->b == w->divbuf[i].bucket;
+		ok = (st == WC_FENCE_RESERVED || st == WC_FENCE_ARMING ||
+		      st == WC_FENCE_ARMED) &&
+		     !atomic_load(&f->forced) && f->from == w->idx &&
+		     f->q == q && f->b == w->divbuf[i].bucket;
 		for (unsigned j = i; j < n; j++) {
 			if (w->divbuf[j].fence != fi)
 				continue;
 			if (ok && !descq_push(&f->hand, &w->divbuf[j].d))
 				moved++;
 			else
-				chunk_add(e, w, c, q, w->divbuf[j].d.addr, w->divbuf[j].d.len,
-					  off, now);
+				chunk_add(e, w, c, q, w->divbuf[j].d.addr,
+					  w->divbuf[j].d.len, off, now);
 			w->divbuf[j].fence = UINT32_MAX;
 		}
 		if (moved)
@@ -792,51 +823,67 @@ static void gather(struct wc_worker *w, struct wc_chunk *c)
 			continue;
 		/* after the peek (its acquire): a packet steered by a move
 		 * finds the move's hold already visible */
-		holds = atomic_load_explicit(&w->nholds, memory_order_acquire) > 0;
-		diverts = atomic_load_explicit(&w->ndiverts, memory_order_acquire) > 0;
+		holds = atomic_load_explicit(&w->nholds, memory_order_acquire) >
+			0;
+		diverts = atomic_load_explicit(&w->ndiverts,
+					       memory_order_acquire) > 0;
 		/* the metadata lies in the packet's frame: one cache miss per
 		 * packet, taken in parallel rather than one after the other */
 		for (__u32 k = 0; k < n; k++)
-			__builtin_prefetch((char *)e->umem +
-					   xsk_ring_cons__rx_desc(&s->rx, idx + k)->addr - msz);
+			__builtin_prefetch(
+				(char *)e->umem +
+				xsk_ring_cons__rx_desc(&s->rx, idx + k)->addr -
+				msz);
 		for (__u32 k = 0; k < n; k++) {
-			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + k);
+			const struct xdp_desc *d =
+				xsk_ring_cons__rx_desc(&s->rx, idx + k);
 			const struct wc_meta *m =
 				(const void *)((char *)e->umem + d->addr - msz);
 
 			/* moves in progress: only then look at the bucket */
 			if ((holds || diverts) && e->ifc->cfg.meta_enabled &&
 			    (d->addr & (e->frame_size - 1)) >= msz &&
-			    m->queue == q && m->worker == w->idx && m->bucket < e->buckets) {
+			    m->queue == q && m->worker == w->idx &&
+			    m->bucket < e->buckets) {
 				size_t key = (size_t)q * e->buckets + m->bucket;
 				__u16 h;
 
-				if (diverts && (h = atomic_load(&w->divert[key]))) {
+				if (diverts &&
+				    (h = atomic_load(&w->divert[key]))) {
 					struct wc_fence *f = &e->fences[h - 1];
 					int st = atomic_load(&f->state);
 
-					if ((st == WC_FENCE_RESERVED || st == WC_FENCE_ARMING ||
+					if ((st == WC_FENCE_RESERVED ||
+					     st == WC_FENCE_ARMING ||
 					     st == WC_FENCE_ARMED) &&
-					    f->from == w->idx && f->q == q && f->b == m->bucket) {
+					    f->from == w->idx && f->q == q &&
+					    f->b == m->bucket) {
 						w->divbuf[ndiv].fence = h - 1;
-						w->divbuf[ndiv].bucket = m->bucket;
+						w->divbuf[ndiv].bucket =
+							m->bucket;
 						w->divbuf[ndiv].d = *d;
 						ndiv++;
 						continue;
 					}
-					if (st == WC_FENCE_RELEASED && !atomic_load(&f->forced))
+					if (st == WC_FENCE_RELEASED &&
+					    !atomic_load(&f->forced))
 						/* steered before the switch, landed after
 						 * the grace period: order not guaranteed */
-						atomic_fetch_add(&e->fence_late, 1);
+						atomic_fetch_add(&e->fence_late,
+								 1);
 					divert_clear(w, key, h - 1);
 				}
 				if (holds && (h = atomic_load(&w->hold[key]))) {
 					struct wc_fence *f = &e->fences[h - 1];
 
-					if (fence_live(atomic_load(&f->state)) && f->to == w->idx &&
-					    f->q == q && f->b == m->bucket && !descq_push(&f->park, d)) {
-						atomic_fetch_add_explicit(&w->parked, 1,
-									  memory_order_relaxed);
+					if (fence_live(
+						    atomic_load(&f->state)) &&
+					    f->to == w->idx && f->q == q &&
+					    f->b == m->bucket &&
+					    !descq_push(&f->park, d)) {
+						atomic_fetch_add_explicit(
+							&w->parked, 1,
+							memory_order_relaxed);
 						continue;
 					}
 				}
@@ -900,7 +947,8 @@ static int wait_readable(struct wc_worker *w, int timeout_ms)
 
 static void sleep_us(__u64 us)
 {
-	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 };
+	struct timespec ts = { .tv_sec = us / 1000000,
+			       .tv_nsec = (us % 1000000) * 1000 };
 
 	nanosleep(&ts, NULL);
 }
@@ -909,6 +957,33 @@ static void sleep_us(__u64 us)
  * steered to them, and give redirects already under way time to land
  * (they are flushed at the end of the NAPI poll that made them). The
  * workers then drain their rings: a stop loses nothing that was queued. */
+static int xsk_stats(int fd, struct xdp_statistics *st);
+
+/* Every frame the program redirected to queue q (since the plug) is in a
+ * ring or was dropped by its socket: the program counts a redirect before
+ * the frame reaches the socket, and deleting the XSKMAP entries does not
+ * wait for NAPI polls that already looked a socket up. */
+static bool queue_landed(struct wc_engine *e, unsigned q)
+{
+	struct wc_queue_stats a, b;
+	__u32 landed = 0;
+
+	if (wc_engine__queue_stats(e, q, &a))
+		return true; /* cannot tell: do not hold the stop */
+	for (unsigned w = 0; w < e->nw; w++) {
+		struct wc_sock *s = &e->workers[w].socks[q];
+		struct xdp_statistics st;
+
+		/* the producer counts every descriptor posted since bind */
+		landed += __atomic_load_n(s->rx.producer, __ATOMIC_ACQUIRE);
+		if (!xsk_stats(s->fd, &st))
+			landed += (__u32)(st.rx_dropped + st.rx_ring_full);
+	}
+	if (wc_engine__queue_stats(e, q, &b))
+		return true;
+	return a.redirected == b.redirected && (__u32)b.redirected == landed;
+}
+
 static void engine_unplug(struct wc_engine *e)
 {
 	int fd = wc_iface__map_fd(e->ifc, WC_MAP_XSKS);
@@ -920,7 +995,17 @@ static void engine_unplug(struct wc_engine *e)
 	}
 	for (__u32 k = 0; fd >= 0 && k < e->nq * e->nw; k++)
 		bpf_map_delete_elem(fd, &k);
-	sleep_us(20000);
+	/* until what is in flight has landed; bounded (a stalled NAPI, e.g.
+	 * an emulated CPU): what lands later shows as unaccounted */
+	for (int i = 0; i < 500; i++) {
+		unsigned q;
+
+		sleep_us(2000);
+		for (q = 0; q < e->nq && queue_landed(e, q); q++)
+			;
+		if (q == e->nq)
+			break;
+	}
 	/* nothing new arrives: parked packets may go (order across workers
 	 * is best effort from here on) */
 	wc_fences_force_release(e);
@@ -945,7 +1030,8 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 	atomic_fetch_add(&w->busy_seq, 1); /* odd: inside capture */
 	start = wc_now_mono();
 	atomic_store_explicit(&w->last_active_ns, start, memory_order_relaxed);
-	deadline = timeout_ms < 0 ? UINT64_MAX : start + (__u64)timeout_ms * 1000000ull;
+	deadline = timeout_ms < 0 ? UINT64_MAX :
+				    start + (__u64)timeout_ms * 1000000ull;
 	tmo_ns = (__u64)e->chunk_timeout_us * 1000;
 	for (;;) {
 		__u64 now;
@@ -958,13 +1044,16 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 			gather(w, c);
 			if (c->n)
 				break;
-			if (atomic_load(&w->parked) && wc_now_mono() - start < 5000000000ull) {
+			if (atomic_load(&w->parked) &&
+			    wc_now_mono() - start < 5000000000ull) {
 				sleep_us(100);
 				continue;
 			}
 			if (atomic_load(&w->parked))
 				pr_warn("worker %u: %llu packets of a bucket move not delivered at stop\n",
-					w->idx, (unsigned long long)atomic_load(&w->parked));
+					w->idx,
+					(unsigned long long)atomic_load(
+						&w->parked));
 			err = -EINTR;
 			break;
 		}
@@ -974,7 +1063,8 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 		gather(w, c);
 		if (c->n >= e->chunk_size)
 			break;
-		if (atomic_load_explicit(&e->dev_gone, memory_order_relaxed) && !c->n) {
+		if (atomic_load_explicit(&e->dev_gone, memory_order_relaxed) &&
+		    !c->n) {
 			err = -ENETDOWN;
 			break;
 		}
@@ -1007,15 +1097,19 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 		atomic_store(&w->idle_seq, atomic_load(&w->busy_seq));
 		fences_check(e, w);
 		{
-			__u64 left_ms = deadline == UINT64_MAX ? 100 :
+			__u64 left_ms =
+				deadline == UINT64_MAX ?
+					100 :
 					(deadline - now + 999999) / 1000000;
 
-			err = wait_readable(w, left_ms > 100 ? 100 : (int)left_ms);
+			err = wait_readable(w,
+					    left_ms > 100 ? 100 : (int)left_ms);
 			if (err)
 				break;
 		}
 	}
-	atomic_store_explicit(&w->last_active_ns, wc_now_mono(), memory_order_relaxed);
+	atomic_store_explicit(&w->last_active_ns, wc_now_mono(),
+			      memory_order_relaxed);
 	atomic_fetch_add(&w->busy_seq, 1);
 	if (!c->n) {
 		c->next = w->free;
@@ -1034,7 +1128,9 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 
 static int has_cap_ipc_lock(void)
 {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3
+	};
 	struct __user_cap_data_struct d[2] = {};
 
 	if (syscall(SYS_capget, &h, d))
@@ -1059,7 +1155,8 @@ static __u64 mem_available(void)
 
 static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge)
 {
-	size_t len = e->umem_len, hlen = (len + (2u << 20) - 1) & ~((size_t)(2u << 20) - 1);
+	size_t len = e->umem_len,
+	       hlen = (len + (2u << 20) - 1) & ~((size_t)(2u << 20) - 1);
 	struct rlimit rl;
 	__u64 avail;
 
@@ -1076,8 +1173,9 @@ static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge)
 		return -ENOMEM;
 	}
 	if (huge != WC_HUGE_OFF) {
-		e->umem = mmap(NULL, hlen, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		e->umem =
+			mmap(NULL, hlen, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 		if (e->umem != MAP_FAILED) {
 			e->umem_len = hlen;
 			e->huge = WC_HUGE_HUGETLB;
@@ -1105,8 +1203,10 @@ static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge)
 
 static int size_pools(struct wc_engine *e, const struct wc_engine_opts *o)
 {
-	__u32 cs = WC_OPTS_GET(o, chunk_size, 0), chunks = WC_OPTS_GET(o, chunks, 0);
-	__u32 fs = WC_OPTS_GET(o, frame_size, 0), rx = WC_OPTS_GET(o, rx_ring_size, 0);
+	__u32 cs = WC_OPTS_GET(o, chunk_size, 0),
+	      chunks = WC_OPTS_GET(o, chunks, 0);
+	__u32 fs = WC_OPTS_GET(o, frame_size, 0),
+	      rx = WC_OPTS_GET(o, rx_ring_size, 0);
 	struct sysinfo si;
 	__u64 cap, per_queue;
 
@@ -1117,18 +1217,21 @@ static int size_pools(struct wc_engine *e, const struct wc_engine_opts *o)
 	}
 	cs = cs ? cs : DEFAULT_CHUNK_SIZE;
 	if (cs > MAX_CHUNK_SIZE) {
-		pr_warn("chunk size must be 1..%d, not %u\n", MAX_CHUNK_SIZE, cs);
+		pr_warn("chunk size must be 1..%d, not %u\n", MAX_CHUNK_SIZE,
+			cs);
 		return -EINVAL;
 	}
 	if (o && WC_OPTS_GET(o, umem_of, NULL)) {
 		/* a guest takes the owner's geometry */
 		struct wc_engine *own = WC_OPTS_GET(o, umem_of, NULL);
 
-		if (own->umem_owner || own->umem_guest || e->nq > own->guest_queues) {
-			pr_warn("%s: cannot live in the UMEM of %s: %s\n", e->ifname,
-				own->ifname, own->umem_owner || own->umem_guest ?
-				"it already shares its UMEM" :
-				"it reserved no room for that many queues (guest_queues)");
+		if (own->umem_owner || own->umem_guest ||
+		    e->nq > own->guest_queues) {
+			pr_warn("%s: cannot live in the UMEM of %s: %s\n",
+				e->ifname, own->ifname,
+				own->umem_owner || own->umem_guest ?
+					"it already shares its UMEM" :
+					"it reserved no room for that many queues (guest_queues)");
 			return -EINVAL;
 		}
 		e->umem_owner = own;
@@ -1139,7 +1242,8 @@ static int size_pools(struct wc_engine *e, const struct wc_engine_opts *o)
 		e->cq_size = own->cq_size;
 		e->rx_size = rx && !(rx & (rx - 1)) ? rx : own->rx_size;
 		e->tx_frames = own->tx_frames;
-		e->tx_base = own->tx_base + (__u64)own->tx_frames * own->frame_size;
+		e->tx_base =
+			own->tx_base + (__u64)own->tx_frames * own->frame_size;
 		return 0;
 	}
 	e->tx_frames = WC_OPTS_GET(o, tx_frames, 0);
@@ -1161,11 +1265,13 @@ static int size_pools(struct wc_engine *e, const struct wc_engine_opts *o)
 			chunks = 2;
 		pr_info("pool: %u chunks x %u frames x %u B per queue (%llu MiB for %u queues)\n",
 			chunks, cs, fs,
-			(unsigned long long)((__u64)chunks * cs * fs * e->nq) >> 20,
+			(unsigned long long)((__u64)chunks * cs * fs * e->nq) >>
+				20,
 			e->nq);
 	}
 	if ((__u64)chunks * cs > MAX_RING) {
-		pr_warn("a pool holds at most %u frames (chunks x chunk size)\n", MAX_RING);
+		pr_warn("a pool holds at most %u frames (chunks x chunk size)\n",
+			MAX_RING);
 		return -EINVAL;
 	}
 	if ((__u64)chunks * cs < cs * 2) {
@@ -1212,7 +1318,8 @@ static void engine_free(struct wc_engine *e)
 			free((void *)wk->qpackets);
 			free((void *)wk->qbytes);
 			for (int pass = 0; pass < 2; pass++) {
-				c = pass ? atomic_load(&wk->returned) : wk->free;
+				c = pass ? atomic_load(&wk->returned) :
+					   wk->free;
 				for (; c; c = n) {
 					n = c->next;
 					free(c->seg);
@@ -1275,6 +1382,11 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	struct wc_engine *e;
 	int err;
 
+	err = wc_kernel_check();
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
@@ -1359,8 +1471,10 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		wk->wake_efd = -1;
 		wk->qpackets = calloc(e->nq, sizeof(*wk->qpackets));
 		wk->qbytes = calloc(e->nq, sizeof(*wk->qbytes));
-		wk->hold = calloc((size_t)e->nq * e->buckets, sizeof(*wk->hold));
-		wk->divert = calloc((size_t)e->nq * e->buckets, sizeof(*wk->divert));
+		wk->hold =
+			calloc((size_t)e->nq * e->buckets, sizeof(*wk->hold));
+		wk->divert =
+			calloc((size_t)e->nq * e->buckets, sizeof(*wk->divert));
 		wk->divbuf = calloc(e->chunk_size, sizeof(*wk->divbuf));
 		wk->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (!wk->socks || !wk->qpackets || !wk->qbytes || !wk->hold ||
@@ -1380,10 +1494,11 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 				ifname);
 		else if (err == -ENOMEM || err == -ENOBUFS)
 			pr_warn("%s: cannot set up the sockets: %s (rings of %u entries, %zu MiB UMEM)\n",
-				ifname, strerror(-err), e->rx_size, e->umem_len >> 20);
+				ifname, strerror(-err), e->rx_size,
+				e->umem_len >> 20);
 		else
-			pr_warn("%s: cannot set up AF_XDP sockets: %s\n", ifname,
-				strerror(-err));
+			pr_warn("%s: cannot set up AF_XDP sockets: %s\n",
+				ifname, strerror(-err));
 		goto fail;
 	}
 	if (e->umem_owner)
@@ -1393,19 +1508,36 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		if (err)
 			goto fail;
 	}
-	if (e->wait == WC_WAIT_BUSY_POLL) {
+	if (e->wait == WC_WAIT_BUSY_POLL && !wc_kernel_has(WC_KF_BUSY_POLL)) {
+		char rel[65];
+
+		wc_kver(rel, sizeof(rel));
+		pr_info("busy poll needs Linux 5.11 (SO_PREFER_BUSY_POLL), this is %s: spinning on the rings without it\n",
+			rel);
+	} else if (e->wait == WC_WAIT_BUSY_POLL) {
 		int one = 1, usec = 20, budget = e->busy_budget;
 
 		for (unsigned w = 0; w < e->nw; w++)
 			for (unsigned q = 0; q < e->nq; q++) {
 				int fd = e->workers[w].socks[q].fd;
 
-				if (setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)) ||
-				    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &usec, sizeof(usec)) ||
-				    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget)))
+				if (setsockopt(fd, SOL_SOCKET,
+					       SO_PREFER_BUSY_POLL, &one,
+					       sizeof(one)) ||
+				    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL,
+					       &usec, sizeof(usec)) ||
+				    setsockopt(fd, SOL_SOCKET,
+					       SO_BUSY_POLL_BUDGET, &budget,
+					       sizeof(budget)))
 					pr_info("busy poll options refused (%s): spinning without them\n",
 						strerror(errno));
 			}
+	}
+	err = sockets_plug(e);
+	if (err) {
+		pr_warn("%s: cannot plug the sockets into the XSKMAP: %s\n",
+			ifname, strerror(-err));
+		goto fail;
 	}
 	wc_refresh_rt_off(e);
 	e->start_ns = wc_now_real();
@@ -1413,10 +1545,12 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	if (err)
 		goto fail;
 	pr_info("%s: engine up: %u queues x %u workers, %s mode, pool %u x %u frames of %u B per queue, rx rings %u, %s\n",
-		ifname, e->nq, e->nw, e->bind_mode == WC_BIND_ZEROCOPY ? "zero-copy" : "copy",
+		ifname, e->nq, e->nw,
+		e->bind_mode == WC_BIND_ZEROCOPY ? "zero-copy" : "copy",
 		e->chunks, e->chunk_size, e->frame_size, e->rx_size,
 		e->huge == WC_HUGE_HUGETLB ? "huge pages" :
-		e->huge == WC_HUGE_THP ? "transparent huge pages" : "normal pages");
+		e->huge == WC_HUGE_THP	   ? "transparent huge pages" :
+					     "normal pages");
 	return e;
 fail:
 	if (e->ifc) {
@@ -1545,6 +1679,29 @@ static int xsk_stats(int fd, struct xdp_statistics *st)
 	return getsockopt(fd, SOL_XDP, XDP_STATISTICS, st, &len) ? -errno : 0;
 }
 
+WC_API int wc_engine__queue_stats(struct wc_engine *e, unsigned q,
+				  struct wc_queue_stats *out)
+{
+	__u64 *cur = (__u64 *)out;
+	const __u64 *base;
+	int err;
+
+	if (!e || !out || q >= WC_MAX_QUEUES)
+		return -EINVAL;
+	err = wc_iface__queue_stats(e->ifc, q, out);
+	if (err)
+		return err;
+	base = (const __u64 *)&e->xdp0[q];
+	for (size_t i = 0; i < sizeof(*out) / sizeof(__u64); i++)
+		cur[i] -= base[i];
+	/* A packet is received once the program decided about it: the
+	 * outcomes are what the sockets' counters continue, while "packets"
+	 * is bumped at entry and can straddle the baseline by the packets
+	 * in flight on other CPUs at that instant. */
+	out->packets = out->redirected + out->passed + out->dropped;
+	return 0;
+}
+
 WC_API int wc_engine__pool_stats(struct wc_engine *e, unsigned q,
 				 struct wc_pool_stats *out)
 {
@@ -1579,7 +1736,9 @@ WC_API int wc_engine__pool_stats(struct wc_engine *e, unsigned q,
 	 * rx_dropped and the fill ring's empty count; zero-copy drivers drop
 	 * in hardware and count fill ring misses per refill attempt */
 	if (e->bind_mode == WC_BIND_COPY)
-		out->other_dropped = dropped > out->fill_empty ? dropped - out->fill_empty : 0;
+		out->other_dropped = dropped > out->fill_empty ?
+					     dropped - out->fill_empty :
+					     0;
 	else
 		out->other_dropped = dropped;
 	return 0;
@@ -1616,7 +1775,8 @@ WC_API int wc_engine__worker_stats(struct wc_engine *e, unsigned wi,
 	out->moves_out = atomic_load(&w->moves_out);
 	out->stalls = atomic_load(&w->stalls);
 	out->cpu = (__u32)atomic_load(&w->cpu);
-	out->state = atomic_load(&w->stuck) ? WC_WORKER_STUCK :
-		     atomic_load(&w->in_capture) ? WC_WORKER_RUNNING : WC_WORKER_IDLE;
+	out->state = atomic_load(&w->stuck)	 ? WC_WORKER_STUCK :
+		     atomic_load(&w->in_capture) ? WC_WORKER_RUNNING :
+						   WC_WORKER_IDLE;
 	return 0;
 }

@@ -117,7 +117,8 @@ struct wc_worker {
 	_Atomic int ndiverts;
 	struct wc_divert *divbuf; /* chunk_size, one gather's diversions */
 	_Atomic __u64 busy_seq; /* odd while inside wc_worker__capture */
-	_Atomic __u64 idle_seq; /* == busy_seq: idle inside capture, holding nothing */
+	_Atomic __u64
+		idle_seq; /* == busy_seq: idle inside capture, holding nothing */
 	_Atomic __u64 parked;
 	_Atomic __u64 moves_in, moves_out, stalls;
 	_Atomic __u64 buckets_owned, buckets_foreign;
@@ -127,6 +128,10 @@ struct wc_worker {
 
 struct wc_engine {
 	struct wc_iface *ifc;
+	/* the XDP program's counters just before the sockets were plugged
+	 * into the XSKMAP: wc_engine__queue_stats() counts from there, as
+	 * the sockets' own counters do */
+	struct wc_queue_stats xdp0[WC_MAX_QUEUES];
 	bool own_attach;
 	char ifname[16];
 	int ifindex;
@@ -143,6 +148,9 @@ struct wc_engine {
 	int stop_efd; /* eventfd: wakes poll() on stop */
 	atomic_bool stop;
 	atomic_bool dev_gone;
+	/* the XDP program on the interface is no longer ours (detached or
+	 * replaced): dev_gone is set with it, wc_engine__run says -ENOLINK */
+	atomic_bool xdp_gone;
 	atomic_int unplugged; /* XSKMAP entries removed for the final drain */
 	atomic_int unplug_done;
 	_Atomic __s64 rt_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */

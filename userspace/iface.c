@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 
 #include "internal.h"
+#include "kernel.h"
 #include "netdev.h"
 #include "wirecap.skel.h"
 
@@ -102,7 +103,8 @@ int wc_ensure_bpffs(const char *root)
 	}
 	if (!statfs(parent, &sfs) && sfs.f_type == BPF_FS_MAGIC)
 		return 0;
-	if (!strncmp(root, "/sys/fs/bpf", 11) && (root[11] == '/' || !root[11])) {
+	if (!strncmp(root, "/sys/fs/bpf", 11) &&
+	    (root[11] == '/' || !root[11])) {
 		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
 			int err = -errno;
 
@@ -131,7 +133,8 @@ static void remove_pins(const char *dir)
 {
 	char p[PATH_MAX];
 
-	for (size_t i = 0; i < sizeof(map_pin_names) / sizeof(map_pin_names[0]); i++)
+	for (size_t i = 0; i < sizeof(map_pin_names) / sizeof(map_pin_names[0]);
+	     i++)
 		if (!pin_path(p, sizeof(p), dir, map_pin_names[i]))
 			unlink(p);
 	if (!pin_path(p, sizeof(p), dir, PROG_PIN_NAME))
@@ -165,12 +168,30 @@ static __u32 attached_prog(int ifindex, enum wc_xdp_mode *mode)
 							    WC_MODE_NATIVE;
 	if (q.attach_mode == XDP_ATTACHED_SKB)
 		return q.skb_prog_id;
-	if (q.attach_mode == XDP_ATTACHED_DRV || q.attach_mode == XDP_ATTACHED_HW)
+	if (q.attach_mode == XDP_ATTACHED_DRV ||
+	    q.attach_mode == XDP_ATTACHED_HW)
 		return q.attach_mode == XDP_ATTACHED_DRV ? q.drv_prog_id :
-							    q.hw_prog_id;
+							   q.hw_prog_id;
 	if (q.attach_mode == XDP_ATTACHED_MULTI)
 		return q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
 	return 0;
+}
+
+/* id of the program this handle uses, and of the program attached to its
+ * interface in the mode it was attached in (0: none) */
+__u32 wc_iface_prog_id(const struct wc_iface *ifc)
+{
+	return ifc->prog_fd >= 0 ? prog_id_of_fd(ifc->prog_fd) : 0;
+}
+
+__u32 wc_iface_attached_id(const struct wc_iface *ifc)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifc->ifindex, 0, &q))
+		return 0;
+	return ifc->cfg.attach_mode == WC_ATTACH_GENERIC ? q.skb_prog_id :
+							   q.drv_prog_id;
 }
 
 static int read_config(int fd, struct wc_config *cfg)
@@ -186,25 +207,88 @@ static void iface_free(struct wc_iface *ifc)
 		return;
 	if (ifc->prog_fd >= 0)
 		close(ifc->prog_fd);
-	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]); i++)
+	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]);
+	     i++)
 		if (ifc->map_fd[i] >= 0)
 			close(ifc->map_fd[i]);
 	free(ifc);
 }
 
+/* bpffs refuses names that contain a '.' (kernel/bpf/inode.c reserves them
+ * and answers EPERM), and interface names may contain one (VLAN
+ * sub-interfaces: eth0.100). The pin directory of an interface is its name
+ * with '.' written "%2e" and '%' written "%25"; every other character an
+ * interface name may hold (anything but '/', ':' and white space) is fine
+ * on bpffs. A name without '.' or '%' is its own directory name. */
+int wc_pin_name_encode(char *buf, size_t len, const char *ifname)
+{
+	size_t o = 0;
+
+	for (const char *c = ifname; *c; c++) {
+		const char *esc = *c == '.' ? "%2e" : *c == '%' ? "%25" : NULL;
+		size_t n = esc ? 3 : 1;
+
+		if (o + n >= len)
+			return -ENAMETOOLONG;
+		memcpy(buf + o, esc ? esc : c, n);
+		o += n;
+	}
+	if (o >= len)
+		return -ENAMETOOLONG;
+	buf[o] = '\0';
+	return 0;
+}
+
+/* The inverse: a pin directory name back to the interface name. -EINVAL
+ * for a name no interface encodes to (a stray '%' or a literal '.'). */
+int wc_pin_name_decode(char *buf, size_t len, const char *name)
+{
+	size_t o = 0;
+
+	for (const char *c = name; *c; c++) {
+		char ch = *c;
+
+		if (ch == '.')
+			return -EINVAL;
+		if (ch == '%') {
+			if (!strncmp(c + 1, "2e", 2))
+				ch = '.';
+			else if (!strncmp(c + 1, "25", 2))
+				ch = '%';
+			else
+				return -EINVAL;
+			c += 2;
+		}
+		if (o + 1 >= len)
+			return -ENAMETOOLONG;
+		buf[o++] = ch;
+	}
+	if (!len)
+		return -ENAMETOOLONG;
+	buf[o] = '\0';
+	return 0;
+}
+
 static struct wc_iface *iface_new(const char *ifname, const char *root)
 {
 	struct wc_iface *ifc = calloc(1, sizeof(*ifc));
+	char dir[3 * IF_NAMESIZE];
 	int n;
 
 	if (!ifc)
 		return NULL;
 	ifc->prog_fd = -1;
-	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]); i++)
+	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]);
+	     i++)
 		ifc->map_fd[i] = -1;
 	snprintf(ifc->ifname, sizeof(ifc->ifname), "%s", ifname);
 	snprintf(ifc->pin_root, sizeof(ifc->pin_root), "%s", root);
-	n = snprintf(ifc->pin_dir, sizeof(ifc->pin_dir), "%s/%s", root, ifname);
+	if (wc_pin_name_encode(dir, sizeof(dir), ifname)) {
+		free(ifc);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	n = snprintf(ifc->pin_dir, sizeof(ifc->pin_dir), "%s/%s", root, dir);
 	if (n < 0 || (size_t)n >= sizeof(ifc->pin_dir)) {
 		free(ifc);
 		errno = ENAMETOOLONG;
@@ -220,7 +304,9 @@ static struct wc_iface *iface_new(const char *ifname, const char *root)
  * up front rather than failing on the first bpf() call with a riddle. */
 static int check_caps(void)
 {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3
+	};
 	struct __user_cap_data_struct d[2] = {};
 	__u64 eff;
 
@@ -238,7 +324,8 @@ static int check_caps(void)
 static int check_ifname(const char *ifname)
 {
 	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE ||
-	    strchr(ifname, '/') || !strcmp(ifname, ".") || !strcmp(ifname, ".."))
+	    strchr(ifname, '/') || !strcmp(ifname, ".") ||
+	    !strcmp(ifname, ".."))
 		return -EINVAL;
 	return if_nametoindex(ifname) ? 0 : -ENODEV;
 }
@@ -260,9 +347,11 @@ static int netns_alive(uint64_t ino)
 		while ((e = readdir(dir))) {
 			if (e->d_name[0] == '.')
 				continue;
-			if (d == 1 && (e->d_name[0] < '0' || e->d_name[0] > '9'))
+			if (d == 1 &&
+			    (e->d_name[0] < '0' || e->d_name[0] > '9'))
 				continue;
-			snprintf(p, sizeof(p), d ? "/proc/%s/ns/net" : "/run/netns/%s",
+			snprintf(p, sizeof(p),
+				 d ? "/proc/%s/ns/net" : "/run/netns/%s",
 				 e->d_name);
 			if (!stat(p, &st) && st.st_ino == ino) {
 				closedir(dir);
@@ -319,7 +408,8 @@ static void iface_reset_fds(struct wc_iface *ifc)
 	if (ifc->prog_fd >= 0)
 		close(ifc->prog_fd);
 	ifc->prog_fd = -1;
-	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]); i++) {
+	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]);
+	     i++) {
 		if (ifc->map_fd[i] >= 0)
 			close(ifc->map_fd[i]);
 		ifc->map_fd[i] = -1;
@@ -450,8 +540,8 @@ static int do_attach_xdp(int ifindex, int prog_fd, enum wc_xdp_mode mode,
 	int err = -EOPNOTSUPP;
 
 	if (mode == WC_MODE_AUTO || mode == WC_MODE_NATIVE) {
-		err = bpf_xdp_attach(ifindex, prog_fd, flags | XDP_FLAGS_DRV_MODE,
-				     NULL);
+		err = bpf_xdp_attach(ifindex, prog_fd,
+				     flags | XDP_FLAGS_DRV_MODE, NULL);
 		if (!err) {
 			*got = WC_MODE_NATIVE;
 			return 0;
@@ -462,7 +552,8 @@ static int do_attach_xdp(int ifindex, int prog_fd, enum wc_xdp_mode mode,
 		pr_info("native XDP refused (%s), falling back to generic\n",
 			strerror(-err));
 	}
-	err = bpf_xdp_attach(ifindex, prog_fd, flags | XDP_FLAGS_SKB_MODE, NULL);
+	err = bpf_xdp_attach(ifindex, prog_fd, flags | XDP_FLAGS_SKB_MODE,
+			     NULL);
 	if (!err)
 		*got = WC_MODE_GENERIC;
 	return err;
@@ -472,7 +563,8 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 					 const struct wc_attach_opts *opts)
 {
 	const char *root = wc_pin_root(WC_OPTS_GET(opts, pin_root, NULL));
-	enum wc_xdp_mode mode = WC_OPTS_GET(opts, mode, WC_MODE_AUTO), got = WC_MODE_AUTO;
+	enum wc_xdp_mode mode = WC_OPTS_GET(opts, mode, WC_MODE_AUTO),
+			 got = WC_MODE_AUTO;
 	bool force = WC_OPTS_GET(opts, force, false);
 	struct wirecap_bpf *skel = NULL;
 	unsigned dev_rx = 0, dev_tx = 0;
@@ -489,13 +581,16 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	err = check_ifname(ifname);
 	if (err) {
 		if (err == -ENODEV)
-			pr_warn("no such interface: %s\n", ifname ? ifname : "");
+			pr_warn("no such interface: %s\n",
+				ifname ? ifname : "");
 		goto out;
 	}
 	err = validate_opts(opts, &workers, &buckets);
 	if (err)
 		goto out;
 	err = check_caps();
+	if (!err)
+		err = wc_kernel_check();
 	if (err)
 		goto out;
 	err = wc_ensure_bpffs(root);
@@ -532,7 +627,8 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 			ifname, ifc->pin_dir);
 		goto out;
 	} else if (err == -ESTALE) {
-		pr_info("%s: removing stale pins in %s\n", ifname, ifc->pin_dir);
+		pr_info("%s: removing stale pins in %s\n", ifname,
+			ifc->pin_dir);
 		remove_pins(ifc->pin_dir);
 	} else if (err != -ENOENT) {
 		goto out;
@@ -558,8 +654,8 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	if (!queues)
 		queues = dev_rx;
 	if (queues > dev_rx) {
-		pr_warn("%s has %u rx queues, cannot serve %u\n", ifname, dev_rx,
-			queues);
+		pr_warn("%s has %u rx queues, cannot serve %u\n", ifname,
+			dev_rx, queues);
 		err = -EINVAL;
 		goto out;
 	}
@@ -591,7 +687,8 @@ load:
 		if (err == -EPERM)
 			pr_warn("loading BPF needs root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON)\n");
 		else
-			pr_warn("cannot load the XDP program: %s\n", strerror(-err));
+			pr_warn("cannot load the XDP program: %s\n",
+				strerror(-err));
 		goto out;
 	}
 
@@ -626,8 +723,9 @@ load:
 		/* native and generic cannot coexist: take the old program off
 		 * in its own mode, then attach ours in the mode asked for */
 		err = bpf_xdp_detach(ifc->ifindex,
-				     cur_mode == WC_MODE_GENERIC ? XDP_FLAGS_SKB_MODE :
-								   XDP_FLAGS_DRV_MODE,
+				     cur_mode == WC_MODE_GENERIC ?
+					     XDP_FLAGS_SKB_MODE :
+					     XDP_FLAGS_DRV_MODE,
 				     NULL);
 		if (err) {
 			pr_warn("%s: cannot remove the attached XDP program %u: %s\n",
@@ -640,18 +738,23 @@ load:
 		/* swap in the program sized for the new queue count, in
 		 * place: detaching would make the driver drop its queues */
 		LIBBPF_OPTS(bpf_xdp_attach_opts, ro,
-			    .old_prog_fd = bpf_program__fd(prev->progs.wirecap_steer));
+			    .old_prog_fd =
+				    bpf_program__fd(prev->progs.wirecap_steer));
 
-		err = bpf_xdp_attach(ifc->ifindex, bpf_program__fd(skel->progs.wirecap_steer),
-				     XDP_FLAGS_REPLACE | (got == WC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
-										   XDP_FLAGS_SKB_MODE),
+		err = bpf_xdp_attach(ifc->ifindex,
+				     bpf_program__fd(skel->progs.wirecap_steer),
+				     XDP_FLAGS_REPLACE |
+					     (got == WC_MODE_NATIVE ?
+						      XDP_FLAGS_DRV_MODE :
+						      XDP_FLAGS_SKB_MODE),
 				     &ro);
 		if (!err) {
 			wirecap_bpf__destroy(prev);
 			prev = NULL;
 		}
 	} else {
-		err = do_attach_xdp(ifc->ifindex, bpf_program__fd(skel->progs.wirecap_steer),
+		err = do_attach_xdp(ifc->ifindex,
+				    bpf_program__fd(skel->progs.wirecap_steer),
 				    mode, replace, &got);
 	}
 	if (err) {
@@ -659,7 +762,8 @@ load:
 			pr_warn("%s: the driver refuses native XDP; try --mode generic\n",
 				ifname);
 		else if (err == -EBUSY || err == -EEXIST)
-			pr_warn("%s: another XDP program is attached\n", ifname);
+			pr_warn("%s: another XDP program is attached\n",
+				ifname);
 		else
 			pr_warn("%s: cannot attach XDP: %s\n", ifname,
 				strerror(-err));
@@ -685,8 +789,8 @@ load:
 		attached = 0;
 		goto load;
 	}
-	cfg.attach_mode = got == WC_MODE_NATIVE ? WC_ATTACH_NATIVE :
-						  WC_ATTACH_GENERIC;
+	cfg.attach_mode =
+		got == WC_MODE_NATIVE ? WC_ATTACH_NATIVE : WC_ATTACH_GENERIC;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg,
 				BPF_ANY)) {
 		err = -errno;
@@ -697,7 +801,8 @@ load:
 	pinned = 1;
 	err = pin_all(skel, ifc->pin_dir);
 	if (err) {
-		pr_warn("cannot pin under %s: %s\n", ifc->pin_dir, strerror(-err));
+		pr_warn("cannot pin under %s: %s\n", ifc->pin_dir,
+			strerror(-err));
 		goto out;
 	}
 	err = open_pins(ifc);
@@ -709,7 +814,8 @@ load:
 out:
 	if (err && attached) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, ao,
-			    .old_prog_fd = bpf_program__fd(skel->progs.wirecap_steer));
+			    .old_prog_fd =
+				    bpf_program__fd(skel->progs.wirecap_steer));
 		bpf_xdp_detach(ifc->ifindex,
 			       got == WC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
 						       XDP_FLAGS_SKB_MODE,
@@ -717,9 +823,11 @@ out:
 	}
 	if (err && prev) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, po,
-			    .old_prog_fd = bpf_program__fd(prev->progs.wirecap_steer));
+			    .old_prog_fd =
+				    bpf_program__fd(prev->progs.wirecap_steer));
 		bpf_xdp_detach(ifc->ifindex,
-			       got == WC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE,
+			       got == WC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
+						       XDP_FLAGS_SKB_MODE,
 			       &po);
 	}
 	wirecap_bpf__destroy(prev);
@@ -735,15 +843,41 @@ out:
 	return ifc;
 }
 
+/* Pins of an interface that no longer exists are stale: remove them (best
+ * effort, no message unless some were there). */
+static void clean_gone(const char *ifname, const char *root)
+{
+	struct wc_iface *ifc = iface_new(ifname, root);
+	struct stat st;
+	int lockfd;
+
+	if (!ifc)
+		return;
+	if (!stat(ifc->pin_dir, &st)) {
+		lockfd = lock_root(root);
+		if (lockfd >= 0 && open_pins(ifc) == -ESTALE) {
+			pr_info("%s: removing stale pins in %s\n", ifname,
+				ifc->pin_dir);
+			remove_pins(ifc->pin_dir);
+		}
+		unlock_root(lockfd);
+	}
+	iface_free(ifc);
+}
+
 WC_API struct wc_iface *wc_iface__open(const char *ifname, const char *pin_root)
 {
 	const char *root = wc_pin_root(pin_root);
 	struct wc_iface *ifc;
 	int err;
 
+	/* a missing interface is said so before anything else; pins it left
+	 * behind (deleted with them) are cleaned on the way, quietly */
 	err = check_ifname(ifname);
-	if (err == -EINVAL) {
-		errno = EINVAL;
+	if (err == -ENODEV)
+		clean_gone(ifname, root);
+	if (err) {
+		errno = -err;
 		return NULL;
 	}
 	err = check_caps();
@@ -760,7 +894,8 @@ WC_API struct wc_iface *wc_iface__open(const char *ifname, const char *pin_root)
 	if (err == -ESTALE) {
 		int lockfd = lock_root(root);
 
-		pr_info("%s: removing stale pins in %s\n", ifname, ifc->pin_dir);
+		pr_info("%s: removing stale pins in %s\n", ifname,
+			ifc->pin_dir);
 		iface_reset_fds(ifc);
 		/* re-check under the lock: an attach may just have finished */
 		if (open_pins(ifc) == -ESTALE)
@@ -783,6 +918,24 @@ WC_API void wc_iface__close(struct wc_iface *ifc)
 	iface_free(ifc);
 }
 
+/* Does the pinned program still name this handle's program? (No pinned
+ * program: leftovers, ours to remove.) */
+static bool pins_are_ours(const struct wc_iface *ifc)
+{
+	char p[PATH_MAX];
+	__u32 id;
+	int fd;
+
+	if (pin_path(p, sizeof(p), ifc->pin_dir, PROG_PIN_NAME))
+		return false;
+	fd = bpf_obj_get(p);
+	if (fd < 0)
+		return errno == ENOENT;
+	id = prog_id_of_fd(fd);
+	close(fd);
+	return id && id == wc_iface_prog_id(ifc);
+}
+
 WC_API int wc_iface__detach(struct wc_iface *ifc)
 {
 	int lockfd, err = 0;
@@ -794,7 +947,8 @@ WC_API int wc_iface__detach(struct wc_iface *ifc)
 	flags = ifc->cfg.attach_mode == WC_ATTACH_GENERIC ? XDP_FLAGS_SKB_MODE :
 							    XDP_FLAGS_DRV_MODE;
 	if (ifc->ifindex && ifc->prog_fd >= 0) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = ifc->prog_fd);
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao,
+			    .old_prog_fd = ifc->prog_fd);
 
 		err = bpf_xdp_detach(ifc->ifindex, flags, &ao);
 		if (err == -EEXIST || err == -ENODEV || err == -ENOENT)
@@ -803,8 +957,13 @@ WC_API int wc_iface__detach(struct wc_iface *ifc)
 			pr_warn("%s: cannot detach XDP: %s\n", ifc->ifname,
 				strerror(-err));
 	}
-	if (!err)
+	/* the pins go only if they are still ours: after an `attach
+	 * --force` they belong to the new attachment */
+	if (!err && pins_are_ours(ifc))
 		remove_pins(ifc->pin_dir);
+	else if (!err)
+		pr_info("%s: %s belongs to another attachment now: left alone\n",
+			ifc->ifname, ifc->pin_dir);
 	unlock_root(lockfd);
 	iface_free(ifc);
 	return err;
@@ -819,7 +978,8 @@ WC_API int wc_detach(const char *ifname, const char *pin_root)
 	return wc_iface__detach(ifc);
 }
 
-WC_API int wc_iface__info(const struct wc_iface *ifc, struct wc_iface_info *info)
+WC_API int wc_iface__info(const struct wc_iface *ifc,
+			  struct wc_iface_info *info)
 {
 	unsigned rx = 0, tx = 0;
 	enum wc_xdp_mode m = WC_MODE_AUTO;
@@ -830,8 +990,9 @@ WC_API int wc_iface__info(const struct wc_iface *ifc, struct wc_iface_info *info
 	snprintf(info->ifname, sizeof(info->ifname), "%s", ifc->ifname);
 	info->ifindex = ifc->ifindex;
 	info->prog_id = attached_prog(ifc->ifindex, &m);
-	info->mode = ifc->cfg.attach_mode == WC_ATTACH_GENERIC ? WC_MODE_GENERIC :
-								 WC_MODE_NATIVE;
+	info->mode = ifc->cfg.attach_mode == WC_ATTACH_GENERIC ?
+			     WC_MODE_GENERIC :
+			     WC_MODE_NATIVE;
 	info->queues = ifc->cfg.queues;
 	info->workers = ifc->cfg.workers;
 	info->buckets = ifc->cfg.buckets;
@@ -868,7 +1029,8 @@ int wc_config_validate(const struct wc_config *cur, const struct wc_config *n)
 		pr_warn("hash_mode must be %d or %d\n", WC_HASH_L4, WC_HASH_L3);
 		return -EINVAL;
 	}
-	if (n->offload_high_pct > 100 || n->offload_low_pct >= n->offload_high_pct) {
+	if (n->offload_high_pct > 100 ||
+	    n->offload_low_pct >= n->offload_high_pct) {
 		pr_warn("offload watermarks need 0 <= low < high <= 100 (got low %u, high %u)\n",
 			n->offload_low_pct, n->offload_high_pct);
 		return -EINVAL;
@@ -881,7 +1043,8 @@ int wc_config_validate(const struct wc_config *cur, const struct wc_config *n)
 	return 0;
 }
 
-WC_API int wc_iface__set_config(struct wc_iface *ifc, const struct wc_config *cfg)
+WC_API int wc_iface__set_config(struct wc_iface *ifc,
+				const struct wc_config *cfg)
 {
 	struct wc_config cur;
 	__u32 zero = 0;
@@ -895,7 +1058,8 @@ WC_API int wc_iface__set_config(struct wc_iface *ifc, const struct wc_config *cf
 	err = wc_config_validate(&cur, cfg);
 	if (err)
 		return err;
-	if (bpf_map_update_elem(ifc->map_fd[WC_MAP_CONFIG], &zero, cfg, BPF_ANY))
+	if (bpf_map_update_elem(ifc->map_fd[WC_MAP_CONFIG], &zero, cfg,
+				BPF_ANY))
 		return -errno;
 	ifc->cfg = *cfg;
 	return 0;
@@ -955,8 +1119,8 @@ WC_API int wc_iface__bucket_stats(const struct wc_iface *ifc,
 	while (done < total) {
 		LIBBPF_OPTS(bpf_map_batch_opts, bo);
 		__u32 cnt = total - done < batch ? total - done : batch;
-		int r = bpf_map_lookup_batch(fd, done ? &cursor : NULL, &cursor, keys, pc,
-					     &cnt, &bo);
+		int r = bpf_map_lookup_batch(fd, done ? &cursor : NULL, &cursor,
+					     keys, pc, &cnt, &bo);
 
 		if (r && errno != ENOENT) {
 			/* no batch support: one key at a time */
@@ -980,7 +1144,8 @@ WC_API int wc_iface__bucket_stats(const struct wc_iface *ifc,
 				continue;
 			out[k].packets = out[k].bytes = 0;
 			for (__u32 c = 0; c < ncpu; c++) {
-				out[k].packets += pc[(size_t)i * ncpu + c].packets;
+				out[k].packets +=
+					pc[(size_t)i * ncpu + c].packets;
 				out[k].bytes += pc[(size_t)i * ncpu + c].bytes;
 			}
 		}
@@ -999,11 +1164,13 @@ WC_API int wc_iface__steer_get(const struct wc_iface *ifc, __u32 queue,
 {
 	__u32 key;
 
-	if (!ifc || !out || queue >= ifc->cfg.queues || bucket >= ifc->cfg.buckets)
+	if (!ifc || !out || queue >= ifc->cfg.queues ||
+	    bucket >= ifc->cfg.buckets)
 		return -EINVAL;
 	key = queue * ifc->cfg.buckets + bucket;
-	return bpf_map_lookup_elem(ifc->map_fd[WC_MAP_STEER], &key, out) ? -errno :
-									     0;
+	return bpf_map_lookup_elem(ifc->map_fd[WC_MAP_STEER], &key, out) ?
+		       -errno :
+		       0;
 }
 
 WC_API int wc_iface__steer_set(struct wc_iface *ifc, __u32 queue, __u32 bucket,
@@ -1015,7 +1182,8 @@ WC_API int wc_iface__steer_set(struct wc_iface *ifc, __u32 queue, __u32 bucket,
 	    bucket >= ifc->cfg.buckets || val->worker >= ifc->cfg.workers)
 		return -EINVAL;
 	key = queue * ifc->cfg.buckets + bucket;
-	return bpf_map_update_elem(ifc->map_fd[WC_MAP_STEER], &key, val, BPF_ANY) ?
+	return bpf_map_update_elem(ifc->map_fd[WC_MAP_STEER], &key, val,
+				   BPF_ANY) ?
 		       -errno :
 		       0;
 }

@@ -20,10 +20,10 @@ void wc_pr(enum wc_print_level level, const char *fmt, ...)
 
 /* options struct access, as libbpf's OPTS_GET: a field beyond the caller's
  * sz reads as zero, so old binaries keep working with a newer library */
-#define WC_OPTS_HAS(opts, field)                                               \
-	((opts) && (opts)->sz >= offsetof(typeof(*(opts)), field) +           \
-				    sizeof((opts)->field))
-#define WC_OPTS_GET(opts, field, def)                                          \
+#define WC_OPTS_HAS(opts, field)                                    \
+	((opts) && (opts)->sz >= offsetof(typeof(*(opts)), field) + \
+					 sizeof((opts)->field))
+#define WC_OPTS_GET(opts, field, def) \
 	(WC_OPTS_HAS(opts, field) ? (opts)->field : (def))
 
 /* the attachment internals shared with the engine */
@@ -41,6 +41,13 @@ struct wc_iface {
 const char *wc_pin_root(const char *pin_root);
 int wc_ensure_bpffs(const char *root);
 uint64_t wc_netns_ino(void);
+/* pin directory name of an interface and back ('.' -> %2e, '%' -> %25) */
+int wc_pin_name_encode(char *buf, size_t len, const char *ifname);
+int wc_pin_name_decode(char *buf, size_t len, const char *name);
+/* the program this handle uses, and the one attached to its interface in
+ * the same mode now (0: none) */
+__u32 wc_iface_prog_id(const struct wc_iface *ifc);
+__u32 wc_iface_attached_id(const struct wc_iface *ifc);
 int wc_config_validate(const struct wc_config *cur, const struct wc_config *n);
 
 static inline int wc_is_pow2(uint64_t v)

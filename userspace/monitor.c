@@ -56,6 +56,8 @@ struct mon {
 	bool warned_meta;
 	unsigned pending[WC_MAX_FENCES]; /* fences armed after the grace */
 	unsigned npending;
+	__u32 prog_id; /* our XDP program */
+	__u64 xdp_check_ns; /* last look at what is attached */
 };
 
 static void mon_free(struct mon *m)
@@ -91,13 +93,14 @@ static struct mon *mon_new(struct wc_engine *e)
 	m->moved_ns = calloc(n, sizeof(*m->moved_ns));
 	m->order = calloc(n, sizeof(*m->order));
 	m->w = calloc(e->nw, sizeof(*m->w));
-	if (!m->steer || !m->cur || !m->prev || !m->rate || !m->rate_u || !m->moved_ns ||
-	    !m->order || !m->w) {
+	if (!m->steer || !m->cur || !m->prev || !m->rate || !m->rate_u ||
+	    !m->moved_ns || !m->order || !m->w) {
 		mon_free(m);
 		return NULL;
 	}
 	wc_iface__config(e->ifc, &m->cfg);
 	m->boot = m->cfg;
+	m->prog_id = wc_iface_prog_id(e->ifc);
 	for (unsigned q = 0; q < e->nq; q++)
 		for (unsigned b = 0; b < e->buckets; b++) {
 			struct wc_steer *st = &m->steer[q * e->buckets + b];
@@ -131,7 +134,8 @@ static void guard_config(struct wc_engine *e, struct mon *m)
 	if (c.queues != m->boot.queues || c.workers != m->boot.workers ||
 	    c.buckets != m->boot.buckets || c.version != m->boot.version ||
 	    c.ifindex != m->boot.ifindex || c.netns_ino != m->boot.netns_ino ||
-	    c.attach_mode != m->boot.attach_mode || c.meta_enabled != m->boot.meta_enabled) {
+	    c.attach_mode != m->boot.attach_mode ||
+	    c.meta_enabled != m->boot.meta_enabled) {
 		pr_warn("%s: queues, workers, buckets, metadata and the attachment identity cannot change while an engine runs: restored\n",
 			e->ifname);
 		c.queues = m->boot.queues;
@@ -167,7 +171,9 @@ static void read_rates(struct wc_engine *e, struct mon *m)
 	if (wc_iface__bucket_stats(e->ifc, m->cur, n) < 0)
 		return;
 	for (size_t i = 0; i < n; i++)
-		m->rate[i] = m->have_prev ? m->cur[i].packets - m->prev[i].packets : 0;
+		m->rate[i] = m->have_prev ?
+				     m->cur[i].packets - m->prev[i].packets :
+				     0;
 	t = m->prev;
 	m->prev = m->cur;
 	m->cur = t;
@@ -213,7 +219,8 @@ static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
 		return -EBUSY;
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
 		st = WC_FENCE_FREE;
-		if (atomic_compare_exchange_strong(&e->fences[i].state, &st, WC_FENCE_RESERVED)) {
+		if (atomic_compare_exchange_strong(&e->fences[i].state, &st,
+						   WC_FENCE_RESERVED)) {
 			f = &e->fences[i];
 			break;
 		}
@@ -243,7 +250,8 @@ static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
 		/* nothing was steered to `to`: release, it frees itself */
 		atomic_store(&f->forced, true);
 		st = WC_FENCE_ARMING;
-		atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED);
+		atomic_compare_exchange_strong(&f->state, &st,
+					       WC_FENCE_RELEASED);
 		return err;
 	}
 	m->pending[m->npending++] = idx - 1;
@@ -263,8 +271,9 @@ static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
 	}
 	atomic_fetch_add(&a->moves_out, 1);
 	atomic_fetch_add(&bw->moves_in, 1);
-	pr_debug("%s: bucket %u of queue %u: worker %u -> %u (%llu pkts/interval)\n",
-		 e->ifname, b, q, from, to, (unsigned long long)m->rate[k]);
+	pr_debug(
+		"%s: bucket %u of queue %u: worker %u -> %u (%llu pkts/interval)\n",
+		e->ifname, b, q, from, to, (unsigned long long)m->rate[k]);
 	return 0;
 }
 
@@ -302,7 +311,8 @@ static __u64 unit_rate(const struct wc_engine *e, const struct mon *m, size_t u)
 	return r;
 }
 
-static __u64 unit_moved_ns(const struct wc_engine *e, const struct mon *m, size_t u)
+static __u64 unit_moved_ns(const struct wc_engine *e, const struct mon *m,
+			   size_t u)
 {
 	__u64 t = 0;
 
@@ -319,7 +329,8 @@ static int move_unit(struct wc_engine *e, struct mon *m, size_t u, unsigned to,
 		     __u64 now)
 {
 	if (!flow_mode(m))
-		return move_bucket(e, m, u / e->buckets, u % e->buckets, to, now);
+		return move_bucket(e, m, u / e->buckets, u % e->buckets, to,
+				   now);
 	for (unsigned q = 0; q < e->nq; q++)
 		if (!movable(e, m, (size_t)q * e->buckets + u, to) ||
 		    m->npending + e->nq > WC_MAX_FENCES)
@@ -343,10 +354,12 @@ static void arm_pending(struct wc_engine *e, struct mon *m)
 		struct wc_worker *from = &e->workers[f->from];
 		int st = WC_FENCE_ARMING;
 
-		f->pos = __atomic_load_n(from->socks[f->q].rx.producer, __ATOMIC_ACQUIRE);
+		f->pos = __atomic_load_n(from->socks[f->q].rx.producer,
+					 __ATOMIC_ACQUIRE);
 		f->armed_ns = wc_now_mono();
 		/* pos and armed_ns are published by the state's release */
-		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_ARMED))
+		if (atomic_compare_exchange_strong(&f->state, &st,
+						   WC_FENCE_ARMED))
 			atomic_fetch_add(&e->fences_active, 1);
 		wake(from);
 	}
@@ -385,8 +398,10 @@ static int least_loaded(struct wc_engine *e, struct mon *m, unsigned except,
 static void update_workers(struct wc_engine *e, struct mon *m, __u64 now)
 {
 	__u64 frames = (__u64)e->chunks * e->chunk_size;
-	__u64 stuck_ns = (__u64)(m->cfg.offload_hold_ms > 500 ? m->cfg.offload_hold_ms : 500) *
-			 2000000ull;
+	__u64 stuck_ns =
+		(__u64)(m->cfg.offload_hold_ms > 500 ? m->cfg.offload_hold_ms :
+						       500) *
+		2000000ull;
 
 	for (unsigned w = 0; w < e->nw; w++) {
 		struct wc_worker *wk = &e->workers[w];
@@ -416,7 +431,8 @@ static void update_workers(struct wc_engine *e, struct mon *m, __u64 now)
 			mw->last_seq = seq;
 			mw->last_progress = now;
 			if (mw->stuck) {
-				pr_warn("%s: worker %u consumes again\n", e->ifname, w);
+				pr_warn("%s: worker %u consumes again\n",
+					e->ifname, w);
 				mw->stuck = false;
 				atomic_store(&wk->stuck, 0);
 			}
@@ -471,11 +487,13 @@ static void offload(struct wc_engine *e, struct mon *m, __u64 now)
 			__u64 t = unit_moved_ns(e, m, u);
 
 			m->rate_u[u] = unit_rate(e, m, u);
-			if (m->steer[unit_key(u)].worker == w && (m->rate_u[u] || mw->stuck) &&
+			if (m->steer[unit_key(u)].worker == w &&
+			    (m->rate_u[u] || mw->stuck) &&
 			    (mw->stuck || !t || now - t >= cool))
 				m->order[n++] = u;
 		}
-		qsort_r(m->order, n, sizeof(*m->order), cmp_rate_desc, m->rate_u);
+		qsort_r(m->order, n, sizeof(*m->order), cmp_rate_desc,
+			m->rate_u);
 		for (size_t i = 0; i < n && budget && moved < excess; i++) {
 			size_t u = m->order[i];
 			__u64 r = m->rate_u[u];
@@ -492,7 +510,8 @@ static void offload(struct wc_engine *e, struct mon *m, __u64 now)
 				budget--;
 		}
 		if (moved && !mw->stuck)
-			mw->over_since = now; /* let the moves act before more */
+			mw->over_since =
+				now; /* let the moves act before more */
 	}
 	/* 2. buckets go home to calm workers that have room */
 	for (size_t u = 0; u < nu && budget; u++) {
@@ -503,7 +522,8 @@ static void offload(struct wc_engine *e, struct mon *m, __u64 now)
 		__u64 r;
 
 		if (cur == home || hw->stuck || !hw->under_since ||
-		    now - hw->under_since < ret || now - unit_moved_ns(e, m, u) < cool)
+		    now - hw->under_since < ret ||
+		    now - unit_moved_ns(e, m, u) < cool)
 			continue;
 		/* return only what the home worker can take without tipping
 		 * over: below 70% of the capacity it showed when overloaded */
@@ -551,10 +571,12 @@ static void fence_timeouts(struct wc_engine *e, struct mon *m, __u64 now)
 
 		/* armed_ns may be later than this interval's `now` */
 		if (atomic_load(&f->state) != WC_FENCE_ARMED ||
-		    (!m->w[f->from].stuck && (f->armed_ns >= now || now - f->armed_ns < FENCE_MAX_NS)))
+		    (!m->w[f->from].stuck &&
+		     (f->armed_ns >= now || now - f->armed_ns < FENCE_MAX_NS)))
 			continue;
 		atomic_store(&f->forced, true);
-		if (atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_RELEASED)) {
+		if (atomic_compare_exchange_strong(&f->state, &st,
+						   WC_FENCE_RELEASED)) {
 			atomic_fetch_sub(&e->fences_active, 1);
 			atomic_fetch_add(&e->fence_timeouts, 1);
 			wake(&e->workers[f->to]);
@@ -564,7 +586,8 @@ static void fence_timeouts(struct wc_engine *e, struct mon *m, __u64 now)
 	}
 }
 
-WC_API int wc_engine__offload_stats(struct wc_engine *e, struct wc_offload_stats *o)
+WC_API int wc_engine__offload_stats(struct wc_engine *e,
+				    struct wc_offload_stats *o)
 {
 	if (!e || !o)
 		return -EINVAL;
@@ -611,13 +634,45 @@ int wc_engine_publish(struct wc_engine *e)
 	return err;
 }
 
+/* Is our XDP program still the one attached? `wirecap detach --force`,
+ * `ip link set dev X xdp off` or another attach take it away, and the
+ * sockets then receive nothing: stop (like a vanished interface: the
+ * workers drain what is queued) rather than capture nothing. One netlink
+ * query, at most every XDP_CHECK_NS. */
+#define XDP_CHECK_NS 500000000ull
+
+static void check_xdp(struct wc_engine *e, struct mon *m, __u64 now)
+{
+	__u32 id;
+
+	if (atomic_load(&e->dev_gone) ||
+	    (m->xdp_check_ns && now - m->xdp_check_ns < XDP_CHECK_NS))
+		return;
+	m->xdp_check_ns = now;
+	id = wc_iface_attached_id(e->ifc);
+	if (!m->prog_id || id == m->prog_id)
+		return;
+	/* the interface itself may have gone since the look above */
+	if ((int)if_nametoindex(e->ifname) != e->ifindex) {
+		pr_warn("%s: interface disappeared\n", e->ifname);
+	} else {
+		/* the caller reports it (-ENOLINK from wc_engine__run) */
+		pr_info("the XDP program on %s was detached or replaced (program %u, was %u): stopping\n",
+			e->ifname, id, m->prog_id);
+		atomic_store(&e->xdp_gone, true);
+	}
+	atomic_store(&e->dev_gone, true);
+}
+
 static void *monitor_main(void *arg)
 {
 	struct wc_engine *e = arg;
 	struct mon *m = e->monitor_state;
 
 	while (!atomic_load(&e->stop)) {
-		__u32 ms = m->cfg.offload_interval_ms ? m->cfg.offload_interval_ms : 100;
+		__u32 ms = m->cfg.offload_interval_ms ?
+				   m->cfg.offload_interval_ms :
+				   100;
 		struct pollfd pfd = { .fd = e->stop_efd, .events = POLLIN };
 		__u64 now;
 
@@ -630,14 +685,17 @@ static void *monitor_main(void *arg)
 		if (!atomic_load(&e->dev_gone)) {
 			struct wc_netdev_info ni;
 
-			if (wc_netdev_get_info(e->ifname, &ni) || ni.ifindex != e->ifindex) {
-				pr_warn("%s: interface disappeared\n", e->ifname);
+			if (wc_netdev_get_info(e->ifname, &ni) ||
+			    ni.ifindex != e->ifindex) {
+				pr_warn("%s: interface disappeared\n",
+					e->ifname);
 				atomic_store(&e->dev_gone, true);
 			} else if (!(ni.flags & IFF_UP)) {
 				pr_warn("%s: interface went down\n", e->ifname);
 				atomic_store(&e->dev_gone, true);
 			}
 		}
+		check_xdp(e, m, now);
 		guard_config(e, m);
 		read_rates(e, m);
 		update_workers(e, m, now);

@@ -141,7 +141,8 @@ int wc_netdev_stats(int ifindex, struct rtnl_link_stats64 *out)
 			/* older kernels send a shorter struct */
 			memcpy(out, RTA_DATA(rta),
 			       RTA_PAYLOAD(rta) < sizeof(*out) ?
-				       RTA_PAYLOAD(rta) : sizeof(*out));
+				       RTA_PAYLOAD(rta) :
+				       sizeof(*out));
 			err = 0;
 			goto out;
 		}

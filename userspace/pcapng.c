@@ -496,8 +496,8 @@ static void ring_add(struct wc_pcapng *w, const char *name)
 	}
 	if (w->ring_n == w->max_files) {
 		if (unlink(w->ring[0]) < 0 && errno != ENOENT)
-			fprintf(stderr, "wirecap: remove %s: %s\n",
-				w->ring[0], strerror(errno));
+			fprintf(stderr, "wirecap: remove %s: %s\n", w->ring[0],
+				strerror(errno));
 		free(w->ring[0]);
 		memmove(&w->ring[0], &w->ring[1],
 			(w->ring_n - 1) * sizeof(*w->ring));
@@ -520,8 +520,8 @@ static int open_file(struct wc_pcapng *w)
 	} else {
 		r = make_name(w, now, w->cur_path, sizeof(w->cur_path));
 		if (r < 0)
-			return set_err(w, r, "file name from '%s': %s",
-				       w->path, strerror(-r));
+			return set_err(w, r, "file name from '%s': %s", w->path,
+				       strerror(-r));
 		w->fd = open(w->cur_path,
 			     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (w->fd < 0)
@@ -548,8 +548,7 @@ static int close_file(struct wc_pcapng *w)
 	if (!w->err)
 		flush_buf(w);
 	if (!w->is_stdout && close(w->fd) < 0)
-		set_err(w, errno, "close %s: %s", w->cur_path,
-			strerror(errno));
+		set_err(w, errno, "close %s: %s", w->cur_path, strerror(errno));
 	w->fd = -1;
 	w->used = 0;
 	w->lost += w->buf_pkts;
@@ -624,8 +623,8 @@ struct wc_pcapng *wc_pcapng_open(const struct wc_pcapng_opts *opts,
 	w->buf_size = o.buf_size ? o.buf_size : WC_PCAPNG_DEFAULT_BUF;
 	{
 		/* the largest EPB must fit */
-		size_t max_epb = EPB_HDR + PAD4((size_t)w->snaplen) + 8 + 8 +
-				 4 + 4;
+		size_t max_epb =
+			EPB_HDR + PAD4((size_t)w->snaplen) + 8 + 8 + 4 + 4;
 
 		if (w->buf_size < max_epb)
 			w->buf_size = max_epb;
@@ -751,8 +750,7 @@ static int write_slow(struct wc_pcapng *w, unsigned if_id, size_t blen)
 	w->started = true;
 	/* -C: close before this packet and the closing ISBs would exceed */
 	if (w->rotate_bytes && w->file_pkts > 0 &&
-	    w->file_off + w->used + blen +
-			    (uint64_t)w->n_ifaces * ISB_MAX >
+	    w->file_off + w->used + blen + (uint64_t)w->n_ifaces * ISB_MAX >
 		    w->rotate_bytes) {
 		if (rotate(w) < 0) {
 			w->lost++;
@@ -878,8 +876,7 @@ const char *wc_pcapng_strerror(const struct wc_pcapng *w)
 	return w->errmsg;
 }
 
-void wc_pcapng_get_stats(const struct wc_pcapng *w,
-			 struct wc_pcapng_stats *st)
+void wc_pcapng_get_stats(const struct wc_pcapng *w, struct wc_pcapng_stats *st)
 {
 	st->packets = w->packets;
 	st->bytes = w->bytes;

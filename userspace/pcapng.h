@@ -164,8 +164,7 @@ int wc_pcapng_close(struct wc_pcapng *w);
 
 /* Message for the first error ("" if none); valid until wc_pcapng_free */
 const char *wc_pcapng_strerror(const struct wc_pcapng *w);
-void wc_pcapng_get_stats(const struct wc_pcapng *w,
-			 struct wc_pcapng_stats *st);
+void wc_pcapng_get_stats(const struct wc_pcapng *w, struct wc_pcapng_stats *st);
 uint64_t wc_pcapng_packets(const struct wc_pcapng *w);
 uint64_t wc_pcapng_bytes(const struct wc_pcapng *w);
 uint64_t wc_pcapng_files(const struct wc_pcapng *w);

@@ -32,7 +32,8 @@ static void *worker_main(void *arg)
 		CPU_ZERO(&set);
 		CPU_SET(t->cpu, &set);
 		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
-			pr_warn("worker %u: cannot pin to CPU %d\n", t->w->idx, t->cpu);
+			pr_warn("worker %u: cannot pin to CPU %d\n", t->w->idx,
+				t->cpu);
 		else
 			atomic_store(&t->w->cpu, t->cpu);
 	}
@@ -47,10 +48,13 @@ static void *worker_main(void *arg)
 		if (n == -EINTR)
 			break;
 		if (n < 0) {
+			/* the device is there but our XDP program is not */
+			if (n == -ENETDOWN && atomic_load(&t->e->xdp_gone))
+				n = -ENOLINK;
 			if (!t->ret)
 				t->ret = n;
 			wc_engine__stop(t->e);
-			if (n != -ENETDOWN)
+			if (n != -ENETDOWN && n != -ENOLINK)
 				break;
 			continue; /* device gone: drain what is queued */
 		}
@@ -89,7 +93,9 @@ WC_API int wc_engine__run(struct wc_engine *e, const struct wc_run_opts *o)
 	int err = 0;
 	unsigned started = 0;
 
-	if (!e || !o || (!WC_OPTS_GET(o, on_chunk, NULL) && !WC_OPTS_GET(o, on_packet, NULL)))
+	if (!e || !o ||
+	    (!WC_OPTS_GET(o, on_chunk, NULL) &&
+	     !WC_OPTS_GET(o, on_packet, NULL)))
 		return -EINVAL;
 	t = calloc(e->nw, sizeof(*t));
 	if (!t)

@@ -202,8 +202,8 @@ int wc_seq_parse(const void *frame, size_t len, struct wc_seq_info *info)
 
 	if (len < ETH_HLEN_)
 		return -1;
-	return wc_seq_parse_l3(get_be16(p + 12), p + ETH_HLEN_,
-			       len - ETH_HLEN_, info);
+	return wc_seq_parse_l3(get_be16(p + 12), p + ETH_HLEN_, len - ETH_HLEN_,
+			       info);
 }
 
 /* Tracker: per flow, a directory of 4 KiB bitmap pages (32768 sequence
@@ -222,7 +222,7 @@ struct seqflow {
 
 struct wc_seqtrack {
 	uint32_t nflows; /* limit: ids >= nflows are foreign */
-	uint32_t cap;	 /* allocated slots, grows with the highest id seen */
+	uint32_t cap; /* allocated slots, grows with the highest id seen */
 	struct seqflow *flows;
 	uint64_t foreign;
 };

@@ -39,9 +39,9 @@ _Static_assert(sizeof(struct wc_seq_hdr) == WC_SEQ_HDR_LEN, "wire format");
 struct wc_seq_frame_opts {
 	uint8_t src_mac[6];
 	uint8_t dst_mac[6];
-	unsigned size;	  /* total frame length without FCS, tag included */
-	uint16_t vlan;	  /* 802.1Q VLAN id 1..4094, 0 = untagged */
-	bool reverse;	  /* the other direction of the flow */
+	unsigned size; /* total frame length without FCS, tag included */
+	uint16_t vlan; /* 802.1Q VLAN id 1..4094, 0 = untagged */
+	bool reverse; /* the other direction of the flow */
 };
 
 /*
@@ -51,7 +51,7 @@ struct wc_seq_frame_opts {
  * once per buffer and copies only the template per packet.
  */
 struct wc_seq_tmpl {
-	uint16_t len;	  /* whole frame */
+	uint16_t len; /* whole frame */
 	uint16_t len_hdr; /* bytes to copy per packet */
 	uint16_t off_seq; /* offset of struct wc_seq_hdr */
 	uint8_t hdr[WC_SEQ_TMPL_MAX];
@@ -99,8 +99,8 @@ struct wc_seq_info {
 	uint64_t tx_ns;
 	uint32_t saddr, daddr; /* host byte order */
 	uint16_t sport, dport;
-	uint8_t vlans;	       /* number of VLAN tags skipped */
-	bool reverse;	       /* source address in 198.19.0.0/16 */
+	uint8_t vlans; /* number of VLAN tags skipped */
+	bool reverse; /* source address in 198.19.0.0/16 */
 };
 
 /*
@@ -130,19 +130,19 @@ uint16_t wc_seq_ip_csum(const void *hdr, size_t len);
 struct wc_seqtrack;
 
 struct wc_seqtrack_result {
-	uint64_t received;   /* every packet fed, foreign excluded */
-	uint64_t unique;     /* distinct (flow, seq) */
+	uint64_t received; /* every packet fed, foreign excluded */
+	uint64_t unique; /* distinct (flow, seq) */
 	uint64_t duplicates; /* received - unique */
-	uint64_t reordered;  /* unique, seq below the flow's highest so far */
-	uint64_t lost;	     /* sum(expected or highest+1) - unique seen below */
-	uint64_t excess;     /* unique with seq >= the flow's expected count */
+	uint64_t reordered; /* unique, seq below the flow's highest so far */
+	uint64_t lost; /* sum(expected or highest+1) - unique seen below */
+	uint64_t excess; /* unique with seq >= the flow's expected count */
 	uint64_t flows_seen; /* flows with at least one packet */
-	uint64_t foreign;    /* flow id or seq out of range */
+	uint64_t foreign; /* flow id or seq out of range */
 };
 
 struct wc_seqtrack_flow {
 	uint64_t received, unique, duplicates, reordered, lost, excess;
-	uint64_t highest;  /* valid if received */
+	uint64_t highest; /* valid if received */
 	uint64_t expected; /* valid if has_expected */
 	bool has_expected;
 };

@@ -234,7 +234,8 @@ static bool in_area(const struct tx_area *a, __u64 addr, __u32 fs)
 	return a && addr >= a->base && addr < a->base + (__u64)a->frames * fs;
 }
 
-static void area_free(struct tx_area *a, const __u64 *addr, unsigned n, __u32 fs)
+static void area_free(struct tx_area *a, const __u64 *addr, unsigned n,
+		      __u32 fs)
 {
 	pthread_mutex_lock(&a->lock);
 	for (unsigned i = 0; i < n && a->n < a->frames; i++)
@@ -261,7 +262,8 @@ static unsigned owner_key(const struct wc_port *p, __u64 addr)
 		psz = (__u64)e->pools[0].nframes * e->frame_size;
 		base = e->pools[0].base;
 		if (addr >= base && addr < base + psz * e->nq)
-			return f * WC_MAX_QUEUES + (unsigned)((addr - base) / psz);
+			return f * WC_MAX_QUEUES +
+			       (unsigned)((addr - base) / psz);
 		if (e->tx_frames && addr >= e->tx_base &&
 		    addr < e->tx_base + (__u64)e->tx_frames * e->frame_size)
 			return KEY_AREA(f);
@@ -300,19 +302,21 @@ static void frames_return(struct wc_port *p, const __u64 *addr, unsigned n,
 			pos[k] = pos[k - 1] + cnt[k - 1];
 		for (unsigned i = 0; i < m; i++)
 			tmp[pos[keys[i]]++] = addr[i];
-		for (unsigned k = 0, start = 0; k < NKEYS; start += cnt[k], k++) {
+		for (unsigned k = 0, start = 0; k < NKEYS;
+		     start += cnt[k], k++) {
 			if (!cnt[k])
 				continue;
 			if (k < 2 * WC_MAX_QUEUES) {
 				struct wc_engine *e = p->fam[k / WC_MAX_QUEUES];
 
-				wc_pool_put(e, &e->pools[k % WC_MAX_QUEUES], tmp + start,
-					    cnt[k]);
+				wc_pool_put(e, &e->pools[k % WC_MAX_QUEUES],
+					    tmp + start, cnt[k]);
 			} else if (k == KEY_AREA(0) || k == KEY_AREA(1)) {
 				struct tx_area *a = area_of(p, k - KEY_AREA(0));
 
 				if (a)
-					area_free(a, tmp + start, cnt[k], p->frame_size);
+					area_free(a, tmp + start, cnt[k],
+						  p->frame_size);
 				else
 					lost += cnt[k];
 			} else {
@@ -345,7 +349,8 @@ static unsigned reap(struct wc_port *p, struct txq *q, bool wait)
 		for (__u32 i = 0; i < n; i++)
 			q->addr[i] = *xsk_ring_cons__comp_addr(q->cq, idx + i);
 		xsk_ring_cons__release(q->cq, n);
-		atomic_fetch_add_explicit(&q->completed, n, memory_order_relaxed);
+		atomic_fetch_add_explicit(&q->completed, n,
+					  memory_order_relaxed);
 		frames_return(p, q->addr, n, q->sorted);
 		total += n;
 		if (n < REAP_BATCH)
@@ -366,20 +371,24 @@ static void link_refresh(struct wc_port *p)
 		return;
 	}
 	atomic_store(&p->mtu, di.mtu);
-	atomic_store(&p->link_up, (di.flags & IFF_UP) && (di.flags & IFF_RUNNING));
+	atomic_store(&p->link_up,
+		     (di.flags & IFF_UP) && (di.flags & IFF_RUNNING));
 }
 
 static void publish(struct wc_port *p);
 
 static void housekeeping(struct wc_port *p)
 {
-	__u64 now = wc_now_mono(), t = atomic_load_explicit(&p->next_check, memory_order_relaxed);
+	__u64 now = wc_now_mono(),
+	      t = atomic_load_explicit(&p->next_check, memory_order_relaxed);
 
-	if (now >= t && atomic_compare_exchange_strong(&p->next_check, &t, now + LINK_CHECK_NS))
+	if (now >= t && atomic_compare_exchange_strong(&p->next_check, &t,
+						       now + LINK_CHECK_NS))
 		link_refresh(p);
 	t = atomic_load_explicit(&p->next_publish, memory_order_relaxed);
 	if (p->stats_fd >= 0 && now >= t &&
-	    atomic_compare_exchange_strong(&p->next_publish, &t, now + PUBLISH_NS))
+	    atomic_compare_exchange_strong(&p->next_publish, &t,
+					   now + PUBLISH_NS))
 		publish(p);
 }
 
@@ -413,12 +422,14 @@ static int kick(struct wc_port *p, struct lane *l)
 		case EINTR:
 			/* budget used, completion ring full or the driver
 			 * busy: reap, then try again */
-			atomic_fetch_add_explicit(&l->kick_again, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&l->kick_again, 1,
+						  memory_order_relaxed);
 			reap(p, l->q, false);
 			break;
 		case EBUSY:
 			/* the driver dropped one frame; it still completes */
-			atomic_fetch_add_explicit(&l->driver_dropped, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&l->driver_dropped, 1,
+						  memory_order_relaxed);
 			break;
 		case ENETDOWN:
 		case ENXIO:
@@ -447,9 +458,11 @@ static unsigned tx_put(struct wc_port *p, struct lane *l, const __u64 *addr,
 
 		if (room > n - done)
 			room = n - done;
-		if (room && xsk_ring_prod__reserve(&l->tx, room, &idx) == room) {
+		if (room &&
+		    xsk_ring_prod__reserve(&l->tx, room, &idx) == room) {
 			for (__u32 i = 0; i < room; i++) {
-				struct xdp_desc *d = xsk_ring_prod__tx_desc(&l->tx, idx + i);
+				struct xdp_desc *d =
+					xsk_ring_prod__tx_desc(&l->tx, idx + i);
 
 				d->addr = addr[done + i];
 				d->len = len[done + i];
@@ -457,8 +470,10 @@ static unsigned tx_put(struct wc_port *p, struct lane *l, const __u64 *addr,
 				bytes += len[done + i];
 			}
 			xsk_ring_prod__submit(&l->tx, room);
-			atomic_fetch_add_explicit(&l->submitted, room, memory_order_relaxed);
-			atomic_fetch_add_explicit(&l->bytes, bytes, memory_order_relaxed);
+			atomic_fetch_add_explicit(&l->submitted, room,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&l->bytes, bytes,
+						  memory_order_relaxed);
 			done += room;
 			deadline = 0;
 		}
@@ -467,7 +482,8 @@ static unsigned tx_put(struct wc_port *p, struct lane *l, const __u64 *addr,
 		if (done == n)
 			break;
 		/* ring full: wait for the kernel to take descriptors */
-		atomic_fetch_add_explicit(&l->ring_full_waits, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&l->ring_full_waits, 1,
+					  memory_order_relaxed);
 		if (!reap(p, l->q, false)) {
 			__u64 now = wc_now_mono();
 
@@ -524,17 +540,21 @@ WC_API int wc_port__forward(struct wc_port *p, struct wc_chunk *c,
 			__u32 max;
 
 			if (verdicts && !verdicts[i]) {
-				atomic_fetch_add_explicit(&l->not_forwarded, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&l->not_forwarded, 1,
+							  memory_order_relaxed);
 				l->drop[ndrop++] = c->addr[i];
 				continue;
 			}
-			atomic_fetch_add_explicit(&l->offered, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&l->offered, 1,
+						  memory_order_relaxed);
 			/* the packet may have moved or changed size, but
 			 * within its frame */
 			if (!pk->len || (char *)pk->data < p->umem ||
-			    (a & ~((__u64)fs - 1)) != (c->addr[i] & ~((__u64)fs - 1)) ||
+			    (a & ~((__u64)fs - 1)) !=
+				    (c->addr[i] & ~((__u64)fs - 1)) ||
 			    (a & (fs - 1)) + pk->len > fs) {
-				atomic_fetch_add_explicit(&l->bad_desc, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&l->bad_desc, 1,
+							  memory_order_relaxed);
 				l->drop[ndrop++] = c->addr[i];
 				continue;
 			}
@@ -547,12 +567,14 @@ WC_API int wc_port__forward(struct wc_port *p, struct wc_chunk *c,
 					max += 4;
 			}
 			if (pk->len > max) {
-				atomic_fetch_add_explicit(&l->too_big, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&l->too_big, 1,
+							  memory_order_relaxed);
 				l->drop[ndrop++] = c->addr[i];
 				continue;
 			}
 			if (!up) {
-				atomic_fetch_add_explicit(&l->link_down, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&l->link_down, 1,
+							  memory_order_relaxed);
 				l->drop[ndrop++] = c->addr[i];
 				continue;
 			}
@@ -567,9 +589,11 @@ WC_API int wc_port__forward(struct wc_port *p, struct wc_chunk *c,
 	left = ntx - queued;
 	if (left) {
 		if (atomic_load(&p->link_up))
-			atomic_fetch_add_explicit(&l->ring_full, left, memory_order_relaxed);
+			atomic_fetch_add_explicit(&l->ring_full, left,
+						  memory_order_relaxed);
 		else
-			atomic_fetch_add_explicit(&l->link_down, left, memory_order_relaxed);
+			atomic_fetch_add_explicit(&l->link_down, left,
+						  memory_order_relaxed);
 		frames_return(p, l->txa + queued, left, l->drop);
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -618,7 +642,8 @@ WC_API int wc_port__alloc(struct wc_port *p, struct wc_frame *f, unsigned n)
 	return (int)got;
 }
 
-WC_API void wc_port__free(struct wc_port *p, const struct wc_frame *f, unsigned n)
+WC_API void wc_port__free(struct wc_port *p, const struct wc_frame *f,
+			  unsigned n)
 {
 	struct tx_area *a;
 
@@ -630,12 +655,13 @@ WC_API void wc_port__free(struct wc_port *p, const struct wc_frame *f, unsigned 
 	pthread_mutex_lock(&a->lock);
 	for (unsigned i = 0; i < n && a->n < a->frames; i++)
 		if (in_area(a, f[i].addr, p->frame_size))
-			a->stack[a->n++] = f[i].addr & ~((__u64)p->frame_size - 1);
+			a->stack[a->n++] =
+				f[i].addr & ~((__u64)p->frame_size - 1);
 	pthread_mutex_unlock(&a->lock);
 }
 
-WC_API int wc_port__send(struct wc_port *p, unsigned lane, const struct wc_frame *f,
-			 unsigned n)
+WC_API int wc_port__send(struct wc_port *p, unsigned lane,
+			 const struct wc_frame *f, unsigned n)
 {
 	struct lane *l;
 	unsigned ntx = 0, queued, left, ndrop = 0;
@@ -658,18 +684,23 @@ WC_API int wc_port__send(struct wc_port *p, unsigned lane, const struct wc_frame
 		for (unsigned i = 0; i < m; i++) {
 			__u64 a = (__u64)((char *)f[i].data - p->umem);
 
-			atomic_fetch_add_explicit(&l->offered, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&l->offered, 1,
+						  memory_order_relaxed);
 			if (!f[i].len || (char *)f[i].data < p->umem ||
-			    (a & ~((__u64)fs - 1)) != (f[i].addr & ~((__u64)fs - 1)) ||
+			    (a & ~((__u64)fs - 1)) !=
+				    (f[i].addr & ~((__u64)fs - 1)) ||
 			    (a & (fs - 1)) + f[i].len > fs) {
-				atomic_fetch_add_explicit(&l->bad_desc, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&l->bad_desc, 1,
+							  memory_order_relaxed);
 				l->drop[ndrop++] = f[i].addr;
 			} else if (f[i].len > mtu + 18) {
 				/* (a VLAN tag may add 4 bytes) */
-				atomic_fetch_add_explicit(&l->too_big, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&l->too_big, 1,
+							  memory_order_relaxed);
 				l->drop[ndrop++] = f[i].addr;
 			} else if (!up) {
-				atomic_fetch_add_explicit(&l->link_down, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&l->link_down, 1,
+							  memory_order_relaxed);
 				l->drop[ndrop++] = f[i].addr;
 			} else {
 				l->txa[ntx] = a;
@@ -681,10 +712,13 @@ WC_API int wc_port__send(struct wc_port *p, unsigned lane, const struct wc_frame
 		left = ntx - queued;
 		if (left) {
 			if (atomic_load(&p->link_up))
-				atomic_fetch_add_explicit(&l->ring_full, left, memory_order_relaxed);
+				atomic_fetch_add_explicit(&l->ring_full, left,
+							  memory_order_relaxed);
 			else
-				atomic_fetch_add_explicit(&l->link_down, left, memory_order_relaxed);
-			memcpy(l->drop + ndrop, l->txa + queued, left * sizeof(__u64));
+				atomic_fetch_add_explicit(&l->link_down, left,
+							  memory_order_relaxed);
+			memcpy(l->drop + ndrop, l->txa + queued,
+			       left * sizeof(__u64));
 			ndrop += left;
 		}
 		if (ndrop)
@@ -737,7 +771,8 @@ WC_API int wc_port__flush(struct wc_port *p, int timeout_ms)
 
 	if (!p)
 		return -EINVAL;
-	deadline = wc_now_mono() + (__u64)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000ull;
+	deadline = wc_now_mono() +
+		   (__u64)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000ull;
 	for (;;) {
 		__u64 left;
 
@@ -794,7 +829,8 @@ WC_API int wc_port__stats(const struct wc_port *p, struct wc_port_stats *o)
 		o->kick_again += atomic_load(&l->kick_again);
 		o->alloc_failed += atomic_load(&l->alloc_failed);
 		memset(&st, 0, sizeof(st));
-		if (l->fd >= 0 && !getsockopt(l->fd, SOL_XDP, XDP_STATISTICS, &st, &len)) {
+		if (l->fd >= 0 &&
+		    !getsockopt(l->fd, SOL_XDP, XDP_STATISTICS, &st, &len)) {
 			o->tx_invalid_descs += st.tx_invalid_descs;
 			o->tx_ring_empty_descs += st.tx_ring_empty_descs;
 		}
@@ -803,8 +839,11 @@ WC_API int wc_port__stats(const struct wc_port *p, struct wc_port_stats *o)
 		o->completed += atomic_load(&p->txqs[q].completed);
 	o->abandoned = atomic_load(&p->abandoned);
 	o->in_flight = o->submitted > o->completed + o->abandoned ?
-			       o->submitted - o->completed - o->abandoned : 0;
-	o->sent = o->completed > o->driver_dropped ? o->completed - o->driver_dropped : 0;
+			       o->submitted - o->completed - o->abandoned :
+			       0;
+	o->sent = o->completed > o->driver_dropped ?
+			  o->completed - o->driver_dropped :
+			  0;
 	o->dropped = o->too_big + o->link_down + o->ring_full + o->bad_desc +
 		     o->driver_dropped + o->abandoned;
 	return 0;
@@ -863,7 +902,8 @@ static void publish_setup(struct wc_port *p)
 	publish(p);
 }
 
-WC_API int wc_iface__port_stats(const struct wc_iface *ifc, struct wc_port_stats *out)
+WC_API int wc_iface__port_stats(const struct wc_iface *ifc,
+				struct wc_port_stats *out)
 {
 	char path[300];
 	__u32 zero = 0;
@@ -871,8 +911,8 @@ WC_API int wc_iface__port_stats(const struct wc_iface *ifc, struct wc_port_stats
 
 	if (!ifc || !out)
 		return -EINVAL;
-	if (snprintf(path, sizeof(path), "%s/%s", ifc->pin_dir, PORT_STATS_PIN) >=
-	    (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", ifc->pin_dir,
+		     PORT_STATS_PIN) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	fd = bpf_obj_get(path);
 	if (fd < 0)
@@ -907,8 +947,9 @@ static int umem_fd(struct wc_port *p)
 	return p->lanes[0].fd;
 }
 
-static int lane_open(struct wc_port *p, struct lane *l, struct txq *q, bool first_of_q,
-		     bool first_of_umem, enum wc_bind_mode bmode)
+static int lane_open(struct wc_port *p, struct lane *l, struct txq *q,
+		     bool first_of_q, bool first_of_umem,
+		     enum wc_bind_mode bmode)
 {
 	struct xdp_mmap_offsets off;
 	socklen_t olen = sizeof(off);
@@ -934,8 +975,10 @@ static int lane_open(struct wc_port *p, struct lane *l, struct txq *q, bool firs
 			return -errno;
 	}
 	if (first_of_q && !q->borrowed) {
-		if ((err = wc_xsk_set_ring(l->fd, XDP_UMEM_FILL_RING, EGRESS_FQ)) ||
-		    (err = wc_xsk_set_ring(l->fd, XDP_UMEM_COMPLETION_RING, q->cq_size)))
+		if ((err = wc_xsk_set_ring(l->fd, XDP_UMEM_FILL_RING,
+					   EGRESS_FQ)) ||
+		    (err = wc_xsk_set_ring(l->fd, XDP_UMEM_COMPLETION_RING,
+					   q->cq_size)))
 			return err;
 	}
 	if ((err = wc_xsk_set_ring(l->fd, XDP_TX_RING, p->tx_ring)))
@@ -943,24 +986,28 @@ static int lane_open(struct wc_port *p, struct lane *l, struct txq *q, bool firs
 	if (getsockopt(l->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &olen))
 		return -errno;
 	err = wc_ring_map(l->fd, XDP_PGOFF_TX_RING, &off.tx, p->tx_ring,
-			sizeof(struct xdp_desc), &l->tx_map, &l->tx_map_len, &l->tx, true);
+			  sizeof(struct xdp_desc), &l->tx_map, &l->tx_map_len,
+			  &l->tx, true);
 	if (err)
 		return err;
 	if (first_of_q && !q->borrowed) {
-		err = wc_ring_map(l->fd, XDP_UMEM_PGOFF_FILL_RING, &off.fr, EGRESS_FQ,
-				sizeof(__u64), &q->fq_map, &q->fq_len, &q->own_fq, true);
+		err = wc_ring_map(l->fd, XDP_UMEM_PGOFF_FILL_RING, &off.fr,
+				  EGRESS_FQ, sizeof(__u64), &q->fq_map,
+				  &q->fq_len, &q->own_fq, true);
 		if (!err)
-			err = wc_ring_map(l->fd, XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr,
-					q->cq_size, sizeof(__u64), &q->cq_map, &q->cq_len,
-					&q->own_cq, false);
+			err = wc_ring_map(l->fd, XDP_UMEM_PGOFF_COMPLETION_RING,
+					  &off.cr, q->cq_size, sizeof(__u64),
+					  &q->cq_map, &q->cq_len, &q->own_cq,
+					  false);
 		if (err)
 			return err;
 		q->cq = &q->own_cq;
 	}
 	if (first_of_umem) {
 		sxdp.sxdp_flags = XDP_USE_NEED_WAKEUP |
-				  (bmode == WC_BIND_ZC ? XDP_ZEROCOPY :
-				   bmode == WC_BIND_COPY_ONLY ? XDP_COPY : 0);
+				  (bmode == WC_BIND_ZC	      ? XDP_ZEROCOPY :
+				   bmode == WC_BIND_COPY_ONLY ? XDP_COPY :
+								0);
 	} else {
 		sxdp.sxdp_flags = XDP_SHARED_UMEM;
 		sxdp.sxdp_shared_umem_fd = first_of_q ? umem_fd(p) : q->pool_fd;
@@ -981,7 +1028,8 @@ static int lane_open(struct wc_port *p, struct lane *l, struct txq *q, bool firs
 	if (first_of_q && !q->borrowed)
 		q->pool_fd = l->fd;
 	/* Linux 6.17+: more than 32 frames per sendto() in copy mode */
-	setsockopt(l->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(budget));
+	setsockopt(l->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget,
+		   sizeof(budget));
 	return 0;
 }
 
@@ -1059,7 +1107,8 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 	}
 	p->ifindex = di.ifindex;
 	atomic_store(&p->mtu, di.mtu);
-	atomic_store(&p->link_up, (di.flags & IFF_UP) && (di.flags & IFF_RUNNING));
+	atomic_store(&p->link_up,
+		     (di.flags & IFF_UP) && (di.flags & IFF_RUNNING));
 	if (!(di.flags & IFF_UP)) {
 		pr_warn("%s is down\n", ifname);
 		err = -ENETDOWN;
@@ -1072,7 +1121,8 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 	p->tx_ring = WC_OPTS_GET(o, tx_ring_size, 0);
 	p->tx_ring = p->tx_ring ? p->tx_ring : DEFAULT_TX_RING;
 	if (p->tx_ring & (p->tx_ring - 1)) {
-		pr_warn("tx ring size must be a power of two, not %u\n", p->tx_ring);
+		pr_warn("tx ring size must be a power of two, not %u\n",
+			p->tx_ring);
 		err = -EINVAL;
 		goto fail;
 	}
@@ -1084,7 +1134,8 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 		p->nlanes = nql;
 		for (unsigned i = 0; i < nql; i++) {
 			if (qlist[i] >= nmax) {
-				pr_warn("%s has no queue %u (%u queues)\n", ifname, qlist[i], nmax);
+				pr_warn("%s has no queue %u (%u queues)\n",
+					ifname, qlist[i], nmax);
 				err = -EINVAL;
 				goto fail;
 			}
@@ -1109,7 +1160,8 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 		if (e->tx_frames)
 			p->area = engine_area(e);
 	} else {
-		__u32 nf = WC_OPTS_GET(o, tx_frames, 0), fs = WC_OPTS_GET(o, frame_size, 0);
+		__u32 nf = WC_OPTS_GET(o, tx_frames, 0),
+		      fs = WC_OPTS_GET(o, frame_size, 0);
 
 		nf = nf ? nf : DEFAULT_TX_FRAMES;
 		fs = fs ? fs : 2048;
@@ -1120,8 +1172,9 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 		p->own_umem = true;
 		p->frame_size = fs;
 		p->umem_len = (size_t)nf * fs;
-		p->umem = mmap(NULL, p->umem_len, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		p->umem =
+			mmap(NULL, p->umem_len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (p->umem == MAP_FAILED) {
 			p->umem = NULL;
 			err = -ENOMEM;
@@ -1204,14 +1257,17 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 			if (err == -EBUSY)
 				pr_warn("%s queue %u is busy: another AF_XDP socket (another program, or a capture with its own UMEM) uses it%s\n",
 					ifname, l->q->queue,
-					e ? "; for both directions of a bump in the wire, open the second engine with umem_of" : "");
+					e ? "; for both directions of a bump in the wire, open the second engine with umem_of" :
+					    "");
 			else if (err == -EOPNOTSUPP || err == -EINVAL)
-				pr_warn("%s queue %u: cannot bind a TX socket (%s)%s\n", ifname,
-					l->q->queue, strerror(-err),
-					p->zerocopy ? ": the UMEM is in zero-copy mode, the egress driver may not support it" : "");
+				pr_warn("%s queue %u: cannot bind a TX socket (%s)%s\n",
+					ifname, l->q->queue, strerror(-err),
+					p->zerocopy ?
+						": the UMEM is in zero-copy mode, the egress driver may not support it" :
+						"");
 			else
-				pr_warn("%s queue %u: cannot create a TX socket: %s\n", ifname,
-					l->q->queue, strerror(-err));
+				pr_warn("%s queue %u: cannot create a TX socket: %s\n",
+					ifname, l->q->queue, strerror(-err));
 			goto fail;
 		}
 		if (!e && i == 0) {
@@ -1225,8 +1281,9 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 	if (e)
 		publish_setup(p);
 	atomic_store(&p->next_check, wc_now_mono() + LINK_CHECK_NS);
-	pr_info("%s: egress port: %u lanes on %u queues, tx ring %u, %s%s\n", ifname,
-		p->nlanes, p->ntxq, p->tx_ring, p->zerocopy ? "zero-copy" : "copy mode",
+	pr_info("%s: egress port: %u lanes on %u queues, tx ring %u, %s%s\n",
+		ifname, p->nlanes, p->ntxq, p->tx_ring,
+		p->zerocopy ? "zero-copy" : "copy mode",
 		e ? ", sharing the engine's UMEM" : "");
 	return p;
 fail:

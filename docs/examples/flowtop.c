@@ -36,7 +36,8 @@ static struct wc_engine *engine;
 static void on_sigint(int sig)
 {
 	(void)sig;
-	wc_engine__stop(engine); /* async-signal-safe: the workers drain and return */
+	wc_engine__stop(
+		engine); /* async-signal-safe: the workers drain and return */
 }
 
 /* Called by each worker thread with a chunk of up to chunk_size packets;
@@ -94,9 +95,12 @@ static void print_report(struct app *a)
 		if (!wc_engine__pool_stats(a->e, q, &ps))
 			printf("  queue %u: delivered %llu, pool %llu/%llu in use (high-water %llu), dropped %llu\n",
 			       q, (unsigned long long)ps.delivered,
-			       (unsigned long long)ps.in_use, (unsigned long long)ps.frames,
+			       (unsigned long long)ps.in_use,
+			       (unsigned long long)ps.frames,
 			       (unsigned long long)ps.hwm,
-			       (unsigned long long)(ps.fill_empty + ps.ring_full + ps.other_dropped));
+			       (unsigned long long)(ps.fill_empty +
+						    ps.ring_full +
+						    ps.other_dropped));
 	}
 }
 
@@ -141,7 +145,8 @@ int main(int argc, char **argv)
 	}
 	memset(a.wc, 0, a.workers * sizeof(*a.wc));
 	for (unsigned w = 0; w < a.workers; w++)
-		a.wc[w].per_bucket = calloc(a.buckets, sizeof(unsigned long long));
+		a.wc[w].per_bucket =
+			calloc(a.buckets, sizeof(unsigned long long));
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* a report a line at a time */
@@ -149,7 +154,8 @@ int main(int argc, char **argv)
 	/* the run helper starts one thread per worker and blocks until
 	 * wc_engine__stop(): run it on a thread, report from this one */
 	{
-		WC_OPTS(wc_run_opts, ro, .on_chunk = on_chunk, .ctx = &a, .idle_ms = 100);
+		WC_OPTS(wc_run_opts, ro, .on_chunk = on_chunk, .ctx = &a,
+			.idle_ms = 100);
 		struct runner r = { .e = a.e, .ro = &ro };
 		struct timespec one = { 1, 0 };
 		pthread_t t;

@@ -84,7 +84,9 @@ struct wc_queue_stats {
 	__u64 fragment; /* IPv4 or IPv6 fragment (hashed on addresses) */
 	__u64 unknown_l4; /* IP protocol without ports we parse */
 	__u64 meta_failed; /* bpf_xdp_adjust_meta refused (driver) */
-	__u64 bad_queue; /* rx queue beyond config.queues (counted on queue 0) */
+	__u64 bad_queue; /* rx queue not served (>= config.queues): passed or
+			  * dropped, counted on its own queue (queues from
+			  * WC_MAX_QUEUES - 1 up share the last entry) */
 };
 
 /* Per-(queue, bucket) counter (per-CPU array, key = q * buckets + b). */
@@ -164,7 +166,7 @@ WC_INLINE int wc_addr_cmp(const __u32 *a, const __u32 *b, int nw)
 
 /* src/dst: nw words each; ports in network order (0 when unknown). */
 WC_INLINE __u32 wc_flow_hash(const __u32 *src, const __u32 *dst, int nw,
-				 __u8 proto, __u16 sport, __u16 dport)
+			     __u8 proto, __u16 sport, __u16 dport)
 {
 	const __u32 *lo = src, *hi = dst;
 	__u16 plo = sport, phi = dport;

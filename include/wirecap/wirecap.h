@@ -30,10 +30,10 @@ extern "C" {
 
 /* Declare and zero an options struct with its size set:
  *   WC_OPTS(wc_attach_opts, o, .workers = 2); */
-#define WC_OPTS(TYPE, NAME, ...)                                               \
-	struct TYPE NAME = ({                                                  \
-		memset(&NAME, 0, sizeof(struct TYPE));                         \
-		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };       \
+#define WC_OPTS(TYPE, NAME, ...)                                         \
+	struct TYPE NAME = ({                                            \
+		memset(&NAME, 0, sizeof(struct TYPE));                   \
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ }; \
 	})
 
 /* ---- logging ---------------------------------------------------------- */
@@ -135,8 +135,8 @@ int wc_iface__queue_stats(const struct wc_iface *iface, __u32 queue,
 int wc_iface__bucket_stats(const struct wc_iface *iface,
 			   struct wc_bucket_stats *out, size_t n);
 
-int wc_iface__steer_get(const struct wc_iface *iface, __u32 queue,
-			__u32 bucket, struct wc_steer *out);
+int wc_iface__steer_get(const struct wc_iface *iface, __u32 queue, __u32 bucket,
+			struct wc_steer *out);
 int wc_iface__steer_set(struct wc_iface *iface, __u32 queue, __u32 bucket,
 			const struct wc_steer *val);
 
@@ -154,7 +154,6 @@ enum wc_map_id {
 
 /* fd of a pinned map, owned by @iface (do not close) or -errno */
 int wc_iface__map_fd(const struct wc_iface *iface, enum wc_map_id map);
-
 
 /* ---- capture engine: ring-buffer pools, workers, zero-copy chunks ------- */
 
@@ -268,6 +267,14 @@ struct wc_worker *wc_chunk__worker(const struct wc_chunk *c);
 void wc_chunk__recycle(struct wc_chunk *c);
 
 /* Counters: pools, workers. Fresh values (not the last publication). */
+/* The XDP program's counters of rx queue q (< WC_MAX_QUEUES, served or
+ * not) since this engine plugged its sockets: the baseline the socket and
+ * pool counters share, so that for every queue
+ *   packets == redirected + passed + dropped and, once the engine stopped,
+ *   redirected == delivered + fill_empty + ring_full + other_dropped.
+ * (wc_iface__queue_stats() gives the program's totals since attach.) */
+int wc_engine__queue_stats(struct wc_engine *e, unsigned queue,
+			   struct wc_queue_stats *out);
 int wc_engine__pool_stats(struct wc_engine *e, unsigned queue,
 			  struct wc_pool_stats *out);
 int wc_engine__worker_stats(struct wc_engine *e, unsigned worker,
@@ -302,7 +309,8 @@ struct wc_run_opts {
 	wc_chunk_cb on_chunk; /* one of on_chunk, on_packet */
 	wc_pkt_cb on_packet; /* non-zero return stops the run */
 	void *ctx;
-	const unsigned *cpus; /* worker w runs on cpus[w % ncpus]; NULL: no pinning */
+	const unsigned
+		*cpus; /* worker w runs on cpus[w % ncpus]; NULL: no pinning */
 	unsigned ncpus;
 	int idle_ms; /* call on_chunk with a NULL chunk after this idle time
 		      * (for time-based work); 0: never */
@@ -405,7 +413,8 @@ void wc_port__close(struct wc_port *p);
  * chunk when needed. Returns packets queued or -errno (EXDEV: a chunk of
  * an engine of another UMEM, recycled).
  */
-int wc_port__forward(struct wc_port *p, struct wc_chunk *c, const __u8 *verdicts);
+int wc_port__forward(struct wc_port *p, struct wc_chunk *c,
+		     const __u8 *verdicts);
 
 /* Take up to n free frames of the TX area (the engine's tx_frames, or the
  * standalone port's UMEM); returns how many (0: none free now). */

@@ -76,7 +76,8 @@ static int hook_nanosleep(const struct timespec *ts, struct timespec *rem)
 static int hook_clock_gettime(clockid_t id, struct timespec *ts)
 {
 	int r = clock_gettime(id, ts);
-	uint64_t ns = (uint64_t)ts->tv_sec * 1000000000ull + ts->tv_nsec + vclock_ns;
+	uint64_t ns =
+		(uint64_t)ts->tv_sec * 1000000000ull + ts->tv_nsec + vclock_ns;
 
 	ts->tv_sec = ns / 1000000000ull;
 	ts->tv_nsec = ns % 1000000000ull;
@@ -92,6 +93,7 @@ static int hook_clock_gettime(clockid_t id, struct timespec *ts)
 #define wake mon_wake
 #include "monitor.c"
 #undef wake
+#include "kernel.c"
 
 #undef pthread_mutex_unlock
 #undef nanosleep
@@ -101,10 +103,10 @@ static int hook_clock_gettime(clockid_t id, struct timespec *ts)
 
 /* an assertion for hot paths: Check records the location of every
  * ck_assert (a write(2) each), this one costs nothing unless it fails */
-#define REQUIRE(cond, ...)                                                     \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			ck_abort_msg(__VA_ARGS__);                             \
+#define REQUIRE(cond, ...)                         \
+	do {                                       \
+		if (!(cond))                       \
+			ck_abort_msg(__VA_ARGS__); \
 	} while (0)
 
 /* ---- stubs for the rest of the library -------------------------------- */
@@ -163,22 +165,34 @@ int wc_iface__config(const struct wc_iface *i, struct wc_config *c)
 	return 0;
 }
 
-int wc_iface__steer_get(const struct wc_iface *i, __u32 q, __u32 b, struct wc_steer *s)
+int wc_iface__steer_get(const struct wc_iface *i, __u32 q, __u32 b,
+			struct wc_steer *s)
 {
 	*s = STEER[(size_t)q * i->cfg.buckets + b];
 	return 0;
 }
 
-int wc_iface__steer_set(struct wc_iface *i, __u32 q, __u32 b, const struct wc_steer *s)
+int wc_iface__steer_set(struct wc_iface *i, __u32 q, __u32 b,
+			const struct wc_steer *s)
 {
 	STEER[(size_t)q * i->cfg.buckets + b] = *s;
 	return 0;
 }
 
-int wc_iface__bucket_stats(const struct wc_iface *i, struct wc_bucket_stats *o, size_t n)
+int wc_iface__bucket_stats(const struct wc_iface *i, struct wc_bucket_stats *o,
+			   size_t n)
 {
 	(void)i;
 	memset(o, 0, n * sizeof(*o));
+	return 0;
+}
+
+int wc_iface__queue_stats(const struct wc_iface *i, __u32 q,
+			  struct wc_queue_stats *o)
+{
+	(void)i;
+	(void)q;
+	memset(o, 0, sizeof(*o));
 	return 0;
 }
 
@@ -187,6 +201,19 @@ int wc_netdev_get_info(const char *n, struct wc_netdev_info *i)
 	(void)n;
 	(void)i;
 	return -1;
+}
+
+/* no XDP program: the monitor's attachment check stays out of the way */
+__u32 wc_iface_prog_id(const struct wc_iface *i)
+{
+	(void)i;
+	return 0;
+}
+
+__u32 wc_iface_attached_id(const struct wc_iface *i)
+{
+	(void)i;
+	return 0;
 }
 
 int wc_config_validate(const struct wc_config *a, const struct wc_config *b)
@@ -222,8 +249,8 @@ static struct wc_engine *E;
 static struct mon *M;
 enum { A = 0, B = 1 }; /* worker indexes: A the old owner, B the new one */
 
-static struct wc_engine *mk(unsigned nq, unsigned nw, unsigned cs, unsigned buckets,
-			    unsigned nframes)
+static struct wc_engine *mk(unsigned nq, unsigned nw, unsigned cs,
+			    unsigned buckets, unsigned nframes)
 {
 	struct wc_engine *e = calloc(1, sizeof(*e));
 
@@ -240,7 +267,8 @@ static struct wc_engine *mk(unsigned nq, unsigned nw, unsigned cs, unsigned buck
 	ck_assert_ptr_nonnull(STEER);
 	for (unsigned q = 0; q < nq; q++)
 		for (unsigned b = 0; b < buckets; b++)
-			STEER[(size_t)q * buckets + b].worker = q % nw; /* home */
+			STEER[(size_t)q * buckets + b].worker =
+				q % nw; /* home */
 
 	e->ifc = &IFC;
 	snprintf(e->ifname, sizeof(e->ifname), "fake0");
@@ -412,12 +440,14 @@ static void inject_to(unsigned q, unsigned b, __u32 seq, int w)
 	__u64 frame, addr;
 	__u32 prod;
 
-	REQUIRE(fprod != fcons, "queue %u: fill ring empty (pool exhausted)", q);
+	REQUIRE(fprod != fcons, "queue %u: fill ring empty (pool exhausted)",
+		q);
 	frame = ((__u64 *)p->fq.ring)[fcons & p->fq.mask];
 	__atomic_store_n(p->fq.consumer, fcons + 1, __ATOMIC_RELEASE);
 	REQUIRE(frame % FRAME == 0 && frame >= p->base &&
 			frame < p->base + (__u64)p->nframes * FRAME,
-		"queue %u: bad frame %llu in the fill ring", q, (unsigned long long)frame);
+		"queue %u: bad frame %llu in the fill ring", q,
+		(unsigned long long)frame);
 	if (w < 0)
 		w = (int)st.worker;
 	s = &E->workers[w].socks[q];
@@ -466,8 +496,9 @@ static void consume(struct wc_chunk *c)
 		const struct payload *pl = c->pkts[i].data;
 
 		REQUIRE(NLOG < MAXLOG, "delivery log full");
-		REQUIRE(pl->q == c->pkts[i].queue, "packet of queue %u delivered as queue %u",
-			pl->q, c->pkts[i].queue);
+		REQUIRE(pl->q == c->pkts[i].queue,
+			"packet of queue %u delivered as queue %u", pl->q,
+			c->pkts[i].queue);
 		LOG[NLOG++] = (struct dlv){ c->w->idx, pl->q, pl->b, pl->seq };
 	}
 	wc_chunk__recycle(c);
@@ -494,12 +525,16 @@ static void assert_flow_exact(unsigned q, unsigned b, unsigned n)
 		p++;
 	if (p == n && k == n)
 		return;
-	fprintf(stderr, "  %sflow (%u,%u): in order up to position %u, then:", CTX, q, b, p);
+	fprintf(stderr,
+		"  %sflow (%u,%u): in order up to position %u, then:", CTX, q,
+		b, p);
 	for (unsigned i = p; i < k && i < p + 24; i++)
 		fprintf(stderr, " %u", got[i]);
 	fprintf(stderr, "%s\n", k > p + 24 ? " ..." : "");
-	ck_abort_msg("%sflow (%u,%u): %u packets delivered, expected seq 0..%u in order "
-		     "(first deviation at position %u)", CTX, q, b, k, n - 1, p);
+	ck_abort_msg(
+		"%sflow (%u,%u): %u packets delivered, expected seq 0..%u in order "
+		"(first deviation at position %u)",
+		CTX, q, b, k, n - 1, p);
 }
 
 /* flow (q, b): every one of 0..n-1 delivered exactly once, any order */
@@ -523,8 +558,10 @@ static void assert_flow_once(unsigned q, unsigned b, unsigned n)
 		if (!seen[i] && ++m)
 			fprintf(stderr, " %u", i);
 	fprintf(stderr, "%s\n", missing > 24 ? " ..." : "");
-	ck_abort_msg("%sflow (%u,%u): %u packets delivered, expected each of 0..%u once "
-		     "(%u missing, %u duplicate or unknown)", CTX, q, b, k, n - 1, missing, bad);
+	ck_abort_msg(
+		"%sflow (%u,%u): %u packets delivered, expected each of 0..%u once "
+		"(%u missing, %u duplicate or unknown)",
+		CTX, q, b, k, n - 1, missing, bad);
 }
 
 /* ---- workers ------------------------------------------------------------ */
@@ -598,7 +635,8 @@ static void check_invariants(void)
 			continue;
 		REQUIRE(!f->hand.n && !f->park.n,
 			"%sfence %u is FREE with %u handed-off and %u parked packets "
-			"(stranded: never delivered)", CTX, i, f->hand.n, f->park.n);
+			"(stranded: never delivered)",
+			CTX, i, f->hand.n, f->park.n);
 	}
 }
 
@@ -610,7 +648,8 @@ static void assert_quiescent(void)
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
 		struct wc_fence *f = &E->fences[i];
 
-		REQUIRE(atomic_load(&f->state) == WC_FENCE_FREE && !f->hand.n && !f->park.n,
+		REQUIRE(atomic_load(&f->state) == WC_FENCE_FREE && !f->hand.n &&
+				!f->park.n,
 			"%sfence %u: state %d, hand %u, park %u", CTX, i,
 			atomic_load(&f->state), f->hand.n, f->park.n);
 	}
@@ -618,20 +657,25 @@ static void assert_quiescent(void)
 		struct wc_worker *wk = &E->workers[w];
 
 		parked += atomic_load(&wk->parked);
-		REQUIRE(!atomic_load(&wk->nholds) && !atomic_load(&wk->ndiverts),
+		REQUIRE(!atomic_load(&wk->nholds) &&
+				!atomic_load(&wk->ndiverts),
 			"%sworker %u: nholds %d ndiverts %d", CTX, w,
 			atomic_load(&wk->nholds), atomic_load(&wk->ndiverts));
 		for (size_t k = 0; k < (size_t)E->nq * E->buckets; k++)
-			REQUIRE(!atomic_load(&wk->hold[k]) && !atomic_load(&wk->divert[k]),
-				"%sworker %u: (q %zu, b %zu) hold %u divert %u", CTX, w,
-				k / E->buckets, k % E->buckets, atomic_load(&wk->hold[k]),
+			REQUIRE(!atomic_load(&wk->hold[k]) &&
+					!atomic_load(&wk->divert[k]),
+				"%sworker %u: (q %zu, b %zu) hold %u divert %u",
+				CTX, w, k / E->buckets, k % E->buckets,
+				atomic_load(&wk->hold[k]),
 				atomic_load(&wk->divert[k]));
 	}
-	REQUIRE(!parked, "%s%llu packets parked", CTX, (unsigned long long)parked);
+	REQUIRE(!parked, "%s%llu packets parked", CTX,
+		(unsigned long long)parked);
 	REQUIRE(!atomic_load(&E->fences_active), "%sfences_active %d", CTX,
 		atomic_load(&E->fences_active));
 	for (unsigned q = 0; q < E->nq; q++)
-		REQUIRE(in_use(q) == 0, "%squeue %u: %llu frames never returned", CTX, q,
+		REQUIRE(in_use(q) == 0,
+			"%squeue %u: %llu frames never returned", CTX, q,
 			(unsigned long long)in_use(q));
 }
 
@@ -657,9 +701,10 @@ START_TEST(t1_segments_fit)
 		total += nq;
 		ck_assert_uint_eq(c->n, total);
 		ck_assert_uint_le(c->nseg, cs);
-		ck_assert_msg(c->nseg * sizeof(*c->seg) <= malloc_usable_size(c->seg),
-			      "gather %u: %u segments overflow the array (%zu bytes)", g,
-			      c->nseg, malloc_usable_size(c->seg));
+		ck_assert_msg(
+			c->nseg * sizeof(*c->seg) <= malloc_usable_size(c->seg),
+			"gather %u: %u segments overflow the array (%zu bytes)",
+			g, c->nseg, malloc_usable_size(c->seg));
 	}
 	ck_assert_uint_eq(c->nseg, 6 * nq);
 	{
@@ -821,9 +866,11 @@ static void t3_return_home(unsigned q, unsigned b)
 {
 	int r = move_bucket(E, M, q, b, A, wc_now_mono());
 
-	ck_assert_msg(r == 0, "return move of (%u,%u) B -> A: %d (A.divert %u, A.ndiverts %d)",
-		      q, b, r, atomic_load(&E->workers[A].divert[key(q, b)]),
-		      atomic_load(&E->workers[A].ndiverts));
+	ck_assert_msg(
+		r == 0,
+		"return move of (%u,%u) B -> A: %d (A.divert %u, A.ndiverts %d)",
+		q, b, r, atomic_load(&E->workers[A].divert[key(q, b)]),
+		atomic_load(&E->workers[A].ndiverts));
 	inject(q, b, 100); /* -> A: parked */
 	arm_pending(E, M);
 	for (int i = 0; i < 4; i++) {
@@ -855,12 +902,13 @@ START_TEST(t3_forced_release_old_owner_first)
 		inject(0, 7, i);
 		ck_assert_int_eq(cap(A), 1);
 	}
-	ck_assert_msg(!atomic_load(&E->workers[A].divert[key(0, 5)]) &&
-			      !atomic_load(&E->workers[A].ndiverts),
-		      "A's divert entry of (0,5) still names fence %u after the forced "
-		      "release; A.ndiverts %d",
-		      atomic_load(&E->workers[A].divert[key(0, 5)]) - 1u,
-		      atomic_load(&E->workers[A].ndiverts));
+	ck_assert_msg(
+		!atomic_load(&E->workers[A].divert[key(0, 5)]) &&
+			!atomic_load(&E->workers[A].ndiverts),
+		"A's divert entry of (0,5) still names fence %u after the forced "
+		"release; A.ndiverts %d",
+		atomic_load(&E->workers[A].divert[key(0, 5)]) - 1u,
+		atomic_load(&E->workers[A].ndiverts));
 	ck_assert_int_eq(cap(B), 0); /* frees the fence */
 	t3_return_home(0, 5);
 	assert_flow_exact(0, 7, 3);
@@ -888,12 +936,13 @@ START_TEST(t3_forced_release_new_owner_first)
 		inject(0, 7, i);
 		ck_assert_int_eq(cap(A), 1);
 	}
-	ck_assert_msg(!atomic_load(&E->workers[A].divert[key(0, 5)]) &&
-			      !atomic_load(&E->workers[A].ndiverts),
-		      "A's divert entry of (0,5) still names fence %u (free) after the forced "
-		      "release; A.ndiverts %d",
-		      atomic_load(&E->workers[A].divert[key(0, 5)]) - 1u,
-		      atomic_load(&E->workers[A].ndiverts));
+	ck_assert_msg(
+		!atomic_load(&E->workers[A].divert[key(0, 5)]) &&
+			!atomic_load(&E->workers[A].ndiverts),
+		"A's divert entry of (0,5) still names fence %u (free) after the forced "
+		"release; A.ndiverts %d",
+		atomic_load(&E->workers[A].divert[key(0, 5)]) - 1u,
+		atomic_load(&E->workers[A].ndiverts));
 	t3_return_home(0, 5);
 	assert_flow_exact(0, 7, 3);
 	assert_quiescent();
@@ -995,7 +1044,8 @@ START_TEST(t4_stop_late_move_old_owner_returns)
 	engine_unplug(E); /* by some worker: no fence to release yet */
 	ck_assert_int_eq(move_bucket(E, M, 0, 3, B, wc_now_mono()), 0);
 	arm_pending(E, M);
-	gather(&E->workers[A], ca); /* A's stop-path gather: bucket 3 diverted */
+	gather(&E->workers[A],
+	       ca); /* A's stop-path gather: bucket 3 diverted */
 	ck_assert_uint_ge(ca->n, 1); /* (0,7) seq 0: A's call returns a chunk */
 	cap_end(A, ca);
 
@@ -1106,8 +1156,10 @@ START_TEST(t5_move_end_to_end)
 	cap(B);
 	check_invariants();
 	for (unsigned i = 0; i < NLOG; i++)
-		ck_assert_msg(LOG[i].q != 0 || LOG[i].b != 3,
-			      "B delivered (0,3) seq %u while A still held seq 0..5", LOG[i].seq);
+		ck_assert_msg(
+			LOG[i].q != 0 || LOG[i].b != 3,
+			"B delivered (0,3) seq %u while A still held seq 0..5",
+			LOG[i].seq);
 	cap_end(A, ca);
 
 	/* both drain while traffic goes on */
@@ -1138,7 +1190,10 @@ START_TEST(t5_move_end_to_end)
 		if (LOG[i].q == 0 && LOG[i].b == 3 && LOG[i].w == B)
 			seen = 1;
 		else if (LOG[i].q == 0 && LOG[i].b == 3)
-			ck_assert_msg(!seen, "A delivered (0,3) seq %u after B started", LOG[i].seq);
+			ck_assert_msg(
+				!seen,
+				"A delivered (0,3) seq %u after B started",
+				LOG[i].seq);
 	assert_quiescent();
 
 	/* and back home, B with a backlog of it */
@@ -1205,24 +1260,30 @@ static void dump_state(void)
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
 		struct wc_fence *f = &E->fences[i];
 
-		if (atomic_load(&f->state) == WC_FENCE_FREE && !f->hand.n && !f->park.n)
+		if (atomic_load(&f->state) == WC_FENCE_FREE && !f->hand.n &&
+		    !f->park.n)
 			continue;
 		fprintf(stderr,
 			"  fence %u: state %d forced %d (q %u, b %u) %u -> %u s0 %llu pos %u "
 			"hand %u park %u\n",
-			i, atomic_load(&f->state), atomic_load(&f->forced), f->q, f->b, f->from,
-			f->to, (unsigned long long)f->s0, f->pos, f->hand.n, f->park.n);
+			i, atomic_load(&f->state), atomic_load(&f->forced),
+			f->q, f->b, f->from, f->to, (unsigned long long)f->s0,
+			f->pos, f->hand.n, f->park.n);
 	}
 	for (unsigned w = 0; w < E->nw; w++) {
 		struct wc_worker *wk = &E->workers[w];
 
-		fprintf(stderr, "  worker %u: busy_seq %llu idle_seq %llu parked %llu nholds %d "
-			"ndiverts %d rx left:", w, (unsigned long long)atomic_load(&wk->busy_seq),
+		fprintf(stderr,
+			"  worker %u: busy_seq %llu idle_seq %llu parked %llu nholds %d "
+			"ndiverts %d rx left:",
+			w, (unsigned long long)atomic_load(&wk->busy_seq),
 			(unsigned long long)atomic_load(&wk->idle_seq),
-			(unsigned long long)atomic_load(&wk->parked), atomic_load(&wk->nholds),
-			atomic_load(&wk->ndiverts));
+			(unsigned long long)atomic_load(&wk->parked),
+			atomic_load(&wk->nholds), atomic_load(&wk->ndiverts));
 		for (unsigned q = 0; q < E->nq; q++)
-			fprintf(stderr, " %u", *wk->socks[q].rx.producer - *wk->socks[q].rx.consumer);
+			fprintf(stderr, " %u",
+				*wk->socks[q].rx.producer -
+					*wk->socks[q].rx.consumer);
 		fprintf(stderr, "\n");
 	}
 }
@@ -1324,7 +1385,8 @@ static const char *t6_run(__u64 seed, bool forced, bool stop)
 			assert_flow_exact(f / NB, f % NB, seq[f]);
 	}
 	for (unsigned w = 0; w < NW; w++)
-		REQUIRE(!atomic_load(&E->workers[w].parked), "worker %u: %llu packets parked", w,
+		REQUIRE(!atomic_load(&E->workers[w].parked),
+			"worker %u: %llu packets parked", w,
 			(unsigned long long)atomic_load(&E->workers[w].parked));
 	for (unsigned q = 0; q < NQ; q++)
 		REQUIRE(!in_use(q), "queue %u: %llu frames never returned", q,
@@ -1384,11 +1446,15 @@ static Suite *fence_suite(void)
 		{ "T1_segments_merged", t1_segments_merged },
 		{ "T2_handoff_race", t2_handoff_race },
 		{ "T2_divert_flush_after_free", t2_divert_flush_after_free },
-		{ "T3_forced_release_old_owner_first", t3_forced_release_old_owner_first },
-		{ "T3_forced_release_new_owner_first", t3_forced_release_new_owner_first },
+		{ "T3_forced_release_old_owner_first",
+		  t3_forced_release_old_owner_first },
+		{ "T3_forced_release_new_owner_first",
+		  t3_forced_release_new_owner_first },
 		{ "T4_stop_released_fence", t4_stop_released_fence },
-		{ "T4_stop_late_move_old_owner_returns", t4_stop_late_move_old_owner_returns },
-		{ "T4_stop_late_move_old_owner_exits", t4_stop_late_move_old_owner_exits },
+		{ "T4_stop_late_move_old_owner_returns",
+		  t4_stop_late_move_old_owner_returns },
+		{ "T4_stop_late_move_old_owner_exits",
+		  t4_stop_late_move_old_owner_exits },
 		{ "T5_move_end_to_end", t5_move_end_to_end },
 		{ "T6_random_moves", t6_random_moves },
 		{ "T6_random_moves_forced", t6_random_moves_forced },

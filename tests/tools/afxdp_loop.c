@@ -92,7 +92,8 @@ static uint64_t thread_cpu_ns(void)
 
 static void sleep_ms(uint64_t ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (ms % 1000) * 1000000 };
 
 	while (nanosleep(&ts, &ts) && errno == EINTR && !stop_req)
 		;
@@ -131,13 +132,17 @@ static int rx_queues(const char *ifname, unsigned *n)
 static int load_prog(int map_fd)
 {
 	struct bpf_insn insns[] = {
-		{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_2,
+		{ .code = BPF_LDX | BPF_MEM | BPF_W,
+		  .dst_reg = BPF_REG_2,
 		  .src_reg = BPF_REG_1,
 		  .off = offsetof(struct xdp_md, rx_queue_index) },
-		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
-		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd },
+		{ .code = BPF_LD | BPF_DW | BPF_IMM,
+		  .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_PSEUDO_MAP_FD,
+		  .imm = map_fd },
 		{ 0 },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3,
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+		  .dst_reg = BPF_REG_3,
 		  .imm = XDP_PASS },
 		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect_map },
 		{ .code = BPF_JMP | BPF_EXIT },
@@ -178,7 +183,8 @@ static int setup_queue(const char *ifname, struct q *q)
 	if (xsk_ring_prod__reserve(&q->fq, RING, &idx) != RING)
 		return -ENOSPC;
 	for (uint32_t i = 0; i < RING; i++)
-		*xsk_ring_prod__fill_addr(&q->fq, idx + i) = (uint64_t)i * FRAME_SIZE;
+		*xsk_ring_prod__fill_addr(&q->fq, idx + i) =
+			(uint64_t)i * FRAME_SIZE;
 	xsk_ring_prod__submit(&q->fq, RING);
 	return 0;
 }
@@ -202,7 +208,16 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { O_Q = 256, O_COST, O_STALL, O_CPU, O_SKB, O_IDLE, O_JSON, O_READY };
+	enum {
+		O_Q = 256,
+		O_COST,
+		O_STALL,
+		O_CPU,
+		O_SKB,
+		O_IDLE,
+		O_JSON,
+		O_READY
+	};
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
 		{ "queues", required_argument, 0, O_Q },
@@ -214,7 +229,8 @@ int main(int argc, char **argv)
 		{ "json", required_argument, 0, O_JSON },
 		{ "ready-file", required_argument, 0, O_READY },
 		{ "help", no_argument, 0, 'h' },
-		{ 0 } };
+		{ 0 }
+	};
 	const char *ifname = NULL, *json = NULL, *ready = NULL;
 	unsigned nq = 0, ifindex;
 	uint64_t cost_ns = 0, stall_ms = 0, spins = 0, idle_ns = 0;
@@ -294,7 +310,8 @@ int main(int argc, char **argv)
 	if (cost_ns)
 		spins = wc_spin_calibrate();
 
-	map_fd = bpf_map_create(BPF_MAP_TYPE_XSKMAP, "afxdp_xsks", 4, 4, nq, NULL);
+	map_fd = bpf_map_create(BPF_MAP_TYPE_XSKMAP, "afxdp_xsks", 4, 4, nq,
+				NULL);
 	if (map_fd < 0) {
 		die("cannot create the XSKMAP%s", "", errno);
 		goto out;
@@ -309,18 +326,20 @@ int main(int argc, char **argv)
 		qs[i].fd = -1;
 		err = setup_queue(ifname, &qs[i]);
 		if (err) {
-			die("cannot set up the AF_XDP socket of %s", ifname, err);
+			die("cannot set up the AF_XDP socket of %s", ifname,
+			    err);
 			goto out;
 		}
 		if (bpf_map_update_elem(map_fd, &i, &qs[i].fd, BPF_ANY)) {
-			die("cannot insert the socket in the XSKMAP%s", "", errno);
+			die("cannot insert the socket in the XSKMAP%s", "",
+			    errno);
 			goto out;
 		}
 		pfd[i].fd = qs[i].fd;
 		pfd[i].events = POLLIN;
 	}
-	err = bpf_xdp_attach(ifindex, prog_fd, xdp_flags | XDP_FLAGS_UPDATE_IF_NOEXIST,
-			     NULL);
+	err = bpf_xdp_attach(ifindex, prog_fd,
+			     xdp_flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 	if (err) {
 		die("cannot attach XDP to %s", ifname, err);
 		goto out;
@@ -351,8 +370,11 @@ int main(int argc, char **argv)
 				continue;
 			}
 			for (uint32_t k = 0; k < n; k++) {
-				const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx_rx + k);
-				volatile const char *data = xsk_umem__get_data(q->area, d->addr);
+				const struct xdp_desc *d =
+					xsk_ring_cons__rx_desc(&q->rx,
+							       idx_rx + k);
+				volatile const char *data =
+					xsk_umem__get_data(q->area, d->addr);
 
 				(void)data[0]; /* touch the packet, as any analyzer would */
 				if (spins)
@@ -363,7 +385,8 @@ int main(int argc, char **argv)
 			xsk_ring_prod__submit(&q->fq, n);
 			xsk_ring_cons__release(&q->rx, n);
 			if (xsk_ring_prod__needs_wakeup(&q->fq)) {
-				recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+				recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL,
+					 NULL);
 				kicks++;
 			}
 			q->packets += n;
@@ -405,14 +428,16 @@ out:
 	if (attached)
 		bpf_xdp_detach(ifindex, xdp_flags, NULL);
 	{
-		uint64_t dropped = 0, ring_full = 0, fill_empty = 0, invalid = 0;
+		uint64_t dropped = 0, ring_full = 0, fill_empty = 0,
+			 invalid = 0;
 		FILE *f = NULL;
 
 		for (unsigned i = 0; i < nq; i++) {
 			socklen_t len = sizeof(qs[i].st);
 
 			if (qs[i].fd < 0 ||
-			    getsockopt(qs[i].fd, SOL_XDP, XDP_STATISTICS, &qs[i].st, &len))
+			    getsockopt(qs[i].fd, SOL_XDP, XDP_STATISTICS,
+				       &qs[i].st, &len))
 				memset(&qs[i].st, 0, sizeof(qs[i].st));
 			dropped += qs[i].st.rx_dropped;
 			ring_full += qs[i].st.rx_ring_full;
@@ -425,25 +450,35 @@ out:
 				rc = die("cannot write %s", json, errno);
 		}
 		if (f) {
-			fprintf(f, "{\"tool\":\"afxdp_loop\",\"path\":\"%s XDP, AF_XDP copy mode\","
-				   "\"received\":%llu,\"rx_dropped\":%llu,\"rx_ring_full\":%llu,"
-				   "\"fill_ring_empty\":%llu,\"invalid\":%llu,\"polls\":%llu,"
-				   "\"kicks\":%llu,\"duration_s\":%.6f,\"drain_pkts\":%llu,"
-				   "\"drain_ns_per_pkt\":%.1f,\"queues\":[",
-				xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic",
-				(unsigned long long)total, (unsigned long long)dropped,
-				(unsigned long long)ring_full, (unsigned long long)fill_empty,
-				(unsigned long long)invalid, (unsigned long long)polls,
+			fprintf(f,
+				"{\"tool\":\"afxdp_loop\",\"path\":\"%s XDP, AF_XDP copy mode\","
+				"\"received\":%llu,\"rx_dropped\":%llu,\"rx_ring_full\":%llu,"
+				"\"fill_ring_empty\":%llu,\"invalid\":%llu,\"polls\":%llu,"
+				"\"kicks\":%llu,\"duration_s\":%.6f,\"drain_pkts\":%llu,"
+				"\"drain_ns_per_pkt\":%.1f,\"queues\":[",
+				xdp_flags == XDP_FLAGS_DRV_MODE ? "native" :
+								  "generic",
+				(unsigned long long)total,
+				(unsigned long long)dropped,
+				(unsigned long long)ring_full,
+				(unsigned long long)fill_empty,
+				(unsigned long long)invalid,
+				(unsigned long long)polls,
 				(unsigned long long)kicks,
-				t_last > t_first ? (t_last - t_first) / 1e9 : 0.0,
+				t_last > t_first ? (t_last - t_first) / 1e9 :
+						   0.0,
 				(unsigned long long)drain_pkts,
-				drain_pkts ? (double)drain_cpu / drain_pkts : 0.0);
+				drain_pkts ? (double)drain_cpu / drain_pkts :
+					     0.0);
 			for (unsigned i = 0; i < nq; i++)
-				fprintf(f, "%s{\"queue\":%u,\"received\":%llu,\"rx_dropped\":%llu,"
-					   "\"rx_ring_full\":%llu}",
-					i ? "," : "", i, (unsigned long long)qs[i].packets,
+				fprintf(f,
+					"%s{\"queue\":%u,\"received\":%llu,\"rx_dropped\":%llu,"
+					"\"rx_ring_full\":%llu}",
+					i ? "," : "", i,
+					(unsigned long long)qs[i].packets,
 					(unsigned long long)qs[i].st.rx_dropped,
-					(unsigned long long)qs[i].st.rx_ring_full);
+					(unsigned long long)qs[i]
+						.st.rx_ring_full);
 			fprintf(f, "]}\n");
 			if (f != stdout)
 				fclose(f);
@@ -456,15 +491,19 @@ out:
 			if (qs[i].umem)
 				xsk_umem__delete(qs[i].umem);
 			if (qs[i].area)
-				munmap(qs[i].area, (size_t)NUM_FRAMES * FRAME_SIZE);
+				munmap(qs[i].area,
+				       (size_t)NUM_FRAMES * FRAME_SIZE);
 		}
 		if (prog_fd >= 0)
 			close(prog_fd);
 		if (map_fd >= 0)
 			close(map_fd);
-		fprintf(stderr, "afxdp_loop: %s: %llu packets received, %llu dropped by the kernel (%llu rx ring full, %llu fill ring empty)\n",
-			ifname, (unsigned long long)total, (unsigned long long)dropped,
-			(unsigned long long)ring_full, (unsigned long long)fill_empty);
+		fprintf(stderr,
+			"afxdp_loop: %s: %llu packets received, %llu dropped by the kernel (%llu rx ring full, %llu fill ring empty)\n",
+			ifname, (unsigned long long)total,
+			(unsigned long long)dropped,
+			(unsigned long long)ring_full,
+			(unsigned long long)fill_empty);
 	}
 	return rc;
 }

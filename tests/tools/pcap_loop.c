@@ -49,7 +49,8 @@ static void on_signal(int sig)
 		pcap_breakloop(cap);
 }
 
-static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+static void on_packet(u_char *user, const struct pcap_pkthdr *h,
+		      const u_char *bytes)
 {
 	struct ctx *c = (struct ctx *)user;
 	volatile const u_char *b = bytes;
@@ -61,7 +62,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 		wc_spin(c->cost_ns * c->spins / 1000);
 	if (c->stall_ms && !c->stalled) {
 		struct timespec ts = { .tv_sec = c->stall_ms / 1000,
-				       .tv_nsec = (c->stall_ms % 1000) * 1000000 };
+				       .tv_nsec =
+					       (c->stall_ms % 1000) * 1000000 };
 
 		c->stalled = true;
 		while (nanosleep(&ts, &ts) && errno == EINTR && !stop_req)
@@ -97,7 +99,8 @@ int main(int argc, char **argv)
 		{ "json", required_argument, 0, O_JSON },
 		{ "ready-file", required_argument, 0, O_READY },
 		{ "help", no_argument, 0, 'h' },
-		{ 0 } };
+		{ 0 }
+	};
 	char errbuf[PCAP_ERRBUF_SIZE];
 	const char *ifname = NULL, *json = NULL, *ready = NULL;
 	struct ctx c = {};
@@ -151,8 +154,8 @@ int main(int argc, char **argv)
 		CPU_ZERO(&set);
 		CPU_SET(cpu, &set);
 		if (sched_setaffinity(0, sizeof(set), &set)) {
-			fprintf(stderr, "pcap_loop: cannot pin to CPU %d: %s\n", cpu,
-				strerror(errno));
+			fprintf(stderr, "pcap_loop: cannot pin to CPU %d: %s\n",
+				cpu, strerror(errno));
 			return 1;
 		}
 	}
@@ -169,7 +172,8 @@ int main(int argc, char **argv)
 		pcap_set_buffer_size(cap, (int)bufsize);
 	err = pcap_activate(cap);
 	if (err < 0) {
-		fprintf(stderr, "pcap_loop: %s: %s\n", ifname, pcap_geterr(cap));
+		fprintf(stderr, "pcap_loop: %s: %s\n", ifname,
+			pcap_geterr(cap));
 		pcap_close(cap);
 		return 1;
 	}
@@ -194,7 +198,8 @@ int main(int argc, char **argv)
 			c.t_last = wc_clock_mono_ns();
 			if (!c.t_first)
 				c.t_first = c.t_last;
-		} else if (idle_ns && c.t_last && wc_clock_mono_ns() - c.t_last >= idle_ns) {
+		} else if (idle_ns && c.t_last &&
+			   wc_clock_mono_ns() - c.t_last >= idle_ns) {
 			break;
 		}
 	}
@@ -214,22 +219,27 @@ out:
 		FILE *f = strcmp(json, "-") ? fopen(json, "w") : stdout;
 
 		if (!f) {
-			fprintf(stderr, "pcap_loop: cannot write %s: %s\n", json, strerror(errno));
+			fprintf(stderr, "pcap_loop: cannot write %s: %s\n",
+				json, strerror(errno));
 			rc = 1;
 		} else {
-			fprintf(f, "{\"tool\":\"pcap_loop\",\"path\":\"AF_PACKET TPACKET_V3 (libpcap %s)\","
-				   "\"received\":%llu,\"ps_recv\":%u,\"ps_drop\":%u,\"ps_ifdrop\":%u,"
-				   "\"duration_s\":%.6f}\n",
-				pcap_lib_version(), (unsigned long long)c.count, ps.ps_recv,
-				ps.ps_drop, ps.ps_ifdrop,
-				c.t_last > c.t_first ? (c.t_last - c.t_first) / 1e9 : 0.0);
+			fprintf(f,
+				"{\"tool\":\"pcap_loop\",\"path\":\"AF_PACKET TPACKET_V3 (libpcap %s)\","
+				"\"received\":%llu,\"ps_recv\":%u,\"ps_drop\":%u,\"ps_ifdrop\":%u,"
+				"\"duration_s\":%.6f}\n",
+				pcap_lib_version(), (unsigned long long)c.count,
+				ps.ps_recv, ps.ps_drop, ps.ps_ifdrop,
+				c.t_last > c.t_first ?
+					(c.t_last - c.t_first) / 1e9 :
+					0.0);
 			if (f != stdout)
 				fclose(f);
 			else
 				fflush(f);
 		}
 	}
-	fprintf(stderr, "pcap_loop: %s: %llu packets received; pcap_stats: ps_recv %u, ps_drop %u\n",
+	fprintf(stderr,
+		"pcap_loop: %s: %llu packets received; pcap_stats: ps_recv %u, ps_drop %u\n",
 		ifname, (unsigned long long)c.count, ps.ps_recv, ps.ps_drop);
 	pcap_close(cap);
 	return rc;

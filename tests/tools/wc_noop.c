@@ -82,7 +82,8 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *arg)
 	atomic_fetch_add_explicit(&x->packets, n, memory_order_relaxed);
 	if (x->stall_ms && !atomic_exchange(&x->stalled, true)) {
 		struct timespec ts = { .tv_sec = x->stall_ms / 1000,
-				       .tv_nsec = (x->stall_ms % 1000) * 1000000 };
+				       .tv_nsec =
+					       (x->stall_ms % 1000) * 1000000 };
 
 		wc_chunk__recycle(c); /* a stalled analyzer holds nothing */
 		nanosleep(&ts, NULL);
@@ -102,7 +103,18 @@ static int silent(enum wc_print_level l, const char *fmt, va_list ap)
 
 int main(int argc, char **argv)
 {
-	enum { O_W = 256, O_CPU, O_COST, O_STALL, O_PC, O_CS, O_WAIT, O_CT, O_JSON, O_READY };
+	enum {
+		O_W = 256,
+		O_CPU,
+		O_COST,
+		O_STALL,
+		O_PC,
+		O_CS,
+		O_WAIT,
+		O_CT,
+		O_JSON,
+		O_READY
+	};
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
 		{ "workers", required_argument, 0, O_W },
@@ -115,14 +127,16 @@ int main(int argc, char **argv)
 		{ "chunk-timeout", required_argument, 0, O_CT },
 		{ "json", required_argument, 0, O_JSON },
 		{ "ready-file", required_argument, 0, O_READY },
-		{ 0 } };
+		{ 0 }
+	};
 	WC_OPTS(wc_attach_opts, ao);
 	WC_OPTS(wc_engine_opts, eo, .attach = &ao);
 	const char *ifname = NULL, *json = NULL, *ready = NULL;
 	struct ctx x = {};
 	unsigned cpu = 0;
 	int have_cpu = 0, c, err;
-	uint64_t delivered = 0, fill_empty = 0, ring_full = 0, other = 0, hwm = 0, frames = 0;
+	uint64_t delivered = 0, fill_empty = 0, ring_full = 0, other = 0,
+		 hwm = 0, frames = 0;
 	struct wc_engine_info ei;
 
 	while ((c = getopt_long(argc, argv, "i:", lo, NULL)) != -1) {
@@ -151,7 +165,8 @@ int main(int argc, char **argv)
 			break;
 		case O_WAIT:
 			eo.wait = !strcmp(optarg, "poll") ? WC_WAIT_POLL :
-				  !strcmp(optarg, "busy") ? WC_WAIT_BUSY_POLL : WC_WAIT_CHUNK;
+				  !strcmp(optarg, "busy") ? WC_WAIT_BUSY_POLL :
+							    WC_WAIT_CHUNK;
 			break;
 		case O_CT:
 			eo.chunk_timeout_us = strtoul(optarg, NULL, 0);
@@ -163,7 +178,8 @@ int main(int argc, char **argv)
 			ready = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: wc_noop -i IFACE [--workers N] [--cpu C] [--cost-ns N] [--stall-ms MS] [--pool-chunks R] [--chunk-size M] [--wait chunk|poll|busy] [--chunk-timeout US] [--json FILE] [--ready-file FILE]\n");
+			fprintf(stderr,
+				"usage: wc_noop -i IFACE [--workers N] [--cpu C] [--cost-ns N] [--stall-ms MS] [--pool-chunks R] [--chunk-size M] [--wait chunk|poll|busy] [--chunk-timeout US] [--json FILE] [--ready-file FILE]\n");
 			return 2;
 		}
 	}
@@ -188,7 +204,8 @@ int main(int argc, char **argv)
 	}
 	{
 		WC_OPTS(wc_run_opts, ro, .on_chunk = on_chunk, .ctx = &x,
-			.cpus = have_cpu ? &cpu : NULL, .ncpus = have_cpu ? 1 : 0);
+			.cpus = have_cpu ? &cpu : NULL,
+			.ncpus = have_cpu ? 1 : 0);
 
 		err = wc_engine__run(g_engine, &ro);
 	}
@@ -210,25 +227,34 @@ int main(int argc, char **argv)
 		FILE *f = strcmp(json, "-") ? fopen(json, "w") : stdout;
 
 		if (f) {
-			fprintf(f, "{\"tool\":\"wc_noop\",\"received\":%llu,\"delivered\":%llu,"
-				   "\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
-				   "\"total\":%llu},\"pool_frames_per_queue\":%llu,\"hwm\":%llu,"
-				   "\"bind\":\"%s\",\"drain_pkts\":%llu,\"drain_ns_per_pkt\":%.1f}\n",
+			fprintf(f,
+				"{\"tool\":\"wc_noop\",\"received\":%llu,\"delivered\":%llu,"
+				"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
+				"\"total\":%llu},\"pool_frames_per_queue\":%llu,\"hwm\":%llu,"
+				"\"bind\":\"%s\",\"drain_pkts\":%llu,\"drain_ns_per_pkt\":%.1f}\n",
 				(unsigned long long)atomic_load(&x.packets),
-				(unsigned long long)delivered, (unsigned long long)fill_empty,
-				(unsigned long long)ring_full, (unsigned long long)other,
-				(unsigned long long)(fill_empty + ring_full + other),
-				(unsigned long long)frames, (unsigned long long)hwm,
-				ei.bind_mode == WC_BIND_ZEROCOPY ? "zerocopy" : "copy",
+				(unsigned long long)delivered,
+				(unsigned long long)fill_empty,
+				(unsigned long long)ring_full,
+				(unsigned long long)other,
+				(unsigned long long)(fill_empty + ring_full +
+						     other),
+				(unsigned long long)frames,
+				(unsigned long long)hwm,
+				ei.bind_mode == WC_BIND_ZEROCOPY ? "zerocopy" :
+								   "copy",
 				(unsigned long long)x.drain_pkts,
-				x.drain_pkts ? (double)x.drain_cpu / x.drain_pkts : 0.0);
+				x.drain_pkts ?
+					(double)x.drain_cpu / x.drain_pkts :
+					0.0);
 			if (f != stdout)
 				fclose(f);
 			else
 				fflush(f);
 		}
 	}
-	fprintf(stderr, "wc_noop: %s: %llu packets, %llu dropped (pool %llu, ring %llu)%s%s\n",
+	fprintf(stderr,
+		"wc_noop: %s: %llu packets, %llu dropped (pool %llu, ring %llu)%s%s\n",
 		ifname, (unsigned long long)atomic_load(&x.packets),
 		(unsigned long long)(fill_empty + ring_full + other),
 		(unsigned long long)fill_empty, (unsigned long long)ring_full,

@@ -60,12 +60,14 @@ static int cmp_u32(const void *x, const void *y)
 
 static __u32 h_fwd(const struct tuple *t)
 {
-	return wc_flow_hash(t->src, t->dst, t->nw, t->proto, t->sport, t->dport);
+	return wc_flow_hash(t->src, t->dst, t->nw, t->proto, t->sport,
+			    t->dport);
 }
 
 static __u32 h_rev(const struct tuple *t)
 {
-	return wc_flow_hash(t->dst, t->src, t->nw, t->proto, t->dport, t->sport);
+	return wc_flow_hash(t->dst, t->src, t->nw, t->proto, t->dport,
+			    t->sport);
 }
 
 /* chi-square of n values over nb buckets; also min and max bucket */
@@ -147,11 +149,15 @@ START_TEST(test_known_flow)
 	__u32 h2 = wc_flow_hash(&b, &a, 1, 6, htons(80), htons(1234));
 
 	ck_assert_uint_eq(h1, h2);
-	ck_assert_uint_ne(h1, wc_flow_hash(&a, &b, 1, 17, htons(1234), htons(80)));
-	ck_assert_uint_ne(h1, wc_flow_hash(&a, &b, 1, 6, htons(1235), htons(80)));
-	ck_assert_uint_ne(h1, wc_flow_hash(&a, &b, 1, 6, htons(1234), htons(81)));
+	ck_assert_uint_ne(h1,
+			  wc_flow_hash(&a, &b, 1, 17, htons(1234), htons(80)));
+	ck_assert_uint_ne(h1,
+			  wc_flow_hash(&a, &b, 1, 6, htons(1235), htons(80)));
+	ck_assert_uint_ne(h1,
+			  wc_flow_hash(&a, &b, 1, 6, htons(1234), htons(81)));
 	/* A:1234->B:80 and A:80->B:1234 are different flows */
-	ck_assert_uint_ne(h1, wc_flow_hash(&a, &b, 1, 6, htons(80), htons(1234)));
+	ck_assert_uint_ne(h1,
+			  wc_flow_hash(&a, &b, 1, 6, htons(80), htons(1234)));
 	ck_assert_uint_ne(h1, wc_flow_hash(&a, &b, 1, 6, 0, 0));
 }
 END_TEST
@@ -171,12 +177,24 @@ START_TEST(test_different_flows_differ)
 		struct tuple u = t;
 
 		switch (i % 6) {
-		case 0: u.sport ^= 1; break;
-		case 1: u.dport ^= 0x100; break;
-		case 2: u.proto ^= 2; break;
-		case 3: u.src[0] ^= 1u << (rnd() % 32); break;
-		case 4: u.dst[u.nw - 1] ^= 1u << (rnd() % 32); break;
-		case 5: u.nw = u.nw == 1 ? 4 : 1; break;
+		case 0:
+			u.sport ^= 1;
+			break;
+		case 1:
+			u.dport ^= 0x100;
+			break;
+		case 2:
+			u.proto ^= 2;
+			break;
+		case 3:
+			u.src[0] ^= 1u << (rnd() % 32);
+			break;
+		case 4:
+			u.dst[u.nw - 1] ^= 1u << (rnd() % 32);
+			break;
+		case 5:
+			u.nw = u.nw == 1 ? 4 : 1;
+			break;
 		}
 		changed += h_fwd(&u) != h[i];
 	}
@@ -200,8 +218,9 @@ static void check_spread(const char *what, const __u32 *h, unsigned n,
 		cnt[h[i] & (nb - 1)]++;
 	s = spread_of(cnt, nb, n);
 	free(cnt);
-	ck_assert_msg(s.chi2 < chi2_max, "%s: chi-square %.1f over %u buckets >= %.1f",
-		      what, s.chi2, nb, chi2_max);
+	ck_assert_msg(s.chi2 < chi2_max,
+		      "%s: chi-square %.1f over %u buckets >= %.1f", what,
+		      s.chi2, nb, chi2_max);
 	/* expected e = n/nb per bucket, about Poisson: within 6 sd */
 	ck_assert_msg(s.min + 6 * sqrt(n / nb) >= n / nb &&
 			      s.max <= n / nb + 6 * sqrt(n / nb),
@@ -238,7 +257,8 @@ START_TEST(test_spread_structured)
 
 	/* one client, one server, every source port: a load generator */
 	for (int i = 0; i < N; i++)
-		h[i] = wc_flow_hash(&a, &b, 1, 17, htons((__u16)i), htons(4789));
+		h[i] = wc_flow_hash(&a, &b, 1, 17, htons((__u16)i),
+				    htons(4789));
 	check_spread("sequential source ports", h, N, 256, CHI2_MAX_256);
 	/* a /16 of clients to one server port */
 	for (int i = 0; i < N; i++) {
@@ -266,7 +286,8 @@ START_TEST(test_mac_symmetric)
 			a[k] = (__u8)rnd();
 			b[k] = (__u8)rnd();
 		}
-		ck_assert_uint_eq(wc_mac_hash(a, b, proto), wc_mac_hash(b, a, proto));
+		ck_assert_uint_eq(wc_mac_hash(a, b, proto),
+				  wc_mac_hash(b, a, proto));
 	}
 	memcpy(b, a, 6);
 	ck_assert_uint_eq(wc_mac_hash(a, b, 0x0806), wc_mac_hash(b, a, 0x0806));

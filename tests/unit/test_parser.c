@@ -64,14 +64,17 @@ static void env_load(struct env *e, __u32 workers)
 	memset(e, 0, sizeof(*e));
 	libbpf_set_print(silent_print);
 	e->skel = wirecap_bpf__open();
-	ck_assert_msg(e->skel, "cannot open the BPF skeleton: %s", strerror(errno));
+	ck_assert_msg(e->skel, "cannot open the BPF skeleton: %s",
+		      strerror(errno));
 	bpf_map__set_max_entries(e->skel->maps.xsks, workers);
 	bpf_map__set_max_entries(e->skel->maps.steer, NBUCKETS);
 	bpf_map__set_max_entries(e->skel->maps.bucket_stats, NBUCKETS);
 	err = wirecap_bpf__load(e->skel);
-	ck_assert_msg(!err,
-		      "cannot load the XDP program: %s%s", strerror(-err),
-		      geteuid() ? " (the parser tests need root: CAP_BPF, CAP_PERFMON)" : "");
+	ck_assert_msg(
+		!err, "cannot load the XDP program: %s%s", strerror(-err),
+		geteuid() ?
+			" (the parser tests need root: CAP_BPF, CAP_PERFMON)" :
+			"");
 	e->prog = bpf_program__fd(e->skel->progs.wirecap_steer);
 	e->cfg = bpf_map__fd(e->skel->maps.config);
 	e->qs = bpf_map__fd(e->skel->maps.queue_stats);
@@ -84,7 +87,8 @@ static void env_load(struct env *e, __u32 workers)
 	for (__u32 b = 0; b < NBUCKETS; b++) {
 		struct wc_steer st = { .worker = b % workers, .gen = 1000 + b };
 
-		ck_assert_int_eq(bpf_map_update_elem(e->steer, &b, &st, BPF_ANY), 0);
+		ck_assert_int_eq(
+			bpf_map_update_elem(e->steer, &b, &st, BPF_ANY), 0);
 	}
 	e->c.version = WC_CONFIG_VERSION;
 	e->c.queues = 1;
@@ -368,10 +372,22 @@ static void v4_l4(struct frame *f, int rev, __u8 proto, int hl, int ports)
 	payload(f, 18);
 }
 
-static void fr_tcp4(struct frame *f, int rev) { v4_l4(f, rev, 6, 20, 1); }
-static void fr_udp4(struct frame *f, int rev) { v4_l4(f, rev, 17, 8, 1); }
-static void fr_sctp4(struct frame *f, int rev) { v4_l4(f, rev, 132, 12, 1); }
-static void fr_icmp4(struct frame *f, int rev) { v4_l4(f, rev, 1, 8, 0); }
+static void fr_tcp4(struct frame *f, int rev)
+{
+	v4_l4(f, rev, 6, 20, 1);
+}
+static void fr_udp4(struct frame *f, int rev)
+{
+	v4_l4(f, rev, 17, 8, 1);
+}
+static void fr_sctp4(struct frame *f, int rev)
+{
+	v4_l4(f, rev, 132, 12, 1);
+}
+static void fr_icmp4(struct frame *f, int rev)
+{
+	v4_l4(f, rev, 1, 8, 0);
+}
 
 static void fr_ipv4_opts(struct frame *f, int rev)
 {
@@ -473,7 +489,8 @@ static void fr_ipv6_chain(struct frame *f, int rev)
 	ext6(f, 43, 0);
 	seg(f, 62, V6 | T, K_ADDR, 43); /* routing: 24 bytes, 62..85 */
 	ext6(f, 60, 2);
-	seg(f, 70, V6 | T, K_ADDR, 60); /* its first 8 bytes suffice to skip it */
+	seg(f, 70, V6 | T, K_ADDR,
+	    60); /* its first 8 bytes suffice to skip it */
 	ext6(f, 17, 1); /* dstopts: 16 bytes, 86..101 */
 	seg(f, 94, V6 | T, K_ADDR, 17);
 	l4ports(f, 8);
@@ -523,8 +540,14 @@ static void fr_frag6(struct frame *f, int rev, __u16 off, int more)
 	payload(f, 24);
 }
 
-static void fr_frag6_first(struct frame *f, int rev) { fr_frag6(f, rev, 0, 1); }
-static void fr_frag6_next(struct frame *f, int rev) { fr_frag6(f, rev, 181, 0); }
+static void fr_frag6_first(struct frame *f, int rev)
+{
+	fr_frag6(f, rev, 0, 1);
+}
+static void fr_frag6_next(struct frame *f, int rev)
+{
+	fr_frag6(f, rev, 181, 0);
+}
 
 static void fr_hbh_frag6(struct frame *f, int rev)
 {
@@ -665,8 +688,8 @@ struct expect {
 static int meta_seen; /* did the kernel hand back the metadata? */
 
 /* Run pkt[0..len) and check everything against exp; returns the hash */
-static void run_check(struct env *e, const char *name, const __u8 *pkt,
-		      int len, const struct expect *x)
+static void run_check(struct env *e, const char *name, const __u8 *pkt, int len,
+		      const struct expect *x)
 {
 	struct wc_queue_stats b, a;
 	__u32 bucket = x->hash & (NBUCKETS - 1);
@@ -682,55 +705,68 @@ static void run_check(struct env *e, const char *name, const __u8 *pkt,
 
 	ck_assert_msg(r.err == 0, "%s len %d: test run failed: %s", name, len,
 		      strerror(-r.err));
-	ck_assert_msg(r.retval == x->verdict, "%s len %d: verdict %u, expected %u",
-		      name, len, r.retval, x->verdict);
+	ck_assert_msg(r.retval == x->verdict,
+		      "%s len %d: verdict %u, expected %u", name, len, r.retval,
+		      x->verdict);
 #define D(f) (a.f - b.f)
 	ck_assert_msg(D(packets) == 1 && D(bytes) == (__u64)len,
 		      "%s len %d: packets +%llu bytes +%llu", name, len,
-		      (unsigned long long)D(packets), (unsigned long long)D(bytes));
-	ck_assert_msg(D(redirected) == 0 && D(nosock) == 1 &&
-			      D(passed) == (__u64)!drop && D(dropped) == (__u64)drop,
-		      "%s len %d: redirected +%llu nosock +%llu passed +%llu dropped +%llu",
-		      name, len, (unsigned long long)D(redirected),
-		      (unsigned long long)D(nosock), (unsigned long long)D(passed),
-		      (unsigned long long)D(dropped));
-	ck_assert_msg(D(non_ip) == !!(x->flags & N) && D(truncated) == !!(x->flags & T) &&
-			      D(fragment) == !!(x->flags & F) &&
-			      D(unknown_l4) == !!(x->flags & U),
-		      "%s len %d: non_ip +%llu truncated +%llu fragment +%llu unknown_l4 +%llu, expected flags 0x%x",
-		      name, len, (unsigned long long)D(non_ip),
-		      (unsigned long long)D(truncated), (unsigned long long)D(fragment),
-		      (unsigned long long)D(unknown_l4), x->flags);
+		      (unsigned long long)D(packets),
+		      (unsigned long long)D(bytes));
+	ck_assert_msg(
+		D(redirected) == 0 && D(nosock) == 1 &&
+			D(passed) == (__u64)!drop && D(dropped) == (__u64)drop,
+		"%s len %d: redirected +%llu nosock +%llu passed +%llu dropped +%llu",
+		name, len, (unsigned long long)D(redirected),
+		(unsigned long long)D(nosock), (unsigned long long)D(passed),
+		(unsigned long long)D(dropped));
+	ck_assert_msg(
+		D(non_ip) == !!(x->flags & N) &&
+			D(truncated) == !!(x->flags & T) &&
+			D(fragment) == !!(x->flags & F) &&
+			D(unknown_l4) == !!(x->flags & U),
+		"%s len %d: non_ip +%llu truncated +%llu fragment +%llu unknown_l4 +%llu, expected flags 0x%x",
+		name, len, (unsigned long long)D(non_ip),
+		(unsigned long long)D(truncated),
+		(unsigned long long)D(fragment),
+		(unsigned long long)D(unknown_l4), x->flags);
 	ck_assert_msg(D(meta_failed) == 0 && D(bad_queue) == 0,
 		      "%s len %d: meta_failed +%llu bad_queue +%llu", name, len,
-		      (unsigned long long)D(meta_failed), (unsigned long long)D(bad_queue));
+		      (unsigned long long)D(meta_failed),
+		      (unsigned long long)D(bad_queue));
 #undef D
-	ck_assert_msg(ba.packets - bb.packets == 1 && ba.bytes - bb.bytes == (__u64)len,
-		      "%s len %d: bucket %u (hash 0x%08x) did not count the packet",
-		      name, len, bucket, x->hash);
+	ck_assert_msg(
+		ba.packets - bb.packets == 1 &&
+			ba.bytes - bb.bytes == (__u64)len,
+		"%s len %d: bucket %u (hash 0x%08x) did not count the packet",
+		name, len, bucket, x->hash);
 
 	if (e->c.meta_enabled && r.meta_len) {
 		const struct wc_meta *m = &r.meta;
 
 		ck_assert_msg(r.meta_len == sizeof(struct wc_meta),
-			      "%s len %d: metadata of %u bytes", name, len, r.meta_len);
+			      "%s len %d: metadata of %u bytes", name, len,
+			      r.meta_len);
 		meta_seen = 1;
-		ck_assert_msg(m->hash == x->hash, "%s len %d: meta hash 0x%08x, expected 0x%08x",
+		ck_assert_msg(m->hash == x->hash,
+			      "%s len %d: meta hash 0x%08x, expected 0x%08x",
 			      name, len, m->hash, x->hash);
 		ck_assert_uint_eq(m->bucket, bucket);
 		ck_assert_uint_eq(m->queue, 0);
 		ck_assert_uint_eq(m->worker, bucket % e->c.workers);
 		ck_assert_uint_eq(m->gen, 1000 + bucket);
-		ck_assert_msg(m->flags == x->flags, "%s len %d: meta flags 0x%x, expected 0x%x",
-			      name, len, m->flags, x->flags);
+		ck_assert_msg(m->flags == x->flags,
+			      "%s len %d: meta flags 0x%x, expected 0x%x", name,
+			      len, m->flags, x->flags);
 		ck_assert_uint_ne(m->ts_ns, 0);
 	}
 	if (!e->c.meta_enabled)
-		ck_assert_msg(r.meta_len == 0, "%s: metadata written while disabled", name);
+		ck_assert_msg(r.meta_len == 0,
+			      "%s: metadata written while disabled", name);
 	/* the packet itself is untouched */
 	ck_assert_uint_eq(r.out_len, r.meta_len + len);
-	ck_assert_msg(!memcmp(r.out + r.meta_len, pkt, len), "%s len %d: packet modified",
-		      name, len);
+	ck_assert_msg(!memcmp(r.out + r.meta_len, pkt, len),
+		      "%s len %d: packet modified", name, len);
 }
 
 /* Every crafted frame, forward and reversed, at every length */
@@ -751,17 +787,20 @@ static void sweep_frames(struct env *e, int l3)
 			struct expect x = {
 				.flags = s->flags,
 				.hash = expect_hash(&f, s, l3),
-				.verdict = e->c.no_socket_action == WC_ACT_DROP ?
-						   XDP_DROP : XDP_PASS,
+				.verdict =
+					e->c.no_socket_action == WC_ACT_DROP ?
+						XDP_DROP :
+						XDP_PASS,
 			};
 			struct expect xr = x;
 			char nm[96];
 
 			xr.hash = expect_hash(&fr, seg_at(&fr, len), l3);
 			/* symmetric: the reversed frame has the same hash */
-			ck_assert_msg(x.hash == xr.hash,
-				      "%s len %d: reversed hash 0x%08x != 0x%08x",
-				      f.name, len, xr.hash, x.hash);
+			ck_assert_msg(
+				x.hash == xr.hash,
+				"%s len %d: reversed hash 0x%08x != 0x%08x",
+				f.name, len, xr.hash, x.hash);
 			run_check(e, f.name, f.buf, len, &x);
 			snprintf(nm, sizeof(nm), "%s (reversed)", f.name);
 			run_check(e, nm, fr.buf, len, &xr);
@@ -927,8 +966,8 @@ static void model(const __u8 *p, int len, int l3, struct expect *x)
 		proto = p[off + 6];
 		off += 40;
 		for (n = 0; n < 8; n++) {
-			if (proto != 0 && proto != 43 && proto != 60 && proto != 51 &&
-			    proto != 44)
+			if (proto != 0 && proto != 43 && proto != 60 &&
+			    proto != 51 && proto != 44)
 				break;
 			if (off + 8 > len) {
 				fl |= T;
@@ -1080,10 +1119,12 @@ START_TEST(test_model_matches_tables)
 			struct expect x;
 
 			model(f.buf, len, 0, &x);
-			ck_assert_msg(x.flags == s->flags && x.hash == expect_hash(&f, s, 0),
-				      "%s len %d: model flags 0x%x hash 0x%08x, table 0x%x 0x%08x",
-				      f.name, len, x.flags, x.hash, s->flags,
-				      expect_hash(&f, s, 0));
+			ck_assert_msg(
+				x.flags == s->flags &&
+					x.hash == expect_hash(&f, s, 0),
+				"%s len %d: model flags 0x%x hash 0x%08x, table 0x%x 0x%08x",
+				f.name, len, x.flags, x.hash, s->flags,
+				expect_hash(&f, s, 0));
 		}
 	}
 }
@@ -1101,9 +1142,10 @@ START_TEST(test_meta_returned)
 	build(&f, 0, 0);
 	run_prog(&e, f.buf, f.len, &r);
 	ck_assert_int_eq(r.err, 0);
-	ck_assert_msg(r.meta_len == sizeof(struct wc_meta),
-		      "BPF_PROG_TEST_RUN returned %u bytes of metadata, expected %zu",
-		      r.meta_len, sizeof(struct wc_meta));
+	ck_assert_msg(
+		r.meta_len == sizeof(struct wc_meta),
+		"BPF_PROG_TEST_RUN returned %u bytes of metadata, expected %zu",
+		r.meta_len, sizeof(struct wc_meta));
 	env_free(&e);
 }
 END_TEST

@@ -396,7 +396,8 @@ static bool have_tshark(void)
 
 START_TEST(test_roundtrip)
 {
-	struct wc_pcapng_opts o = { .sz = sizeof(o), .snaplen = 1000,
+	struct wc_pcapng_opts o = { .sz = sizeof(o),
+				    .snaplen = 1000,
 				    .buf_size = 4096 };
 	struct wc_pcapng_stats st;
 	struct expect x = { 0, 1000, len_ramp, true };
@@ -553,8 +554,7 @@ START_TEST(test_tshark_file_and_pipe)
 		if (queue_of(n) == WC_PCAPNG_NO_QUEUE)
 			ck_assert_str_eq(line, "");
 		else
-			ck_assert_uint_eq(strtoul(line, NULL, 10),
-					  queue_of(n));
+			ck_assert_uint_eq(strtoul(line, NULL, 10), queue_of(n));
 		n++;
 	}
 	fclose(f);
@@ -579,12 +579,16 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *out)
 START_TEST(test_isb)
 {
 	unsigned calls = 0;
-	struct wc_pcapng_opts o = { .sz = sizeof(o), .stats_cb = isb_cb,
+	struct wc_pcapng_opts o = { .sz = sizeof(o),
+				    .stats_cb = isb_cb,
 				    .cb_ctx = &calls };
 	struct wc_pcapng_isb set = {
-		.ifrecv = WC_PCAPNG_ABSENT, .ifdrop = WC_PCAPNG_ABSENT,
-		.filteraccept = 55, .osdrop = WC_PCAPNG_ABSENT,
-		.usrdeliv = WC_PCAPNG_ABSENT, .start_ns = TS_BASE - 5,
+		.ifrecv = WC_PCAPNG_ABSENT,
+		.ifdrop = WC_PCAPNG_ABSENT,
+		.filteraccept = 55,
+		.osdrop = WC_PCAPNG_ABSENT,
+		.usrdeliv = WC_PCAPNG_ABSENT,
+		.start_ns = TS_BASE - 5,
 		.end_ns = TS_BASE + 99,
 	};
 	struct summary *s = malloc(sizeof(*s));
@@ -639,8 +643,8 @@ START_TEST(test_isb)
 	ck_assert_uint_eq(s->isb_val[0][2], TS_BASE - 5);
 	ck_assert_uint_eq(s->isb_val[0][3], TS_BASE + 99);
 	ck_assert_uint_eq(s->isb_val[0][6], 55);
-	ck_assert(!s->isb_has[0][4] && !s->isb_has[0][5] &&
-		  !s->isb_has[0][7] && !s->isb_has[0][8]);
+	ck_assert(!s->isb_has[0][4] && !s->isb_has[0][5] && !s->isb_has[0][7] &&
+		  !s->isb_has[0][8]);
 	free(s);
 	rm_tdir();
 }
@@ -650,8 +654,10 @@ START_TEST(test_rotate_size)
 {
 	const uint64_t limit = 64 * 1024;
 	unsigned calls = 0;
-	struct wc_pcapng_opts o = { .sz = sizeof(o), .rotate_bytes = limit,
-				    .stats_cb = isb_cb, .cb_ctx = &calls };
+	struct wc_pcapng_opts o = { .sz = sizeof(o),
+				    .rotate_bytes = limit,
+				    .stats_cb = isb_cb,
+				    .cb_ctx = &calls };
 	struct summary *s = malloc(sizeof(*s));
 	char path[512], name[600];
 	struct wc_pcapng *w;
@@ -705,7 +711,8 @@ END_TEST
 
 START_TEST(test_rotate_ring)
 {
-	struct wc_pcapng_opts o = { .sz = sizeof(o), .rotate_bytes = 16384,
+	struct wc_pcapng_opts o = { .sz = sizeof(o),
+				    .rotate_bytes = 16384,
 				    .max_files = 3 };
 	struct summary *s = malloc(sizeof(*s));
 	char path[512], name[600];
@@ -764,7 +771,8 @@ END_TEST
 /* -G with strftime names and -W: ring of the newest files */
 START_TEST(test_rotate_time)
 {
-	struct wc_pcapng_opts o = { .sz = sizeof(o), .rotate_secs = 1,
+	struct wc_pcapng_opts o = { .sz = sizeof(o),
+				    .rotate_secs = 1,
 				    .max_files = 2 };
 	struct timespec nap = { 1, 50 * 1000 * 1000 };
 	char path[512], first[512];
@@ -835,7 +843,8 @@ START_TEST(test_write_error_efbig)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		struct rlimit rl = { lim, lim };
-		struct wc_pcapng_opts o = { .sz = sizeof(o), .path = path,
+		struct wc_pcapng_opts o = { .sz = sizeof(o),
+					    .path = path,
 					    .buf_size = 16384 };
 		struct wc_pcapng_stats st;
 		struct wc_pcapng *w;
@@ -865,8 +874,7 @@ START_TEST(test_write_error_efbig)
 			_exit(5);
 		/* sticky */
 		if (wc_pcapng_write(w, 0, 1, pkt, 60, 60, 0) != -EFBIG ||
-		    wc_pcapng_flush(w) != -EFBIG ||
-		    wc_pcapng_tick(w) != -EFBIG)
+		    wc_pcapng_flush(w) != -EFBIG || wc_pcapng_tick(w) != -EFBIG)
 			_exit(6);
 		if (wc_pcapng_finish(w) != -EFBIG)
 			_exit(7);

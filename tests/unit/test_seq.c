@@ -141,7 +141,7 @@ START_TEST(track_loss)
 	 * compensation */
 	ck_assert_int_eq(wc_seqtrack_set_expected(t, 0, 3), 0);
 	r = result(t);
-	ck_assert_uint_eq(r.excess, 2);	 /* 3, 4 */
+	ck_assert_uint_eq(r.excess, 2); /* 3, 4 */
 	ck_assert_uint_eq(r.lost, 1 + 5); /* 2, and flow 7 */
 
 	/* expected 0 packets: everything is excess */
@@ -299,8 +299,8 @@ START_TEST(frame_round_trip)
 		int len;
 
 		o.size = sizes[i];
-		len = wc_seq_build(f, sizeof(f), &o, 0x12345678, 0x0102030405ULL,
-				   987654321012ULL);
+		len = wc_seq_build(f, sizeof(f), &o, 0x12345678,
+				   0x0102030405ULL, 987654321012ULL);
 		ck_assert_int_eq(len, (int)sizes[i]);
 		ck_assert_int_eq(memcmp(f, o.dst_mac, 6), 0);
 		ck_assert_int_eq(memcmp(f + 6, o.src_mac, 6), 0);
@@ -450,7 +450,8 @@ START_TEST(frame_flows_distinct)
 		ck_assert_uint_eq(s >> 16, 0xc612);
 		ck_assert_uint_eq(d >> 16, 0xc613);
 		ck_assert_uint_eq(s & 0xffff, d & 0xffff);
-		keys[i] = (uint64_t)(s & 0xffff) << 32 | (uint64_t)sp << 16 | dp;
+		keys[i] =
+			(uint64_t)(s & 0xffff) << 32 | (uint64_t)sp << 16 | dp;
 	}
 	qsort(keys, N, sizeof(*keys), cmp_u64);
 	for (uint32_t i = 1; i < N; i++)

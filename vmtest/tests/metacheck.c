@@ -65,7 +65,8 @@ static void check(const struct wc_pkt *p)
 	    ((d[12] << 8) | d[13]) != ETH_P_IP)
 		return;
 	ip = (const void *)(d + ETH_HLEN);
-	if (ip->ihl < 5 || (ip->protocol != IPPROTO_UDP && ip->protocol != IPPROTO_TCP) ||
+	if (ip->ihl < 5 ||
+	    (ip->protocol != IPPROTO_UDP && ip->protocol != IPPROTO_TCP) ||
 	    (ntohs(ip->frag_off) & 0x3fff) ||
 	    p->len < ETH_HLEN + ip->ihl * 4u + 4)
 		return;
@@ -131,13 +132,24 @@ int main(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "i:o:", lo, NULL)) != -1) {
 		switch (o) {
-		case 'i': ifname = optarg; break;
-		case 'o': outp = optarg; break;
-		case 'I': idle = atof(optarg); break;
-		case 'T': timeout = atof(optarg); break;
-		case 'R': ready = optarg; break;
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'o':
+			outp = optarg;
+			break;
+		case 'I':
+			idle = atof(optarg);
+			break;
+		case 'T':
+			timeout = atof(optarg);
+			break;
+		case 'R':
+			ready = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: metacheck -i IFACE [--idle-exit SEC] [--timeout SEC] [--ready-file F] [-o FILE]\n");
+			fprintf(stderr,
+				"usage: metacheck -i IFACE [--idle-exit SEC] [--timeout SEC] [--ready-file F] [-o FILE]\n");
 			return 2;
 		}
 	}
@@ -146,7 +158,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (outp && !(out = fopen(outp, "w"))) {
-		fprintf(stderr, "metacheck: cannot write %s: %s\n", outp, strerror(errno));
+		fprintf(stderr, "metacheck: cannot write %s: %s\n", outp,
+			strerror(errno));
 		return 2;
 	}
 	signal(SIGINT, on_sig);
@@ -154,8 +167,8 @@ int main(int argc, char **argv)
 	WC_OPTS(wc_engine_opts, eo, .chunks = 64, .chunk_timeout_us = 1000);
 	eng = wc_engine__open(ifname, &eo);
 	if (!eng) {
-		fprintf(stderr, "metacheck: cannot open the engine on %s: %s\n", ifname,
-			strerror(errno));
+		fprintf(stderr, "metacheck: cannot open the engine on %s: %s\n",
+			ifname, strerror(errno));
 		return 1;
 	}
 	unsigned nw = wc_engine__workers(eng);
@@ -171,7 +184,8 @@ int main(int argc, char **argv)
 	unsigned long long t0 = now_ns(CLOCK_MONOTONIC);
 	while (!stop) {
 		struct timespec ts = { 0, 100000000 };
-		unsigned long long t = now_ns(CLOCK_MONOTONIC), last = atomic_load(&st.last_ns);
+		unsigned long long t = now_ns(CLOCK_MONOTONIC),
+				   last = atomic_load(&st.last_ns);
 
 		nanosleep(&ts, NULL);
 		if (t - t0 > timeout * 1e9)
@@ -183,12 +197,14 @@ int main(int argc, char **argv)
 	wc_engine__stop(eng);
 	for (unsigned w = 0; w < nw && w < 64; w++)
 		pthread_join(th[w], NULL);
-	fprintf(out, "{\"packets\":%llu,\"checked\":%llu,\"meta_ok\":%llu,\"meta_missing\":%llu,"
-	       "\"meta_bad\":%llu,\"ts_bad\":%llu,\"queues\":[",
-	       st.packets, st.checked, st.ok, st.missing, st.bad, st.ts_bad);
+	fprintf(out,
+		"{\"packets\":%llu,\"checked\":%llu,\"meta_ok\":%llu,\"meta_missing\":%llu,"
+		"\"meta_bad\":%llu,\"ts_bad\":%llu,\"queues\":[",
+		st.packets, st.checked, st.ok, st.missing, st.bad, st.ts_bad);
 	unsigned nq = wc_engine__queues(eng);
 	for (unsigned q = 0; q < nq && q < MAXQ; q++)
-		fprintf(out, "%s%llu", q ? "," : "", (unsigned long long)st.q[q]);
+		fprintf(out, "%s%llu", q ? "," : "",
+			(unsigned long long)st.q[q]);
 	fprintf(out, "]}\n");
 	fclose(out);
 	wc_engine__close(eng);
