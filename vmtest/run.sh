@@ -417,4 +417,10 @@ if [ -z "$result" ] || [ "$result" != "$grc" ]; then
 fi
 [ "$grc" -eq 125 ] && die 125 "the guest could not set up the test environment (see the console above; log $LOG)"
 say "guest kernel ${kver_seen:-?}; ${summary:-no summary line}${skipped:+; $skipped}; guest status $grc; ${secs}s"
+# the runner's summary, last, as the host's tests print it (CI reads it)
+if [ -n "$summary" ]; then
+	echo "$summary"
+else
+	echo "0 passed, 1 failed"
+fi
 exit "$grc"
