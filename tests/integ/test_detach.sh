@@ -16,7 +16,7 @@ wct_init
 wct_make_veth
 
 W() { run_in "$WCT_NS_RX" "$WIRECAP" "$@"; }
-G() { run_in "$WCT_NS_TX" timeout 60 "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet "$@"; }
+G() { run_in "$WCT_NS_TX" timeout "$(wct_time 60)" "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet $(wct_pace) "$@"; }
 IF=$WCT_IF_RX
 prog_id() { xdp_prog_id "$WCT_NS_RX" "$IF"; }
 present() { [ -e "$1" ] && echo present || echo absent; }
@@ -30,7 +30,7 @@ start_capture() {
 	wct_bg CAP_PID nsenter --net=/run/netns/"$WCT_NS_RX" -- "$WIRECAP" capture -i "$IF" \
 		-w "$WCT_DIR/$tag.pcapng" --stats-json "$WCT_DIR/$tag.json" -q \
 		--ready-file "$WCT_DIR/$tag.ready" "$@" 2>"$WCT_DIR/$tag.err"
-	if ! wct_wait_for 200 0.1 test -e "$WCT_DIR/$tag.ready"; then
+	if ! wct_wait_for "$(wct_tries 200)" 0.1 test -e "$WCT_DIR/$tag.ready"; then
 		fail "$tag: capture did not start: $(tr '\n' '|' <"$WCT_DIR/$tag.err")"
 		kill -9 "$CAP_PID" 2>/dev/null
 		wait "$CAP_PID" 2>/dev/null
@@ -54,7 +54,7 @@ wait_exit() {
 # line, exited non-zero, and wrote a valid file holding what it delivered
 gone_checks() {
 	local j=$WCT_DIR/$1.json f=$WCT_DIR/$1.pcapng name=$2
-	wait_exit "$CAP_PID" 15
+	wait_exit "$CAP_PID" "$(wct_time 15)"
 	check_ne "$name: the capture stops by itself" timeout "$EXIT_RC"
 	check_ne "$name: non-zero exit" 0 "$EXIT_RC"
 	check_eq "$name: one error line" \
@@ -134,7 +134,7 @@ if start_capture e --mode native --duration 2; then
 	rm -f "$WCT_DIR/watch.out"
 	wct_bg wpid nsenter --net=/run/netns/"$WCT_NS_RX" -- "$WIRECAP" stats "$IF" \
 		--watch 0.2 >"$WCT_DIR/watch.out" 2>"$WCT_DIR/watch.err"
-	wait_exit "$CAP_PID" 15
+	wait_exit "$CAP_PID" "$(wct_time 15)"
 	check_eq "watch: the capture ends normally" 0 "$EXIT_RC"
 	check_eq "watch: the capture detached" none "$(prog_id)"
 	wait_exit "$wpid" 5

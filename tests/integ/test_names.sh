@@ -22,7 +22,7 @@ ip -n "$WCT_NS_RX" link set "$B" up
 wct_wait_for 50 0.1 wct_link_up "$WCT_NS_TX" "$A"
 
 W() { run_in "$WCT_NS_RX" "$WIRECAP" "$@"; }
-G() { run_in "$WCT_NS_TX" timeout 60 "$WIRECAP_GEN" gen -i "$A" --quiet "$@"; }
+G() { run_in "$WCT_NS_TX" timeout "$(wct_time 60)" "$WIRECAP_GEN" gen -i "$A" --quiet $(wct_pace) "$@"; }
 PINS=$WIRECAP_PIN_ROOT/vb%2e10
 present() { [ -e "$1" ] && echo present || echo absent; }
 
@@ -42,7 +42,7 @@ rm -f "$WCT_DIR/cap.ready"
 wct_bg cpid nsenter --net=/run/netns/"$WCT_NS_RX" -- "$WIRECAP" capture -i "$B" \
 	-w "$CAP" -c 10 --ready-file "$WCT_DIR/cap.ready" \
 	>"$WCT_DIR/cap.out" 2>"$WCT_DIR/cap.err"
-if wct_wait_for 200 0.1 test -e "$WCT_DIR/cap.ready"; then
+if wct_wait_for "$(wct_tries 200)" 0.1 test -e "$WCT_DIR/cap.ready"; then
 	check_match "stats of the running capture" '"running":true' \
 		"$(W stats "$B" --json --no-rate)"
 	# a few packets more than -c: the capture stops at 10 exactly
