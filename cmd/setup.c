@@ -152,13 +152,19 @@ void engine_busy_err(const char *ifname, const struct wc_engine_opts *eo)
 {
 	struct wc_iface *ifc = wc_iface__open(ifname, eo->pin_root);
 	unsigned ifindex = if_nametoindex(ifname);
-	__u32 id = 0;
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 
-	if (!ifc && ifindex && !bpf_xdp_query_id((int)ifindex, 0, &id) && id) {
+	if (!ifc && ifindex && !bpf_xdp_query((int)ifindex, 0, &q) &&
+	    q.attach_mode != XDP_ATTACHED_NONE) {
 		/* not wirecap's: the library's advice (--force) is attach's */
+		bool skb = q.attach_mode == XDP_ATTACHED_SKB;
+		__u32 id = skb				     ? q.skb_prog_id :
+			   q.attach_mode == XDP_ATTACHED_DRV ? q.drv_prog_id :
+							       q.prog_id;
+
 		cmd_err_only(
-			"%s: another XDP program (id %u) is attached: remove it (ip link set dev %s xdp off) or replace it (wirecap attach %s --force)",
-			ifname, id, ifname, ifname);
+			"%s: another XDP program (id %u) is attached: remove it (ip link set dev %s %s off) or replace it (wirecap attach %s --force)",
+			ifname, id, ifname, skb ? "xdpgeneric" : "xdp", ifname);
 		return;
 	}
 	wc_iface__close(ifc);

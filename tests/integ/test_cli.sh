@@ -261,7 +261,12 @@ if ip -n "$RX" link set dev "$IF" xdpgeneric obj "$WC_BUILD/wirecap.bpf.o" sec x
 	check_error "foreign XDP program: capture names it" 'another XDP program \(id [0-9]+\) is attached' \
 		W capture -i "$IF" -w "$D/x.pcapng"
 	check_nomatch "foreign XDP program: not 'busy: another capture'" 'busy: another capture' "$WCT_OUT"
-	ip -n "$RX" link set dev "$IF" xdpgeneric off
+	# the command it suggests removes it
+	cmd=$(printf '%s' "$WCT_OUT" | sed -n 's/.*remove it (\(ip link set [^)]*\)).*/\1/p')
+	check_match "foreign XDP program: suggests how to remove it" 'xdpgeneric off$' "$cmd"
+	# shellcheck disable=SC2086
+	run_in "$RX" $cmd
+	no_prog "foreign XDP program removed as suggested"
 else
 	fail "could not load a foreign XDP program"
 fi
