@@ -19,6 +19,7 @@
 
 #include "cmd.h"
 #include "report.h"
+#include "setup.h"
 #include "seq.h"
 #include "clock.h"
 
@@ -66,12 +67,17 @@ struct bench {
 	int err;
 };
 
-static struct wc_engine *sig_engine;
+static struct wc_engine *volatile sig_engine;
+static volatile sig_atomic_t sig_seen;
 
 static void on_signal(int sig)
 {
+	struct wc_engine *e = sig_engine;
+
 	(void)sig;
-	wc_engine__stop(sig_engine);
+	sig_seen = 1;
+	if (e)
+		wc_engine__stop(e);
 }
 
 static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
@@ -270,6 +276,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: wirecap bench -i IFACE [options]\n"
 		"Capture without writing; verify the payload of `wirecap gen`; print the accounting.\n"
+		"SIGINT, SIGTERM and SIGHUP stop and print it. Not passive, as capture (see its --help).\n"
 		"  -i IFACE              interface (attached by wirecap, or attached now)\n"
 		"  -c COUNT              stop after COUNT packets\n"
 		"      --duration SEC    stop after SEC seconds\n"
@@ -285,7 +292,7 @@ static void usage(FILE *f)
 		"      --flow-base B     first flow id of --expect\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
 		"      --ready-file FILE created when the engine is up\n"
-		"  -q, --quiet           no human summary\n" ENGINE_ARGS_HELP);
+		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" ENGINE_ARGS_HELP);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -443,6 +450,9 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (b.expect && b.flow_base + b.nflows > WC_SEQTRACK_MAX_FLOWS)
 		return cmd_err("bench: --flow-base + --flows too large");
+	if (cmd_check_output("--stats-json", json) ||
+	    cmd_check_output("--ready-file", ready))
+		return 1;
 	b.flow_last = calloc(b.nflows, sizeof(*b.flow_last));
 	b.flow_max = calloc(b.nflows, sizeof(*b.flow_max));
 	b.flow_max_rev = calloc(b.nflows, sizeof(*b.flow_max_rev));
@@ -452,8 +462,12 @@ int cmd_bench(int argc, char **argv)
 		free((void *)b.flow_max_rev);
 		return cmd_err("bench: out of memory");
 	}
+	sig_engine = NULL;
+	cmd_stop_signals(on_signal, true);
+	engine_prepare(&ea, ifname, NULL);
 	b.e = engine_open(ifname, &ea);
 	if (!b.e) {
+		cmd_stop_signals(NULL, true);
 		free((void *)b.flow_last);
 		free((void *)b.flow_max);
 		free((void *)b.flow_max_rev);
@@ -485,12 +499,22 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (b.cost_ns && b.cost_mode == COST_SPIN)
 		b.spins_per_us = wc_spin_calibrate();
+	warn_if_addresses(ifname);
 	sig_engine = b.e;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	if (sig_seen)
+		wc_engine__stop(b.e);
 	acct_start(&acct, b.e);
 	b.start_ns = wc_clock_mono_ns();
-	cmd_ready_file(ready);
+	if (!quiet) {
+		char desc[256];
+
+		engine_describe(b.e, desc, sizeof(desc));
+		fprintf(stderr, "wirecap: bench on %s: %s\n", ifname, desc);
+	}
+	if (cmd_ready_file(ready)) {
+		rc = 1;
+		wc_engine__stop(b.e);
+	}
 	{
 		WC_OPTS(wc_run_opts, ro, .on_chunk = on_chunk, .ctx = &b,
 			.cpus = ea.ncpus > 0 ? ea.cpus : NULL,
@@ -539,8 +563,8 @@ int cmd_bench(int argc, char **argv)
 	if (acct_report(&acct, json, quiet, extra, &b))
 		rc = 1;
 out:
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	cmd_stop_signals(NULL, true);
+	sig_engine = NULL;
 	wc_engine__close(b.e);
 	for (unsigned w = 0; w < WC_MAX_WORKERS; w++)
 		wc_seqtrack_free(b.track[w]);

@@ -58,6 +58,7 @@
 #include "cmd.h"
 #include "pcapng.h"
 #include "report.h"
+#include "setup.h"
 #include "clock.h"
 #include "reorder.h"
 
@@ -523,9 +524,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: wirecap capture -i IFACE -w FILE [options] [FILTER EXPRESSION]\n"
 		"Capture to pcapng (tcpdump-style). FILTER is tcpdump syntax (libpcap),\n"
-		"applied in user space. Ctrl-C / SIGTERM stop, drain, and close a valid file.\n"
+		"applied in user space. Ctrl-C, SIGTERM and SIGHUP stop, drain, and close a\n"
+		"valid file.\n"
+		"Not passive: what XDP redirects to wirecap never reaches the host's stack\n"
+		"(ARP, ping, TCP to this host on IFACE stop while capturing), and only\n"
+		"ingress is seen. Capture on a mirror (SPAN) port or a tap.\n"
 		"  -i IFACE              interface (attached by wirecap, or attached now)\n"
-		"  -w FILE               output pcapng file ('-': standard output)\n"
+		"  -w FILE               output pcapng file ('-': standard output; a FIFO:\n"
+		"                        waits for its reader before the capture starts)\n"
 		"  -c COUNT              write exactly COUNT packets, then stop\n"
 		"      --duration SEC    stop after SEC seconds\n"
 		"  -s SNAPLEN            bytes kept per packet (0: 262144, the default)\n"
@@ -537,7 +543,7 @@ static void usage(FILE *f)
 		"      --reorder-ms MS   write packets in time order across rx queues and\n"
 		"                        workers, holding each up to MS ms (default %u; 0: in\n"
 		"                        the order the workers hand them over)\n"
-		"  -q, --quiet           no human summary\n" ENGINE_ARGS_HELP,
+		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" ENGINE_ARGS_HELP,
 		REORDER_MS_DEFAULT);
 }
 
@@ -576,6 +582,56 @@ static int compile_filter(struct cap *cp, const char *expr)
 	return rc;
 }
 
+/* -w FIFO: as tcpdump does, wait for the reader before anything starts.
+ * SIGINT, SIGTERM and SIGHUP end the wait (nothing captured, exit 0). The
+ * wait polls a non-blocking open: a blocking one would sleep through the
+ * signals (they restart it) and could miss one that came just before.
+ * Holding that end, the writer's own open finds the reader at once.
+ * Returns 0 with cp->pw open, 0 without it when stopped, or 1. */
+static int open_fifo(struct cap *cp, const struct wc_pcapng_opts *po,
+		     bool quiet)
+{
+	char errbuf[600];
+	int fd, err = 0;
+
+	if (!quiet)
+		fprintf(stderr,
+			"wirecap: waiting for a reader of the FIFO %s\n",
+			cp->path);
+	/* no SA_RESTART: a signal also ends the writer's open below */
+	cmd_stop_signals(on_signal, false);
+	for (;;) {
+		struct timespec ts = { 0, 20 * 1000000 };
+
+		fd = open(cp->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 || errno != ENXIO || sig_seen)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (fd < 0)
+		err = errno;
+	else if (!sig_seen)
+		cp->pw = wc_pcapng_open(po, errbuf, sizeof(errbuf));
+	if (fd >= 0)
+		close(fd);
+	cmd_stop_signals(on_signal, true);
+	if (sig_seen) {
+		/* the reader (if any) gets an empty, valid stream */
+		wc_pcapng_close(cp->pw);
+		cp->pw = NULL;
+		if (!quiet)
+			fprintf(stderr,
+				"wirecap: stopped before a reader opened %s: nothing captured\n",
+				cp->path);
+		return 0;
+	}
+	if (fd < 0)
+		return cmd_err("capture: open %s: %s", cp->path, strerror(err));
+	if (!cp->pw)
+		return cmd_err("capture: %s", errbuf);
+	return 0;
+}
+
 int cmd_capture(int argc, char **argv)
 {
 	enum { O_DUR = 256, O_JSON, O_READY, O_REORDER };
@@ -604,7 +660,8 @@ int cmd_capture(int argc, char **argv)
 		 reorder_ms = REORDER_MS_DEFAULT;
 	char *expr = NULL, errbuf[600];
 	struct wc_pcapng_opts po;
-	bool quiet = false;
+	bool quiet = false, is_fifo = false;
+	char desc[256];
 	struct stat st;
 	double d;
 	char *end;
@@ -708,7 +765,13 @@ int cmd_capture(int argc, char **argv)
 			"capture: --stats-json - and -w - would both use standard output");
 	}
 
-	/* 1. the filter: a bad expression fails before anything is touched */
+	/* 1. the outputs written later, and the filter: a bad path or
+	 * expression fails before anything is touched */
+	if (cmd_check_output("--stats-json", json) ||
+	    cmd_check_output("--ready-file", ready)) {
+		free(cp);
+		return 1;
+	}
 	if (optind < argc) {
 		expr = join_args(argc, argv, optind);
 		if (!expr) {
@@ -725,7 +788,9 @@ int cmd_capture(int argc, char **argv)
 	/* 2. the output: an unwritable path fails before attaching. The
 	 * probe opens it as the writer will (names, directories, strftime)
 	 * and writes nothing; the real writer is opened once the engine is
-	 * up, so that -G periods start with the capture. */
+	 * up, so that -G periods start with the capture. A FIFO is not
+	 * probed (its reader would see an empty stream end): the writer
+	 * opens it, once a reader is there, before the engine starts. */
 	po = (struct wc_pcapng_opts){
 		.sz = sizeof(po),
 		.path = cp->path,
@@ -737,7 +802,14 @@ int cmd_capture(int argc, char **argv)
 		.cb_ctx = cp,
 		.flags = WC_PCAPNG_EPB_INBOUND,
 	};
-	if (strcmp(cp->path, "-")) {
+	is_fifo = strcmp(cp->path, "-") && !stat(cp->path, &st) &&
+		  S_ISFIFO(st.st_mode);
+	signal(SIGPIPE, SIG_IGN);
+	if (is_fifo) {
+		rc = open_fifo(cp, &po, quiet);
+		if (rc || !cp->pw)
+			goto out_filter;
+	} else if (strcmp(cp->path, "-")) {
 		bool existed = !stat(cp->path, &st);
 		struct wc_pcapng *probe =
 			wc_pcapng_open(&po, errbuf, sizeof(errbuf));
@@ -752,9 +824,8 @@ int cmd_capture(int argc, char **argv)
 	}
 
 	/* 3. the engine (attaches when needed) */
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	cmd_stop_signals(on_signal, true);
+	engine_prepare(&ea, cp->ifname, NULL);
 	cp->e = engine_open(cp->ifname, &ea);
 	if (!cp->e) {
 		rc = 1;
@@ -763,9 +834,11 @@ int cmd_capture(int argc, char **argv)
 	sig_engine = cp->e;
 	if (sig_seen)
 		wc_engine__stop(cp->e);
+	warn_if_addresses(cp->ifname);
 
 	/* 4. the writer: SHB and one IDB (nanosecond timestamps) */
-	cp->pw = wc_pcapng_open(&po, errbuf, sizeof(errbuf));
+	if (!cp->pw)
+		cp->pw = wc_pcapng_open(&po, errbuf, sizeof(errbuf));
 	if (!cp->pw) {
 		rc = cmd_err("capture: %s", errbuf);
 		goto out_engine;
@@ -798,7 +871,16 @@ int cmd_capture(int argc, char **argv)
 	cp->acct_started = true;
 	cp->start_ns = wc_clock_mono_ns();
 	atomic_store(&cp->last_write_ns, 0);
-	cmd_ready_file(ready);
+	if (!quiet) {
+		engine_describe(cp->e, desc, sizeof(desc));
+		fprintf(stderr, "wirecap: capturing on %s: %s\n", cp->ifname,
+			desc);
+	}
+	if (cmd_ready_file(ready)) {
+		/* a script waits for it: stop, and still close the file */
+		rc = 1;
+		wc_engine__stop(cp->e);
+	}
 	{
 		WC_OPTS(wc_run_opts, ro, .on_chunk = on_chunk, .ctx = cp,
 			.cpus = ea.ncpus > 0 ? ea.cpus : NULL,
@@ -862,8 +944,9 @@ out_engine:
 	wc_reorder__free(cp->ro);
 	wc_engine__close(cp->e);
 out_filter:
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	cmd_stop_signals(NULL, true);
+	if (!cp->e)
+		wc_pcapng_close(cp->pw); /* a FIFO's, opened first */
 	if (cp->have_filter)
 		pcap_freecode(&cp->prog);
 	free(expr);

@@ -29,6 +29,7 @@
 #include "netdev.h"
 #include "pcapng.h"
 #include "report.h"
+#include "setup.h"
 
 struct fwd;
 
@@ -66,13 +67,17 @@ struct fwd {
 	__u64 duration_ns, start_ns;
 };
 
-static struct fwd *sig_fwd;
+static struct fwd *volatile sig_fwd;
+static volatile sig_atomic_t sig_seen;
 
 static void on_signal(int sig)
 {
+	struct fwd *f = sig_fwd;
+
 	(void)sig;
-	for (unsigned i = 0; sig_fwd && i < sig_fwd->ndir; i++)
-		wc_engine__stop(sig_fwd->d[i].e);
+	sig_seen = 1;
+	for (unsigned i = 0; f && i < f->ndir; i++)
+		wc_engine__stop(f->d[i].e);
 }
 
 static __u64 mono_ns(void)
@@ -246,13 +251,17 @@ static void usage(FILE *f)
 		"  -o IFACE              egress\n"
 		"      --bidir           both directions (a second engine on -o, same UMEM)\n"
 		"      --drop EXPR       drop packets matching this tcpdump expression\n"
-		"  -w FILE               pcapng copy of what is forwarded ('-': stdout)\n"
-		"      --duration SEC    stop after SEC seconds (default: until SIGINT/SIGTERM)\n"
+		"  -w FILE               pcapng of every packet handed to transmit (not those\n"
+		"                        --drop matched), written before it is sent: packets\n"
+		"                        the transmit path or the driver then drops (counted\n"
+		"                        as dropped in transmit) are in it too ('-': stdout)\n"
+		"      --duration SEC    stop after SEC seconds (default: until SIGINT, SIGTERM\n"
+		"                        or SIGHUP)\n"
 		"      --tx-ring N       TX ring entries per lane (default 2048)\n"
 		"      --tx-wait-ms MS   TX ring full this long without progress: drop (200)\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
 		"      --ready-file FILE created when forwarding runs\n"
-		"  -q, --quiet           no human summary\n" ENGINE_ARGS_HELP);
+		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" ENGINE_ARGS_HELP);
 }
 
 static int check_iface(const char *name)
@@ -414,6 +423,9 @@ int cmd_forward(int argc, char **argv)
 		return cmd_err("forward: --bidir needs two interfaces");
 	if (check_iface(in) || check_iface(out))
 		return 1;
+	if (cmd_check_output("--stats-json", json) ||
+	    cmd_check_output("--ready-file", ready))
+		return 1;
 	if (drop) {
 		pcap_t *pd = pcap_open_dead(DLT_EN10MB, 262144);
 
@@ -453,6 +465,8 @@ int cmd_forward(int argc, char **argv)
 	f->d[1].out = in;
 	for (unsigned i = 0; i < 2; i++)
 		f->d[i].f = f;
+	/* one UMEM for both directions: frames for the larger MTU */
+	engine_prepare(&ea, in, bidir ? out : NULL);
 	ea2 = ea;
 	ea2.eo.attach = &ea2.ao;
 	if (bidir) {
@@ -466,6 +480,8 @@ int cmd_forward(int argc, char **argv)
 		}
 		ea.eo.guest_queues = nq;
 	}
+	sig_fwd = f;
+	cmd_stop_signals(on_signal, true);
 	f->d[0].e = engine_open(in, &ea);
 	if (!f->d[0].e) {
 		rc = 1;
@@ -502,9 +518,9 @@ int cmd_forward(int argc, char **argv)
 		memcpy(d->cpus, ea.cpus, sizeof(d->cpus));
 		d->ncpus = ea.ncpus;
 	}
-	sig_fwd = f;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	if (sig_seen)
+		for (unsigned i = 0; i < f->ndir; i++)
+			wc_engine__stop(f->d[i].e);
 	for (unsigned i = 0; i < f->ndir; i++) {
 		err = acct_start(&f->d[i].acct, f->d[i].e);
 		if (err) {
@@ -527,7 +543,25 @@ int cmd_forward(int argc, char **argv)
 			goto out;
 		}
 	}
-	cmd_ready_file(ready);
+	if (!quiet) {
+		char desc[256], desc2[256];
+
+		engine_describe(f->d[0].e, desc, sizeof(desc));
+		if (bidir) {
+			engine_describe(f->d[1].e, desc2, sizeof(desc2));
+			fprintf(stderr,
+				"wirecap: forwarding %s <-> %s: %s: %s; %s: %s\n",
+				in, out, in, desc, out, desc2);
+		} else {
+			fprintf(stderr, "wirecap: forwarding %s -> %s: %s\n",
+				in, out, desc);
+		}
+	}
+	if (cmd_ready_file(ready)) {
+		rc = 1;
+		for (unsigned i = 0; i < f->ndir; i++)
+			wc_engine__stop(f->d[i].e);
+	}
 	for (;;) {
 		bool all = true;
 		struct timespec ts = { 0, 20000000 };
@@ -547,6 +581,10 @@ int cmd_forward(int argc, char **argv)
 		pthread_join(d->tid, NULL);
 		if (d->run_err == -ENETDOWN)
 			rc = cmd_err("%s went down or disappeared", d->in);
+		else if (d->run_err == -ENOLINK)
+			rc = cmd_err(
+				"the XDP program on %s was detached or replaced: stopping",
+				d->in);
 		else if (d->run_err)
 			rc = cmd_err("forwarding %s -> %s failed: %s", d->in,
 				     d->out, strerror(-d->run_err));
@@ -595,8 +633,8 @@ int cmd_forward(int argc, char **argv)
 		}
 	}
 out:
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	cmd_stop_signals(NULL, true);
+	sig_fwd = NULL;
 	/* ports before engines, the guest engine before its UMEM's owner */
 	for (unsigned i = 0; i < 2; i++) {
 		wc_port__close(f->d[i].port);
@@ -611,6 +649,5 @@ out:
 		wc_pcapng_close(f->pw);
 	if (f->have_filter)
 		pcap_freecode(&f->filter);
-	sig_fwd = NULL;
 	return rc;
 }

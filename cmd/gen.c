@@ -677,7 +677,6 @@ int cmd_gen(int argc, char **argv)
 	bool src_set = false, have_stats;
 	const char *qlist = NULL, *wlist = NULL;
 	struct rtnl_link_stats64 s0 = {}, s1 = {};
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	uint64_t gap = 0;
 	int ret = 1;
@@ -878,9 +877,8 @@ int cmd_gen(int argc, char **argv)
 		if (setup_queue(&g, &g.q[i]))
 			goto out;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* no SA_RESTART: a signal ends the pacing sleep at once */
+	cmd_stop_signals(on_signal, false);
 	have_stats = !wc_netdev_stats(g.dev.ifindex, &s0);
 
 	err = run(&g);
@@ -888,8 +886,7 @@ int cmd_gen(int argc, char **argv)
 	summary(&g, &s0, &s1, have_stats);
 	ret = err ? 1 : 0;
 out:
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	cmd_stop_signals(NULL, true);
 	teardown(&g);
 	return ret;
 }

@@ -20,38 +20,39 @@ static const char *mode_name(enum wc_xdp_mode m)
 				      "auto";
 }
 
-/* one line explaining errno for an interface operation */
+/* one line explaining errno for an interface operation (each case says
+ * it all: the library's held-back warning would repeat it) */
 static int iface_err(const char *what, const char *ifname, int err)
 {
 	switch (err) {
 	case ENODEV:
-		return cmd_err("%s: no such interface: %s", what, ifname);
+		return cmd_err_only("%s: no such interface: %s", what, ifname);
 	case EPERM:
 	case EACCES:
-		return cmd_err(
+		return cmd_err_only(
 			"%s %s: permission denied (run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)",
 			what, ifname);
 	case EEXIST:
-		return cmd_err(
+		return cmd_err_only(
 			"%s: %s is already attached (use --force to replace)",
 			what, ifname);
 	case EBUSY:
-		return cmd_err(
+		return cmd_err_only(
 			"%s: %s has another XDP program attached (use --force to replace)",
 			what, ifname);
 	case ENOENT:
-		return cmd_err("%s: wirecap is not attached to %s", what,
-			       ifname);
+		return cmd_err_only("%s: wirecap is not attached to %s", what,
+				    ifname);
 	case EOPNOTSUPP:
-		return cmd_err(
+		return cmd_err_only(
 			"%s: the driver of %s does not support native XDP (try --mode generic)",
 			what, ifname);
 	case EMEDIUMTYPE:
-		return cmd_err(
+		return cmd_err_only(
 			"%s %s: the pin root is not on a bpffs (mount -t bpf bpf DIR, or unset WIRECAP_PIN_ROOT)",
 			what, ifname);
 	case EADDRINUSE:
-		return cmd_err(
+		return cmd_err_only(
 			"%s: the pin directory of %s is used by an interface of the same name in another network namespace (set WIRECAP_PIN_ROOT)",
 			what, ifname);
 	default:

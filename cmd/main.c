@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <limits.h>
+#include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,15 +71,106 @@ int cmd_err(const char *fmt, ...)
 	return 1;
 }
 
-void cmd_ready_file(const char *path)
+static void vcmd_err_line(const char *fmt, va_list ap)
+{
+	char msg[768];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "wirecap: %s\n", msg);
+	pending_warn[0] = '\0';
+}
+
+int cmd_err_lib(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (pending_warn[0]) {
+		fprintf(stderr, "wirecap: %s\n", pending_warn);
+		pending_warn[0] = '\0';
+		return 1;
+	}
+	va_start(ap, fmt);
+	vcmd_err_line(fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+int cmd_err_only(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vcmd_err_line(fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+int cmd_check_output(const char *what, const char *path)
+{
+	char *dup, *tmp;
+	int fd, err = 0;
+
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	/* an existing file: writable as it is (not truncated: the probe
+	 * must not change it, nor, for --ready-file, create it early) */
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return cmd_err_only("cannot write %s %s: %s", what, path,
+				    strerror(errno));
+	/* a new file: create a probe file in its directory and remove it;
+	 * the path itself appears only when written (a script may wait
+	 * for it) */
+	dup = strdup(path);
+	if (!dup ||
+	    asprintf(&tmp, "%s/.wirecap-probe-XXXXXX", dirname(dup)) < 0) {
+		free(dup);
+		return cmd_err_only("out of memory");
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err = errno;
+	} else {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	free(dup);
+	if (err)
+		return cmd_err_only("cannot create %s %s: %s", what, path,
+				    strerror(err));
+	return 0;
+}
+
+int cmd_ready_file(const char *path)
 {
 	int fd;
 
 	if (!path)
-		return;
+		return 0;
 	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		return cmd_err_only("cannot create the --ready-file %s: %s",
+				    path, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+void cmd_stop_signals(void (*fn)(int), bool restart)
+{
+	struct sigaction sa = { .sa_handler = fn ? fn : SIG_DFL,
+				.sa_flags = restart ? SA_RESTART : 0 };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	if (fn)
+		signal(SIGPIPE, SIG_IGN);
 }
 
 void cmd_setup_done(void)

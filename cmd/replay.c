@@ -359,8 +359,7 @@ int cmd_replay(int argc, char **argv)
 				"%s: cannot open an AF_XDP TX socket on queue %u: %s",
 				r.ifname, r.queue, strerror(errno));
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	cmd_stop_signals(on_signal, true);
 	t0 = now_ns();
 	for (r.loops_done = 0; r.loops_done < r.loops && !stop_req;
 	     r.loops_done++) {
@@ -432,8 +431,7 @@ int cmd_replay(int argc, char **argv)
 			r.aborted ? " (interrupted)" : "");
 	if (r.err[0])
 		cmd_err("%s", r.err);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	cmd_stop_signals(NULL, true);
 	wc_port__close(r.port);
 	return rc;
 }

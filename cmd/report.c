@@ -9,6 +9,7 @@
 #include "netdev.h"
 #include "cmd.h"
 #include "report.h"
+#include "setup.h"
 
 static __u64 now_ns(void)
 {
@@ -318,8 +319,7 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 	__u32 x;
 
 	if (!strcmp(n, "workers")) {
-		if (cmd_parse_u32("--workers (1..64)", v, 1, WC_MAX_WORKERS,
-				  &x))
+		if (cmd_parse_u32("--workers", v, 1, WC_MAX_WORKERS, &x))
 			return -1;
 		ea->ao.workers = x;
 	} else if (!strcmp(n, "cpus")) {
@@ -342,6 +342,10 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 		if (cmd_parse_u32("--rx-ring", v, 64, 1u << 22,
 				  &ea->eo.rx_ring_size))
 			return -1;
+		if (ea->eo.rx_ring_size & (ea->eo.rx_ring_size - 1))
+			return cmd_err("invalid --rx-ring %u: must be a power of two",
+				       ea->eo.rx_ring_size),
+			       -1;
 	} else if (!strcmp(n, "chunk-timeout")) {
 		if (cmd_parse_u32("--chunk-timeout", v, 1, 1000000,
 				  &ea->eo.chunk_timeout_us))
@@ -424,32 +428,30 @@ struct wc_engine *engine_open(const char *ifname, struct engine_args *ea)
 			return NULL;
 		}
 		cmd_setup_done();
-		if (ea->ao.workers && wc_engine__workers(e) != ea->ao.workers)
-			fprintf(stderr,
-				"wirecap: note: %s is attached with %u workers; --workers %u applies only when wirecap attaches\n",
-				ifname, wc_engine__workers(e), ea->ao.workers);
+		engine_notes(e, ifname, ea);
 		return e;
 	}
 	switch (err) {
 	case ENODEV:
-		cmd_err("no such interface: %s", ifname);
+		cmd_err_only("no such interface: %s", ifname);
 		break;
 	case EPERM:
 	case EACCES:
-		cmd_err("%s: permission denied (run as root, or with CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW, CAP_IPC_LOCK)",
+		cmd_err_only(
+			"%s: permission denied (run as root, or with CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW, CAP_IPC_LOCK)",
 			ifname);
 		break;
 	case EBUSY:
-		cmd_err("%s: busy: another capture (or AF_XDP socket) uses its queues",
-			ifname);
+		engine_busy_err(ifname, &ea->eo);
 		break;
 	case ENOMEM:
-		cmd_err("%s: cannot allocate the packet pools (see the message above; try smaller --pool-chunks)",
+		cmd_err_lib(
+			"%s: cannot allocate the packet pools (try smaller --pool-chunks)",
 			ifname);
 		break;
 	default:
-		cmd_err("%s: cannot open the capture engine: %s", ifname,
-			strerror(err));
+		cmd_err_lib("%s: cannot open the capture engine: %s", ifname,
+			    strerror(err));
 	}
 	return NULL;
 }

@@ -102,8 +102,9 @@ int engine_args_parse(struct engine_args *ea, const char *name,
 	"      --cpus LIST        pin worker w to the w-th CPU of LIST (e.g. 0-1)\n"         \
 	"      --pool-chunks R    chunks per queue pool (default: 200 ms at 1 Mpps)\n"       \
 	"      --chunk-size M     frames per chunk (default 64)\n"                           \
-	"      --frame-size B     UMEM frame size, 2048 or 4096\n"                           \
-	"      --rx-ring N        RX ring entries (default: a whole pool)\n"                 \
+	"      --frame-size B     UMEM frame size, 2048 or 4096 (default: 4096 when the\n"   \
+	"                         MTU needs it); longer frames are dropped (oversize)\n"     \
+	"      --rx-ring N        RX ring entries, a power of two (default: a whole pool)\n" \
 	"      --wait MODE        chunk (default), poll, busy\n"                             \
 	"      --chunk-timeout US chunk wait before a partial chunk is returned\n"           \
 	"      --bind MODE        auto (zero-copy, else copy), zc, copy\n"                   \

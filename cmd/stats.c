@@ -600,8 +600,7 @@ int cmd_stats(int argc, char **argv)
 			print_human(&sc, s[0], s[0], false);
 		goto out;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	cmd_stop_signals(on_signal, true);
 	for (uint64_t n = 0; !stop && (!count || n < count); n++) {
 		double secs = watch ? watch : 1.0;
 		struct timespec ts = { .tv_sec = (time_t)secs,
@@ -639,8 +638,7 @@ int cmd_stats(int argc, char **argv)
 		if (!watch)
 			break;
 	}
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	cmd_stop_signals(NULL, true);
 out:
 	free(s[0]);
 	free(s[1]);

@@ -549,7 +549,7 @@ check_error "pool larger than memory: error names the limit" \
 check_eq "pool larger than memory: nothing left attached" none "$(xdp_prog_id "$RX" "$IF")"
 
 if start_capture busy1 -w "$SHM/busy1.pcapng" -q; then
-	check_error "second capture on the same interface: busy" 'busy' \
+	check_error "second capture on the same interface: busy" 'busy|a capture engine already runs on it \(pid [0-9]+\)' \
 		run_in "$RX" "$WIRECAP" capture -i "$IF" -w "$SHM/busy2.pcapng"
 	stop_capture "$CAP_PID"
 	check_eq "busy: the first capture is unaffected" 0 "$EXIT_RC"
