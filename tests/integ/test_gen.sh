@@ -219,6 +219,9 @@ check_error "gen: weights per queue" 'expected 2 \(one per queue\)' \
 	run_in "$WCT_NS_TX" "$WIRECAP" gen -i "$WCT_IF_TX" -q 0,1 --weights 1,2,3
 check_error "gen: no interface" 'needs an interface' "$WIRECAP" gen --count 1
 ip -n "$WCT_NS_RX" link set "$WCT_IF_RX" down
+# the carrier of the sending end drops a moment later (linkwatch)
+no_carrier() { ip -n "$WCT_NS_TX" link show "$WCT_IF_TX" | grep -q NO-CARRIER; }
+wct_wait_for "$(wct_tries 50)" 0.1 no_carrier
 check_error "gen: peer down" 'no carrier' \
 	run_in "$WCT_NS_TX" "$WIRECAP" gen -i "$WCT_IF_TX" --count 1
 ip -n "$WCT_NS_TX" link set "$WCT_IF_TX" down
