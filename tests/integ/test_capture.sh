@@ -75,8 +75,10 @@ start_capture() {
 	local tag=$1
 	shift
 	rm -f "$WCT_DIR/$tag.ready"
+	local -a pool
+	mapfile -t pool < <(wct_pool_args "$@")
 	wct_bg CAP_PID nsenter --net=/run/netns/"$RX" -- "$WIRECAP" capture -i "$IF" \
-		--ready-file "$WCT_DIR/$tag.ready" "$@" \
+		--ready-file "$WCT_DIR/$tag.ready" "${pool[@]}" "$@" \
 		>"$WCT_DIR/$tag.out" 2>"$WCT_DIR/$tag.err"
 	# large pools take a while to pin, more so on a loaded machine
 	if ! wct_wait_for "$(wct_tries 300)" 0.1 wait_file "$WCT_DIR/$tag.ready"; then

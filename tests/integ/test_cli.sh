@@ -42,9 +42,9 @@ wait_exit() {
 # bg TAG CMD...: wirecap CMD in the RX namespace in the background, stderr
 # in $D/TAG.err, PID in BG_PID
 bg() {
-	local tag=$1
-	shift
-	wct_bg BG_PID nsenter --net=/run/netns/"$RX" -- "$WIRECAP" "$@" \
+	local tag=$1 cmd=$2
+	shift 2
+	wct_bg BG_PID nsenter --net=/run/netns/"$RX" -- "$WIRECAP" "$cmd" "${WCT_POOL[@]}" "$@" \
 		>"$D/$tag.out" 2>"$D/$tag.err"
 }
 
@@ -164,16 +164,16 @@ check_match "capture: start-up line" \
 	"$(cat "$D/start.err")"
 check_match "capture: warning, the interface has addresses" \
 	"^wirecap: warning: $IF has addresses: packets wirecap captures do not reach the host's stack" "$(cat "$D/start.err")"
-W capture -i "$IF" -w "$D/x.pcapng" --duration 0.5 -q 2>"$D/start-q.err" >/dev/null
+W capture "${WCT_POOL[@]}" -i "$IF" -w "$D/x.pcapng" --duration 0.5 -q 2>"$D/start-q.err" >/dev/null
 check_nomatch "capture -q: no start-up line" 'capturing on' "$(cat "$D/start-q.err")"
 check_match "capture -q: the warning stays" 'has addresses' "$(cat "$D/start-q.err")"
-W bench -i "$IF" --duration 0.5 2>"$D/start-b.err" >/dev/null
+W bench "${WCT_POOL[@]}" -i "$IF" --duration 0.5 2>"$D/start-b.err" >/dev/null
 check_match "bench: start-up line" "^wirecap: bench on $IF: 4 queues" "$(cat "$D/start-b.err")"
-W forward -i "$IF" -o "$IF" --duration 0.5 2>"$D/start-f.err" >/dev/null
+W forward "${WCT_POOL[@]}" -i "$IF" -o "$IF" --duration 0.5 2>"$D/start-f.err" >/dev/null
 check_match "forward: start-up line" "^wirecap: forwarding $IF -> $IF: 4 queues" "$(cat "$D/start-f.err")"
 check_nomatch "forward: no address warning (a bump in the wire)" 'has addresses' "$(cat "$D/start-f.err")"
 ip -n "$RX" addr flush dev "$IF"
-W capture -i "$IF" -w "$D/x.pcapng" --duration 0.5 -q 2>"$D/start-noaddr.err" >/dev/null
+W capture "${WCT_POOL[@]}" -i "$IF" -w "$D/x.pcapng" --duration 0.5 -q 2>"$D/start-noaddr.err" >/dev/null
 check_nomatch "capture: no warning without addresses" 'has addresses' "$(cat "$D/start-noaddr.err")"
 ip -n "$RX" addr add "$WCT_IP_RX/24" dev "$IF"
 check_match "capture --help: not passive, mirror port" 'never reaches the host.s stack' "$("$WIRECAP" capture --help)"
@@ -210,7 +210,7 @@ if started mtu; then
 		"$(jq -r '"\(.written) \(.dropped.other)"' "$D/mtu.json" 2>/dev/null)"
 	check_nomatch "MTU 2000: no oversize warning" 'will be dropped' "$(cat "$D/mtu.err")"
 fi
-W capture -i "$IF" -w "$D/x.pcapng" --duration 0.5 --frame-size 2048 2>"$D/mtu2048.err" >/dev/null
+W capture "${WCT_POOL[@]}" -i "$IF" -w "$D/x.pcapng" --duration 0.5 --frame-size 2048 2>"$D/mtu2048.err" >/dev/null
 check_match "MTU 2000, --frame-size 2048: warning" \
 	"warning: $IF: frames longer than 1792 bytes will be dropped \\(counted as oversize\\): MTU 2000 needs --frame-size 4096" \
 	"$(cat "$D/mtu2048.err")"
@@ -218,7 +218,7 @@ for ns_if in "$TX $WCT_IF_TX" "$RX $IF"; do
 	set -- $ns_if
 	ip -n "$1" link set "$2" mtu 9000
 done
-W capture -i "$IF" -w "$D/x.pcapng" --duration 0.5 -q 2>"$D/mtu9000.err" >/dev/null
+W capture "${WCT_POOL[@]}" -i "$IF" -w "$D/x.pcapng" --duration 0.5 -q 2>"$D/mtu9000.err" >/dev/null
 check_match "MTU 9000: warning (also with -q)" \
 	"warning: $IF: frames longer than 3840 bytes will be dropped \\(counted as oversize\\): MTU 9000 needs multi-buffer AF_XDP, not supported" \
 	"$(cat "$D/mtu9000.err")"
@@ -231,13 +231,13 @@ no_prog "MTU checks"
 # ---- 7. attach-time options on an attached interface ---------------------------------------------
 log "=== attach-time options while attached"
 check_ok "attach (defaults)" W attach "$IF"
-W capture -i "$IF" -w "$D/x.pcapng" --duration 0.5 -q --steer flow --buckets 1024 \
+W capture "${WCT_POOL[@]}" -i "$IF" -w "$D/x.pcapng" --duration 0.5 -q --steer flow --buckets 1024 \
 	--mode generic --workers 3 2>"$D/notes.err" >/dev/null
 for o in "--workers 3" "--mode generic" "--steer flow" "--buckets 1024"; do
 	check_match "note for $o" "^wirecap: note: $IF is attached .*; $o applies only when wirecap attaches" \
 		"$(cat "$D/notes.err")"
 done
-W capture -i "$IF" -w "$D/x.pcapng" --duration 0.5 -q --mode native --buckets 256 2>"$D/notes2.err" >/dev/null
+W capture "${WCT_POOL[@]}" -i "$IF" -w "$D/x.pcapng" --duration 0.5 -q --mode native --buckets 256 2>"$D/notes2.err" >/dev/null
 check_nomatch "no note for options the attachment has" 'note:' "$(cat "$D/notes2.err")"
 
 # ---- 9. one-line errors, each said once --------------------------------------------------------------
@@ -246,12 +246,12 @@ check_error "attach twice: said once" 'already attached' W attach "$IF"
 check_nomatch "attach twice: not doubled" 'force.*force' "$WCT_OUT"
 check_ok "detach" W detach "$IF"
 check_error "--workers 0" "^wirecap: invalid --workers: '0' \\(expected 1\\.\\.64\\)$" \
-	W capture -i "$IF" -w "$D/x.pcapng" --workers 0
+	W capture "${WCT_POOL[@]}" -i "$IF" -w "$D/x.pcapng" --workers 0
 check_error "--rx-ring 100" '^wirecap: invalid --rx-ring 100: must be a power of two$' \
-	W capture -i "$IF" -w "$D/x.pcapng" --rx-ring 100
+	W capture "${WCT_POOL[@]}" -i "$IF" -w "$D/x.pcapng" --rx-ring 100
 check_match "--help: --rx-ring is a power of two" 'rx-ring N .*power of two' "$("$WIRECAP" capture --help)"
 check_error "pool too large: the library's reason alone" 'pool' \
-	W capture -i "$IF" -w "$D/x.pcapng" --pool-chunks 4000000 --chunk-size 64
+	W capture "${WCT_POOL[@]}" -i "$IF" -w "$D/x.pcapng" --pool-chunks 4000000 --chunk-size 64
 check_nomatch "pool too large: no 'see the message above'" 'message above|\(.*\(' "$WCT_OUT"
 mkdir -p "$D/notbpf"
 check_error "pin root not on a bpffs" "pin root $D/notbpf is not on a bpffs" \
@@ -259,7 +259,7 @@ check_error "pin root not on a bpffs" "pin root $D/notbpf is not on a bpffs" \
 check_nomatch "pin root: no strerror lead" 'Wrong medium' "$WCT_OUT"
 if ip -n "$RX" link set dev "$IF" xdpgeneric obj "$WC_BUILD/wirecap.bpf.o" sec xdp 2>/dev/null; then
 	check_error "foreign XDP program: capture names it" 'another XDP program \(id [0-9]+\) is attached' \
-		W capture -i "$IF" -w "$D/x.pcapng"
+		W capture "${WCT_POOL[@]}" -i "$IF" -w "$D/x.pcapng"
 	check_nomatch "foreign XDP program: not 'busy: another capture'" 'busy: another capture' "$WCT_OUT"
 	# the command it suggests removes it
 	cmd=$(printf '%s' "$WCT_OUT" | sed -n 's/.*remove it (\(ip link set [^)]*\)).*/\1/p')

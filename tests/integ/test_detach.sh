@@ -29,7 +29,7 @@ start_capture() {
 	rm -f "$WCT_DIR/$tag.ready"
 	wct_bg CAP_PID nsenter --net=/run/netns/"$WCT_NS_RX" -- "$WIRECAP" capture -i "$IF" \
 		-w "$WCT_DIR/$tag.pcapng" --stats-json "$WCT_DIR/$tag.json" -q \
-		--ready-file "$WCT_DIR/$tag.ready" "$@" 2>"$WCT_DIR/$tag.err"
+		--ready-file "$WCT_DIR/$tag.ready" "${WCT_POOL[@]}" "$@" 2>"$WCT_DIR/$tag.err"
 	if ! wct_wait_for "$(wct_tries 200)" 0.1 test -e "$WCT_DIR/$tag.ready"; then
 		fail "$tag: capture did not start: $(tr '\n' '|' <"$WCT_DIR/$tag.err")"
 		kill -9 "$CAP_PID" 2>/dev/null
