@@ -223,8 +223,8 @@ test_not_served() {
 	rm -f "$WCT_DIR/ns.ready" "$j"
 	wct_bg cpid nsenter --net=/run/netns/"$WCT_NS_RX" -- "$WIRECAP" capture -i "$IF" \
 		-w "$WCT_DIR/ns.pcapng" -q --stats-json "$j" --ready-file "$WCT_DIR/ns.ready" \
-		2>"$WCT_DIR/ns.err"
-	if wct_wait_for 200 0.1 test -e "$WCT_DIR/ns.ready"; then
+		"${WCT_POOL[@]}" 2>"$WCT_DIR/ns.err"
+	if wct_wait_for "$(wct_tries 200)" 0.1 test -e "$WCT_DIR/ns.ready"; then
 		gj=$(G -q 0-3 --flows 64 -c "$N" --json -)
 		want=$(expected_split "$mode" "$gj")
 		wait_total $((2 * N))
