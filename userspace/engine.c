@@ -1492,6 +1492,13 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		if (err == -EBUSY)
 			pr_warn("%s: a queue is busy: another AF_XDP socket (another capture?) is bound to it\n",
 				ifname);
+		else if ((err == -ENOMEM || err == -ENOBUFS) &&
+			 !wc_kernel_has(WC_KF_RING_VMALLOC))
+			/* before 6.3 the kernel allocates each ring as one
+			 * physically contiguous block (a 262144-entry RX ring
+			 * is an order-10 allocation): fragmentation fails it */
+			pr_warn("%s: cannot set up the sockets: %s (rings of %u entries: kernels before 6.3 need each ring physically contiguous; try --rx-ring 32768 or a smaller pool)\n",
+				ifname, strerror(-err), e->rx_size);
 		else if (err == -ENOMEM || err == -ENOBUFS)
 			pr_warn("%s: cannot set up the sockets: %s (rings of %u entries, %zu MiB UMEM)\n",
 				ifname, strerror(-err), e->rx_size,

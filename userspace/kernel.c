@@ -20,6 +20,8 @@ static const struct wc_kfeat_info feats[WC_KF_COUNT] = {
 	[WC_KF_SHARED_UMEM_QUEUES] = { "one UMEM shared by sockets of several queues",
 				       WC_KVER(5, 10, 0) },
 	[WC_KF_BUSY_POLL] = { "SO_PREFER_BUSY_POLL", WC_KVER(5, 11, 0) },
+	[WC_KF_RING_VMALLOC] = { "AF_XDP rings in virtually contiguous memory",
+				 WC_KVER(6, 3, 0) },
 };
 
 const struct wc_kfeat_info *wc_kfeat_info(enum wc_kfeat f)

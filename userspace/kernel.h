@@ -21,6 +21,7 @@ enum wc_kfeat {
 	WC_KF_XSK_STATS_V2, /* XDP_STATISTICS ring-full / fill-empty counts */
 	WC_KF_SHARED_UMEM_QUEUES, /* XDP_SHARED_UMEM across queues, devices */
 	WC_KF_BUSY_POLL, /* SO_PREFER_BUSY_POLL, SO_BUSY_POLL_BUDGET */
+	WC_KF_RING_VMALLOC, /* rings vmalloc'ed, not physically contiguous */
 	WC_KF_COUNT,
 };
 
