@@ -256,14 +256,6 @@ struct emit_ctx {
 	struct wcount *cw;
 };
 
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static int emit_pkt(void *ctx, uint64_t ts_ns, const void *data,
 		    uint32_t caplen, uint32_t len, uint32_t queue)
 {
@@ -293,8 +285,8 @@ static void reorder_release(struct cap *cp, struct wcount *cw, bool all)
 	err = wc_pcapng_tick(cp->pw);
 	if (!err)
 		err = all ? wc_reorder__flush(cp->ro, emit_pkt, &ec) :
-			    wc_reorder__release(cp->ro, real_ns(), emit_pkt,
-						&ec);
+			    wc_reorder__release(cp->ro, wc_clock_real_ns(),
+						emit_pkt, &ec);
 	if (err) {
 		ADD(cw->not_written, wc_reorder__discard(cp->ro));
 		write_failed(cp, err);
@@ -309,7 +301,7 @@ static void reorder_release(struct cap *cp, struct wcount *cw, bool all)
 /* the worker's sockets hold nothing older than now - margin */
 static void reorder_worker_empty(struct cap *cp, unsigned wi)
 {
-	uint64_t h = real_ns() - REORDER_MARGIN_NS;
+	uint64_t h = wc_clock_real_ns() - REORDER_MARGIN_NS;
 
 	for (unsigned q = 0; q < cp->nq; q++)
 		wc_reorder__horizon(cp->ro, wi * cp->nq + q, h);

@@ -19,6 +19,15 @@ static inline uint64_t wc_clock_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* the unix time, as packet timestamps are */
+static inline uint64_t wc_clock_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static inline void wc_clock_sleep_ns(uint64_t ns)
 {
 	struct timespec ts = { .tv_sec = ns / 1000000000ull,

@@ -3,6 +3,7 @@
  * wirecap: streaming pcapng writer. See pcapng.h for the format written,
  * the naming of rotated files and the error model.
  */
+#include "clock.h"
 #include "pcapng.h"
 
 #include <errno.h>
@@ -112,14 +113,6 @@ struct wc_pcapng {
 	bool finished;
 	char errmsg[PATH_MAX + 128];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static inline void put32(uint8_t *p, uint32_t v)
 {
@@ -356,7 +349,7 @@ static int build_shb(struct wc_pcapng *w)
 
 static int write_isbs(struct wc_pcapng *w)
 {
-	uint64_t now = now_ns();
+	uint64_t now = wc_clock_real_ns();
 
 	for (unsigned i = 0; i < w->n_ifaces; i++) {
 		struct wc_pcapng_isb s = w->isb[i];
@@ -510,7 +503,7 @@ static void ring_add(struct wc_pcapng *w, const char *name)
 
 static int open_file(struct wc_pcapng *w)
 {
-	uint64_t now = now_ns();
+	uint64_t now = wc_clock_real_ns();
 	struct stat st;
 	int r;
 
@@ -639,7 +632,7 @@ struct wc_pcapng *wc_pcapng_open(const struct wc_pcapng_opts *opts,
 		msg = "pcapng: out of memory";
 		goto fail;
 	}
-	w->open_ns = now_ns();
+	w->open_ns = wc_clock_real_ns();
 	if (build_shb(w) < 0) {
 		e = ENOMEM;
 		msg = "pcapng: out of memory";
@@ -732,7 +725,7 @@ int wc_pcapng_tick(struct wc_pcapng *w)
 		return w->err;
 	if (w->finished)
 		return -EBADF;
-	if (w->rotate_ns && now_ns() >= w->deadline_ns)
+	if (w->rotate_ns && wc_clock_real_ns() >= w->deadline_ns)
 		return rotate(w);
 	return 0;
 }
