@@ -345,37 +345,52 @@ int wirecap_steer(struct xdp_md *ctx)
 		idx = q * cfg->workers + worker;
 	}
 
-	if (cfg->meta_enabled) {
-		if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)) == 0) {
-			void *data = (void *)(long)ctx->data;
-
-			m = (void *)(long)ctx->data_meta;
-			if ((void *)(m + 1) <= data) {
-				m->ts_ns = bpf_ktime_get_ns();
-				m->hash = po.hash;
-				m->gen = gen;
-				m->bucket = bucket;
-				m->queue = ctx->rx_queue_index;
-				m->worker = worker;
-				m->flags = po.flags;
+	act = cfg->no_socket_action == WC_ACT_DROP ? XDP_DROP : XDP_PASS;
+	if (bpf_map_lookup_elem(&xsks, &idx)) {
+		/* The metadata goes in front of the packet, inside the data
+		 * the socket receives (bpf_xdp_adjust_head), not in the
+		 * data_meta area: some kernels refuse bpf_xdp_adjust_meta to
+		 * XDP programs (6.18 here), and this works on every driver and
+		 * in copy and zero-copy mode alike. The library strips it.
+		 * It is added only for a packet that goes to a socket: a
+		 * passed packet reaches the stack unchanged. */
+		if (cfg->meta_enabled) {
+			if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*m))) {
+				/* no headroom: the socket could not tell
+				 * packet from metadata; counted, not sent */
+				qs->meta_failed++;
+				qs->nosock++;
+				qs->dropped++;
+				return XDP_DROP;
 			}
-		} else {
-			qs->meta_failed++;
+			m = (void *)(long)ctx->data;
+			if ((void *)(m + 1) > (void *)(long)ctx->data_end) {
+				qs->meta_failed++;
+				qs->nosock++;
+				qs->dropped++;
+				return XDP_DROP;
+			}
+			m->ts_ns = bpf_ktime_get_ns();
+			m->hash = po.hash;
+			m->gen = gen;
+			m->bucket = bucket;
+			m->queue = ctx->rx_queue_index;
+			m->worker = worker;
+			m->flags = po.flags;
 		}
+		/* flags 0: XDP_ABORTED if the socket left since the lookup */
+		if (bpf_redirect_map(&xsks, idx, 0) == XDP_REDIRECT) {
+			qs->redirected++;
+			return XDP_REDIRECT;
+		}
+		if (cfg->meta_enabled)
+			bpf_xdp_adjust_head(ctx, (int)sizeof(*m));
 	}
-
-	act = bpf_redirect_map(&xsks, idx,
-			       cfg->no_socket_action == WC_ACT_DROP ? XDP_DROP :
-								      XDP_PASS);
-	if (act == XDP_REDIRECT) {
-		qs->redirected++;
-	} else {
-		qs->nosock++;
-		if (act == XDP_DROP)
-			qs->dropped++;
-		else
-			qs->passed++;
-	}
+	qs->nosock++;
+	if (act == XDP_DROP)
+		qs->dropped++;
+	else
+		qs->passed++;
 	return act;
 }
 

@@ -808,6 +808,7 @@ static void gather(struct wc_worker *w, struct wc_chunk *c)
 	struct wc_engine *e = w->e;
 	const size_t msz = sizeof(struct wc_meta);
 	__s64 off = atomic_load_explicit(&e->rt_off, memory_order_relaxed);
+	const bool meta = e->ifc->cfg.meta_enabled;
 	__u64 now = 0;
 
 	if (atomic_load_explicit(&w->nholds, memory_order_acquire))
@@ -832,13 +833,22 @@ static void gather(struct wc_worker *w, struct wc_chunk *c)
 		for (__u32 k = 0; k < n; k++)
 			__builtin_prefetch(
 				(char *)e->umem +
-				xsk_ring_cons__rx_desc(&s->rx, idx + k)->addr -
-				msz);
+				xsk_ring_cons__rx_desc(&s->rx, idx + k)->addr);
 		for (__u32 k = 0; k < n; k++) {
-			const struct xdp_desc *d =
-				xsk_ring_cons__rx_desc(&s->rx, idx + k);
-			const struct wc_meta *m =
-				(const void *)((char *)e->umem + d->addr - msz);
+			struct xdp_desc nd =
+				*xsk_ring_cons__rx_desc(&s->rx, idx + k);
+			const struct xdp_desc *d = &nd;
+			const struct wc_meta *m;
+
+			/* the XDP program put the metadata in front of the
+			 * packet, inside the received data: from here on the
+			 * descriptor names the packet, the metadata lies just
+			 * before it (bpf/wirecap.bpf.c) */
+			if (meta && nd.len >= msz) {
+				nd.addr += msz;
+				nd.len -= msz;
+			}
+			m = (const void *)((char *)e->umem + d->addr - msz);
 
 			/* moves in progress: only then look at the bucket */
 			if ((holds || diverts) && e->ifc->cfg.meta_enabled &&

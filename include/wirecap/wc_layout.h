@@ -46,7 +46,7 @@ struct wc_config {
 	__u32 buckets; /* flow buckets per queue, power of two */
 	__u32 no_socket_action; /* WC_ACT_PASS or WC_ACT_DROP */
 	__u32 hash_mode; /* WC_HASH_* */
-	__u32 meta_enabled; /* 1: write struct wc_meta before the packet */
+	__u32 meta_enabled; /* 1: prepend struct wc_meta to redirected packets */
 	__u32 steer_mode; /* WC_STEER_*, informational after attach */
 	/* buddy-group offloading monitor (user space), see docs/monitor.md */
 	__u32 offload_enabled;
@@ -83,7 +83,7 @@ struct wc_queue_stats {
 	__u64 truncated; /* a header ended past the frame */
 	__u64 fragment; /* IPv4 or IPv6 fragment (hashed on addresses) */
 	__u64 unknown_l4; /* IP protocol without ports we parse */
-	__u64 meta_failed; /* bpf_xdp_adjust_meta refused (driver) */
+	__u64 meta_failed; /* no headroom for the metadata: dropped */
 	__u64 bad_queue; /* rx queue not served (>= config.queues): passed or
 			  * dropped, counted on its own queue (queues from
 			  * WC_MAX_QUEUES - 1 up share the last entry) */
@@ -103,8 +103,12 @@ struct wc_steer {
 	__u32 gen;
 };
 
-/* Metadata in front of every packet (bpf_xdp_adjust_meta): it lies in the
- * UMEM frame immediately before the packet data. Size is a multiple of 4. */
+/* Metadata in front of every packet sent to a socket: the XDP program
+ * prepends it to the packet (bpf_xdp_adjust_head), so the socket receives
+ * it as the first sizeof(struct wc_meta) bytes; the library strips it, and
+ * to an application it lies in the UMEM frame immediately before the
+ * packet data. (Not bpf_xdp_adjust_meta: some kernels refuse that helper
+ * to XDP programs.) Size is a multiple of 4. */
 struct wc_meta {
 	__u64 ts_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at XDP entry */
 	__u32 hash; /* symmetric flow hash */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * metacheck: does the metadata the XDP program writes with
- * bpf_xdp_adjust_meta() reach the UMEM frame, on this kernel and driver?
+ * bpf_xdp_adjust_head() in front of each packet reach the application, on
+ * this kernel and driver?
  *
  * It opens the capture engine on IFACE (attaching when needed) and checks
  * every IPv4 UDP/TCP packet: the engine fills wc_pkt.hash/bucket/ts_ns from
