@@ -32,6 +32,7 @@ struct bench {
 	enum cost_mode cost_mode;
 	uint64_t stall_ms, stall_every_ns;
 	const char *stall_until; /* stall until this file exists */
+	_Atomic unsigned stalled; /* workers in a stall now */
 	uint64_t stall_mask; /* workers that stall (bit w) */
 	uint64_t idle_exit_ns, duration_ns;
 	uint64_t spins_per_us;
@@ -91,8 +92,6 @@ static void stall_until(struct bench *b)
 	       !(b->duration_ns &&
 		 wc_clock_mono_ns() - b->start_ns >= b->duration_ns))
 		wc_clock_sleep_ns(5000000);
-	/* --idle-exit counts from the end of the stall */
-	atomic_store(&b->last_ns, wc_clock_mono_ns());
 }
 
 static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
@@ -107,7 +106,10 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 		/* idle tick */
 		uint64_t last = atomic_load(&b->last_ns);
 
-		if (b->idle_exit_ns && last && now - last >= b->idle_exit_ns)
+		/* a stalled worker is not idle: --idle-exit counts from
+		 * the end of its stall */
+		if (b->idle_exit_ns && last && now - last >= b->idle_exit_ns &&
+		    !atomic_load(&b->stalled))
 			return 1;
 		if (b->duration_ns && now - b->start_ns >= b->duration_ns)
 			return 1;
@@ -213,10 +215,13 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 				UINT64_MAX;
 		/* recycle first: a stalled analyzer holds nothing */
 		wc_chunk__recycle(c);
+		atomic_fetch_add(&b->stalled, 1);
 		if (b->stall_until)
 			stall_until(b);
 		else
 			wc_clock_sleep_ns(b->stall_ms * 1000000ull);
+		atomic_store(&b->last_ns, wc_clock_mono_ns());
+		atomic_fetch_sub(&b->stalled, 1);
 		c = NULL;
 	}
 	if (b->count && atomic_fetch_add(&b->total, n) + n >= b->count) {
