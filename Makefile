@@ -105,9 +105,18 @@ $(FENCE): tests/fence/fence_test.c $(LIB_SRCS) $(HDRS) | $(O)/tests
 $(O)/tests/%: tests/tools/%.c $(STLIB) $(HDRS) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(LDLIBS_LIB) -lm
 
+# Relocatable: libdir and includedir are written relative to ${prefix}
+# when they lie under PREFIX, so `pkg-config --define-variable=prefix=...`
+# and a moved tree work. libpcap is listed in Libs.private rather than
+# Requires.private: its own .pc requires dbus-1, which a static link of
+# wirecap does not need (libpcap itself may stay a shared library).
+PC_SUBST = sed -e 's|@PREFIX@|$(PREFIX)|' \
+	-e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+	-e 's|@INCDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCDIR))|' \
+	-e 's|@VERSION@|$(VERSION)|'
+
 $(O)/wirecap-xdp.pc: wirecap-xdp.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(PC_SUBST) $< > $@
 
 # Unit tests (Check) then integration tests; tests/run.sh prints
 # "N passed, N failed" and exits non-zero on any failure.
@@ -151,9 +160,7 @@ install: all
 	ln -sf libwirecap-xdp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libwirecap-xdp.so
 	install -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    wirecap-xdp.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/wirecap-xdp.pc
+	$(PC_SUBST) wirecap-xdp.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/wirecap-xdp.pc
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
 	if [ -f docs/libwirecap-xdp.3 ]; then install -m 0644 docs/libwirecap-xdp.3 $(DESTDIR)$(MANDIR)/man3/; fi
 
