@@ -53,6 +53,8 @@ UNIT := $(O)/tests/unit_tests
 FENCE := $(O)/tests/fence_test
 SKEL := $(O)/wirecap.skel.h
 BPF_OBJ := $(O)/wirecap.bpf.o
+TEST_SKEL := $(O)/wirecap_test.skel.h
+TEST_BPF_OBJ := $(O)/wirecap-test.bpf.o
 
 .PHONY: all deps lib cli test test-unit test-integ test-san bench demo format format-check \
 	install uninstall clean vmtest vmtest-ci
@@ -70,6 +72,14 @@ $(BPF_OBJ): bpf/wirecap.bpf.c include/wirecap/wc_layout.h | $(O)/lib
 
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name wirecap_bpf > $@.tmp && mv $@.tmp $@
+
+# The parser unit tests' build of the program: the metadata is prepended to
+# every packet and kept (no socket exists under BPF_PROG_TEST_RUN)
+$(TEST_BPF_OBJ): bpf/wirecap.bpf.c include/wirecap/wc_layout.h | $(O)/lib
+	$(CLANG) $(BPF_CFLAGS) -DWC_TEST_META=1 -c $< -o $@
+
+$(TEST_SKEL): $(TEST_BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name wirecap_test_bpf > $@.tmp && mv $@.tmp $@
 
 $(O)/lib/%.o: userspace/%.c $(HDRS) $(SKEL) | $(O)/lib
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
@@ -92,7 +102,7 @@ $(O)/cmd/%.o: cmd/%.c $(HDRS) | $(O)/cmd
 $(CLI): $(CMD_OBJS) $(STLIB)
 	$(CC) $(SANFLAGS) -o $@ $(CMD_OBJS) $(STLIB) $(LDLIBS_LIB) -lm
 
-$(UNIT): $(UNIT_SRCS) $(STLIB) $(HDRS) | $(O)/tests
+$(UNIT): $(UNIT_SRCS) $(STLIB) $(HDRS) $(TEST_SKEL) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_SRCS) $(STLIB) $(LDLIBS_LIB) \
 		$$(pkg-config --cflags --libs check) -lm
 
