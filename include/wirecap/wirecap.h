@@ -340,6 +340,11 @@ int wc_engine__run(struct wc_engine *e, const struct wc_run_opts *opts);
  */
 struct wc_port;
 
+enum wc_csum_mode {
+	WC_CSUM_COMPLETE = 0,
+	WC_CSUM_KEEP,
+};
+
 struct wc_port_opts {
 	size_t sz;
 	/* egress queues, one lane each; NULL: one lane per worker on queue
@@ -353,6 +358,10 @@ struct wc_port_opts {
 	__u32 tx_frames; /* 0: 4096 */
 	__u32 frame_size; /* 0: 2048 */
 	enum wc_bind_mode bind;
+	/* forwarded TCP/UDP whose checksum a host stack left to hardware
+	 * (CHECKSUM_PARTIAL, as veth hands them) are completed before they
+	 * leave (WC_CSUM_COMPLETE, the default), or sent as they came */
+	enum wc_csum_mode csum;
 	size_t : 0;
 };
 
@@ -384,6 +393,7 @@ struct wc_port_stats {
 	__u64 tx_invalid_descs; /* kernel XDP_STATISTICS (should stay 0) */
 	__u64 tx_ring_empty_descs;
 	__u64 alloc_failed; /* wc_port__alloc() found no free frame */
+	__u64 csum_completed; /* forwarded with their checksum completed */
 };
 
 /* A frame for a new packet: write up to room bytes at data, set len. */
