@@ -102,7 +102,7 @@ $(O)/cmd/%.o: cmd/%.c $(HDRS) | $(O)/cmd
 $(CLI): $(CMD_OBJS) $(STLIB)
 	$(CC) $(SANFLAGS) -o $@ $(CMD_OBJS) $(STLIB) $(LDLIBS_LIB) -lm
 
-$(UNIT): $(UNIT_SRCS) $(STLIB) $(HDRS) $(TEST_SKEL) | $(O)/tests
+$(UNIT): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(STLIB) $(HDRS) $(TEST_SKEL) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_SRCS) $(STLIB) $(LDLIBS_LIB) \
 		$$(pkg-config --cflags --libs check) -lm
 
@@ -128,8 +128,8 @@ PC_SUBST = sed -e 's|@PREFIX@|$(PREFIX)|' \
 $(O)/wirecap-xdp.pc: wirecap-xdp.pc.in Makefile
 	$(PC_SUBST) $< > $@
 
-# Unit tests (Check) then integration tests; tests/run.sh prints
-# "N passed, N failed" and exits non-zero on any failure.
+# Unit tests (Check) then integration tests; tests/run.sh ends with
+# "N passed, N failed, N skipped" and exits non-zero on any failure.
 test: all
 	WC_BUILD=$(O) ./tests/run.sh
 
@@ -181,7 +181,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/wirecap
 
 FORMAT_SRCS = $(LIB_SRCS) $(CMD_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) bpf/*.c \
-	include/wirecap/*.h userspace/*.h cmd/*.h tests/fence/*.c \
+	include/wirecap/*.h userspace/*.h cmd/*.h tests/unit/*.h tests/fence/*.c \
 	docs/examples/*.c vmtest/tests/*.c
 
 # kernel style, .clang-format (Debian: clang-format)
