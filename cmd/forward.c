@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -309,6 +310,24 @@ static int engine_queues(const char *ifname, const struct engine_args *ea,
 	return 0;
 }
 
+/* -w: the writer and its interfaces (the ingress of each direction) */
+static int open_writer(struct fwd *f, const char *wpath, const char *in,
+		       const char *out, bool bidir)
+{
+	struct wc_pcapng_opts po = { .sz = sizeof(po), .path = wpath };
+	char eb[600];
+
+	f->pw = wc_pcapng_open(&po, eb, sizeof(eb));
+	if (!f->pw)
+		return cmd_err_only("forward: %s", eb);
+	f->d[0].if_id =
+		wc_pcapng_add_iface(f->pw, in, "wirecap forward ingress", 0);
+	if (bidir)
+		f->d[1].if_id = wc_pcapng_add_iface(
+			f->pw, out, "wirecap forward ingress", 0);
+	return 0;
+}
+
 int cmd_forward(int argc, char **argv)
 {
 	enum {
@@ -344,6 +363,7 @@ int cmd_forward(int argc, char **argv)
 	__u32 tx_ring = 0, tx_wait = 0;
 	bool bidir = false, quiet = false;
 	int c, idx, err, rc = 0;
+	char eb[600];
 	double dsec;
 	char *end;
 
@@ -442,21 +462,24 @@ int cmd_forward(int argc, char **argv)
 		pcap_close(pd);
 		f->have_filter = true;
 	}
+	/* -w: checked now, opened once the engines run, as capture does
+	 * (nothing created, truncated or removed when start-up fails); a
+	 * FIFO is opened now (that destroys nothing) */
 	if (wpath) {
-		struct wc_pcapng_opts po = { .sz = sizeof(po), .path = wpath };
-		char eb[256];
+		struct wc_pcapng_opts wpo = { .sz = sizeof(wpo),
+					      .path = wpath };
+		struct stat st;
 
 		signal(SIGPIPE, SIG_IGN);
-		f->pw = wc_pcapng_open(&po, eb, sizeof(eb));
-		if (!f->pw) {
-			rc = cmd_err("%s", eb);
+		if (strcmp(wpath, "-") && !stat(wpath, &st) &&
+		    S_ISFIFO(st.st_mode)) {
+			rc = open_writer(f, wpath, in, out, bidir);
+			if (rc)
+				goto out;
+		} else if (wc_pcapng_check(&wpo, eb, sizeof(eb))) {
+			rc = cmd_err_only("forward: %s", eb);
 			goto out;
 		}
-		f->d[0].if_id = wc_pcapng_add_iface(
-			f->pw, in, "wirecap forward ingress", 0);
-		if (bidir)
-			f->d[1].if_id = wc_pcapng_add_iface(
-				f->pw, out, "wirecap forward ingress", 0);
 	}
 	f->ndir = bidir ? 2 : 1;
 	f->d[0].in = in;
@@ -517,6 +540,11 @@ int cmd_forward(int argc, char **argv)
 		}
 		memcpy(d->cpus, ea.cpus, sizeof(d->cpus));
 		d->ncpus = ea.ncpus;
+	}
+	if (wpath && !f->pw) {
+		rc = open_writer(f, wpath, in, out, bidir);
+		if (rc)
+			goto out;
 	}
 	if (sig_seen)
 		for (unsigned i = 0; i < f->ndir; i++)

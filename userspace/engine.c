@@ -1513,6 +1513,10 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 			pr_warn("%s: cannot set up the sockets: %s (rings of %u entries, %zu MiB UMEM)\n",
 				ifname, strerror(-err), e->rx_size,
 				e->umem_len >> 20);
+		else if (err == -EOPNOTSUPP &&
+			 WC_OPTS_GET(o, bind, WC_BIND_AUTO) == WC_BIND_ZC)
+			pr_warn("%s: the driver has no zero-copy AF_XDP (--bind zc): use --bind auto or copy\n",
+				ifname);
 		else
 			pr_warn("%s: cannot set up AF_XDP sockets: %s\n",
 				ifname, strerror(-err));
