@@ -815,9 +815,12 @@ int cmd_capture(int argc, char **argv)
 	/* 3. the engine (attaches when needed) */
 	cmd_stop_signals(on_signal, true);
 	engine_prepare(&ea, cp->ifname, NULL);
+	ea.eo.cancel = &sig_seen; /* Ctrl-C during a long pool set-up */
 	cp->e = engine_open(cp->ifname, &ea);
 	if (!cp->e) {
-		rc = 1;
+		/* stopped by a signal during set-up: nothing captured, as
+		 * when the wait for a FIFO's reader is stopped */
+		rc = errno == EINTR && sig_seen ? 0 : 1;
 		goto out_filter;
 	}
 	sig_engine = cp->e;

@@ -505,16 +505,18 @@ int cmd_forward(int argc, char **argv)
 	}
 	sig_fwd = f;
 	cmd_stop_signals(on_signal, true);
+	/* Ctrl-C during a long pool set-up */
+	ea.eo.cancel = ea2.eo.cancel = &sig_seen;
 	f->d[0].e = engine_open(in, &ea);
 	if (!f->d[0].e) {
-		rc = 1;
+		rc = errno == EINTR && sig_seen ? 0 : 1;
 		goto out;
 	}
 	if (bidir) {
 		ea2.eo.umem_of = f->d[0].e;
 		f->d[1].e = engine_open(out, &ea2);
 		if (!f->d[1].e) {
-			rc = 1;
+			rc = errno == EINTR && sig_seen ? 0 : 1;
 			goto out;
 		}
 	}

@@ -146,4 +146,70 @@ for mode in $MODES; do
 	rm -f "$f"
 done
 
+# ---- 3. the memory margin ---------------------------------------------------------------------
+log "=== pool memory margin"
+# a pool that fits in MemAvailable but not in MemAvailable less the margin
+# (max(5% of MemTotal, 256 MiB)): refused in one line before any memory is
+# pinned. Run under an address-space limit, so that a MemAvailable grown
+# meanwhile cannot make this test pin most of a shared machine's memory.
+mem() { echo $(($(awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo) * 1024)); }
+total=$(mem MemTotal)
+avail=$(mem MemAvailable)
+reserve=$((total / 20))
+[ "$reserve" -ge $((256 << 20)) ] || reserve=$((256 << 20))
+per_chunk=$((4 * 64 * 2048)) # 4 queues, chunks of 64 frames of 2048 B
+chunks=$(((avail - reserve / 2) / per_chunk))
+cp "$D/ref.bin" "$D/keep.pcapng"
+check_error "pool within MemAvailable but beyond the margin: refused in one line" \
+	'^wirecap: the pools need [0-9]+ MiB but at most [0-9]+ MiB may be pinned \([0-9]+ MiB available, [0-9]+ MiB kept free: 5% of the RAM, at least 256 MiB\): use smaller pools' \
+	run_in "$RX" prlimit --as=$((8 << 30)) "$WIRECAP" capture -i "$IF" --pool-chunks "$chunks" \
+	--chunk-size 64 --frame-size 2048 -w "$D/keep.pcapng"
+log "MemAvailable $((avail >> 20)) MiB, reserve $((reserve >> 20)) MiB, pool $((chunks * per_chunk >> 20)) MiB"
+check_eq "memory margin: the -w file is byte-identical" same \
+	"$(cmp -s "$D/ref.bin" "$D/keep.pcapng" && echo same || echo changed)"
+no_prog "memory margin"
+no_pins "memory margin"
+
+# ---- 4. SIGINT during a multi-second pool set-up -----------------------------------------------
+log "=== SIGINT during the pool set-up"
+# vm_rss_mib PID: resident memory of PID in MiB (0 when gone)
+vm_rss_mib() { awk '/^VmRSS:/ { print int($2 / 1024) }' "/proc/$1/status" 2>/dev/null || echo 0; }
+rss_at_least() { [ "$(vm_rss_mib "$1")" -ge "$2" ]; }
+for cmd in capture forward; do
+	rm -f "$D/new.pcapng" "$D/int.ready"
+	case $cmd in
+	capture) args=(capture -i "$IF") ;;
+	forward) args=(forward -i "$IF" -o lo) ;;
+	esac
+	# 3 GiB of pools: seconds to fault in and pin here
+	wct_bg PID nsenter --net=/run/netns/"$RX" -- "$WIRECAP" "${args[@]}" --pool-chunks 6144 \
+		--chunk-size 64 --frame-size 2048 -w "$D/new.pcapng" --ready-file "$D/int.ready" \
+		>/dev/null 2>"$D/int.err"
+	# the set-up is under way once the pools start to fill memory
+	if ! wct_wait_for 600 0.05 rss_at_least "$PID" 256; then
+		fail "$cmd: the pool set-up never got under way: $(tr '\n' '|' <"$D/int.err")"
+		kill -9 "$PID" 2>/dev/null
+		continue
+	fi
+	kill -INT "$PID"
+	t0=$(date +%s%N)
+	if [ -e "$D/int.ready" ]; then
+		# the machine set 3 GiB up faster than we could look
+		wait_exit "$PID" 60
+		skip "$cmd: SIGINT during the pool set-up" "the set-up had finished when the signal came"
+		continue
+	fi
+	# generous: a loaded machine may take a while to unmap gigabytes
+	wait_exit "$PID" 60
+	log "$cmd: exited $(((($(date +%s%N) - t0) / 1000000))) ms after SIGINT"
+	check_ne "$cmd: SIGINT during the pool set-up: exits" timeout "$EXIT_RC"
+	check_eq "$cmd: SIGINT during the pool set-up: exit status 0" 0 "$EXIT_RC"
+	check_eq "$cmd: SIGINT during the pool set-up: says so in one line" \
+		"wirecap: $IF: stopped during set-up: nothing left attached" "$(cat "$D/int.err")"
+	check_eq "$cmd: SIGINT during the pool set-up: no -w file" no \
+		"$([ -e "$D/new.pcapng" ] && echo yes || echo no)"
+	no_prog "$cmd: SIGINT during the pool set-up"
+	no_pins "$cmd: SIGINT during the pool set-up"
+done
+
 wct_finish
