@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -315,6 +316,24 @@ static int engine_queues(const char *ifname, const struct engine_args *ea,
 	return 0;
 }
 
+/* -w: the writer and its interfaces (the ingress of each direction) */
+static int open_writer(struct fwd *f, const char *wpath, const char *in,
+		       const char *out, bool bidir)
+{
+	struct wc_pcapng_opts po = { .sz = sizeof(po), .path = wpath };
+	char eb[600];
+
+	f->pw = wc_pcapng_open(&po, eb, sizeof(eb));
+	if (!f->pw)
+		return cmd_err_only("forward: %s", eb);
+	f->d[0].if_id =
+		wc_pcapng_add_iface(f->pw, in, "wirecap forward ingress", 0);
+	if (bidir)
+		f->d[1].if_id = wc_pcapng_add_iface(
+			f->pw, out, "wirecap forward ingress", 0);
+	return 0;
+}
+
 int cmd_forward(int argc, char **argv)
 {
 	enum {
@@ -353,6 +372,7 @@ int cmd_forward(int argc, char **argv)
 	bool bidir = false, quiet = false;
 	enum wc_csum_mode csum = WC_CSUM_COMPLETE;
 	int c, idx, err, rc = 0;
+	char eb[600];
 	double dsec;
 	char *end;
 
@@ -461,21 +481,24 @@ int cmd_forward(int argc, char **argv)
 		pcap_close(pd);
 		f->have_filter = true;
 	}
+	/* -w: checked now, opened once the engines run, as capture does
+	 * (nothing created, truncated or removed when start-up fails); a
+	 * FIFO is opened now (that destroys nothing) */
 	if (wpath) {
-		struct wc_pcapng_opts po = { .sz = sizeof(po), .path = wpath };
-		char eb[256];
+		struct wc_pcapng_opts wpo = { .sz = sizeof(wpo),
+					      .path = wpath };
+		struct stat st;
 
 		signal(SIGPIPE, SIG_IGN);
-		f->pw = wc_pcapng_open(&po, eb, sizeof(eb));
-		if (!f->pw) {
-			rc = cmd_err("%s", eb);
+		if (strcmp(wpath, "-") && !stat(wpath, &st) &&
+		    S_ISFIFO(st.st_mode)) {
+			rc = open_writer(f, wpath, in, out, bidir);
+			if (rc)
+				goto out;
+		} else if (wc_pcapng_check(&wpo, eb, sizeof(eb))) {
+			rc = cmd_err_only("forward: %s", eb);
 			goto out;
 		}
-		f->d[0].if_id = wc_pcapng_add_iface(
-			f->pw, in, "wirecap forward ingress", 0);
-		if (bidir)
-			f->d[1].if_id = wc_pcapng_add_iface(
-				f->pw, out, "wirecap forward ingress", 0);
 	}
 	f->ndir = bidir ? 2 : 1;
 	f->d[0].in = in;
@@ -501,16 +524,18 @@ int cmd_forward(int argc, char **argv)
 	}
 	sig_fwd = f;
 	cmd_stop_signals(on_signal, true);
+	/* Ctrl-C during a long pool set-up */
+	ea.eo.cancel = ea2.eo.cancel = &sig_seen;
 	f->d[0].e = engine_open(in, &ea);
 	if (!f->d[0].e) {
-		rc = 1;
+		rc = errno == EINTR && sig_seen ? 0 : 1;
 		goto out;
 	}
 	if (bidir) {
 		ea2.eo.umem_of = f->d[0].e;
 		f->d[1].e = engine_open(out, &ea2);
 		if (!f->d[1].e) {
-			rc = 1;
+			rc = errno == EINTR && sig_seen ? 0 : 1;
 			goto out;
 		}
 	}
@@ -536,6 +561,11 @@ int cmd_forward(int argc, char **argv)
 		}
 		memcpy(d->cpus, ea.cpus, sizeof(d->cpus));
 		d->ncpus = ea.ncpus;
+	}
+	if (wpath && !f->pw) {
+		rc = open_writer(f, wpath, in, out, bidir);
+		if (rc)
+			goto out;
 	}
 	if (sig_seen)
 		for (unsigned i = 0; i < f->ndir; i++)

@@ -432,6 +432,11 @@ struct wc_engine *engine_open(const char *ifname, struct engine_args *ea)
 		return e;
 	}
 	switch (err) {
+	case EINTR:
+		/* eo.cancel was set: a signal during set-up */
+		cmd_err_only("%s: stopped during set-up: nothing left attached",
+			     ifname);
+		break;
 	case ENODEV:
 		cmd_err_only("no such interface: %s", ifname);
 		break;
@@ -453,5 +458,6 @@ struct wc_engine *engine_open(const char *ifname, struct engine_args *ea)
 		cmd_err_lib("%s: cannot open the capture engine: %s", ifname,
 			    strerror(err));
 	}
+	errno = err;
 	return NULL;
 }

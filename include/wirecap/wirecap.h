@@ -207,6 +207,12 @@ struct wc_engine_opts {
 	/* open inside that engine's UMEM (reserved with guest_queues); close
 	 * this engine before that one */
 	struct wc_engine *umem_of;
+	/* set to non-zero (e.g. by a SIGINT handler) to abandon a
+	 * wc_engine__open() under way: it stops within a fraction of a
+	 * second (the pool's memory is faulted in slice by slice) and fails
+	 * with EINTR, leaving nothing attached, pinned or allocated. NULL:
+	 * not cancellable. */
+	const volatile int *cancel;
 	size_t : 0;
 };
 
@@ -233,7 +239,10 @@ struct wc_chunk;
 /* Open the capture engine on @ifname: UMEM, per-queue pools, one AF_XDP
  * socket per (queue, worker). Attaches first when @ifname is not attached.
  * EBUSY when another engine or AF_XDP socket uses the queues, ENOMEM (with
- * a message naming the limit) when the pool cannot be allocated/locked. */
+ * a message naming the limit) when the pool cannot be allocated/locked or
+ * would not leave the machine its margin: the pools may take at most
+ * MemAvailable less max(5% of MemTotal, 256 MiB). EINTR when opts->cancel
+ * was set. */
 struct wc_engine *wc_engine__open(const char *ifname,
 				  const struct wc_engine_opts *opts);
 /* Stop the workers, release every socket and the UMEM, detach when the

@@ -538,7 +538,7 @@ done
 log "=== bad input"
 check_error "unknown interface" 'no such interface: wctnosuch0' \
 	run_in "$RX" "$WIRECAP" capture -i wctnosuch0 -w "$SHM/x.pcapng"
-check_error "unwritable output path" 'open /proc/x.pcapng: ' \
+check_error "unwritable output path" 'cannot create /proc/x.pcapng: ' \
 	run_in "$RX" "$WIRECAP" capture -i "$IF" -w /proc/x.pcapng
 check_eq "unwritable output: nothing attached" none "$(xdp_prog_id "$RX" "$IF")"
 check_error "bad filter expression: libpcap's message" \
