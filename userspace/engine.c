@@ -1408,15 +1408,16 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	if (!e->ifc && errno == ENOENT) {
 		WC_OPTS(wc_attach_opts, def);
 
-		if (!ao)
-			ao = &def;
-		if (pin_root && !WC_OPTS_GET(ao, pin_root, NULL)) {
-			def = *ao;
-			def.sz = sizeof(def);
+		/* the caller's options (as far as its struct goes), held by a
+		 * BPF link: the attachment dies with the engine, even killed */
+		if (ao)
+			memcpy(&def, ao,
+			       ao->sz < sizeof(def) ? ao->sz : sizeof(def));
+		def.sz = sizeof(def);
+		def.transient = true;
+		if (pin_root && !def.pin_root)
 			def.pin_root = pin_root;
-			ao = &def;
-		}
-		e->ifc = wc_iface__attach(ifname, ao);
+		e->ifc = wc_iface__attach(ifname, &def);
 		e->own_attach = e->ifc != NULL;
 	}
 	if (!e->ifc) {
