@@ -266,7 +266,8 @@ unsigned wc_worker__index(const struct wc_worker *w);
  * Capture the next chunk of up to chunk_size packets of @w (no copy).
  * Returns the number of packets (> 0) with *chunk set, 0 when @timeout_ms
  * passed with nothing (-1: wait until wc_engine__stop()), -EINTR after
- * wc_engine__stop(), -ENETDOWN when the interface went away, -ENOBUFS
+ * wc_engine__stop(), -ENETDOWN when the interface vanished (a link that
+ * goes down and up is not an error: see wc_engine__link_stats()), -ENOBUFS
  * when no chunk descriptor can be allocated. Only one thread may capture
  * on a given worker at a time.
  */
@@ -307,6 +308,19 @@ struct wc_offload_stats {
 };
 
 int wc_engine__offload_stats(struct wc_engine *e, struct wc_offload_stats *out);
+
+/* The interface's link while the engine ran. A link that goes down (set
+ * down, or without carrier) and comes back is a gap the engine rides out:
+ * sockets and pools stay, capture resumes when it is up. Only an interface
+ * that vanished ends the capture (-ENETDOWN). */
+struct wc_link_stats {
+	__u64 down_events; /* times it went down (down at the start counts) */
+	__u64 down_ns; /* total time down, the current gap included */
+	bool down; /* down now */
+	bool gone; /* the interface vanished */
+};
+
+int wc_engine__link_stats(struct wc_engine *e, struct wc_link_stats *out);
 
 /* Make every capture return -EINTR and wc_engine__run() return. Async
  * signal safe. */
