@@ -562,8 +562,7 @@ int cmd_bench(int argc, char **argv)
 		err = wc_engine__run(b.e, &ro);
 	}
 	if (err == -ENETDOWN)
-		rc = cmd_err("%s went down or disappeared during the capture",
-			     ifname);
+		rc = cmd_err("%s disappeared during the capture", ifname);
 	else if (err == -ENOLINK)
 		rc = cmd_err(
 			"the XDP program on %s was detached or replaced: stopping",

@@ -629,7 +629,7 @@ int cmd_forward(int argc, char **argv)
 
 		pthread_join(d->tid, NULL);
 		if (d->run_err == -ENETDOWN)
-			rc = cmd_err("%s went down or disappeared", d->in);
+			rc = cmd_err("%s disappeared", d->in);
 		else if (d->run_err == -ENOLINK)
 			rc = cmd_err(
 				"the XDP program on %s was detached or replaced: stopping",

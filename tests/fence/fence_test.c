@@ -93,6 +93,7 @@ static int hook_clock_gettime(clockid_t id, struct timespec *ts)
 #define wake mon_wake
 #include "monitor.c"
 #undef wake
+#include "link.c"
 #include "kernel.c"
 
 #undef pthread_mutex_unlock
