@@ -501,13 +501,15 @@ int cmd_bench(int argc, char **argv)
 	sig_engine = NULL;
 	cmd_stop_signals(on_signal, true);
 	engine_prepare(&ea, ifname, NULL);
+	ea.eo.cancel = &sig_seen; /* Ctrl-C during a long pool set-up */
 	b.e = engine_open(ifname, &ea);
 	if (!b.e) {
+		rc = errno == EINTR && sig_seen ? 0 : 1;
 		cmd_stop_signals(NULL, true);
 		free((void *)b.flow_last);
 		free((void *)b.flow_max);
 		free((void *)b.flow_max_rev);
-		return 1;
+		return rc;
 	}
 	{
 		struct wc_iface_info ii;
@@ -560,8 +562,7 @@ int cmd_bench(int argc, char **argv)
 		err = wc_engine__run(b.e, &ro);
 	}
 	if (err == -ENETDOWN)
-		rc = cmd_err("%s went down or disappeared during the capture",
-			     ifname);
+		rc = cmd_err("%s disappeared during the capture", ifname);
 	else if (err == -ENOLINK)
 		rc = cmd_err(
 			"the XDP program on %s was detached or replaced: stopping",

@@ -154,6 +154,13 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 
 	(void)if_id;
 	wc_pcapng_get_stats(cp->pw, &ps);
+	if (cp->acct_started) {
+		/* the link's gaps: no counter for them in an ISB */
+		struct wc_link_stats ls;
+
+		if (!wc_engine__link_stats(cp->e, &ls))
+			acct_link_note(&ls, s->comment, sizeof(s->comment));
+	}
 	s->usrdeliv = ps.packets + ps.buffered;
 	if (cp->have_filter)
 		s->filteraccept = SUM(cp, accepted);
@@ -777,12 +784,18 @@ int cmd_capture(int argc, char **argv)
 		}
 	}
 
-	/* 2. the output: an unwritable path fails before attaching. The
-	 * probe opens it as the writer will (names, directories, strftime)
-	 * and writes nothing; the real writer is opened once the engine is
-	 * up, so that -G periods start with the capture. A FIFO is not
-	 * probed (its reader would see an empty stream end): the writer
-	 * opens it, once a reader is there, before the engine starts. */
+	/* 2. the output: an unwritable path fails before attaching, and
+	 * nothing is created, truncated or removed until the engine runs.
+	 * The check opens an existing file for writing without O_TRUNC (a
+	 * new one is tried as a probe file in its directory); the writer
+	 * opens, locks and empties it once the engine is up (so -G periods
+	 * also start with the capture). Opening late rather than writing a
+	 * temporary file renamed into place keeps the file's inode, owner,
+	 * mode and hard links, a `tail -f` on it, and leaves no temporary
+	 * file behind after kill -9; the writer's lock keeps a second
+	 * capture from emptying a file a first one writes. A FIFO is
+	 * opened first (opening it destroys nothing): the capture waits
+	 * for its reader before the engine starts. */
 	po = (struct wc_pcapng_opts){
 		.sz = sizeof(po),
 		.path = cp->path,
@@ -801,26 +814,20 @@ int cmd_capture(int argc, char **argv)
 		rc = open_fifo(cp, &po, quiet);
 		if (rc || !cp->pw)
 			goto out_filter;
-	} else if (strcmp(cp->path, "-")) {
-		bool existed = !stat(cp->path, &st);
-		struct wc_pcapng *probe =
-			wc_pcapng_open(&po, errbuf, sizeof(errbuf));
-
-		if (!probe) {
-			rc = cmd_err("capture: %s", errbuf);
-			goto out_filter;
-		}
-		if (!existed || strcmp(wc_pcapng_cur_path(probe), cp->path))
-			unlink(wc_pcapng_cur_path(probe));
-		wc_pcapng_free(probe);
+	} else if (wc_pcapng_check(&po, errbuf, sizeof(errbuf))) {
+		rc = cmd_err_only("capture: %s", errbuf);
+		goto out_filter;
 	}
 
 	/* 3. the engine (attaches when needed) */
 	cmd_stop_signals(on_signal, true);
 	engine_prepare(&ea, cp->ifname, NULL);
+	ea.eo.cancel = &sig_seen; /* Ctrl-C during a long pool set-up */
 	cp->e = engine_open(cp->ifname, &ea);
 	if (!cp->e) {
-		rc = 1;
+		/* stopped by a signal during set-up: nothing captured, as
+		 * when the wait for a FIFO's reader is stopped */
+		rc = errno == EINTR && sig_seen ? 0 : 1;
 		goto out_filter;
 	}
 	sig_engine = cp->e;
@@ -883,7 +890,7 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (err == -ENETDOWN)
 		rc = cmd_err(
-			"%s went down or disappeared during the capture; the capture stopped, %s is complete",
+			"%s disappeared during the capture; the capture stopped, %s is complete",
 			cp->ifname,
 			strcmp(cp->path, "-") ? cp->path : "the output");
 	else if (err == -ENOLINK)

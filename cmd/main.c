@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <limits.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 
 #include "wirecap/wirecap.h"
 #include "cmd.h"
+#include "outpath.h"
 
 int cmd_verbosity;
 
@@ -107,42 +107,18 @@ int cmd_err_only(const char *fmt, ...)
 
 int cmd_check_output(const char *what, const char *path)
 {
-	char *dup, *tmp;
-	int fd, err = 0;
+	bool created;
+	int err;
 
 	if (!path || !strcmp(path, "-"))
 		return 0;
-	/* an existing file: writable as it is (not truncated: the probe
-	 * must not change it, nor, for --ready-file, create it early) */
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	if (errno != ENOENT)
-		return cmd_err_only("cannot write %s %s: %s", what, path,
-				    strerror(errno));
-	/* a new file: create a probe file in its directory and remove it;
-	 * the path itself appears only when written (a script may wait
-	 * for it) */
-	dup = strdup(path);
-	if (!dup ||
-	    asprintf(&tmp, "%s/.wirecap-probe-XXXXXX", dirname(dup)) < 0) {
-		free(dup);
-		return cmd_err_only("out of memory");
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err = errno;
-	} else {
-		close(fd);
-		unlink(tmp);
-	}
-	free(tmp);
-	free(dup);
+	/* neither changes an existing file nor, for --ready-file, creates
+	 * it early */
+	err = wc_outpath_check(path, &created);
 	if (err)
-		return cmd_err_only("cannot create %s %s: %s", what, path,
-				    strerror(err));
+		return cmd_err_only("cannot %s %s %s: %s",
+				    created ? "create" : "write", what, path,
+				    strerror(-err));
 	return 0;
 }
 

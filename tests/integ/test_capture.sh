@@ -21,8 +21,8 @@
 # then once:
 #  (e) bad input: unknown interface, unwritable output, bad filter, a second
 #      capture (busy), a pool larger than memory (nothing left attached), the
-#      interface set down, then deleted, mid-capture (clean exit with an
-#      error, valid file).
+#      interface deleted mid-capture (clean exit with an error, valid file;
+#      a link that goes down and up is ridden out: test_flap.sh).
 set -uo pipefail
 . "$(dirname "$0")/../lib/net.sh"
 
@@ -572,7 +572,7 @@ done
 log "=== bad input"
 check_error "unknown interface" 'no such interface: wctnosuch0' \
 	run_in "$RX" "$WIRECAP" capture -i wctnosuch0 -w "$SHM/x.pcapng"
-check_error "unwritable output path" 'open /proc/x.pcapng: ' \
+check_error "unwritable output path" 'cannot create /proc/x.pcapng: ' \
 	run_in "$RX" "$WIRECAP" capture -i "$IF" -w /proc/x.pcapng
 check_eq "unwritable output: nothing attached" none "$(xdp_prog_id "$RX" "$IF")"
 check_error "bad filter expression: libpcap's message" \
@@ -593,29 +593,6 @@ if start_capture busy1 -w "$SHM/busy1.pcapng" -q; then
 	check_eq "busy: the capture detached what it attached" none "$(xdp_prog_id "$RX" "$IF")"
 fi
 
-# the interface is set down mid-capture
-if start_capture down -w "$SHM/down.pcapng" --stats-json "$WCT_DIR/down.json"; then
-	gen -c 20000 --pps "$PPS_MID" --flows "$FLOWS" --json "$WCT_DIR/gen-d.json"
-	gd=$(cat "$WCT_DIR/gen-d.json")
-	wct_wait_for "$(wct_tries 50)" 0.1 delivered_at_least "$(wct_arrived "$gd" 20000)"
-	ip -n "$RX" link set "$IF" down
-	wait_exit "$CAP_PID" "$(wct_time 20)"
-	check_ne "interface down: capture exits by itself" timeout "$EXIT_RC"
-	check_ne "interface down: non-zero exit" 0 "$EXIT_RC"
-	check_match "interface down: error line" \
-		"^wirecap: $IF went down or disappeared" "$(grep '^wirecap: ' "$WCT_DIR/down.err")"
-	if [ -s "$WCT_DIR/down.json" ]; then
-		a=$(wct_arrived "$gd" 20000)
-		check_eq "interface down: every packet written, tshark reads them" "$a $a" \
-			"$(jq -r .written "$WCT_DIR/down.json") $(tshark_count "$SHM/down.pcapng")"
-		check_accounting "interface down" "$WCT_DIR/down.json"
-	else
-		fail "interface down: no --stats-json"
-	fi
-	ip -n "$RX" link set "$IF" up
-	wct_wait_for 50 0.1 wct_link_up "$RX" "$IF"
-fi
-
 # the interface disappears mid-capture
 if start_capture gone -w "$SHM/gone.pcapng" --stats-json "$WCT_DIR/gone.json"; then
 	bg_gen gpid -d "$(wct_time 120)" --pps "$PPS_MID" --flows "$FLOWS" # ends with the veth
@@ -625,7 +602,7 @@ if start_capture gone -w "$SHM/gone.pcapng" --stats-json "$WCT_DIR/gone.json"; t
 	check_ne "interface deleted: capture exits by itself" timeout "$EXIT_RC"
 	check_ne "interface deleted: non-zero exit" 0 "$EXIT_RC"
 	check_match "interface deleted: error line" \
-		"^wirecap: $IF went down or disappeared" "$(grep -v '^ ' "$WCT_DIR/gone.err" | grep -v 'packets received')"
+		"^wirecap: $IF disappeared during the capture" "$(grep -v '^ ' "$WCT_DIR/gone.err" | grep -v 'packets received' | grep -v '^wirecap: warning:')"
 	kill -INT "$gpid" 2>/dev/null # if the deleted device did not end it
 	wait_exit "$gpid" "$(wct_time 10)"
 	if [ -s "$WCT_DIR/gone.json" ]; then

@@ -18,6 +18,7 @@ Suite *pcapng_suite(void) __attribute__((weak));
 Suite *kernel_suite(void) __attribute__((weak));
 Suite *reorder_suite(void) __attribute__((weak));
 Suite *pinname_suite(void) __attribute__((weak));
+Suite *csum_suite(void) __attribute__((weak));
 
 void unit_skip(const char *what, const char *reason)
 {
@@ -35,7 +36,7 @@ int main(void)
 		{ "hash", hash_suite },	      { "parser", parser_suite },
 		{ "seq", seq_suite },	      { "pcapng", pcapng_suite },
 		{ "kernel", kernel_suite },   { "reorder", reorder_suite },
-		{ "pinname", pinname_suite },
+		{ "pinname", pinname_suite }, { "csum", csum_suite },
 	};
 	SRunner *sr = NULL;
 	char what[64];
