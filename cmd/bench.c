@@ -439,8 +439,7 @@ int cmd_bench(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("bench", argv, "i:c:qh", lo);
 		}
 	}
 	if (!ifname || optind != argc) {
@@ -448,6 +447,8 @@ int cmd_bench(int argc, char **argv)
 		return cmd_err(
 			"bench: -i IFACE is required (and takes no other arguments)");
 	}
+	if (cmd_check_ifname(ifname))
+		return 1;
 	if (b.expect && b.flow_base + b.nflows > WC_SEQTRACK_MAX_FLOWS)
 		return cmd_err("bench: --flow-base + --flows too large");
 	if (cmd_check_output("--stats-json", json) ||
