@@ -472,8 +472,7 @@ int cmd_bench(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("bench", argv, "i:c:qh", lo);
 		}
 	}
 	if (!ifname || optind != argc) {
@@ -481,6 +480,8 @@ int cmd_bench(int argc, char **argv)
 		return cmd_err(
 			"bench: -i IFACE is required (and takes no other arguments)");
 	}
+	if (cmd_check_ifname(ifname))
+		return 1;
 	if (b.stall_until && (b.stall_ms || b.stall_every_ns))
 		return cmd_err(
 			"bench: --stall-until excludes --stall-ms and --stall-every");
