@@ -33,11 +33,14 @@ W() { run_in "$RX" "$WIRECAP" "$@"; }
 wait_file() { [ -e "$1" ]; }
 no_prog() { check_eq "$1: nothing left attached" none "$(xdp_prog_id "$RX" "$IF")"; }
 # the pin directories of interfaces (bpffs lists its own *.debug files)
-no_pins() { check_eq "$1: no pins left" "" "$(ls -A "$WIRECAP_PIN_ROOT" | grep -v '\.debug$')"; }
+no_pins() {
+	check_eq "$1: no pins left" "" \
+		"$(find "$WIRECAP_PIN_ROOT" -mindepth 1 -maxdepth 1 ! -name '*.debug' -printf '%f ')"
+}
 
 # wait_exit PID SEC: wait (bounded) for PID to exit; sets EXIT_RC
 wait_exit() {
-	if ! timeout "$2" tail --pid="$1" -f /dev/null; then
+	if ! timeout "$2" tail -s 0.05 --pid="$1" -f /dev/null; then
 		kill -9 "$1" 2>/dev/null
 		EXIT_RC=timeout
 		wait "$1" 2>/dev/null
@@ -175,18 +178,24 @@ log "=== SIGINT during the pool set-up"
 # vm_rss_mib PID: resident memory of PID in MiB (0 when gone)
 vm_rss_mib() { awk '/^VmRSS:/ { print int($2 / 1024) }' "/proc/$1/status" 2>/dev/null || echo 0; }
 rss_at_least() { [ "$(vm_rss_mib "$1")" -ge "$2" ]; }
+avail=$(mem MemAvailable)
+int_chunks=$(((avail - reserve) / 2 / per_chunk))
+[ "$int_chunks" -le 6144 ] || int_chunks=6144
+int_rss=$((int_chunks * per_chunk / 8 >> 20))
+log "pool of the SIGINT checks: $((int_chunks * per_chunk >> 20)) MiB"
 for cmd in capture forward; do
 	rm -f "$D/new.pcapng" "$D/int.ready"
 	case $cmd in
 	capture) args=(capture -i "$IF") ;;
 	forward) args=(forward -i "$IF" -o lo) ;;
 	esac
-	# 3 GiB of pools: seconds to fault in and pin here
-	wct_bg PID nsenter --net=/run/netns/"$RX" -- "$WIRECAP" "${args[@]}" --pool-chunks 6144 \
+	# 3 GiB of pools (seconds to fault in and pin here), or half of what
+	# the margin allows on a smaller machine
+	wct_bg PID nsenter --net=/run/netns/"$RX" -- "$WIRECAP" "${args[@]}" --pool-chunks "$int_chunks" \
 		--chunk-size 64 --frame-size 2048 -w "$D/new.pcapng" --ready-file "$D/int.ready" \
 		>/dev/null 2>"$D/int.err"
 	# the set-up is under way once the pools start to fill memory
-	if ! wct_wait_for 600 0.05 rss_at_least "$PID" 256; then
+	if ! wct_wait_for 600 0.05 rss_at_least "$PID" "$int_rss"; then
 		fail "$cmd: the pool set-up never got under way: $(tr '\n' '|' <"$D/int.err")"
 		kill -9 "$PID" 2>/dev/null
 		continue
@@ -201,7 +210,7 @@ for cmd in capture forward; do
 	fi
 	# generous: a loaded machine may take a while to unmap gigabytes
 	wait_exit "$PID" 60
-	log "$cmd: exited $(((($(date +%s%N) - t0) / 1000000))) ms after SIGINT"
+	log "$cmd: exited $((($(date +%s%N) - t0) / 1000000)) ms after SIGINT"
 	check_ne "$cmd: SIGINT during the pool set-up: exits" timeout "$EXIT_RC"
 	check_eq "$cmd: SIGINT during the pool set-up: exit status 0" 0 "$EXIT_RC"
 	check_eq "$cmd: SIGINT during the pool set-up: says so in one line" \
