@@ -154,6 +154,13 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 
 	(void)if_id;
 	wc_pcapng_get_stats(cp->pw, &ps);
+	if (cp->acct_started) {
+		/* the link's gaps: no counter for them in an ISB */
+		struct wc_link_stats ls;
+
+		if (!wc_engine__link_stats(cp->e, &ls))
+			acct_link_note(&ls, s->comment, sizeof(s->comment));
+	}
 	s->usrdeliv = ps.packets + ps.buffered;
 	if (cp->have_filter)
 		s->filteraccept = SUM(cp, accepted);
@@ -895,7 +902,7 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (err == -ENETDOWN)
 		rc = cmd_err(
-			"%s went down or disappeared during the capture; the capture stopped, %s is complete",
+			"%s disappeared during the capture; the capture stopped, %s is complete",
 			cp->ifname,
 			strcmp(cp->path, "-") ? cp->path : "the output");
 	else if (err == -ENOLINK)

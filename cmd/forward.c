@@ -202,9 +202,10 @@ static void dir_human(const struct dir *d, FILE *f)
 		U(s->bad_desc), U(s->driver_dropped),
 		U(s->in_flight + s->abandoned));
 	fprintf(f,
-		"  transmit: %llu submitted, %llu completed, %llu tx-ring-full waits, %llu kicks; pool high-water %llu of %llu frames per queue\n",
+		"  transmit: %llu submitted, %llu completed, %llu tx-ring-full waits, %llu kicks, %llu checksums completed; pool high-water %llu of %llu frames per queue\n",
 		U(s->submitted), U(s->completed), U(s->ring_full_waits),
-		U(s->kicks), U(a->hwm_max), U(a->nq ? a->frames / a->nq : 0));
+		U(s->kicks), U(s->csum_completed), U(a->hwm_max),
+		U(a->nq ? a->frames / a->nq : 0));
 	if (d->unaccounted)
 		fprintf(f, "  WARNING: %lld packets unaccounted for\n",
 			(long long)d->unaccounted);
@@ -224,7 +225,8 @@ static void dir_json(const struct dir *d, FILE *f)
 		"\"not_completed\":%llu,\"total\":%llu},"
 		"\"unaccounted\":%lld,\"bytes\":%llu,\"written\":%llu,"
 		"\"tx\":{\"offered\":%llu,\"submitted\":%llu,\"completed\":%llu,\"ring_full_waits\":%llu,"
-		"\"kicks\":%llu,\"kick_again\":%llu,\"invalid_descs\":%llu,\"lanes\":%u,"
+		"\"kicks\":%llu,\"kick_again\":%llu,\"invalid_descs\":%llu,"
+		"\"csum_completed\":%llu,\"lanes\":%u,"
 		"\"queues\":%u,\"mtu\":%u,\"zerocopy\":%s},\"engine\":",
 		d->in, d->out, U(a->received), U(d->forwarded),
 		U(atomic_load(&d->rule_dropped)), U(a->passed), U(a->delivered),
@@ -235,8 +237,9 @@ static void dir_json(const struct dir *d, FILE *f)
 		U(d->engine_dropped + d->tx_dropped), (long long)d->unaccounted,
 		U(s->bytes), U(atomic_load(&d->written)), U(s->offered),
 		U(s->submitted), U(s->completed), U(s->ring_full_waits),
-		U(s->kicks), U(s->kick_again), U(s->tx_invalid_descs), s->lanes,
-		s->queues, s->mtu, s->zerocopy ? "true" : "false");
+		U(s->kicks), U(s->kick_again), U(s->tx_invalid_descs),
+		U(s->csum_completed), s->lanes, s->queues, s->mtu,
+		s->zerocopy ? "true" : "false");
 	acct_print_json(a, f, NULL, NULL);
 	/* acct_print_json ends with a newline: harmless inside JSON */
 	fprintf(f, "}");
@@ -262,6 +265,9 @@ static void usage(FILE *f)
 		"                        or SIGHUP)\n"
 		"      --tx-ring N       TX ring entries per lane (default 2048)\n"
 		"      --tx-wait-ms MS   TX ring full this long without progress: drop (200)\n"
+		"      --csum complete|keep  TCP/UDP checksums a host stack left to the NIC\n"
+		"                        (CHECKSUM_PARTIAL, as veth peers send them) are\n"
+		"                        completed before they leave (complete, default)\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
 		"      --ready-file FILE created when forwarding runs\n"
 		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" ENGINE_ARGS_HELP);
@@ -340,7 +346,8 @@ int cmd_forward(int argc, char **argv)
 		O_TXRING,
 		O_TXWAIT,
 		O_JSON,
-		O_READY
+		O_READY,
+		O_CSUM
 	};
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
@@ -352,6 +359,7 @@ int cmd_forward(int argc, char **argv)
 		{ "duration", required_argument, 0, O_DUR },
 		{ "tx-ring", required_argument, 0, O_TXRING },
 		{ "tx-wait-ms", required_argument, 0, O_TXWAIT },
+		{ "csum", required_argument, 0, O_CSUM },
 		{ "stats-json", required_argument, 0, O_JSON },
 		{ "ready-file", required_argument, 0, O_READY },
 		{ "quiet", no_argument, 0, 'q' },
@@ -366,6 +374,7 @@ int cmd_forward(int argc, char **argv)
 	struct engine_args ea, ea2;
 	__u32 tx_ring = 0, tx_wait = 0;
 	bool bidir = false, reflect = false, quiet = false;
+	enum wc_csum_mode csum = WC_CSUM_COMPLETE;
 	int c, idx, err, rc = 0;
 	char eb[600];
 	double dsec;
@@ -415,6 +424,16 @@ int cmd_forward(int argc, char **argv)
 			if (cmd_parse_u32("--tx-wait-ms", optarg, 1, 600000,
 					  &tx_wait))
 				return 1;
+			break;
+		case O_CSUM:
+			if (!strcmp(optarg, "complete"))
+				csum = WC_CSUM_COMPLETE;
+			else if (!strcmp(optarg, "keep"))
+				csum = WC_CSUM_KEEP;
+			else
+				return cmd_err(
+					"invalid --csum '%s' (complete or keep)",
+					optarg);
 			break;
 		case O_JSON:
 			json = optarg;
@@ -535,7 +554,7 @@ int cmd_forward(int argc, char **argv)
 	for (unsigned i = 0; i < f->ndir; i++) {
 		struct dir *d = &f->d[i];
 		WC_OPTS(wc_port_opts, po, .tx_ring_size = tx_ring,
-			.tx_wait_ms = tx_wait);
+			.tx_wait_ms = tx_wait, .csum = csum);
 		struct wc_engine_info info;
 
 		d->port = wc_port__open(d->e, d->out, &po);
@@ -622,7 +641,7 @@ int cmd_forward(int argc, char **argv)
 
 		pthread_join(d->tid, NULL);
 		if (d->run_err == -ENETDOWN)
-			rc = cmd_err("%s went down or disappeared", d->in);
+			rc = cmd_err("%s disappeared", d->in);
 		else if (d->run_err == -ENOLINK)
 			rc = cmd_err(
 				"the XDP program on %s was detached or replaced: stopping",

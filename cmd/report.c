@@ -82,6 +82,7 @@ int acct_finish(struct acct *a)
 	}
 	for (unsigned w = 0; w < a->nw; w++)
 		wc_engine__worker_stats(a->e, w, &a->w[w]);
+	wc_engine__link_stats(a->e, &a->link);
 	a->unaccounted =
 		(__s64)a->received -
 		(__s64)(a->delivered + a->pool_exhausted + a->ring_full +
@@ -96,6 +97,19 @@ int acct_finish(struct acct *a)
 }
 
 #define U(x) ((unsigned long long)(x))
+
+void acct_link_note(const struct wc_link_stats *l, char *buf, size_t len)
+{
+	if (!l->down_events) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	snprintf(
+		buf, len,
+		"link down %llu time%s, %.3f s in all%s (nothing arrives while it is down)",
+		U(l->down_events), l->down_events == 1 ? "" : "s",
+		l->down_ns / 1e9, l->down ? ", still down at the end" : "");
+}
 
 void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 		     void *ctx)
@@ -120,6 +134,11 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 		U(a->invalid_descs), secs,
 		ei.bind_mode == WC_BIND_ZEROCOPY ? "zerocopy" : "copy",
 		U(a->nq ? a->frames / a->nq : 0), ei.chunk_size, U(a->hwm_max));
+	fprintf(f,
+		",\"link\":{\"down_events\":%llu,\"down_s\":%.3f,"
+		"\"down_at_end\":%s}",
+		U(a->link.down_events), a->link.down_ns / 1e9,
+		a->link.down ? "true" : "false");
 	fprintf(f, ",\"queues\":[");
 	for (unsigned q = 0; q < a->nq_all; q++) {
 		const struct acct_queue *aq = &a->q[q];
@@ -178,6 +197,12 @@ void acct_print_human(const struct acct *a, FILE *f, acct_extra_fn extra,
 	if (a->unaccounted)
 		fprintf(f, "  WARNING: %lld packets unaccounted for\n",
 			(long long)a->unaccounted);
+	if (a->link.down_events) {
+		char note[160];
+
+		acct_link_note(&a->link, note, sizeof(note));
+		fprintf(f, "  %s\n", note);
+	}
 	for (unsigned q = 0; q < a->nq; q++) {
 		const struct acct_queue *aq = &a->q[q];
 

@@ -395,6 +395,13 @@ static void pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
 		pool_kick(p);
 }
 
+void wc_engine_kick_pools(struct wc_engine *e)
+{
+	for (unsigned q = 0; q < e->nq; q++)
+		if (e->pools[q].fd >= 0)
+			pool_kick(&e->pools[q]);
+}
+
 /* tx.c: frames dropped or completed by an egress port go home */
 void wc_pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
 		 unsigned n)
@@ -1445,6 +1452,8 @@ static void engine_free(struct wc_engine *e)
 	}
 	if (e->stop_efd >= 0)
 		close(e->stop_efd);
+	wc_link_close(e);
+	pthread_mutex_destroy(&e->link.lock);
 	pthread_mutex_destroy(&e->stats_lock);
 	free(e);
 }
@@ -1484,6 +1493,8 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	if (!e)
 		return NULL;
 	e->stop_efd = -1;
+	e->link.nl_fd = -1;
+	pthread_mutex_init(&e->link.lock, NULL);
 	pthread_mutex_init(&e->stats_lock, NULL);
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++)
 		pthread_mutex_init(&e->fences[i].lock, NULL);
@@ -1491,15 +1502,16 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	if (!e->ifc && errno == ENOENT) {
 		WC_OPTS(wc_attach_opts, def);
 
-		if (!ao)
-			ao = &def;
-		if (pin_root && !WC_OPTS_GET(ao, pin_root, NULL)) {
-			def = *ao;
-			def.sz = sizeof(def);
+		/* the caller's options (as far as its struct goes), held by a
+		 * BPF link: the attachment dies with the engine, even killed */
+		if (ao)
+			memcpy(&def, ao,
+			       ao->sz < sizeof(def) ? ao->sz : sizeof(def));
+		def.sz = sizeof(def);
+		def.transient = true;
+		if (pin_root && !def.pin_root)
 			def.pin_root = pin_root;
-			ao = &def;
-		}
-		e->ifc = wc_iface__attach(ifname, ao);
+		e->ifc = wc_iface__attach(ifname, &def);
 		e->own_attach = e->ifc != NULL;
 	}
 	if (!e->ifc) {

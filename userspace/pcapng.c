@@ -37,6 +37,7 @@
 
 /* Option codes */
 #define OPT_ENDOFOPT 0
+#define OPT_COMMENT 1
 #define OPT_SHB_HARDWARE 2
 #define OPT_SHB_OS 3
 #define OPT_SHB_USERAPPL 4
@@ -57,8 +58,9 @@
 
 /* EPB: type, len, if_id, ts_hi, ts_lo, caplen, origlen | data | opts | len */
 #define EPB_HDR 28u
-/* ISB with every option: 20 header + 7 * 12 options + 4 end + 4 len */
-#define ISB_MAX 112u
+/* ISB with every option: 20 header + 7 * 12 options + a comment of up to
+ * 128 bytes (4 + 128) + 4 end + 4 len */
+#define ISB_MAX 244u
 /* Longest string option value written */
 #define OPT_STR_MAX 1024u
 #define MAX_FILES_LIMIT 1000000u
@@ -402,6 +404,9 @@ static int write_isbs(struct wc_pcapng *w)
 			put64(p + 4, *cnt[k]);
 			p += 12;
 		}
+		if (s.comment[0])
+			p += put_opt(p, OPT_COMMENT, s.comment,
+				     strnlen(s.comment, sizeof(s.comment)));
 		put32(p, 0); /* opt_endofopt */
 		p += 4;
 		len = (uint32_t)(p - b) + 4;

@@ -88,6 +88,7 @@ struct wc_pcapng_isb {
 	uint64_t usrdeliv; /* delivered to the user (this writer) */
 	uint64_t start_ns; /* isb_starttime, unix ns; 0 = time of open */
 	uint64_t end_ns; /* isb_endtime and block time; 0 = now */
+	char comment[128]; /* opt_comment; "": none */
 };
 
 /* Called once per interface right before a file is closed (rotation and

@@ -25,6 +25,15 @@ D=$WCT_DIR
 W() { run_in "$RX" "$WIRECAP" "$@"; }
 gen() { run_in "$TX" "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet "$@"; }
 wait_file() { [ -e "$1" ]; }
+# xdp_packets: packets XDP saw on $IF (0 when nothing is attached)
+xdp_packets() { W status "$IF" --json 2>/dev/null | jq -r '.totals.packets // 0'; }
+xdp_saw() { [ "$(xdp_packets)" -ge "$1" ]; }
+# wait_xdp N: wait (bounded) until XDP saw N packets: a capture stopped
+# then drains everything queued, so it holds all of them
+wait_xdp() {
+	wct_wait_for "$(wct_tries 300)" 0.1 xdp_saw "$1" ||
+		log "XDP saw $(xdp_packets) of $1 packets within $(wct_time 30) s"
+}
 no_prog() { check_eq "$1: nothing left attached" none "$(xdp_prog_id "$RX" "$IF")"; }
 
 # wait_exit PID SEC: wait (bounded) for PID to exit; sets EXIT_RC
@@ -84,8 +93,9 @@ timeout 60 cat "$D/ff" >"$D/fifo.pcapng" &
 READER=$!
 WCT_PIDS+=("$READER")
 if started fifo; then
+	p0=$(xdp_packets)
 	gen -c 2000 --pps 50000
-	sleep 1
+	wait_xdp $((p0 + 2000))
 	kill -INT "$CAP"
 	wait_exit "$CAP" 20
 	check_eq "FIFO: exit status after SIGINT" 0 "$EXIT_RC"
@@ -199,9 +209,10 @@ done
 bg mtu capture -i "$IF" -w "$D/mtu.pcapng" --ready-file "$D/mtu.ready" --stats-json "$D/mtu.json"
 CAP=$BG_PID
 if started mtu; then
+	p0=$(xdp_packets)
 	send_frame 2014
 	send_frame 1514
-	sleep 1
+	wait_xdp $((p0 + 2))
 	kill -INT "$CAP"
 	wait_exit "$CAP" 20
 	check_match "MTU 2000: 4096 B frames chosen, said in the start-up line" \

@@ -31,6 +31,10 @@ MODES=${WCT_XDP_MODES:-native generic}
 
 W() { run_in "$RX" "$WIRECAP" "$@"; }
 wait_file() { [ -e "$1" ]; }
+# delivered_at_least N: the running engine delivered N packets (stats)
+delivered_at_least() {
+	[ "$(W stats "$IF" --json --no-rate 2>/dev/null | jq -r '.totals.delivered // 0')" -ge "$1" ]
+}
 no_prog() { check_eq "$1: nothing left attached" none "$(xdp_prog_id "$RX" "$IF")"; }
 # the pin directories of interfaces (bpffs lists its own *.debug files)
 no_pins() {
@@ -133,8 +137,9 @@ for mode in $MODES; do
 	wait_exit "$GEN" 60
 	check_eq "$mode: gen exit status" 0 "$EXIT_RC"
 	sent=$(jq -r .sent "$D/gen.json" 2>/dev/null)
-	# the capture's summary: delivered counts reach the file at exit
-	sleep 1
+	# stopped once it delivered every packet (bounded wait; it then writes
+	# them all at exit)
+	wct_wait_for "$(wct_tries 300)" 0.1 delivered_at_least "$(wct_arrived "$(cat "$D/gen.json")" "$sent")"
 	kill -INT "$CAP"
 	wait_exit "$CAP" 30
 	check_eq "$mode: the first capture ends cleanly" 0 "$EXIT_RC"
