@@ -100,6 +100,16 @@ keeps "forward -w: unknown interface" 'no such interface: wctnosuch0' \
 	W forward -i wctnosuch0 -o "$IF" "${P[@]}" -w
 keeps "forward -w: pool larger than memory" 'MiB' \
 	W forward -i "$IF" -o lo --pool-chunks 65536 --chunk-size 64 -w
+# rotation: the first file of -C -W (FILE0) and of a strftime -G name is
+# neither emptied nor created either
+cp "$D/ref.bin" "$D/rot.pcapng0"
+check_error "capture -C 1 -W 3: unknown interface" 'no such interface' \
+	W capture -i wctnosuch0 "${P[@]}" -C 1 -W 3 -w "$D/rot.pcapng"
+check_eq "capture -C 1 -W 3: FILE0 byte-identical, nothing else created" "same 1" \
+	"$(cmp -s "$D/ref.bin" "$D/rot.pcapng0" && echo same) $(find "$D" -name 'rot.pcapng*' | wc -l)"
+check_error "capture -G 60 with strftime: unknown interface" 'no such interface' \
+	W capture -i wctnosuch0 "${P[@]}" -G 60 -w "$D/tm-%Y%m%d-%H%M%S.pcapng"
+check_eq "capture -G 60 with strftime: nothing created" 0 "$(find "$D" -name 'tm-*' | wc -l)"
 check_eq "the checks leave no probe file" 0 "$(find "$D" -name '.wirecap-probe-*' | wc -l)"
 
 # ---- 2. a second capture on the path a first one writes -------------------------------------
