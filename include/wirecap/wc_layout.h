@@ -61,6 +61,10 @@ struct wc_config {
 	__u32 ifindex;
 	__u32 attach_mode; /* WC_ATTACH_NATIVE / WC_ATTACH_GENERIC */
 	__u64 netns_ino; /* inode of the network namespace attached in */
+	/* filter in XDP (docs/filter.md) */
+	__u32 filter; /* 1: a filter is installed (see the filter_info map) */
+	__u32 filter_action; /* packets it filters out: WC_ACT_PASS or
+			      * WC_ACT_DROP; 0: the no-socket action */
 };
 
 #define WC_CONFIG_VERSION 1
@@ -87,6 +91,8 @@ struct wc_queue_stats {
 	__u64 bad_queue; /* rx queue not served (>= config.queues): passed or
 			  * dropped, counted on its own queue (queues from
 			  * WC_MAX_QUEUES - 1 up share the last entry) */
+	__u64 filtered; /* not matched by the filter in XDP (passed or
+			 * dropped by the filter action, not in those) */
 };
 
 /* Per-(queue, bucket) counter (per-CPU array, key = q * buckets + b). */
