@@ -15,12 +15,13 @@ Suite *pcapng_suite(void) __attribute__((weak));
 Suite *kernel_suite(void) __attribute__((weak));
 Suite *reorder_suite(void) __attribute__((weak));
 Suite *pinname_suite(void) __attribute__((weak));
+Suite *filter_suite(void) __attribute__((weak));
 
 int main(void)
 {
 	Suite *(*const suites[])(void) = {
 		hash_suite,   parser_suite,  seq_suite,	    pcapng_suite,
-		kernel_suite, reorder_suite, pinname_suite,
+		kernel_suite, reorder_suite, pinname_suite, filter_suite,
 	};
 	SRunner *sr = NULL;
 	int failed;
