@@ -176,7 +176,8 @@ static void dir_finish(struct dir *d)
 	d->forwarded = s->sent;
 	d->unaccounted = (__s64)a->received -
 			 (__s64)(d->forwarded + atomic_load(&d->rule_dropped) +
-				 d->engine_dropped + d->tx_dropped + a->passed);
+				 d->engine_dropped + d->tx_dropped + a->passed +
+				 a->filtered);
 }
 
 static void dir_human(const struct dir *d, FILE *f)
@@ -186,9 +187,9 @@ static void dir_human(const struct dir *d, FILE *f)
 	double secs = (a->t1_ns - a->t0_ns) / 1e9;
 
 	fprintf(f,
-		"%s -> %s: %llu received, %llu forwarded, %llu dropped by rule, %llu dropped, %llu passed to the stack (%.2f s, %.0f pps forwarded)\n",
+		"%s -> %s: %llu received, %llu forwarded, %llu dropped by rule, %llu filtered out in XDP, %llu dropped, %llu passed to the stack (%.2f s, %.0f pps forwarded)\n",
 		d->in, d->out, U(a->received), U(d->forwarded),
-		U(atomic_load(&d->rule_dropped)),
+		U(atomic_load(&d->rule_dropped)), U(a->filtered),
 		U(d->engine_dropped + d->tx_dropped), U(a->passed), secs,
 		secs > 0 ? d->forwarded / secs : 0.0);
 	fprintf(f,
@@ -216,7 +217,8 @@ static void dir_json(const struct dir *d, FILE *f)
 
 	fprintf(f,
 		"{\"in\":\"%s\",\"out\":\"%s\",\"received\":%llu,\"forwarded\":%llu,"
-		"\"dropped_by_rule\":%llu,\"passed\":%llu,\"delivered\":%llu,"
+		"\"dropped_by_rule\":%llu,\"filtered\":%llu,\"passed\":%llu,"
+		"\"delivered\":%llu,"
 		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
 		"\"no_socket\":%llu,\"too_big\":%llu,\"link_down\":%llu,"
 		"\"tx_ring_full\":%llu,\"bad_desc\":%llu,\"driver\":%llu,"
@@ -226,7 +228,8 @@ static void dir_json(const struct dir *d, FILE *f)
 		"\"kicks\":%llu,\"kick_again\":%llu,\"invalid_descs\":%llu,\"lanes\":%u,"
 		"\"queues\":%u,\"mtu\":%u,\"zerocopy\":%s},\"engine\":",
 		d->in, d->out, U(a->received), U(d->forwarded),
-		U(atomic_load(&d->rule_dropped)), U(a->passed), U(a->delivered),
+		U(atomic_load(&d->rule_dropped)), U(a->filtered), U(a->passed),
+		U(a->delivered),
 		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
 		U(a->nosock_dropped), U(s->too_big), U(s->link_down),
 		U(s->ring_full), U(s->bad_desc), U(s->driver_dropped),

@@ -133,6 +133,7 @@ struct wc_engine {
 	 * the sockets' own counters do */
 	struct wc_queue_stats xdp0[WC_MAX_QUEUES];
 	bool own_attach;
+	bool own_filter; /* installed the filter of its options: clear it */
 	char ifname[16];
 	int ifindex;
 	unsigned nq, nw;

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "wirecap/wc_layout.h"
+
 /* One classic BPF instruction: the layout of libpcap's struct bpf_insn
  * and of the kernel's struct sock_filter. */
 struct wc_cbpf {
@@ -24,10 +26,6 @@ struct wc_cbpf {
 	__u8 jf;
 	__u32 k;
 };
-
-/* The slots of the pinned "filter_progs" program array. */
-#define WC_FILTER_SLOT_FILTER 0 /* the translated filter; empty: none */
-#define WC_FILTER_SLOT_STEER 1 /* the steering stage a match goes on to */
 
 /* Where the translated program sends its verdict. */
 struct wc_filter_target {
