@@ -28,6 +28,7 @@
 #include "cmd.h"
 #include "netdev.h"
 #include "pcapng.h"
+#include "filter_args.h"
 #include "report.h"
 #include "setup.h"
 
@@ -53,6 +54,7 @@ struct dir {
 	int ncpus;
 	/* results */
 	__u64 engine_dropped, tx_dropped, forwarded;
+	__u64 rule_total; /* --drop: in user space + in XDP */
 	__s64 unaccounted;
 };
 
@@ -174,10 +176,11 @@ static void dir_finish(struct dir *d)
 	/* what never completed counts as abandoned */
 	d->tx_dropped = s->dropped + s->in_flight;
 	d->forwarded = s->sent;
+	/* --drop in XDP: what it matched was filtered out there */
+	d->rule_total = atomic_load(&d->rule_dropped) + a->filtered;
 	d->unaccounted = (__s64)a->received -
-			 (__s64)(d->forwarded + atomic_load(&d->rule_dropped) +
-				 d->engine_dropped + d->tx_dropped + a->passed +
-				 a->filtered);
+			 (__s64)(d->forwarded + d->rule_total +
+				 d->engine_dropped + d->tx_dropped + a->passed);
 }
 
 static void dir_human(const struct dir *d, FILE *f)
@@ -187,9 +190,9 @@ static void dir_human(const struct dir *d, FILE *f)
 	double secs = (a->t1_ns - a->t0_ns) / 1e9;
 
 	fprintf(f,
-		"%s -> %s: %llu received, %llu forwarded, %llu dropped by rule, %llu filtered out in XDP, %llu dropped, %llu passed to the stack (%.2f s, %.0f pps forwarded)\n",
+		"%s -> %s: %llu received, %llu forwarded, %llu dropped by rule (%llu of them in XDP), %llu dropped, %llu passed to the stack (%.2f s, %.0f pps forwarded)\n",
 		d->in, d->out, U(a->received), U(d->forwarded),
-		U(atomic_load(&d->rule_dropped)), U(a->filtered),
+		U(d->rule_total), U(a->filtered),
 		U(d->engine_dropped + d->tx_dropped), U(a->passed), secs,
 		secs > 0 ? d->forwarded / secs : 0.0);
 	fprintf(f,
@@ -217,7 +220,7 @@ static void dir_json(const struct dir *d, FILE *f)
 
 	fprintf(f,
 		"{\"in\":\"%s\",\"out\":\"%s\",\"received\":%llu,\"forwarded\":%llu,"
-		"\"dropped_by_rule\":%llu,\"filtered\":%llu,\"passed\":%llu,"
+		"\"dropped_by_rule\":%llu,\"dropped_by_rule_xdp\":%llu,\"passed\":%llu,"
 		"\"delivered\":%llu,"
 		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
 		"\"no_socket\":%llu,\"too_big\":%llu,\"link_down\":%llu,"
@@ -228,8 +231,7 @@ static void dir_json(const struct dir *d, FILE *f)
 		"\"kicks\":%llu,\"kick_again\":%llu,\"invalid_descs\":%llu,\"lanes\":%u,"
 		"\"queues\":%u,\"mtu\":%u,\"zerocopy\":%s},\"engine\":",
 		d->in, d->out, U(a->received), U(d->forwarded),
-		U(atomic_load(&d->rule_dropped)), U(a->filtered), U(a->passed),
-		U(a->delivered),
+		U(d->rule_total), U(a->filtered), U(a->passed), U(a->delivered),
 		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
 		U(a->nosock_dropped), U(s->too_big), U(s->link_down),
 		U(s->ring_full), U(s->bad_desc), U(s->driver_dropped),
@@ -253,7 +255,8 @@ static void usage(FILE *f)
 		"  -i IFACE              ingress\n"
 		"  -o IFACE              egress\n"
 		"      --bidir           both directions (a second engine on -o, same UMEM)\n"
-		"      --drop EXPR       drop packets matching this tcpdump expression\n"
+		"      --drop EXPR       drop packets matching this tcpdump expression, in XDP\n"
+		"                        before the copy (--filter-in user: after it)\n"
 		"  -w FILE               pcapng of every packet handed to transmit (not those\n"
 		"                        --drop matched), written before it is sent: packets\n"
 		"                        the transmit path or the driver then drops (counted\n"
@@ -264,7 +267,8 @@ static void usage(FILE *f)
 		"      --tx-wait-ms MS   TX ring full this long without progress: drop (200)\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
 		"      --ready-file FILE created when forwarding runs\n"
-		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" ENGINE_ARGS_HELP);
+		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n"
+		"      --filter-in WHERE kernel (default) or user: where --drop runs\n" ENGINE_ARGS_HELP);
 }
 
 static int check_iface(const char *name)
@@ -317,6 +321,7 @@ int cmd_forward(int argc, char **argv)
 	enum {
 		O_BIDIR = 256,
 		O_DROP,
+		O_FILTER_IN,
 		O_DUR,
 		O_TXRING,
 		O_TXWAIT,
@@ -328,6 +333,7 @@ int cmd_forward(int argc, char **argv)
 		{ "output", required_argument, 0, 'o' },
 		{ "bidir", no_argument, 0, O_BIDIR },
 		{ "drop", required_argument, 0, O_DROP },
+		{ "filter-in", required_argument, 0, O_FILTER_IN },
 		{ "write", required_argument, 0, 'w' },
 		{ "duration", required_argument, 0, O_DUR },
 		{ "tx-ring", required_argument, 0, O_TXRING },
@@ -344,6 +350,7 @@ int cmd_forward(int argc, char **argv)
 	const char *in = NULL, *out = NULL, *drop = NULL, *wpath = NULL,
 		   *json = NULL, *ready = NULL;
 	struct engine_args ea, ea2;
+	struct filter_args fa = { 0 };
 	__u32 tx_ring = 0, tx_wait = 0;
 	bool bidir = false, quiet = false;
 	int c, idx, err, rc = 0;
@@ -367,6 +374,10 @@ int cmd_forward(int argc, char **argv)
 			break;
 		case O_BIDIR:
 			bidir = true;
+			break;
+		case O_FILTER_IN:
+			if (filter_in_parse(optarg, &fa.user))
+				return 1;
 			break;
 		case O_DROP:
 			drop = optarg;
@@ -429,7 +440,14 @@ int cmd_forward(int argc, char **argv)
 	if (cmd_check_output("--stats-json", json) ||
 	    cmd_check_output("--ready-file", ready))
 		return 1;
-	if (drop) {
+	if (drop && !fa.user) {
+		/* in XDP: what matches is dropped before the copy */
+		fa.expr = (char *)drop;
+		fa.fo.drop_matching = true;
+		fa.fo.action = WC_ACT_DROP;
+		if (filter_check("forward --drop", &fa))
+			return 1;
+	} else if (drop) {
 		pcap_t *pd = pcap_open_dead(DLT_EN10MB, 262144);
 
 		if (!pd)
@@ -470,6 +488,8 @@ int cmd_forward(int argc, char **argv)
 		f->d[i].f = f;
 	/* one UMEM for both directions: frames for the larger MTU */
 	engine_prepare(&ea, in, bidir ? out : NULL);
+	if (drop && !fa.user)
+		ea.eo.filter = &fa.fo;
 	ea2 = ea;
 	ea2.eo.attach = &ea2.ao;
 	if (bidir) {

@@ -83,11 +83,10 @@ int acct_finish(struct acct *a)
 	}
 	for (unsigned w = 0; w < a->nw; w++)
 		wc_engine__worker_stats(a->e, w, &a->w[w]);
-	a->unaccounted =
-		(__s64)a->received -
-		(__s64)(a->delivered + a->pool_exhausted + a->ring_full +
-			a->other_dropped + a->passed + a->nosock_dropped +
-			a->filtered);
+	a->unaccounted = (__s64)a->received -
+			 (__s64)(a->delivered + a->pool_exhausted +
+				 a->ring_full + a->other_dropped + a->passed +
+				 a->nosock_dropped + a->filtered);
 	if (a->have_dev && !wc_netdev_stats(info.ifindex, &a->dev1))
 		/* the NIC's own losses; rx_dropped is left out: drivers count
 		 * XDP-path drops there too (the pool's, counted above) */
@@ -108,7 +107,7 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 	wc_engine__info(a->e, &ei);
 	fprintf(f,
 		"{\"received\":%llu,\"delivered\":%llu,\"passed\":%llu,"
-		"\"filtered\":%llu,"
+		"\"xdp_filtered\":%llu,"
 		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,"
 		"\"other\":%llu,\"no_socket\":%llu,\"total\":%llu},"
 		"\"unaccounted\":%lld,\"nic_dropped\":%llu,\"invalid_descs\":%llu,"
