@@ -1434,9 +1434,14 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	if (WC_OPTS_GET(o, filter, NULL)) {
 		/* before any socket: every packet the engine accounts for
 		 * was judged by it */
-		err = wc_iface__set_filter(e->ifc, o->filter);
-		if (err)
+		err = wc_filter_save(e->ifc, &e->prev_filter);
+		if (!err)
+			err = wc_iface__set_filter(e->ifc, o->filter);
+		if (err) {
+			if (e->prev_filter.fd >= 0)
+				close(e->prev_filter.fd);
 			goto fail;
+		}
 		e->own_filter = true;
 	}
 	e->wait = WC_OPTS_GET(o, wait, WC_WAIT_CHUNK);
@@ -1584,7 +1589,7 @@ fail:
 		bool own = e->own_attach;
 
 		if (e->own_filter && !own)
-			wc_iface__clear_filter(ifc);
+			wc_filter_restore(ifc, &e->prev_filter);
 		e->ifc = NULL;
 		engine_free(e);
 		if (own)
@@ -1622,7 +1627,7 @@ WC_API void wc_engine__close(struct wc_engine *e)
 	ifc = e->ifc;
 	own = e->own_attach;
 	if (e->own_filter && !own)
-		wc_iface__clear_filter(ifc);
+		wc_filter_restore(ifc, &e->prev_filter);
 	e->ifc = NULL;
 	engine_free(e);
 	if (own)

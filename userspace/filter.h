@@ -74,4 +74,17 @@ int wc_filter_test_run(int prog_fd, const void *frame, size_t len,
 unsigned wc_filter_run_classic(const struct wc_cbpf *c, size_t n,
 			       const void *frame, size_t len);
 
+/* The filter installed on an attachment, to put back later (an engine
+ * with its own filter restores the attachment's at close). */
+struct wc_iface;
+struct wc_filter_saved {
+	int fd; /* the program; -1: none was installed */
+	__u32 action;
+	struct wc_filter_info info;
+};
+
+int wc_filter_save(struct wc_iface *ifc, struct wc_filter_saved *sv);
+/* installs it back (or clears when there was none); closes sv->fd */
+int wc_filter_restore(struct wc_iface *ifc, struct wc_filter_saved *sv);
+
 #endif

@@ -199,3 +199,46 @@ WC_API int wc_iface__filter_info(const struct wc_iface *ifc,
 		return -errno;
 	return 0;
 }
+
+/* An engine with a filter of its own puts back, at close, the one the
+ * attachment had: the program (kept alive by this fd), its info and the
+ * config's filter fields. */
+int wc_filter_save(struct wc_iface *ifc, struct wc_filter_saved *sv)
+{
+	__u32 slot = WC_FILTER_SLOT_FILTER, id = 0, zero = 0;
+	struct wc_config cfg;
+
+	memset(sv, 0, sizeof(*sv));
+	sv->fd = -1;
+	if (bpf_map_lookup_elem(ifc->map_fd[WC_MAP_FILTER_INFO], &zero,
+				&sv->info) ||
+	    bpf_map_lookup_elem(ifc->map_fd[WC_MAP_CONFIG], &zero, &cfg))
+		return -errno;
+	sv->action = cfg.filter_action;
+	/* from user space a program array yields the program's id */
+	if (bpf_map_lookup_elem(ifc->map_fd[WC_MAP_FILTER_PROGS], &slot, &id))
+		return errno == ENOENT ? 0 : -errno;
+	sv->fd = bpf_prog_get_fd_by_id(id);
+	return sv->fd < 0 ? -errno : 0;
+}
+
+int wc_filter_restore(struct wc_iface *ifc, struct wc_filter_saved *sv)
+{
+	__u32 slot = WC_FILTER_SLOT_FILTER, zero = 0;
+	struct wc_filter_info cur = {};
+	int err = 0;
+
+	if (sv->fd < 0)
+		return wc_iface__clear_filter(ifc);
+	err = set_config_filter(ifc, 1, sv->action);
+	if (!err && bpf_map_update_elem(ifc->map_fd[WC_MAP_FILTER_PROGS], &slot,
+					&sv->fd, BPF_ANY))
+		err = -errno;
+	bpf_map_lookup_elem(ifc->map_fd[WC_MAP_FILTER_INFO], &zero, &cur);
+	sv->info.generation = cur.generation + 1;
+	bpf_map_update_elem(ifc->map_fd[WC_MAP_FILTER_INFO], &zero, &sv->info,
+			    BPF_ANY);
+	close(sv->fd);
+	sv->fd = -1;
+	return err;
+}
