@@ -438,6 +438,20 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 			       U(x->dropped), U(x->non_ip), U(x->truncated));
 		}
 	}
+	{
+		__u64 fa = 0, fb = 0;
+
+		for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
+			fa += a->xdp[q].filtered;
+			fb += b->xdp[q].filtered;
+		}
+		if (fb)
+			printf("  filtered out in XDP (wirecap status shows the filter): %llu packets (%s pps)\n",
+			       U(fb),
+			       have_rate ?
+				       hnum(r1, sizeof(r1), rate(fa, fb, dt)) :
+				       "-");
+	}
 	for (__u32 q = in->queues; q < WC_MAX_QUEUES; q++) {
 		const struct wc_queue_stats *x = &b->xdp[q];
 
