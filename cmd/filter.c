@@ -75,10 +75,49 @@ int filter_check(const char *what, struct filter_args *fa)
 	return err ? filter_report(what, fa->expr, -err, fa->err) : 0;
 }
 
+/* the whole of FILE ('-': stdin), NUL-terminated; NULL after an error */
+static char *read_text(const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	size_t len = 0, cap = 4096;
+	char *buf;
+
+	if (!f) {
+		cmd_err("filter: cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(cap);
+	while (buf) {
+		size_t n = fread(buf + len, 1, cap - len - 1, f);
+
+		len += n;
+		if (len < cap - 1)
+			break;
+		char *nb = cap < (1u << 24) ? realloc(buf, cap * 2) : NULL;
+
+		if (!nb) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		buf = nb;
+		cap *= 2;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (!buf) {
+		cmd_err("filter: %s: too large or out of memory", path);
+		return NULL;
+	}
+	buf[len] = 0;
+	return buf;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: wirecap filter IFACE [--drop] [--action pass|drop] EXPRESSION\n"
+		"       wirecap filter IFACE [--drop] [--action pass|drop] --classic FILE\n"
 		"       wirecap filter IFACE --clear\n"
 		"Install (or replace, live) a tcpdump filter in the XDP program of an\n"
 		"attached interface: packets it does not match take no socket; they are\n"
@@ -86,6 +125,8 @@ static void usage(FILE *f)
 		"  --drop         filter out the packets that match instead\n"
 		"  --action A     what to do with filtered packets: pass or drop\n"
 		"                 (default: the interface's no-socket action)\n"
+		"  --classic FILE a classic BPF program as `tcpdump -ddd` (or -dd) prints it\n"
+		"                 ('-': standard input), instead of an expression\n"
 		"  --clear        remove the filter\n");
 }
 
@@ -95,16 +136,19 @@ int cmd_filter(int argc, char **argv)
 		{ "drop", no_argument, 0, 'd' },
 		{ "action", required_argument, 0, 'a' },
 		{ "clear", no_argument, 0, 'c' },
+		{ "classic", required_argument, 0, 'C' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
 	struct filter_args fa = { 0 };
+	const char *classic = NULL;
+	char *text = NULL;
 	bool clear = false;
 	struct wc_iface *ifc;
 	const char *ifname;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "a:dch", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:dcC:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			fa.fo.drop_matching = true;
@@ -115,6 +159,9 @@ int cmd_filter(int argc, char **argv)
 			break;
 		case 'c':
 			clear = true;
+			break;
+		case 'C':
+			classic = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -129,12 +176,29 @@ int cmd_filter(int argc, char **argv)
 		return cmd_err("filter: expected an interface name");
 	}
 	ifname = argv[optind++];
-	if (clear == (optind < argc)) {
+	if (clear + (optind < argc) + !!classic != 1) {
 		usage(stderr);
 		return cmd_err(
-			"filter: expected an expression, or --clear (not both)");
+			"filter: expected one of an expression, --classic FILE or --clear");
 	}
-	if (!clear) {
+	if (classic) {
+		text = read_text(classic);
+		if (!text)
+			return 1;
+		fa.fo.sz = sizeof(fa.fo);
+		fa.fo.classic = text;
+		fa.fo.errbuf = fa.err;
+		fa.fo.errbuf_sz = sizeof(fa.err);
+		fa.expr = strdup(classic);
+		err = wc_filter_check(&fa.fo);
+		if (err || !fa.expr) {
+			cmd_err_only("filter: classic program %s: %s", classic,
+				     fa.expr ? fa.err : "out of memory");
+			free(text);
+			free(fa.expr);
+			return 1;
+		}
+	} else if (!clear) {
 		fa.expr = filter_join(argc, argv, optind);
 		if (!fa.expr)
 			return cmd_err("filter: out of memory");
@@ -148,6 +212,7 @@ int cmd_filter(int argc, char **argv)
 	if (!ifc) {
 		err = errno;
 		free(fa.expr);
+		free(text);
 		if (err == ENODEV)
 			return cmd_err_only("filter: no such interface: %s",
 					    ifname);
@@ -167,6 +232,7 @@ int cmd_filter(int argc, char **argv)
 			printf("%s: filter installed: %s\n", ifname, fa.expr);
 	}
 	wc_iface__close(ifc);
+	free(text);
 	if (err && !clear) {
 		filter_report("filter", fa.expr, -err, fa.err);
 		free(fa.expr);

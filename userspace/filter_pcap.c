@@ -64,8 +64,10 @@ static int next_num(const char **p, unsigned long *v)
 		s++;
 	if (!*s)
 		return 0;
-	if (!isdigit((unsigned char)*s))
+	if (!isdigit((unsigned char)*s)) {
+		*p = s;
 		return -1;
+	}
 	errno = 0;
 	*v = strtoul(s, &end, 0);
 	if (errno || *v > 0xffffffffUL)
@@ -98,10 +100,13 @@ int wc_filter_parse_text(const char *text, struct wc_cbpf **out, size_t *n,
 		nums[cnt++] = v;
 	}
 	if (r < 0) {
+		int w = (int)strcspn(p, " \t\r\n,{}");
+
+		/* the offending word, on one line */
 		snprintf(
 			err, errlen,
-			"classic BPF text: unexpected '%.16s' (expected numbers as printed by tcpdump -ddd)",
-			p);
+			"classic BPF text: unexpected '%.*s' (expected numbers as printed by tcpdump -ddd)",
+			w > 16 ? 16 : w, p);
 		free(nums);
 		return -EINVAL;
 	}

@@ -20,7 +20,7 @@ set -uo pipefail
 wct_init
 wct_make_veth
 
-for t in jq tshark bpftool; do
+for t in jq tshark bpftool tcpdump; do
 	if ! command -v "$t" >/dev/null; then
 		fail "$t is not installed (make deps)"
 		wct_finish
@@ -39,6 +39,8 @@ FLOW=2
 EXPR="udp src port $((32768 + FLOW))"
 
 gen() { run_in "$TX" "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet "$@"; }
+# flow 3 as a classic program, as tcpdump prints it
+tcpdump -ddd "udp src port 32771" >"$WCT_DIR/flow3.ddd" 2>/dev/null
 status_json() { run_in "$RX" "$WIRECAP" status "$IF" --json; }
 xdp_seen() { status_json | jq -r '.totals.packets'; }
 # at_least N CMD...: CMD prints a number >= N
@@ -141,10 +143,14 @@ test_replace() {
 	fi
 	wct_bg gpid nsenter --net=/run/netns/"$TX" -- "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet \
 		-c "$((3 * N))" --flows "$FLOWS" --pps "$PPS" --json "$WCT_DIR/gen-rep-$m.json"
-	# replace while the generator runs (bounded: at most 200 times)
+	# replace while the generator runs (bounded: at most 200 times): flow 3
+	# as a classic program (tcpdump -ddd), flow 2 as an expression
 	while kill -0 "$gpid" 2>/dev/null && [ "$i" -lt 200 ]; do
-		run_in "$RX" "$WIRECAP" filter "$IF" "udp src port $((32770 + (i + 1) % 2))" >/dev/null ||
-			fail "$m: replacement $i failed"
+		if [ $((i % 2)) = 0 ]; then
+			run_in "$RX" "$WIRECAP" filter "$IF" --classic "$WCT_DIR/flow3.ddd" >/dev/null
+		else
+			run_in "$RX" "$WIRECAP" filter "$IF" "udp src port 32770" >/dev/null
+		fi || fail "$m: replacement $i failed"
 		i=$((i + 1))
 	done
 	wait_exit "$gpid" "$(wct_time 60)"
@@ -155,6 +161,8 @@ test_replace() {
 	check_eq "$m replace: every replacement counted (generation)" "$((gen0 + i))" "$gen1"
 	g=$(cat "$WCT_DIR/gen-rep-$m.json")
 	arrived=$(wct_arrived "$g" "$((3 * N))")
+	check_match "$m replace: status shows the classic program last installed or the expression" \
+		"^(classic: [0-9]+ .*|udp src port 32770)$" "$(status_json | jq -r .filter.expr)"
 	check_invariant "$m replace" "$j"
 	check_eq "$m replace: every packet sent was received and judged" "$arrived" \
 		"$(jq -r .received "$j")"
@@ -207,6 +215,10 @@ check_eq "bad filters: nothing attached" none "$(xdp_prog_id "$RX" "$IF")"
 check_error "filter on an interface that is not attached" \
 	"filter: wirecap is not attached to $IF" \
 	run_in "$RX" "$WIRECAP" filter "$IF" udp
+echo "3 not a program" >"$WCT_DIR/bad.ddd"
+check_error "filter --classic: text that is not a classic program" \
+	"classic program .*bad.ddd: classic BPF text" \
+	run_in "$RX" "$WIRECAP" filter "$IF" --classic "$WCT_DIR/bad.ddd"
 check_error "filter on an unknown interface" "no such interface: wctnosuch0" \
 	run_in "$RX" "$WIRECAP" filter wctnosuch0 udp
 check_error "bench: a bad expression" "invalid filter expression 'tcp port': " \
