@@ -167,8 +167,7 @@ int cmd_filter(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("filter", argv, "a:dcC:h", lo);
 		}
 	}
 	if (optind >= argc) {
@@ -176,6 +175,8 @@ int cmd_filter(int argc, char **argv)
 		return cmd_err("filter: expected an interface name");
 	}
 	ifname = argv[optind++];
+	if (cmd_check_ifname(ifname))
+		return 1;
 	if (clear + (optind < argc) + !!classic != 1) {
 		usage(stderr);
 		return cmd_err(

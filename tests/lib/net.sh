@@ -178,6 +178,22 @@ check_range() {
 	fi
 }
 
+# check_paced NAME N PPS ELAPSED: a sender paced at PPS took at least the
+# time N packets need at that rate ((N - 1) / PPS s from the first to the
+# last) minus 50 ms of slack (the first packet may leave a little after the
+# schedule starts, later still on a loaded machine). The one check of a paced
+# sender that holds on any machine: never faster than asked (how close to
+# the rate it gets belongs in `make bench`, which reports it).
+check_paced() {
+	local min
+	min=$(awk -v n="$2" -v r="$3" 'BEGIN { m = (n - 1) / r - 0.05; printf "%.6f", m < 0 ? 0 : m }')
+	if awk -v e="$4" -v m="$min" 'BEGIN { exit !(e ~ /^[0-9]+(\.[0-9]+)?$/ && e + 0 >= m + 0) }'; then
+		pass "$1 ($2 packets in $4 s >= $min s)"
+	else
+		fail "$1: $2 packets at $3 pps in $4 s: faster than asked (< $min s)"
+	fi
+}
+
 # wct_finish: summary line; exits 1 when anything failed
 wct_finish() {
 	if [ "$WCT_SKIP" -gt 0 ]; then

@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "filter.h"
+#include "unit.h"
 #include "wirecap.skel.h"
 
 #define MAXLEN 256
@@ -688,7 +689,8 @@ START_TEST(test_expressions_by_difference)
 	struct tally t = { 0 };
 
 	if (!have_bpf()) {
-		printf("SKIP: filter difference test needs root (CAP_BPF, CAP_PERFMON)\n");
+		unit_skip("filter by difference",
+			  "needs root (CAP_BPF, CAP_PERFMON)");
 		return;
 	}
 	build_frames();
@@ -783,7 +785,8 @@ START_TEST(test_random_programs)
 	size_t saved = nframes;
 
 	if (!have_bpf()) {
-		printf("SKIP: random classic programs need root (CAP_BPF, CAP_PERFMON)\n");
+		unit_skip("filter: random classic programs",
+			  "needs root (CAP_BPF, CAP_PERFMON)");
 		return;
 	}
 	if (!frames)
@@ -994,7 +997,8 @@ START_TEST(test_data_path)
 	__u32 slot = WC_FILTER_SLOT_FILTER;
 
 	if (!have_bpf()) {
-		printf("SKIP: the data-path filter test needs root (CAP_BPF, CAP_PERFMON)\n");
+		unit_skip("filter in the data path",
+			  "needs root (CAP_BPF, CAP_PERFMON)");
 		return;
 	}
 	d.skel = wirecap_bpf__open();
