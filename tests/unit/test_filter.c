@@ -791,9 +791,9 @@ START_TEST(test_random_programs)
 	}
 	if (!frames)
 		build_frames();
-	/* a third of the frames keeps this part short */
-	nframes = nframes / 3;
-	for (int i = 0; i < 300; i++) {
+	/* a quarter of the frames keeps this part short */
+	nframes = nframes / 4;
+	for (int i = 0; i < 250; i++) {
 		struct wc_cbpf c[60], body[40];
 		size_t nb = 4 + rnd() % 36, n = 0;
 		bool read[16] = { false };
