@@ -563,25 +563,6 @@ static void usage(FILE *f)
 		REORDER_MS_DEFAULT);
 }
 
-/* the whole trailing argument list, joined by spaces (tcpdump) */
-static char *join_args(int argc, char **argv, int from)
-{
-	size_t len = 1;
-	char *s;
-
-	for (int i = from; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = calloc(1, len);
-	if (!s)
-		return NULL;
-	for (int i = from; i < argc; i++) {
-		if (i > from)
-			strcat(s, " ");
-		strcat(s, argv[i]);
-	}
-	return s;
-}
-
 static int compile_filter(struct cap *cp, const char *expr)
 {
 	pcap_t *pd = pcap_open_dead(DLT_EN10MB, (int)cp->snaplen);
@@ -799,7 +780,7 @@ int cmd_capture(int argc, char **argv)
 		return 1;
 	}
 	if (optind < argc) {
-		expr = join_args(argc, argv, optind);
+		expr = filter_join(argc, argv, optind);
 		if (!expr) {
 			free(cp);
 			return cmd_err("capture: out of memory");
