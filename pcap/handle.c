@@ -62,6 +62,7 @@ struct wcp *wcp_create(const char *dev, char *errbuf)
 			 "wirecap: bad device name '%s' (wirecap:IFACE)", dev);
 		return NULL;
 	}
+	wcp_log_init();
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		snprintf(errbuf, PCAP_ERRBUF_SIZE, "wirecap: out of memory");
@@ -124,6 +125,14 @@ static void *runner(void *arg)
 
 static int open_error(struct wcp *h, int err)
 {
+	const char *w = wcp_last_warning();
+
+	/* the library said why: that is the message */
+	if (*w && err != ENODEV) {
+		wcp_err(h, "%s: %s", h->ifname, w);
+		return err == EPERM || err == EACCES ? PCAP_ERROR_PERM_DENIED :
+						       PCAP_ERROR;
+	}
 	switch (err) {
 	case ENODEV:
 		wcp_err(h, "%s: no such interface", h->ifname);
@@ -189,6 +198,7 @@ int wcp_activate(struct wcp *h)
 		eo.wait = WC_WAIT_POLL;
 	if (!eo.tx_frames)
 		eo.tx_frames = TX_FRAMES;
+	wcp_clear_warning();
 	err = open_engine(h, &eo);
 	if (err)
 		return open_error(h, -err);
@@ -228,12 +238,7 @@ fail:
 
 void wcp_close(struct wcp *h)
 {
-	wc_print_fn_t old;
-
 	wcp_del(h);
-	/* pcap_close prints nothing: the library's notes at stop are not
-	 * the application's output */
-	old = wc_set_print(NULL);
 	if (h->running) {
 		wc_engine__stop(h->e);
 		pthread_join(h->runner, NULL);
@@ -242,7 +247,6 @@ void wcp_close(struct wcp *h)
 	wcp_inject_close(h);
 	if (h->e)
 		wc_engine__close(h->e);
-	wc_set_print(old);
 	if (h->efd >= 0)
 		close(h->efd);
 	if (h->have_filter)
