@@ -91,7 +91,7 @@ $(O)/pcap/%.o: pcap/%.c pcap/wcpcap.h include/wirecap/*.h | $(O)/pcap
 
 $(PCAPLIB): $(PCAP_OBJS) $(SHLIB)
 	$(CC) $(SANFLAGS) -shared -o $@ $(PCAP_OBJS) -L$(O) -lwirecap-xdp \
-		-lpcap -lpthread -ldl -Wl,-rpath,'$$ORIGIN'
+		-lpcap -lxdp -lbpf -lpthread -ldl -Wl,-rpath,'$$ORIGIN'
 
 $(STLIB): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^

@@ -5,15 +5,21 @@
  * and a stray line breaks the capture. So by default the lines are only
  * kept: the last warning becomes the detail of an activation error
  * (pcap_geterr). WIRECAP_PCAP_LOG=stderr prints them on stderr,
- * WIRECAP_PCAP_LOG=/path appends them to that file.
+ * WIRECAP_PCAP_LOG=/path appends them to that file. libbpf's and libxdp's
+ * warnings go the same way.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
-#include "wcpcap.h"
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "wirecap/wirecap.h"
+#include "log.h"
 
 static char last_warn[512];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -47,9 +53,22 @@ static int print_cb(enum wc_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
+/* libbpf's and libxdp's lines (they print on stderr by default) */
+static int bpf_cb(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? print_cb(WC_INFO, fmt, ap) : 0;
+}
+
+static int xdp_cb(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBXDP_WARN ? print_cb(WC_INFO, fmt, ap) : 0;
+}
+
 static void install(void)
 {
 	wc_set_print(print_cb);
+	libbpf_set_print(bpf_cb);
+	libxdp_set_print(xdp_cb);
 }
 
 void wcp_log_init(void)

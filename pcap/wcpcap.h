@@ -152,10 +152,7 @@ struct wcp {
 	uint64_t nic_drop0;
 };
 
-/* the library's log lines (log.c) */
-void wcp_log_init(void);
-const char *wcp_last_warning(void);
-void wcp_clear_warning(void);
+#include "log.h"
 
 /* side table (table.c): lock-free lookup, async-signal-safe */
 struct wcp *wcp_find(pcap_t *p);

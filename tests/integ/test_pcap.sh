@@ -45,6 +45,19 @@ export WIRECAP_PCAP_OPTS="${WCT_POOL[*]}"
 
 gen() { run_in "$TX" "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet "$@"; }
 has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
+# the program's engine is up (tshark says "Capturing on" before its
+# dumpcap opened the device)
+engine_up() {
+	[ "$(run_in "$RX" "$WIRECAP" stats "$IF" --json --no-rate 2>/dev/null |
+		jq -r '.engine.running' 2>/dev/null)" = true ]
+}
+ready() { has_line "$1" "$2" && engine_up; }
+# kill_tree PID: PID and its children (tshark's dumpcap), by PID
+kill_tree() {
+	local c
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill -9 "$c" 2>/dev/null; done
+	kill -9 "$1" 2>/dev/null
+}
 
 # start_prog TAG READY-REGEX CMD...: `wirecap exec -- CMD` in the RX
 # namespace in the background (stdout TAG.out, stderr TAG.err) until its
@@ -54,9 +67,9 @@ start_prog() {
 	shift 2
 	wct_bg PROG_PID nsenter --net=/run/netns/"$RX" -- "$WIRECAP" exec -- "$@" \
 		>"$WCT_DIR/$tag.out" 2>"$WCT_DIR/$tag.err"
-	if ! wct_wait_for "$(wct_tries 300)" 0.1 has_line "$WCT_DIR/$tag.err" "$ready"; then
+	if ! wct_wait_for "$(wct_tries 300)" 0.1 ready "$WCT_DIR/$tag.err" "$ready"; then
 		fail "$tag: did not start: $(tr '\n' '|' <"$WCT_DIR/$tag.err" | head -c 400)"
-		kill -9 "$PROG_PID" 2>/dev/null
+		kill_tree "$PROG_PID"
 		wait "$PROG_PID" 2>/dev/null
 		return 1
 	fi
@@ -65,7 +78,7 @@ start_prog() {
 # wait_prog PID SEC: bounded wait; sets EXIT_RC
 wait_prog() {
 	if ! timeout "$2" tail --pid="$1" -f /dev/null; then
-		kill -9 "$1" 2>/dev/null
+		kill_tree "$1"
 		wait "$1" 2>/dev/null
 		EXIT_RC=timeout
 		return 1
@@ -161,7 +174,9 @@ for mode in ${WCT_XDP_MODES:-native generic}; do
 done
 
 # ---- a program attaches what is not attached, and detaches it ---------------------------
-start_prog "own" "listening on" tcpdump -i "wirecap:$IF" -w "$OUT/own.pcap" -c 100 &&
+# (-Z root: Debian's tcpdump otherwise runs as user tcpdump after opening the
+# device, and then may not detach: see README)
+start_prog "own" "listening on" tcpdump -Z root -i "wirecap:$IF" -w "$OUT/own.pcap" -c 100 &&
 	{
 		gen -c 100 --flows "$FLOWS" --pps "$(wct_rate 20000)"
 		wait_prog "$PROG_PID" "$(wct_time 60)"
