@@ -146,11 +146,9 @@ int cmd_exec(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
+	if (optind >= argc)
 		return cmd_err(
 			"exec: no command given (wirecap exec -- CMD [ARGS])");
-	}
 	if (find_lib(lib, sizeof(lib)) || set_env(lib, opts))
 		return 1;
 	free(opts);

@@ -243,6 +243,12 @@ void wcp_close(struct wcp *h)
 		wc_engine__stop(h->e);
 		pthread_join(h->runner, NULL);
 	}
+	if (h->activated)
+		wcp_log_note(
+			"%s: closed: %llu packets to the callbacks, %llu rejected by the filter, %llu out of time order\n",
+			h->ifname, (unsigned long long)h->accepted,
+			(unsigned long long)h->filtered,
+			(unsigned long long)h->late);
 	wcp_read_free(h);
 	wcp_inject_close(h);
 	if (h->e)

@@ -9,6 +9,7 @@
  * warnings go the same way.
  */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,15 @@ static int bpf_cb(enum libbpf_print_level level, const char *fmt, va_list ap)
 static int xdp_cb(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	return level == LIBXDP_WARN ? print_cb(WC_INFO, fmt, ap) : 0;
+}
+
+void wcp_log_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_cb(WC_INFO, fmt, ap);
+	va_end(ap);
 }
 
 static void install(void)

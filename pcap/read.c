@@ -15,11 +15,16 @@
  * over after the old one). Across queues the packets come in time order:
  * each (worker, rx queue) is a source whose packets are in time order, and
  * the next packet handed out is the oldest of the sources' next packets,
- * once every source without a packet is known to have none older: its
+ * once no source without a packet may still have an older one: its
  * worker found its rings empty after that time (a partial chunk or an
  * idle wait, minus a 2 ms margin for a frame stamped by XDP and not yet in
- * its ring), or the packet waited for --reorder-ms (default 250). A packet
- * released by the window and then overtaken counts as late. Zero-copy
+ * its ring), or the packet waited for --reorder-ms (default 250). Sources
+ * of a busy worker that had no packet within that window (in queue
+ * steering a worker never sees the other workers' queues) hold nothing
+ * up; an idle worker (none of its sources had a packet within the window,
+ * or none ever) holds up until its watermark passes, a few ms. A packet
+ * released by the window, or overtaken by a source that woke up while its
+ * worker was busy (a bucket moved there), counts as late. Zero-copy
  * means the merge holds frames, not copies: a window of traffic stays in
  * the pools. --reorder-ms 0 (or more than 64 sources) hands packets out in
  * hand-over order, without waiting.
@@ -96,10 +101,11 @@ int wcp_read_init(struct wcp *h)
 	}
 	h->empty_ns = calloc(h->nw, sizeof(*h->empty_ns));
 	h->wm = calloc(h->nw, sizeof(*h->wm));
+	h->wlast = calloc(h->nw, sizeof(*h->wlast));
 	h->src = calloc(h->nsrc, sizeof(*h->src));
 	h->fifo.cap = 1024;
 	h->fifo.ring = calloc(h->fifo.cap, sizeof(*h->fifo.ring));
-	if (!h->empty_ns || !h->wm || !h->src || !h->fifo.ring)
+	if (!h->empty_ns || !h->wm || !h->wlast || !h->src || !h->fifo.ring)
 		return -ENOMEM;
 	return 0;
 }
@@ -293,7 +299,15 @@ static int next_pkt(struct wcp *h, bool peek, struct wc_pkt **pp,
 
 		for (unsigned s = 0; s < h->nsrc && now < t + h->reorder_ns;
 		     s++) {
-			if (!(found & (1ull << s)) && h->wm[s / h->nq] < t) {
+			const struct wcp_src *o = &h->src[s];
+			unsigned w = s / h->nq;
+			bool src_active =
+				o->last_ts && o->last_ts + h->reorder_ns > t;
+			bool worker_active =
+				h->wlast[w] && h->wlast[w] + h->reorder_ns > t;
+
+			if (!(found & (1ull << s)) && h->wm[w] < t &&
+			    (src_active || !worker_active)) {
 				*wait_ns = t + h->reorder_ns - now;
 				return WAIT;
 			}
@@ -306,6 +320,8 @@ static int next_pkt(struct wcp *h, bool peek, struct wc_pkt **pp,
 	else
 		h->last_ts = best->ts_ns;
 	h->src[bs].idx++;
+	h->src[bs].last_ts = best->ts_ns;
+	h->wlast[bs / h->nq] = best->ts_ns;
 	ent_at(h, bseq)->left--;
 	*pp = best;
 	*seqp = bseq;
@@ -536,6 +552,7 @@ void wcp_read_free(struct wcp *h)
 	free(f->ring);
 	free(h->src);
 	free(h->wm);
+	free(h->wlast);
 	free((void *)h->empty_ns);
 	pthread_mutex_destroy(&f->lock);
 }

@@ -86,7 +86,7 @@ struct wcp_ent {
 struct wcp_src {
 	uint64_t seq; /* entry to look in next */
 	unsigned idx; /* packet of that entry */
-	bool found; /* (seq, idx) is its next packet */
+	uint64_t last_ts; /* of its last packet handed out; 0: none yet */
 };
 
 struct wcp {
@@ -127,6 +127,7 @@ struct wcp {
 	struct wcp_src *src; /* [nsrc]: nw x nq, or 1 without the merge */
 	unsigned nsrc;
 	uint64_t *wm; /* [nw] watermarks seen at the last pull */
+	uint64_t *wlast; /* [nw] time stamp of its last packet handed out */
 	uint64_t reorder_ns; /* 0: hand-over order */
 	uint64_t late; /* released after a newer packet (window passed) */
 	uint64_t last_ts;
