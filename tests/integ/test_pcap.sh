@@ -13,6 +13,8 @@
 #  (d) tests/tools/pcap_api (pcap_next_ex, non-blocking pcap_dispatch on
 #      select() of the selectable fd, pcap_breakloop from a signal handler,
 #      pcap_stats, a dumper): every packet counted, in the file, in order;
+#  (f) pcap_inject / pcap_sendpacket on wirecap:IF: every packet leaves
+#      (a plain tcpdump on the other end counts them);
 #  (e) nfpcapd (nfdump's flow meter) on tcpdump's file of (a): nfdump -R
 #      shows the 64 flows with the packet counts that were sent. (Debian's
 #      nfpcapd reads live traffic with its own TPACKET_V3 socket, not with
@@ -234,6 +236,24 @@ test_api() {
 	rm -f "$f"
 }
 
+# ---- (f) transmit ----------------------------------------------------------------------
+
+test_inject() {
+	local m=$1 n=1000 pid
+	wct_bg pid nsenter --net=/run/netns/"$TX" -- tcpdump -Z root -i "$WCT_IF_TX" -nn -c "$n" \
+		-w "$OUT/inj-$m.pcap" 'udp and dst port 9' 2>"$WCT_DIR/inj-$m.err"
+	if ! wct_wait_for "$(wct_tries 300)" 0.1 has_line "$WCT_DIR/inj-$m.err" "listening on"; then
+		fail "$m inject: the receiving tcpdump did not start"
+		kill_tree "$pid"
+		return
+	fi
+	check_eq "$m inject: pcap_inject + pcap_sendpacket of $n packets succeed" "injected $n" \
+		"$(run_in "$RX" "$WIRECAP" exec -- "$WC_BUILD/tests/pcap_api" -i "wirecap:$IF" -j "$n" 2>&1)"
+	wait_prog "$pid" "$(wct_time 30)"
+	check_eq "$m inject: the other end received all $n" "$n" "$(closing captured "$WCT_DIR/inj-$m.err")"
+	rm -f "$OUT/inj-$m.pcap"
+}
+
 # ---- (e) nfpcapd -------------------------------------------------------------------------
 
 # test_nfpcapd MODE FILE COUNT: the flows of FILE (COUNT packets over 64 flows)
@@ -264,6 +284,7 @@ for mode in ${WCT_XDP_MODES:-native generic}; do
 	test_tshark "$mode"
 	test_filter "$mode"
 	test_api "$mode"
+	test_inject "$mode"
 	check_ok "$mode: still attached after the programs (not theirs to detach)" \
 		run_in "$RX" "$WIRECAP" status "$IF"
 	run_in "$RX" "$WIRECAP" detach "$IF" >/dev/null 2>&1

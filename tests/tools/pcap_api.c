@@ -5,6 +5,7 @@
  * test_pcap.sh to run under `wirecap exec`:
  *
  *   pcap_api -i DEV -n N -w FILE
+ *   pcap_api -i DEV -j N
  *
  * pcap_create + settings (snap length 200, nanosecond stamps, timeout)
  * + pcap_activate, a dumper, then N packets in three parts: pcap_next_ex
@@ -16,6 +17,9 @@
  *   packets N next_ex A dispatch B loop C dumped D recv R drop X ifdrop Y
  *   late L
  * and exits 0 when every check held (1 with a "pcap_api: ..." line).
+ * With -j it sends N UDP packets (198.18.0.2:9 -> 198.18.0.1:9, Ethernet
+ * broadcast) out of DEV instead, half with pcap_inject, half with
+ * pcap_sendpacket, and prints "injected N".
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -120,16 +124,60 @@ static int dispatch_part(unsigned long upto, unsigned long *part)
 	return 0;
 }
 
+/* a UDP frame: Ethernet broadcast, 198.18.0.2:9 -> 198.18.0.1:9, 18 B of
+ * payload carrying @seq */
+static size_t make_frame(u_char *f, unsigned seq)
+{
+	static const u_char head[] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0,	 0,  0, 1, 0x08,
+		0x00, /* IPv4 */
+		0x45, 0,    0,	  46,	0,    0,    0x40, 0, 64, 17, 0, 0, /* len 46, UDP */
+		198,  18,   0,	  2,	198,  18,   0,	  1, /* addresses */
+		0,    9,    0,	  9,	0,    26,   0,	  0, /* ports 9 -> 9, len 26 */
+	};
+	unsigned sum = 0;
+
+	memcpy(f, head, sizeof(head));
+	memset(f + sizeof(head), 0, 18);
+	memcpy(f + sizeof(head), &seq, sizeof(seq));
+	for (int i = 14; i < 34; i += 2)
+		sum += f[i] << 8 | f[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	f[24] = ~sum >> 8;
+	f[25] = ~sum & 0xff;
+	return sizeof(head) + 18;
+}
+
+static int inject(unsigned long n)
+{
+	u_char f[64];
+
+	for (unsigned long i = 0; i < n; i++) {
+		size_t len = make_frame(f, i);
+
+		if (i % 2 ? pcap_sendpacket(p, f, len) != 0 :
+			    pcap_inject(p, f, len) != (int)len)
+			return fail(i % 2 ? "pcap_sendpacket" : "pcap_inject",
+				    pcap_geterr(p));
+	}
+	printf("injected %lu\n", n);
+	pcap_close(p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dev = NULL, *file = NULL;
-	unsigned long n = 0, a = 0, b = 0, c = 0;
+	unsigned long n = 0, a = 0, b = 0, c = 0, inj = 0;
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	struct pcap_stat st;
 	int opt, r;
 
-	while ((opt = getopt(argc, argv, "i:n:w:")) != -1) {
-		if (opt == 'i')
+	while ((opt = getopt(argc, argv, "i:n:w:j:")) != -1) {
+		if (opt == 'j')
+			inj = strtoul(optarg, NULL, 0);
+		else if (opt == 'i')
 			dev = optarg;
 		else if (opt == 'n')
 			n = strtoul(optarg, NULL, 0);
@@ -138,6 +186,8 @@ int main(int argc, char **argv)
 		else
 			return 2;
 	}
+	if (dev && inj)
+		return open_handle(dev) || inject(inj);
 	if (!dev || !file || n < 4)
 		return fail("usage", "pcap_api -i DEV -n N (>= 4) -w FILE");
 	if (open_handle(dev))
