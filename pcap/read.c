@@ -200,6 +200,7 @@ static int ents_push(struct wcp *h, struct wc_chunk *c)
 	e->c = c;
 	e->pkts = wc_chunk__pkts(c);
 	e->n = e->left = wc_chunk__count(c);
+	h->held_pkts += e->n;
 	e->worker = wc_worker__index(wc_chunk__worker(c));
 	return 0;
 }
@@ -320,6 +321,7 @@ static int next_pkt(struct wcp *h, bool peek, struct wc_pkt **pp,
 	else
 		h->last_ts = best->ts_ns;
 	h->src[bs].idx++;
+	h->held_pkts--;
 	h->src[bs].last_ts = best->ts_ns;
 	h->wlast[bs / h->nq] = best->ts_ns;
 	ent_at(h, bseq)->left--;
@@ -330,12 +332,9 @@ static int next_pkt(struct wcp *h, bool peek, struct wc_pkt **pp,
 
 /* ---- pcap_loop, pcap_dispatch, pcap_next_ex ------------------------------------ */
 
-static bool has_packets(struct wcp *h)
+static bool has_packets(const struct wcp *h)
 {
-	for (unsigned i = 0; i < h->ents_len; i++)
-		if (h->ents[h->ents_off + i].left)
-			return true;
-	return false;
+	return h->held_pkts > 0;
 }
 
 static void finish_pending(struct wcp *h)
@@ -441,6 +440,10 @@ static int read_core(struct wcp *h, int cnt, pcap_handler cb, u_char *user,
 				return rearm(h), n;
 			continue;
 		}
+		/* packets held for the merge: the workers write the fd when
+		 * their watermark moves */
+		if (r == WAIT)
+			atomic_store(&h->blocked, true);
 		if (n && !loop)
 			return n;
 		if (r == EMPTY && atomic_load(&h->ended)) {
@@ -449,15 +452,19 @@ static int read_core(struct wcp *h, int cnt, pcap_handler cb, u_char *user,
 				return ended(h);
 			continue;
 		}
-		if (h->nonblock)
-			return 0;
-		/* sleep: drain first, then look once more (a hand-over
-		 * after the look writes the fd again) */
+		/* before sleeping (or telling a non-blocking caller to): drain
+		 * the fd, then look once more (a hand-over after the look
+		 * writes it again), so that the fd is readable exactly when
+		 * there is something to do */
 		drain_efd(h);
 		pull(h);
 		r = next_pkt(h, true, &p, &seq, &wait_ns);
 		if (r == GOT)
 			continue;
+		if (r == WAIT)
+			atomic_store(&h->blocked, true);
+		if (h->nonblock)
+			return 0;
 		tmo = -1;
 		if (deadline) {
 			uint64_t now = now_mono_ms();
@@ -469,7 +476,6 @@ static int read_core(struct wcp *h, int cnt, pcap_handler cb, u_char *user,
 		if (r == WAIT) {
 			int w = wait_ns / 1000000 + 1;
 
-			atomic_store(&h->blocked, true);
 			if (tmo < 0 || w < tmo)
 				tmo = w;
 		}

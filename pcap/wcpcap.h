@@ -124,6 +124,7 @@ struct wcp {
 	struct wcp_ent *ents;
 	unsigned ents_cap, ents_off, ents_len;
 	uint64_t base_seq;
+	uint64_t held_pkts; /* in ents, not handed out yet */
 	struct wcp_src *src; /* [nsrc]: nw x nq, or 1 without the merge */
 	unsigned nsrc;
 	uint64_t *wm; /* [nw] watermarks seen at the last pull */
