@@ -56,6 +56,8 @@ FENCE := $(O)/tests/fence_test
 PCAPLIB := $(O)/libwirecap-pcap.so
 SKEL := $(O)/wirecap.skel.h
 BPF_OBJ := $(O)/wirecap.bpf.o
+TEST_SKEL := $(O)/wirecap_test.skel.h
+TEST_BPF_OBJ := $(O)/wirecap-test.bpf.o
 
 .PHONY: all deps lib cli test test-unit test-integ test-san bench demo format format-check \
 	install uninstall clean vmtest vmtest-ci
@@ -73,6 +75,14 @@ $(BPF_OBJ): bpf/wirecap.bpf.c include/wirecap/wc_layout.h | $(O)/lib
 
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name wirecap_bpf > $@.tmp && mv $@.tmp $@
+
+# The parser unit tests' build of the program: the metadata is prepended to
+# every packet and kept (no socket exists under BPF_PROG_TEST_RUN)
+$(TEST_BPF_OBJ): bpf/wirecap.bpf.c include/wirecap/wc_layout.h | $(O)/lib
+	$(CLANG) $(BPF_CFLAGS) -DWC_TEST_META=1 -c $< -o $@
+
+$(TEST_SKEL): $(TEST_BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name wirecap_test_bpf > $@.tmp && mv $@.tmp $@
 
 $(O)/lib/%.o: userspace/%.c $(HDRS) $(SKEL) | $(O)/lib
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
@@ -104,7 +114,7 @@ $(O)/cmd/%.o: cmd/%.c $(HDRS) | $(O)/cmd
 $(CLI): $(CMD_OBJS) $(STLIB)
 	$(CC) $(SANFLAGS) -o $@ $(CMD_OBJS) $(STLIB) $(LDLIBS_LIB) -lm
 
-$(UNIT): $(UNIT_SRCS) $(STLIB) $(HDRS) | $(O)/tests
+$(UNIT): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(STLIB) $(HDRS) $(TEST_SKEL) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_SRCS) $(STLIB) $(LDLIBS_LIB) \
 		$$(pkg-config --cflags --libs check) -lm
 
@@ -117,12 +127,21 @@ $(FENCE): tests/fence/fence_test.c $(LIB_SRCS) $(HDRS) | $(O)/tests
 $(O)/tests/%: tests/tools/%.c $(STLIB) $(HDRS) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(LDLIBS_LIB) -lm
 
-$(O)/wirecap-xdp.pc: wirecap-xdp.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+# Relocatable: libdir and includedir are written relative to ${prefix}
+# when they lie under PREFIX, so `pkg-config --define-variable=prefix=...`
+# and a moved tree work. libpcap is listed in Libs.private rather than
+# Requires.private: its own .pc requires dbus-1, which a static link of
+# wirecap does not need (libpcap itself may stay a shared library).
+PC_SUBST = sed -e 's|@PREFIX@|$(PREFIX)|' \
+	-e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+	-e 's|@INCDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCDIR))|' \
+	-e 's|@VERSION@|$(VERSION)|'
 
-# Unit tests (Check) then integration tests; tests/run.sh prints
-# "N passed, N failed" and exits non-zero on any failure.
+$(O)/wirecap-xdp.pc: wirecap-xdp.pc.in Makefile
+	$(PC_SUBST) $< > $@
+
+# Unit tests (Check) then integration tests; tests/run.sh ends with
+# "N passed, N failed, N skipped" and exits non-zero on any failure.
 test: all
 	WC_BUILD=$(O) ./tests/run.sh
 
@@ -163,9 +182,7 @@ install: all
 	ln -sf libwirecap-xdp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libwirecap-xdp.so
 	install -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    wirecap-xdp.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/wirecap-xdp.pc
+	$(PC_SUBST) wirecap-xdp.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/wirecap-xdp.pc
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(PCAPLIB) $(DESTDIR)$(LIBDIR)/
 	if [ -f docs/libwirecap-xdp.3 ]; then install -m 0644 docs/libwirecap-xdp.3 $(DESTDIR)$(MANDIR)/man3/; fi
@@ -178,7 +195,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/wirecap
 
 FORMAT_SRCS = $(LIB_SRCS) $(CMD_SRCS) $(PCAP_SRCS) pcap/*.h $(UNIT_SRCS) $(TOOL_SRCS) bpf/*.c \
-	include/wirecap/*.h userspace/*.h cmd/*.h tests/fence/*.c \
+	include/wirecap/*.h userspace/*.h cmd/*.h tests/unit/*.h tests/fence/*.c \
 	docs/examples/*.c vmtest/tests/*.c
 
 # kernel style, .clang-format (Debian: clang-format)

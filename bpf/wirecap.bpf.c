@@ -280,6 +280,13 @@ mac_hash:
 				bpf_ntohs(eth->h_proto));
 }
 
+/* The unit tests' build of this program (tests/unit/test_parser.c: no
+ * socket exists under BPF_PROG_TEST_RUN) prepends the metadata to every
+ * packet and leaves it there, so each field can be checked. */
+#ifndef WC_TEST_META
+#define WC_TEST_META 0
+#endif
+
 SEC("xdp")
 int wirecap_steer(struct xdp_md *ctx)
 {
@@ -346,7 +353,7 @@ int wirecap_steer(struct xdp_md *ctx)
 	}
 
 	act = cfg->no_socket_action == WC_ACT_DROP ? XDP_DROP : XDP_PASS;
-	if (bpf_map_lookup_elem(&xsks, &idx)) {
+	if (WC_TEST_META || bpf_map_lookup_elem(&xsks, &idx)) {
 		/* The metadata goes in front of the packet, inside the data
 		 * the socket receives (bpf_xdp_adjust_head), not in the
 		 * data_meta area: some kernels refuse bpf_xdp_adjust_meta to
@@ -383,7 +390,7 @@ int wirecap_steer(struct xdp_md *ctx)
 			qs->redirected++;
 			return XDP_REDIRECT;
 		}
-		if (cfg->meta_enabled)
+		if (cfg->meta_enabled && !WC_TEST_META)
 			bpf_xdp_adjust_head(ctx, (int)sizeof(*m));
 	}
 	qs->nosock++;

@@ -31,6 +31,8 @@ struct bench {
 	uint64_t cost_ns;
 	enum cost_mode cost_mode;
 	uint64_t stall_ms, stall_every_ns;
+	const char *stall_until; /* stall until this file exists */
+	_Atomic unsigned stalled; /* workers in a stall now */
 	uint64_t stall_mask; /* workers that stall (bit w) */
 	uint64_t idle_exit_ns, duration_ns;
 	uint64_t spins_per_us;
@@ -80,6 +82,18 @@ static void on_signal(int sig)
 		wc_engine__stop(e);
 }
 
+/* --stall-until: hold off until FILE exists (polled: a test creates it
+ * once its whole burst has been offered, whatever the machine's speed), or
+ * the engine stops, or --duration ends */
+static void stall_until(struct bench *b)
+{
+	while (access(b->stall_until, F_OK) && !sig_seen &&
+	       !wc_engine__stopped(b->e) &&
+	       !(b->duration_ns &&
+		 wc_clock_mono_ns() - b->start_ns >= b->duration_ns))
+		wc_clock_sleep_ns(5000000);
+}
+
 static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 {
 	struct bench *b = ctx;
@@ -92,7 +106,10 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 		/* idle tick */
 		uint64_t last = atomic_load(&b->last_ns);
 
-		if (b->idle_exit_ns && last && now - last >= b->idle_exit_ns)
+		/* a stalled worker is not idle: --idle-exit counts from
+		 * the end of its stall */
+		if (b->idle_exit_ns && last && now - last >= b->idle_exit_ns &&
+		    !atomic_load(&b->stalled))
 			return 1;
 		if (b->duration_ns && now - b->start_ns >= b->duration_ns)
 			return 1;
@@ -189,7 +206,7 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	}
 	if (b->cost_ns && b->cost_mode == COST_SLEEP)
 		wc_clock_sleep_ns(b->cost_ns * n);
-	if (b->stall_ms && (b->stall_mask >> wi & 1) &&
+	if ((b->stall_ms || b->stall_until) && (b->stall_mask >> wi & 1) &&
 	    now >= b->next_stall[wi] && b->next_stall[wi] != UINT64_MAX) {
 		b->stalls[wi]++;
 		b->next_stall[wi] =
@@ -198,7 +215,13 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 				UINT64_MAX;
 		/* recycle first: a stalled analyzer holds nothing */
 		wc_chunk__recycle(c);
-		wc_clock_sleep_ns(b->stall_ms * 1000000ull);
+		atomic_fetch_add(&b->stalled, 1);
+		if (b->stall_until)
+			stall_until(b);
+		else
+			wc_clock_sleep_ns(b->stall_ms * 1000000ull);
+		atomic_store(&b->last_ns, wc_clock_mono_ns());
+		atomic_fetch_sub(&b->stalled, 1);
 		c = NULL;
 	}
 	if (b->count && atomic_fetch_add(&b->total, n) + n >= b->count) {
@@ -285,6 +308,8 @@ static void usage(FILE *f)
 		"      --cost-mode M     spin (CPU per packet, default) or sleep (per chunk)\n"
 		"      --stall-ms MS     stall MS ms, first at the first packet...\n"
 		"      --stall-every SEC ...then every SEC seconds (0: once)\n"
+		"      --stall-until FILE stall at the first packet until FILE exists\n"
+		"                        (instead of --stall-ms; once)\n"
 		"      --stall-workers L workers that stall (default: all), e.g. 1 or 0,2\n"
 		"      --flows F         flow ids tracked (default 1048576)\n"
 		"      --expect N        packets sent by `wirecap gen -c N` (with --flows/--flow-base:\n"
@@ -309,7 +334,8 @@ int cmd_bench(int argc, char **argv)
 		O_FLOWBASE,
 		O_JSON,
 		O_READY,
-		O_STALLW
+		O_STALLW,
+		O_STALLUNTIL
 	};
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
@@ -321,6 +347,7 @@ int cmd_bench(int argc, char **argv)
 		{ "stall-ms", required_argument, 0, O_STALL },
 		{ "stall-every", required_argument, 0, O_STALLEVERY },
 		{ "stall-workers", required_argument, 0, O_STALLW },
+		{ "stall-until", required_argument, 0, O_STALLUNTIL },
 		{ "flows", required_argument, 0, O_FLOWS },
 		{ "expect", required_argument, 0, O_EXPECT },
 		{ "flow-base", required_argument, 0, O_FLOWBASE },
@@ -388,6 +415,12 @@ int cmd_bench(int argc, char **argv)
 					  &b.stall_ms))
 				return 1;
 			break;
+		case O_STALLUNTIL:
+			if (!*optarg)
+				return cmd_err(
+					"invalid --stall-until: empty path");
+			b.stall_until = optarg;
+			break;
 		case O_STALLW: {
 			unsigned list[WC_MAX_WORKERS];
 			int n = cmd_parse_list("--stall-workers", optarg, list,
@@ -439,8 +472,7 @@ int cmd_bench(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("bench", argv, "i:c:qh", lo);
 		}
 	}
 	if (!ifname || optind != argc) {
@@ -448,6 +480,11 @@ int cmd_bench(int argc, char **argv)
 		return cmd_err(
 			"bench: -i IFACE is required (and takes no other arguments)");
 	}
+	if (cmd_check_ifname(ifname))
+		return 1;
+	if (b.stall_until && (b.stall_ms || b.stall_every_ns))
+		return cmd_err(
+			"bench: --stall-until excludes --stall-ms and --stall-every");
 	if (b.expect && b.flow_base + b.nflows > WC_SEQTRACK_MAX_FLOWS)
 		return cmd_err("bench: --flow-base + --flows too large");
 	if (cmd_check_output("--stats-json", json) ||
@@ -465,13 +502,15 @@ int cmd_bench(int argc, char **argv)
 	sig_engine = NULL;
 	cmd_stop_signals(on_signal, true);
 	engine_prepare(&ea, ifname, NULL);
+	ea.eo.cancel = &sig_seen; /* Ctrl-C during a long pool set-up */
 	b.e = engine_open(ifname, &ea);
 	if (!b.e) {
+		rc = errno == EINTR && sig_seen ? 0 : 1;
 		cmd_stop_signals(NULL, true);
 		free((void *)b.flow_last);
 		free((void *)b.flow_max);
 		free((void *)b.flow_max_rev);
-		return 1;
+		return rc;
 	}
 	{
 		struct wc_iface_info ii;
@@ -524,8 +563,7 @@ int cmd_bench(int argc, char **argv)
 		err = wc_engine__run(b.e, &ro);
 	}
 	if (err == -ENETDOWN)
-		rc = cmd_err("%s went down or disappeared during the capture",
-			     ifname);
+		rc = cmd_err("%s disappeared during the capture", ifname);
 	else if (err == -ENOLINK)
 		rc = cmd_err(
 			"the XDP program on %s was detached or replaced: stopping",

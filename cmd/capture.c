@@ -154,6 +154,13 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 
 	(void)if_id;
 	wc_pcapng_get_stats(cp->pw, &ps);
+	if (cp->acct_started) {
+		/* the link's gaps: no counter for them in an ISB */
+		struct wc_link_stats ls;
+
+		if (!wc_engine__link_stats(cp->e, &ls))
+			acct_link_note(&ls, s->comment, sizeof(s->comment));
+	}
 	s->usrdeliv = ps.packets + ps.buffered;
 	if (cp->have_filter)
 		s->filteraccept = SUM(cp, accepted);
@@ -530,6 +537,14 @@ static void usage(FILE *f)
 		"  -C MB                 rotate before a file exceeds MB x 1,000,000 bytes\n"
 		"  -G SEC                rotate every SEC seconds (FILE may hold strftime %%-patterns)\n"
 		"  -W N                  keep N files (ring), with -C or -G\n"
+		"                        File names (suffixes at the end of FILE):\n"
+		"                          -C: FILE, FILE1, FILE2, ...\n"
+		"                          -C -W N: FILE0..FILE<N-1> (zero-padded), overwritten\n"
+		"                            in a ring\n"
+		"                          -G, FILE without %%: as -C (with -W N: as -C -W N)\n"
+		"                          -G, FILE with %%: strftime(3), local time, at each\n"
+		"                            file's opening; the same name twice gets 1, 2, ...;\n"
+		"                            with -W N the oldest file is removed beyond N\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout, not with -w -)\n"
 		"      --ready-file FILE created when the capture is running\n"
 		"      --reorder-ms MS   write packets in time order across rx queues and\n"
@@ -730,15 +745,19 @@ int cmd_capture(int argc, char **argv)
 				goto bad_arg;
 			break;
 		default:
-			usage(stderr);
 			free(cp);
-			return 2;
+			return cmd_bad_option("capture", argv,
+					      "i:w:c:s:C:G:W:qh", lo);
 		}
 	}
 	if (!cp->ifname || !cp->path) {
 		free(cp);
 		return cmd_err(
 			"capture: -i IFACE and -w FILE are required (see wirecap capture --help)");
+	}
+	if (cmd_check_ifname(cp->ifname)) {
+		free(cp);
+		return 1;
 	}
 	if (!cp->snaplen)
 		cp->snaplen = WC_PCAPNG_DEFAULT_SNAPLEN;
@@ -777,12 +796,18 @@ int cmd_capture(int argc, char **argv)
 		}
 	}
 
-	/* 2. the output: an unwritable path fails before attaching. The
-	 * probe opens it as the writer will (names, directories, strftime)
-	 * and writes nothing; the real writer is opened once the engine is
-	 * up, so that -G periods start with the capture. A FIFO is not
-	 * probed (its reader would see an empty stream end): the writer
-	 * opens it, once a reader is there, before the engine starts. */
+	/* 2. the output: an unwritable path fails before attaching, and
+	 * nothing is created, truncated or removed until the engine runs.
+	 * The check opens an existing file for writing without O_TRUNC (a
+	 * new one is tried as a probe file in its directory); the writer
+	 * opens, locks and empties it once the engine is up (so -G periods
+	 * also start with the capture). Opening late rather than writing a
+	 * temporary file renamed into place keeps the file's inode, owner,
+	 * mode and hard links, a `tail -f` on it, and leaves no temporary
+	 * file behind after kill -9; the writer's lock keeps a second
+	 * capture from emptying a file a first one writes. A FIFO is
+	 * opened first (opening it destroys nothing): the capture waits
+	 * for its reader before the engine starts. */
 	po = (struct wc_pcapng_opts){
 		.sz = sizeof(po),
 		.path = cp->path,
@@ -801,26 +826,20 @@ int cmd_capture(int argc, char **argv)
 		rc = open_fifo(cp, &po, quiet);
 		if (rc || !cp->pw)
 			goto out_filter;
-	} else if (strcmp(cp->path, "-")) {
-		bool existed = !stat(cp->path, &st);
-		struct wc_pcapng *probe =
-			wc_pcapng_open(&po, errbuf, sizeof(errbuf));
-
-		if (!probe) {
-			rc = cmd_err("capture: %s", errbuf);
-			goto out_filter;
-		}
-		if (!existed || strcmp(wc_pcapng_cur_path(probe), cp->path))
-			unlink(wc_pcapng_cur_path(probe));
-		wc_pcapng_free(probe);
+	} else if (wc_pcapng_check(&po, errbuf, sizeof(errbuf))) {
+		rc = cmd_err_only("capture: %s", errbuf);
+		goto out_filter;
 	}
 
 	/* 3. the engine (attaches when needed) */
 	cmd_stop_signals(on_signal, true);
 	engine_prepare(&ea, cp->ifname, NULL);
+	ea.eo.cancel = &sig_seen; /* Ctrl-C during a long pool set-up */
 	cp->e = engine_open(cp->ifname, &ea);
 	if (!cp->e) {
-		rc = 1;
+		/* stopped by a signal during set-up: nothing captured, as
+		 * when the wait for a FIFO's reader is stopped */
+		rc = errno == EINTR && sig_seen ? 0 : 1;
 		goto out_filter;
 	}
 	sig_engine = cp->e;
@@ -883,7 +902,7 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (err == -ENETDOWN)
 		rc = cmd_err(
-			"%s went down or disappeared during the capture; the capture stopped, %s is complete",
+			"%s disappeared during the capture; the capture stopped, %s is complete",
 			cp->ifname,
 			strcmp(cp->path, "-") ? cp->path : "the output");
 	else if (err == -ENOLINK)

@@ -142,8 +142,7 @@ int cmd_exec(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("exec", argv, "+h", lo);
 		}
 	}
 	if (optind >= argc)

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,9 +202,10 @@ static void dir_human(const struct dir *d, FILE *f)
 		U(s->bad_desc), U(s->driver_dropped),
 		U(s->in_flight + s->abandoned));
 	fprintf(f,
-		"  transmit: %llu submitted, %llu completed, %llu tx-ring-full waits, %llu kicks; pool high-water %llu of %llu frames per queue\n",
+		"  transmit: %llu submitted, %llu completed, %llu tx-ring-full waits, %llu kicks, %llu checksums completed; pool high-water %llu of %llu frames per queue\n",
 		U(s->submitted), U(s->completed), U(s->ring_full_waits),
-		U(s->kicks), U(a->hwm_max), U(a->nq ? a->frames / a->nq : 0));
+		U(s->kicks), U(s->csum_completed), U(a->hwm_max),
+		U(a->nq ? a->frames / a->nq : 0));
 	if (d->unaccounted)
 		fprintf(f, "  WARNING: %lld packets unaccounted for\n",
 			(long long)d->unaccounted);
@@ -223,7 +225,8 @@ static void dir_json(const struct dir *d, FILE *f)
 		"\"not_completed\":%llu,\"total\":%llu},"
 		"\"unaccounted\":%lld,\"bytes\":%llu,\"written\":%llu,"
 		"\"tx\":{\"offered\":%llu,\"submitted\":%llu,\"completed\":%llu,\"ring_full_waits\":%llu,"
-		"\"kicks\":%llu,\"kick_again\":%llu,\"invalid_descs\":%llu,\"lanes\":%u,"
+		"\"kicks\":%llu,\"kick_again\":%llu,\"invalid_descs\":%llu,"
+		"\"csum_completed\":%llu,\"lanes\":%u,"
 		"\"queues\":%u,\"mtu\":%u,\"zerocopy\":%s},\"engine\":",
 		d->in, d->out, U(a->received), U(d->forwarded),
 		U(atomic_load(&d->rule_dropped)), U(a->passed), U(a->delivered),
@@ -234,8 +237,9 @@ static void dir_json(const struct dir *d, FILE *f)
 		U(d->engine_dropped + d->tx_dropped), (long long)d->unaccounted,
 		U(s->bytes), U(atomic_load(&d->written)), U(s->offered),
 		U(s->submitted), U(s->completed), U(s->ring_full_waits),
-		U(s->kicks), U(s->kick_again), U(s->tx_invalid_descs), s->lanes,
-		s->queues, s->mtu, s->zerocopy ? "true" : "false");
+		U(s->kicks), U(s->kick_again), U(s->tx_invalid_descs),
+		U(s->csum_completed), s->lanes, s->queues, s->mtu,
+		s->zerocopy ? "true" : "false");
 	acct_print_json(a, f, NULL, NULL);
 	/* acct_print_json ends with a newline: harmless inside JSON */
 	fprintf(f, "}");
@@ -250,6 +254,8 @@ static void usage(FILE *f)
 		"  -i IFACE              ingress\n"
 		"  -o IFACE              egress\n"
 		"      --bidir           both directions (a second engine on -o, same UMEM)\n"
+		"      --reflect         allow -o to be -i: send every frame back out of the\n"
+		"                        port it came from (refused without it)\n"
 		"      --drop EXPR       drop packets matching this tcpdump expression\n"
 		"  -w FILE               pcapng of every packet handed to transmit (not those\n"
 		"                        --drop matched), written before it is sent: packets\n"
@@ -259,6 +265,9 @@ static void usage(FILE *f)
 		"                        or SIGHUP)\n"
 		"      --tx-ring N       TX ring entries per lane (default 2048)\n"
 		"      --tx-wait-ms MS   TX ring full this long without progress: drop (200)\n"
+		"      --csum complete|keep  TCP/UDP checksums a host stack left to the NIC\n"
+		"                        (CHECKSUM_PARTIAL, as veth peers send them) are\n"
+		"                        completed before they leave (complete, default)\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
 		"      --ready-file FILE created when forwarding runs\n"
 		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" ENGINE_ARGS_HELP);
@@ -309,26 +318,48 @@ static int engine_queues(const char *ifname, const struct engine_args *ea,
 	return 0;
 }
 
+/* -w: the writer and its interfaces (the ingress of each direction) */
+static int open_writer(struct fwd *f, const char *wpath, const char *in,
+		       const char *out, bool bidir)
+{
+	struct wc_pcapng_opts po = { .sz = sizeof(po), .path = wpath };
+	char eb[600];
+
+	f->pw = wc_pcapng_open(&po, eb, sizeof(eb));
+	if (!f->pw)
+		return cmd_err_only("forward: %s", eb);
+	f->d[0].if_id =
+		wc_pcapng_add_iface(f->pw, in, "wirecap forward ingress", 0);
+	if (bidir)
+		f->d[1].if_id = wc_pcapng_add_iface(
+			f->pw, out, "wirecap forward ingress", 0);
+	return 0;
+}
+
 int cmd_forward(int argc, char **argv)
 {
 	enum {
 		O_BIDIR = 256,
+		O_REFLECT,
 		O_DROP,
 		O_DUR,
 		O_TXRING,
 		O_TXWAIT,
 		O_JSON,
-		O_READY
+		O_READY,
+		O_CSUM
 	};
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
 		{ "output", required_argument, 0, 'o' },
 		{ "bidir", no_argument, 0, O_BIDIR },
+		{ "reflect", no_argument, 0, O_REFLECT },
 		{ "drop", required_argument, 0, O_DROP },
 		{ "write", required_argument, 0, 'w' },
 		{ "duration", required_argument, 0, O_DUR },
 		{ "tx-ring", required_argument, 0, O_TXRING },
 		{ "tx-wait-ms", required_argument, 0, O_TXWAIT },
+		{ "csum", required_argument, 0, O_CSUM },
 		{ "stats-json", required_argument, 0, O_JSON },
 		{ "ready-file", required_argument, 0, O_READY },
 		{ "quiet", no_argument, 0, 'q' },
@@ -342,8 +373,10 @@ int cmd_forward(int argc, char **argv)
 		   *json = NULL, *ready = NULL;
 	struct engine_args ea, ea2;
 	__u32 tx_ring = 0, tx_wait = 0;
-	bool bidir = false, quiet = false;
+	bool bidir = false, reflect = false, quiet = false;
+	enum wc_csum_mode csum = WC_CSUM_COMPLETE;
 	int c, idx, err, rc = 0;
+	char eb[600];
 	double dsec;
 	char *end;
 
@@ -364,6 +397,9 @@ int cmd_forward(int argc, char **argv)
 			break;
 		case O_BIDIR:
 			bidir = true;
+			break;
+		case O_REFLECT:
+			reflect = true;
 			break;
 		case O_DROP:
 			drop = optarg;
@@ -389,6 +425,16 @@ int cmd_forward(int argc, char **argv)
 					  &tx_wait))
 				return 1;
 			break;
+		case O_CSUM:
+			if (!strcmp(optarg, "complete"))
+				csum = WC_CSUM_COMPLETE;
+			else if (!strcmp(optarg, "keep"))
+				csum = WC_CSUM_KEEP;
+			else
+				return cmd_err(
+					"invalid --csum '%s' (complete or keep)",
+					optarg);
+			break;
 		case O_JSON:
 			json = optarg;
 			break;
@@ -407,8 +453,7 @@ int cmd_forward(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("forward", argv, "i:o:w:qh", lo);
 		}
 	}
 	if (optind != argc)
@@ -416,11 +461,17 @@ int cmd_forward(int argc, char **argv)
 			       argv[optind]);
 	if (!in || !out)
 		return cmd_err("forward: -i IFACE and -o IFACE are required");
+	if (cmd_check_ifname(in) || cmd_check_ifname(out))
+		return 1;
 	if (wpath && json && !strcmp(wpath, "-") && !strcmp(json, "-"))
 		return cmd_err(
 			"forward: -w - and --stats-json - cannot both use standard output");
 	if (!strcmp(in, out) && bidir)
 		return cmd_err("forward: --bidir needs two interfaces");
+	if (!strcmp(in, out) && !reflect)
+		return cmd_err(
+			"forward: -i and -o are both %s: every frame would go back out of the port it came from (--reflect if that is meant)",
+			in);
 	if (check_iface(in) || check_iface(out))
 		return 1;
 	if (cmd_check_output("--stats-json", json) ||
@@ -442,21 +493,24 @@ int cmd_forward(int argc, char **argv)
 		pcap_close(pd);
 		f->have_filter = true;
 	}
+	/* -w: checked now, opened once the engines run, as capture does
+	 * (nothing created, truncated or removed when start-up fails); a
+	 * FIFO is opened now (that destroys nothing) */
 	if (wpath) {
-		struct wc_pcapng_opts po = { .sz = sizeof(po), .path = wpath };
-		char eb[256];
+		struct wc_pcapng_opts wpo = { .sz = sizeof(wpo),
+					      .path = wpath };
+		struct stat st;
 
 		signal(SIGPIPE, SIG_IGN);
-		f->pw = wc_pcapng_open(&po, eb, sizeof(eb));
-		if (!f->pw) {
-			rc = cmd_err("%s", eb);
+		if (strcmp(wpath, "-") && !stat(wpath, &st) &&
+		    S_ISFIFO(st.st_mode)) {
+			rc = open_writer(f, wpath, in, out, bidir);
+			if (rc)
+				goto out;
+		} else if (wc_pcapng_check(&wpo, eb, sizeof(eb))) {
+			rc = cmd_err_only("forward: %s", eb);
 			goto out;
 		}
-		f->d[0].if_id = wc_pcapng_add_iface(
-			f->pw, in, "wirecap forward ingress", 0);
-		if (bidir)
-			f->d[1].if_id = wc_pcapng_add_iface(
-				f->pw, out, "wirecap forward ingress", 0);
 	}
 	f->ndir = bidir ? 2 : 1;
 	f->d[0].in = in;
@@ -482,23 +536,25 @@ int cmd_forward(int argc, char **argv)
 	}
 	sig_fwd = f;
 	cmd_stop_signals(on_signal, true);
+	/* Ctrl-C during a long pool set-up */
+	ea.eo.cancel = ea2.eo.cancel = &sig_seen;
 	f->d[0].e = engine_open(in, &ea);
 	if (!f->d[0].e) {
-		rc = 1;
+		rc = errno == EINTR && sig_seen ? 0 : 1;
 		goto out;
 	}
 	if (bidir) {
 		ea2.eo.umem_of = f->d[0].e;
 		f->d[1].e = engine_open(out, &ea2);
 		if (!f->d[1].e) {
-			rc = 1;
+			rc = errno == EINTR && sig_seen ? 0 : 1;
 			goto out;
 		}
 	}
 	for (unsigned i = 0; i < f->ndir; i++) {
 		struct dir *d = &f->d[i];
 		WC_OPTS(wc_port_opts, po, .tx_ring_size = tx_ring,
-			.tx_wait_ms = tx_wait);
+			.tx_wait_ms = tx_wait, .csum = csum);
 		struct wc_engine_info info;
 
 		d->port = wc_port__open(d->e, d->out, &po);
@@ -517,6 +573,11 @@ int cmd_forward(int argc, char **argv)
 		}
 		memcpy(d->cpus, ea.cpus, sizeof(d->cpus));
 		d->ncpus = ea.ncpus;
+	}
+	if (wpath && !f->pw) {
+		rc = open_writer(f, wpath, in, out, bidir);
+		if (rc)
+			goto out;
 	}
 	if (sig_seen)
 		for (unsigned i = 0; i < f->ndir; i++)
@@ -580,7 +641,7 @@ int cmd_forward(int argc, char **argv)
 
 		pthread_join(d->tid, NULL);
 		if (d->run_err == -ENETDOWN)
-			rc = cmd_err("%s went down or disappeared", d->in);
+			rc = cmd_err("%s disappeared", d->in);
 		else if (d->run_err == -ENOLINK)
 			rc = cmd_err(
 				"the XDP program on %s was detached or replaced: stopping",

@@ -41,8 +41,9 @@ static int iface_err(const char *what, const char *ifname, int err)
 			"%s: %s has another XDP program attached (use --force to replace)",
 			what, ifname);
 	case ENOENT:
-		return cmd_err_only("%s: wirecap is not attached to %s", what,
-				    ifname);
+		/* with the note on stale pins it just removed, if any */
+		return cmd_err("%s: wirecap is not attached to %s", what,
+			       ifname);
 	case EOPNOTSUPP:
 		return cmd_err_only(
 			"%s: the driver of %s does not support native XDP (try --mode generic)",
@@ -60,18 +61,31 @@ static int iface_err(const char *what, const char *ifname, int err)
 	}
 }
 
-/* pid of the capture engine that runs on the attachment (published in the
- * engine map, process alive, as `wirecap stats` tells "running"), or 0 */
-static __u32 engine_pid(const struct wc_iface *ifc)
+/* The capture engine published in the engine map: its pid (0: none, or
+ * this process) and whether that process is alive (a killed engine leaves
+ * its pid behind) */
+static __u32 engine_published(const struct wc_iface *ifc, bool *alive)
 {
 	int fd = wc_iface__map_fd(ifc, WC_MAP_ENGINE);
 	struct wc_engine_info ei;
 	__u32 zero = 0;
 
+	*alive = false;
 	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &ei) || !ei.pid ||
 	    ei.pid == (__u32)getpid())
 		return 0;
-	return kill((pid_t)ei.pid, 0) == 0 || errno == EPERM ? ei.pid : 0;
+	*alive = kill((pid_t)ei.pid, 0) == 0 || errno == EPERM;
+	return ei.pid;
+}
+
+/* pid of the capture engine that runs on the attachment (process alive,
+ * as `wirecap stats` tells "running"), or 0 */
+static __u32 engine_pid(const struct wc_iface *ifc)
+{
+	bool alive;
+	__u32 pid = engine_published(ifc, &alive);
+
+	return alive ? pid : 0;
 }
 
 static void attach_usage(FILE *f)
@@ -141,7 +155,7 @@ int cmd_attach(int argc, char **argv)
 					optarg);
 			break;
 		case 'w':
-			if (cmd_parse_u32("--workers (1..64)", optarg, 1,
+			if (cmd_parse_u32("--workers", optarg, 1,
 					  WC_MAX_WORKERS, &o.workers))
 				return 1;
 			break;
@@ -198,8 +212,8 @@ int cmd_attach(int argc, char **argv)
 			attach_usage(stdout);
 			return 0;
 		default:
-			attach_usage(stderr);
-			return 2;
+			return cmd_bad_option("attach", argv,
+					      "m:w:q:b:s:n:H:Mfh", lo);
 		}
 	}
 	if (optind != argc - 1) {
@@ -207,6 +221,8 @@ int cmd_attach(int argc, char **argv)
 		return cmd_err("attach: expected one interface name");
 	}
 	ifname = argv[optind];
+	if (cmd_check_ifname(ifname))
+		return 1;
 	if (o.force) {
 		/* replacing the program under a running capture would leave it
 		 * blind (it stops when it notices): not without being asked */
@@ -266,8 +282,7 @@ int cmd_detach(int argc, char **argv)
 			detach_usage(stdout);
 			return 0;
 		default:
-			detach_usage(stderr);
-			return 2;
+			return cmd_bad_option("detach", argv, "fh", lo);
 		}
 	}
 	if (optind != argc - 1) {
@@ -275,6 +290,8 @@ int cmd_detach(int argc, char **argv)
 		return 2;
 	}
 	ifname = argv[optind];
+	if (cmd_check_ifname(ifname))
+		return 1;
 	ifc = wc_iface__open(ifname, NULL);
 	if (!ifc)
 		return iface_err("detach", ifname, errno);
@@ -331,8 +348,9 @@ int cmd_status(int argc, char **argv)
 	struct wc_config cfg;
 	struct wc_iface *ifc;
 	const char *ifname = NULL;
-	bool json = false;
-	int err;
+	bool json = false, alive;
+	__u32 epid;
+	int err, transient;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
@@ -354,10 +372,14 @@ int cmd_status(int argc, char **argv)
 		fprintf(stderr, "Usage: wirecap status IFACE [--json]\n");
 		return 2;
 	}
+	if (cmd_check_ifname(ifname))
+		return 1;
 	ifc = wc_iface__open(ifname, NULL);
 	if (!ifc)
 		return iface_err("status", ifname, errno);
 	wc_iface__info(ifc, &info);
+	epid = engine_published(ifc, &alive);
+	transient = wc_iface__transient(ifc) == 1;
 	err = wc_iface__config(ifc, &cfg);
 	/* every queue: packets on a queue that is not served are counted on
 	 * it (passed or dropped) and belong in the totals */
@@ -374,14 +396,21 @@ int cmd_status(int argc, char **argv)
 		printf("{\"ifname\":\"%s\",\"ifindex\":%d,\"prog_id\":%u,\"mode\":\"%s\","
 		       "\"n_queues\":%u,\"dev_queues\":%u,\"n_workers\":%u,\"buckets\":%u,"
 		       "\"steer\":\"%s\",\"no_socket\":\"%s\",\"hash\":\"%s\",\"meta\":%s,"
-		       "\"pin_dir\":\"%s\",\"totals\":{",
+		       "\"pin_dir\":\"%s\",\"transient\":%s,\"engine\":",
 		       info.ifname, info.ifindex, info.prog_id,
 		       mode_name(info.mode), info.queues, info.dev_queues,
 		       info.workers, info.buckets,
 		       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
 		       cfg.no_socket_action == WC_ACT_DROP ? "drop" : "pass",
 		       cfg.hash_mode == WC_HASH_L3 ? "l3" : "l4",
-		       cfg.meta_enabled ? "true" : "false", info.pin_dir);
+		       cfg.meta_enabled ? "true" : "false", info.pin_dir,
+		       transient ? "true" : "false");
+		if (epid)
+			printf("{\"pid\":%u,\"alive\":%s}", epid,
+			       alive ? "true" : "false");
+		else
+			printf("null");
+		printf(",\"totals\":{");
 		print_qs_json(&tot);
 		printf("},\"queues\":[");
 		for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
@@ -404,6 +433,17 @@ int cmd_status(int argc, char **argv)
 		       cfg.hash_mode == WC_HASH_L3 ? "l3" : "l4",
 		       cfg.meta_enabled ? "on" : "off");
 		printf("  pins: %s\n", info.pin_dir);
+		printf("  attachment: %s\n",
+		       transient ?
+			       "transient, held by the capture engine that attached it (goes when it ends)" :
+			       "persistent (stays until `wirecap detach`)");
+		if (!epid)
+			printf("  capture engine: none\n");
+		else if (alive)
+			printf("  capture engine: pid %u, running\n", epid);
+		else
+			printf("  capture engine: pid %u is dead (it ended without closing: killed?); the attachment stays, a new capture can use it\n",
+			       epid);
 		printf("  %5s %12s %14s %12s %10s %10s %9s %9s %9s %9s\n",
 		       "queue", "packets", "bytes", "redirected", "passed",
 		       "dropped", "non-ip", "truncated", "fragment",

@@ -2,9 +2,10 @@
 /* wirecap: command-line front end of libwirecap-xdp. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <net/if.h>
 #include <unistd.h>
 #include <limits.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "wirecap/wirecap.h"
 #include "cmd.h"
+#include "outpath.h"
 
 int cmd_verbosity;
 
@@ -109,42 +111,18 @@ int cmd_err_only(const char *fmt, ...)
 
 int cmd_check_output(const char *what, const char *path)
 {
-	char *dup, *tmp;
-	int fd, err = 0;
+	bool created;
+	int err;
 
 	if (!path || !strcmp(path, "-"))
 		return 0;
-	/* an existing file: writable as it is (not truncated: the probe
-	 * must not change it, nor, for --ready-file, create it early) */
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	if (errno != ENOENT)
-		return cmd_err_only("cannot write %s %s: %s", what, path,
-				    strerror(errno));
-	/* a new file: create a probe file in its directory and remove it;
-	 * the path itself appears only when written (a script may wait
-	 * for it) */
-	dup = strdup(path);
-	if (!dup ||
-	    asprintf(&tmp, "%s/.wirecap-probe-XXXXXX", dirname(dup)) < 0) {
-		free(dup);
-		return cmd_err_only("out of memory");
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err = errno;
-	} else {
-		close(fd);
-		unlink(tmp);
-	}
-	free(tmp);
-	free(dup);
+	/* neither changes an existing file nor, for --ready-file, creates
+	 * it early */
+	err = wc_outpath_check(path, &created);
 	if (err)
-		return cmd_err_only("cannot create %s %s: %s", what, path,
-				    strerror(err));
+		return cmd_err_only("cannot %s %s %s: %s",
+				    created ? "create" : "write", what, path,
+				    strerror(-err));
 	return 0;
 }
 
@@ -251,6 +229,70 @@ bad:
 	return -1;
 }
 
+/* the long option @name (or a unique abbreviation of it, as getopt_long
+ * takes it), or NULL */
+static const struct option *find_long(const struct option *lo, const char *name,
+				      size_t len)
+{
+	const struct option *hit = NULL;
+
+	for (; lo && lo->name; lo++) {
+		if (strncmp(lo->name, name, len))
+			continue;
+		if (strlen(lo->name) == len)
+			return lo;
+		if (hit)
+			return NULL; /* ambiguous */
+		hit = lo;
+	}
+	return hit;
+}
+
+int cmd_bad_option(const char *cmd, char **argv, const char *shortopts,
+		   const struct option *lo)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char what[160];
+
+	if (arg[0] == '-' && arg[1] == '-' && arg[2]) {
+		const char *name = arg + 2, *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const struct option *o = find_long(lo, name, len);
+
+		if (!o)
+			snprintf(what, sizeof(what),
+				 "unrecognized option '%.*s'", (int)(len + 2),
+				 arg);
+		else if (o->has_arg == no_argument && eq)
+			snprintf(what, sizeof(what),
+				 "option '--%s' takes no argument", o->name);
+		else
+			snprintf(what, sizeof(what),
+				 "option '--%s' needs an argument", o->name);
+	} else if (optopt && strchr(shortopts, optopt)) {
+		snprintf(what, sizeof(what), "option '-%c' needs an argument",
+			 optopt);
+	} else if (optopt > ' ' && optopt < 127) {
+		snprintf(what, sizeof(what), "unknown option '-%c'", optopt);
+	} else {
+		snprintf(what, sizeof(what), "unrecognized option '%s'", arg);
+	}
+	fprintf(stderr, "wirecap %s: %s (see 'wirecap %s --help')\n", cmd, what,
+		cmd);
+	return 2;
+}
+
+int cmd_check_ifname(const char *name)
+{
+	if (!name || !*name)
+		return cmd_err_only("empty interface name");
+	if (strlen(name) >= IF_NAMESIZE)
+		return cmd_err_only(
+			"interface name '%s' is too long (%zu characters; at most %d)",
+			name, strlen(name), IF_NAMESIZE - 1);
+	return 0;
+}
+
 static int print_cb(enum wc_print_level level, const char *fmt, va_list ap)
 {
 	if ((level == WC_INFO && cmd_verbosity < 1) ||
@@ -307,8 +349,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-vv")) {
 			cmd_verbosity += 2;
 		} else {
-			usage(stderr);
-			return cmd_err("unknown option '%s'", argv[i]);
+			return cmd_err(
+				"unknown option '%s' (see 'wirecap --help')",
+				argv[i]);
 		}
 		i++;
 	}
@@ -317,9 +360,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd_setup_logging();
+	/* an unknown option is one line (cmd_bad_option), not getopt's
+	 * message followed by the usage */
+	opterr = 0;
 	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
 		if (!strcmp(argv[i], cmds[c].name))
 			return cmds[c].fn(argc - i, argv + i);
-	usage(stderr);
-	return cmd_err("unknown command '%s'", argv[i]);
+	return cmd_err("unknown command '%s' (see 'wirecap --help')", argv[i]);
 }

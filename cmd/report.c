@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <sched.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@ int acct_finish(struct acct *a)
 	}
 	for (unsigned w = 0; w < a->nw; w++)
 		wc_engine__worker_stats(a->e, w, &a->w[w]);
+	wc_engine__link_stats(a->e, &a->link);
 	a->unaccounted =
 		(__s64)a->received -
 		(__s64)(a->delivered + a->pool_exhausted + a->ring_full +
@@ -95,6 +97,19 @@ int acct_finish(struct acct *a)
 }
 
 #define U(x) ((unsigned long long)(x))
+
+void acct_link_note(const struct wc_link_stats *l, char *buf, size_t len)
+{
+	if (!l->down_events) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	snprintf(
+		buf, len,
+		"link down %llu time%s, %.3f s in all%s (nothing arrives while it is down)",
+		U(l->down_events), l->down_events == 1 ? "" : "s",
+		l->down_ns / 1e9, l->down ? ", still down at the end" : "");
+}
 
 void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 		     void *ctx)
@@ -119,6 +134,11 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 		U(a->invalid_descs), secs,
 		ei.bind_mode == WC_BIND_ZEROCOPY ? "zerocopy" : "copy",
 		U(a->nq ? a->frames / a->nq : 0), ei.chunk_size, U(a->hwm_max));
+	fprintf(f,
+		",\"link\":{\"down_events\":%llu,\"down_s\":%.3f,"
+		"\"down_at_end\":%s}",
+		U(a->link.down_events), a->link.down_ns / 1e9,
+		a->link.down ? "true" : "false");
 	fprintf(f, ",\"queues\":[");
 	for (unsigned q = 0; q < a->nq_all; q++) {
 		const struct acct_queue *aq = &a->q[q];
@@ -177,6 +197,12 @@ void acct_print_human(const struct acct *a, FILE *f, acct_extra_fn extra,
 	if (a->unaccounted)
 		fprintf(f, "  WARNING: %lld packets unaccounted for\n",
 			(long long)a->unaccounted);
+	if (a->link.down_events) {
+		char note[160];
+
+		acct_link_note(&a->link, note, sizeof(note));
+		fprintf(f, "  %s\n", note);
+	}
 	for (unsigned q = 0; q < a->nq; q++) {
 		const struct acct_queue *aq = &a->q[q];
 
@@ -314,6 +340,47 @@ void engine_args_init(struct engine_args *ea)
 	ea->eo.attach = &ea->ao;
 }
 
+/* "0-1,4": the CPUs of @set */
+static void cpus_str(const cpu_set_t *set, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < CPU_SETSIZE && off < len; c++) {
+		int e = c;
+
+		if (!CPU_ISSET(c, set))
+			continue;
+		while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, set))
+			e++;
+		off += snprintf(buf + off, len - off, "%s%d", off ? "," : "",
+				c);
+		if (e > c && off < len)
+			off += snprintf(buf + off, len - off, "-%d", e);
+		c = e;
+	}
+}
+
+/* --cpus: every CPU must be one this process may run on (a worker pinned
+ * elsewhere would run unpinned: refuse instead) */
+static int check_cpus(const unsigned *cpus, int n)
+{
+	cpu_set_t set;
+	char list[128];
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (int i = 0; i < n; i++) {
+		if (cpus[i] < CPU_SETSIZE && CPU_ISSET(cpus[i], &set))
+			continue;
+		cpus_str(&set, list, sizeof(list));
+		return cmd_err_only(
+			"invalid --cpus: CPU %u is not available (this process may run on CPUs %s)",
+			cpus[i], list);
+	}
+	return 0;
+}
+
 int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 {
 	__u32 x;
@@ -324,7 +391,7 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 		ea->ao.workers = x;
 	} else if (!strcmp(n, "cpus")) {
 		ea->ncpus = cmd_parse_list("--cpus", v, ea->cpus, 256);
-		if (ea->ncpus < 0)
+		if (ea->ncpus < 0 || check_cpus(ea->cpus, ea->ncpus))
 			return -1;
 	} else if (!strcmp(n, "pool-chunks")) {
 		if (cmd_parse_u32("--pool-chunks", v, 2, 1u << 22,
@@ -432,6 +499,11 @@ struct wc_engine *engine_open(const char *ifname, struct engine_args *ea)
 		return e;
 	}
 	switch (err) {
+	case EINTR:
+		/* eo.cancel was set: a signal during set-up */
+		cmd_err_only("%s: stopped during set-up: nothing left attached",
+			     ifname);
+		break;
 	case ENODEV:
 		cmd_err_only("no such interface: %s", ifname);
 		break;
@@ -453,5 +525,6 @@ struct wc_engine *engine_open(const char *ifname, struct engine_args *ea)
 		cmd_err_lib("%s: cannot open the capture engine: %s", ifname,
 			    strerror(err));
 	}
+	errno = err;
 	return NULL;
 }

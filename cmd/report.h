@@ -30,7 +30,11 @@ struct acct {
 	__u64 nic_dropped;
 	__s64 unaccounted; /* received - (delivered + drops + passed): 0 */
 	__u64 hwm_max, frames;
+	struct wc_link_stats link; /* gaps: link down or without carrier */
 };
+
+/* "link down N time(s), S s in all" into buf ("" when it never was) */
+void acct_link_note(const struct wc_link_stats *l, char *buf, size_t len);
 
 int acct_start(struct acct *a, struct wc_engine *e);
 /* Read final counters (call after the workers drained). */

@@ -2,21 +2,25 @@
 # wirecap test runner: the Check binaries (unit_tests, fence_test), then every
 # tests/integ/test_*.sh.
 #
-#   tests/run.sh [--unit-only | --integ-only] [--san] [FILTER...]
+#   tests/run.sh [--unit-only | --integ-only] [--san] [--dir DIR]... [FILTER...]
 #
 # FILTER: run only the integration scripts whose name contains one of the
 # words (e.g. `tests/run.sh --integ-only attach`). --san runs the suites of
-# the ASan/UBSan build (build-san, see `make test-san`).
+# the ASan/UBSan build (build-san, see `make test-san`). --dir DIR: run the
+# test_*.sh scripts of DIR (repeatable, in order) instead of tests/integ
+# (vmtest/suite.sh counts its guest scripts this way).
 # Environment: WC_BUILD (build dir, default build), WCT_TIMEOUT (seconds per
 # integration script, default 600), WCT_UNIT_TIMEOUT (default 600).
 #
 # Each integration script reports its checks as lines `PASS: ...` / `FAIL: ...`
 # and exits non-zero on failure; a script that prints none counts as one
-# check. A check that cannot hold on a slow machine (WCT_SLOW, VMTEST; see
-# tests/lib/net.sh) is reported as `SKIP: ...` and counted apart. The unit
-# binary's checks come from Check's summary line. The last two lines are
-# always `N skipped` and `N passed, N failed`; the exit status is 1 if
-# anything failed.
+# check. A check that cannot run here (a tool missing, not in the vmtest
+# guest, or only about the host's speed under emulation, see tests/lib/net.sh)
+# prints `SKIP: reason` and is counted as skipped, never as passed (a script
+# that only skips adds no pass). The unit binaries' checks come from Check's
+# summary line, plus their `SKIP:` lines (a suite not built, a tool missing).
+# The last line is always `N passed, N failed, N skipped`; the exit status is
+# 1 if anything failed.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -24,22 +28,33 @@ unit=1
 integ=1
 san=0
 filters=()
-for a in "$@"; do
-	case "$a" in
+dirs=()
+while [ $# -gt 0 ]; do
+	case "$1" in
 	--unit-only) integ=0 ;;
 	--integ-only) unit=0 ;;
 	--san) san=1 ;;
+	--dir)
+		if [ $# -lt 2 ] || [ ! -d "$2" ]; then
+			echo "run.sh: --dir needs a directory${2:+, not '$2'}" >&2
+			exit 2
+		fi
+		dirs+=("${2%/}")
+		shift
+		;;
 	-h | --help)
-		sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	-*)
-		echo "run.sh: unknown option $a" >&2
+		echo "run.sh: unknown option $1" >&2
 		exit 2
 		;;
-	*) filters+=("$a") ;;
+	*) filters+=("$1") ;;
 	esac
+	shift
 done
+[ ${#dirs[@]} -gt 0 ] || dirs=(tests/integ)
 
 if [ "$san" = 1 ]; then
 	WC_BUILD=${WC_BUILD:-build-san}
@@ -85,6 +100,9 @@ if [ "$unit" = 1 ]; then
 		CK_FORK=yes timeout --kill-after=10 "$UNIT_TIMEOUT" "$bin" \
 			2>&1 | tee "$logdir/$name.log"
 		rc=${PIPESTATUS[0]}
+		# checks that could not run say so (tests/unit/main.c)
+		s=$(grep -c '^SKIP:' "$logdir/$name.log")
+		skipped=$((skipped + s))
 		sum=$(grep -Eo '[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' \
 			"$logdir/$name.log" | tail -n 1)
 		if [ -z "$sum" ]; then
@@ -116,7 +134,7 @@ selected() {
 
 ran=0
 if [ "$integ" = 1 ]; then
-	for t in tests/integ/test_*.sh; do
+	for t in $(for d in "${dirs[@]}"; do printf '%s\n' "$d"/test_*.sh; done); do
 		[ -e "$t" ] || continue
 		name=$(basename "$t" .sh)
 		selected "$name" || continue
@@ -133,8 +151,9 @@ if [ "$integ" = 1 ]; then
 		skipped=$((skipped + s))
 		secs=$(($(date +%s) - start))
 		if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
-			# a script without PASS/FAIL lines counts as one check
-			if [ "$rc" -eq 0 ]; then p=1; else f=1; fi
+			# a script without PASS/FAIL lines counts as one check,
+			# unless all it did was skip
+			if [ "$rc" -ne 0 ]; then f=1; elif [ "$s" -eq 0 ]; then p=1; fi
 		elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 			f=1 # died (or timed out) after its last PASS
 		fi
@@ -154,6 +173,5 @@ if [ ${#failures[@]} -gt 0 ]; then
 	echo "=== failures:"
 	printf '  %s\n' "${failures[@]}"
 fi
-echo "$skipped skipped"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -395,6 +395,13 @@ static void pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
 		pool_kick(p);
 }
 
+void wc_engine_kick_pools(struct wc_engine *e)
+{
+	for (unsigned q = 0; q < e->nq; q++)
+		if (e->pools[q].fd >= 0)
+			pool_kick(&e->pools[q]);
+}
+
 /* tx.c: frames dropped or completed by an egress port go home */
 void wc_pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
 		 unsigned n)
@@ -1148,38 +1155,115 @@ static int has_cap_ipc_lock(void)
 	return !!(d[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32)));
 }
 
-static __u64 mem_available(void)
+/* /proc/meminfo field @key ("MemAvailable"), in bytes; 0 if unknown */
+static __u64 meminfo(const char *key)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
+	size_t klen = strlen(key);
 	char line[256];
 	unsigned long long kb = 0;
 
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+		if (!strncmp(line, key, klen) && line[klen] == ':' &&
+		    sscanf(line + klen + 1, "%llu", &kb) == 1)
 			break;
 	fclose(f);
 	return kb * 1024;
 }
 
-static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge)
+/* "64 KiB", "12 MiB": a limit below 1 MiB is not "0 MiB" */
+static const char *size_str(__u64 bytes, char *buf, size_t len)
+{
+	if (bytes < (1u << 20))
+		snprintf(buf, len, "%llu KiB", (unsigned long long)bytes >> 10);
+	else
+		snprintf(buf, len, "%llu MiB", (unsigned long long)bytes >> 20);
+	return buf;
+}
+
+/*
+ * The memory a pool must leave the machine. Pinned pages cannot be
+ * reclaimed: a pool that takes nearly all of MemAvailable makes the kernel
+ * reclaim everything else and then the OOM killer end a process (wirecap,
+ * after 40 s of pinning, with its XDP program left attached; or another
+ * one). What must stay free: the kernel's receive path (skbs and the
+ * copies of copy mode), the page cache the capture file is written
+ * through, and the other processes' growth: 5% of the RAM, at least
+ * 256 MiB. The pools may take MemAvailable less that.
+ */
+#define MEM_RESERVE_MIN (256ull << 20)
+#define MEM_RESERVE_DIV 20
+
+static __u64 mem_reserve(void)
+{
+	__u64 r = meminfo("MemTotal") / MEM_RESERVE_DIV;
+
+	return r > MEM_RESERVE_MIN ? r : MEM_RESERVE_MIN;
+}
+
+static bool cancelled(const volatile int *cancel)
+{
+	return cancel && *cancel;
+}
+
+/*
+ * Fault the UMEM in, a slice at a time, checking @cancel between slices:
+ * the registration (XDP_UMEM_REG) would otherwise fault in and zero every
+ * page inside one system call that only a fatal signal interrupts (3.5 s
+ * for 2 GiB here, 40 s for 23 GiB). It then only pins present pages.
+ */
+#define POPULATE_SLICE (32ul << 20)
+
+static int umem_populate(struct wc_engine *e, const volatile int *cancel)
+{
+	char *p = e->umem;
+
+	for (size_t off = 0; off < e->umem_len; off += POPULATE_SLICE) {
+		size_t n = e->umem_len - off;
+
+		if (cancelled(cancel))
+			return -EINTR;
+		if (n > POPULATE_SLICE)
+			n = POPULATE_SLICE;
+		if (!madvise(p + off, n, MADV_POPULATE_WRITE))
+			continue;
+		if (errno == ENOMEM || errno == EFAULT)
+			return -ENOMEM;
+		/* before 5.14 (EINVAL): touch a byte of every page */
+		for (size_t i = 0; i < n; i += 4096)
+			p[off + i] = 0;
+	}
+	return cancelled(cancel) ? -EINTR : 0;
+}
+
+static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge,
+		      const volatile int *cancel)
 {
 	size_t len = e->umem_len,
 	       hlen = (len + (2u << 20) - 1) & ~((size_t)(2u << 20) - 1);
 	struct rlimit rl;
-	__u64 avail;
+	__u64 avail, reserve;
+	char b1[32];
+	int err;
 
 	if (!has_cap_ipc_lock() && !getrlimit(RLIMIT_MEMLOCK, &rl) &&
 	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < len) {
-		pr_warn("the pools need %zu MiB of locked memory but RLIMIT_MEMLOCK is %llu MiB: raise it (ulimit -l) or use smaller pools\n",
-			len >> 20, (unsigned long long)rl.rlim_cur >> 20);
+		pr_warn("the pools need %zu MiB of locked memory but RLIMIT_MEMLOCK is %s: raise it (ulimit -l) or use smaller pools\n",
+			len >> 20, size_str(rl.rlim_cur, b1, sizeof(b1)));
 		return -ENOMEM;
 	}
-	avail = mem_available();
-	if (avail && len > avail) {
-		pr_warn("the pools need %zu MiB but only %llu MiB of memory is available: use smaller pools (--pool-chunks, --chunk-size)\n",
-			len >> 20, (unsigned long long)avail >> 20);
+	avail = meminfo("MemAvailable");
+	reserve = mem_reserve();
+	if (avail && len + reserve > avail) {
+		pr_warn("the pools need %zu MiB but at most %llu MiB may be pinned (%llu MiB available, %llu MiB kept free: 5%% of the RAM, at least 256 MiB): use smaller pools (--pool-chunks, --chunk-size)\n",
+			len >> 20,
+			(unsigned long long)(avail > reserve ? avail - reserve :
+							       0) >>
+				20,
+			(unsigned long long)avail >> 20,
+			(unsigned long long)reserve >> 20);
 		return -ENOMEM;
 	}
 	if (huge != WC_HUGE_OFF) {
@@ -1189,7 +1273,7 @@ static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge)
 		if (e->umem != MAP_FAILED) {
 			e->umem_len = hlen;
 			e->huge = WC_HUGE_HUGETLB;
-			return 0;
+			goto populate;
 		}
 		if (huge == WC_HUGE_REQUIRE) {
 			pr_warn("no huge pages for %zu MiB (reserve them: sysctl vm.nr_hugepages=%zu)\n",
@@ -1208,7 +1292,12 @@ static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge)
 	e->huge = WC_HUGE_NONE;
 	if (huge != WC_HUGE_OFF && !madvise(e->umem, len, MADV_HUGEPAGE))
 		e->huge = WC_HUGE_THP;
-	return 0;
+populate:
+	err = umem_populate(e, cancel);
+	if (err == -ENOMEM)
+		pr_warn("cannot fault in the pools' %zu MiB: out of memory: use smaller pools (--pool-chunks, --chunk-size)\n",
+			e->umem_len >> 20);
+	return err;
 }
 
 static int size_pools(struct wc_engine *e, const struct wc_engine_opts *o)
@@ -1363,6 +1452,8 @@ static void engine_free(struct wc_engine *e)
 	}
 	if (e->stop_efd >= 0)
 		close(e->stop_efd);
+	wc_link_close(e);
+	pthread_mutex_destroy(&e->link.lock);
 	pthread_mutex_destroy(&e->stats_lock);
 	free(e);
 }
@@ -1389,6 +1480,7 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 {
 	const struct wc_attach_opts *ao = WC_OPTS_GET(o, attach, NULL);
 	const char *pin_root = WC_OPTS_GET(o, pin_root, NULL);
+	const volatile int *cancel = WC_OPTS_GET(o, cancel, NULL);
 	struct wc_engine *e;
 	int err;
 
@@ -1401,6 +1493,8 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	if (!e)
 		return NULL;
 	e->stop_efd = -1;
+	e->link.nl_fd = -1;
+	pthread_mutex_init(&e->link.lock, NULL);
 	pthread_mutex_init(&e->stats_lock, NULL);
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++)
 		pthread_mutex_init(&e->fences[i].lock, NULL);
@@ -1408,15 +1502,16 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	if (!e->ifc && errno == ENOENT) {
 		WC_OPTS(wc_attach_opts, def);
 
-		if (!ao)
-			ao = &def;
-		if (pin_root && !WC_OPTS_GET(ao, pin_root, NULL)) {
-			def = *ao;
-			def.sz = sizeof(def);
+		/* the caller's options (as far as its struct goes), held by a
+		 * BPF link: the attachment dies with the engine, even killed */
+		if (ao)
+			memcpy(&def, ao,
+			       ao->sz < sizeof(def) ? ao->sz : sizeof(def));
+		def.sz = sizeof(def);
+		def.transient = true;
+		if (pin_root && !def.pin_root)
 			def.pin_root = pin_root;
-			ao = &def;
-		}
-		e->ifc = wc_iface__attach(ifname, ao);
+		e->ifc = wc_iface__attach(ifname, &def);
 		e->own_attach = e->ifc != NULL;
 	}
 	if (!e->ifc) {
@@ -1438,7 +1533,7 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	e->busy_budget = WC_OPTS_GET(o, busy_poll_budget, 0);
 	if (!e->busy_budget)
 		e->busy_budget = 64;
-	err = size_pools(e, o);
+	err = cancelled(cancel) ? -EINTR : size_pools(e, o);
 	if (err)
 		goto fail;
 	if (e->umem_owner) {
@@ -1447,7 +1542,8 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		e->huge = e->umem_owner->huge;
 		err = 0;
 	} else {
-		err = umem_alloc(e, WC_OPTS_GET(o, huge_pages, WC_HUGE_AUTO));
+		err = umem_alloc(e, WC_OPTS_GET(o, huge_pages, WC_HUGE_AUTO),
+				 cancel);
 	}
 	if (err)
 		goto fail;
@@ -1497,9 +1593,13 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 			wk->socks[q].queue = q;
 		}
 	}
-	err = sockets_setup(e, WC_OPTS_GET(o, bind, WC_BIND_AUTO));
+	err = cancelled(cancel) ?
+		      -EINTR :
+		      sockets_setup(e, WC_OPTS_GET(o, bind, WC_BIND_AUTO));
 	if (err) {
-		if (err == -EBUSY)
+		if (err == -EINTR)
+			; /* cancelled: the caller knows */
+		else if (err == -EBUSY)
 			pr_warn("%s: a queue is busy: another AF_XDP socket (another capture?) is bound to it\n",
 				ifname);
 		else if ((err == -ENOMEM || err == -ENOBUFS) &&
@@ -1513,6 +1613,10 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 			pr_warn("%s: cannot set up the sockets: %s (rings of %u entries, %zu MiB UMEM)\n",
 				ifname, strerror(-err), e->rx_size,
 				e->umem_len >> 20);
+		else if (err == -EOPNOTSUPP &&
+			 WC_OPTS_GET(o, bind, WC_BIND_AUTO) == WC_BIND_ZC)
+			pr_warn("%s: the driver has no zero-copy AF_XDP (--bind zc): use --bind auto or copy\n",
+				ifname);
 		else
 			pr_warn("%s: cannot set up AF_XDP sockets: %s\n",
 				ifname, strerror(-err));
@@ -1521,7 +1625,7 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	if (e->umem_owner)
 		e->umem_owner->umem_guest = e;
 	for (unsigned q = 0; q < e->nq; q++) {
-		err = pool_fill(e, &e->pools[q]);
+		err = cancelled(cancel) ? -EINTR : pool_fill(e, &e->pools[q]);
 		if (err)
 			goto fail;
 	}
@@ -1550,10 +1654,11 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 						strerror(errno));
 			}
 	}
-	err = sockets_plug(e);
+	err = cancelled(cancel) ? -EINTR : sockets_plug(e);
 	if (err) {
-		pr_warn("%s: cannot plug the sockets into the XSKMAP: %s\n",
-			ifname, strerror(-err));
+		if (err != -EINTR)
+			pr_warn("%s: cannot plug the sockets into the XSKMAP: %s\n",
+				ifname, strerror(-err));
 		goto fail;
 	}
 	wc_refresh_rt_off(e);

@@ -126,6 +126,16 @@ struct wc_worker {
 	int wake_efd; /* the monitor wakes a sleeping worker */
 };
 
+/* link.c: the link's gaps (down or no carrier), written by the monitor */
+struct wc_link {
+	pthread_mutex_t lock;
+	int nl_fd; /* rtnetlink RTNLGRP_LINK, or -1 */
+	bool down;
+	__u64 down_since; /* CLOCK_MONOTONIC ns */
+	__u64 down_ns; /* closed gaps */
+	__u64 events;
+};
+
 struct wc_engine {
 	struct wc_iface *ifc;
 	/* the XDP program's counters just before the sockets were plugged
@@ -147,7 +157,8 @@ struct wc_engine {
 	struct wc_worker *workers;
 	int stop_efd; /* eventfd: wakes poll() on stop */
 	atomic_bool stop;
-	atomic_bool dev_gone;
+	atomic_bool dev_gone; /* the interface vanished */
+	struct wc_link link;
 	/* the XDP program on the interface is no longer ours (detached or
 	 * replaced): dev_gone is set with it, wc_engine__run says -ENOLINK */
 	atomic_bool xdp_gone;
@@ -193,6 +204,14 @@ int wc_ring_map(int fd, __u64 pgoff, const struct xdp_ring_offset *off, __u32 n,
 __u32 wc_pow2_at_least(__u64 v); /* capped at the largest ring */
 int wc_pool_in_use(const struct wc_pool *p, __u64 *in_use);
 int wc_engine_publish(struct wc_engine *e);
+/* wake every pool's fill ring (a zero-copy driver after link up) */
+void wc_engine_kick_pools(struct wc_engine *e);
+/* link.c */
+int wc_link_open(struct wc_engine *e);
+void wc_link_close(struct wc_engine *e);
+int wc_link_fd(const struct wc_engine *e);
+void wc_link_read(struct wc_engine *e);
+void wc_link_check(struct wc_engine *e);
 int wc_monitor_start(struct wc_engine *e);
 void wc_monitor_stop(struct wc_engine *e);
 

@@ -3,10 +3,14 @@
  * Attachment: load the XDP steering program on an interface, pin it and
  * its maps under <pin_root>/<ifname>/, detect and clean stale pins, detach.
  *
- * The program is attached through netlink (not a bpf_link), so it stays on
- * the interface when the pins vanish (e.g. a private bpffs instance of an
- * `ip netns exec`); `wirecap attach` then finds the interface busy with a
- * program whose pins are gone and can take it over with --force.
+ * A persistent attachment (`wirecap attach`) goes through netlink, so it
+ * stays on the interface when the pins vanish (e.g. a private bpffs
+ * instance of an `ip netns exec`); `wirecap attach` then finds the
+ * interface busy with a program whose pins are gone and can take it over
+ * with --force. A transient one (a capture engine's own) goes through a
+ * BPF link that is not pinned, as libxdp does: the kernel detaches the
+ * program when the process that holds the link ends, killed or not, and
+ * the pins it leaves are found stale by the next open and removed.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <linux/if_link.h>
@@ -177,6 +182,48 @@ static __u32 attached_prog(int ifindex, enum wc_xdp_mode *mode)
 	return 0;
 }
 
+/* The BPF link that holds program prog_id on an interface, as an fd, or
+ * -ENOENT. Netlink does not show XDP links: walk the kernel's links.
+ * Program ids are global, so this holds across network namespaces, where
+ * ifindexes do not. */
+static int xdp_link_of(__u32 prog_id)
+{
+	__u32 id = 0;
+
+	while (prog_id && !bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    info.type == BPF_LINK_TYPE_XDP && info.prog_id == prog_id)
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+/* Take program prog_id (fd prog_fd, or -1: whatever is attached) off the
+ * interface, however it was attached: netlink refuses (EBUSY) to touch a
+ * program a BPF link holds, so such a link is detached instead. */
+static int xdp_detach(int ifindex, __u32 flags, int prog_fd, __u32 prog_id)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = prog_fd);
+	int err, lfd;
+
+	err = bpf_xdp_detach(ifindex, flags, prog_fd >= 0 ? &ao : NULL);
+	if (err != -EBUSY)
+		return err;
+	lfd = xdp_link_of(prog_id);
+	if (lfd < 0)
+		return err;
+	err = bpf_link_detach(lfd);
+	close(lfd);
+	return err;
+}
+
 /* id of the program this handle uses, and of the program attached to its
  * interface in the mode it was attached in (0: none) */
 __u32 wc_iface_prog_id(const struct wc_iface *ifc)
@@ -207,6 +254,8 @@ static void iface_free(struct wc_iface *ifc)
 		return;
 	if (ifc->prog_fd >= 0)
 		close(ifc->prog_fd);
+	if (ifc->link_fd >= 0)
+		close(ifc->link_fd); /* the last reference: detaches */
 	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]);
 	     i++)
 		if (ifc->map_fd[i] >= 0)
@@ -278,6 +327,7 @@ static struct wc_iface *iface_new(const char *ifname, const char *root)
 	if (!ifc)
 		return NULL;
 	ifc->prog_fd = -1;
+	ifc->link_fd = -1;
 	for (size_t i = 0; i < sizeof(ifc->map_fd) / sizeof(ifc->map_fd[0]);
 	     i++)
 		ifc->map_fd[i] = -1;
@@ -416,6 +466,23 @@ static void iface_reset_fds(struct wc_iface *ifc)
 	}
 }
 
+/* Say why pins are stale as they go: a capture engine that died without
+ * closing (kill -9) left them, or the program or interface went. */
+static void say_stale(const struct wc_iface *ifc)
+{
+	int fd = ifc->map_fd[WC_MAP_ENGINE];
+	struct wc_engine_info ei;
+	__u32 zero = 0;
+
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &ei) && ei.pid &&
+	    kill((pid_t)ei.pid, 0) && errno == ESRCH)
+		pr_warn("%s: removed the pins in %s: their capture engine (pid %u) died without closing, and the attachment is gone\n",
+			ifc->ifname, ifc->pin_dir, ei.pid);
+	else
+		pr_warn("%s: removed stale pins in %s (the program was detached or the interface recreated)\n",
+			ifc->ifname, ifc->pin_dir);
+}
+
 /* Serialize attach/detach of one pin root across processes. */
 static int lock_root(const char *root)
 {
@@ -533,15 +600,36 @@ static int pin_all(struct wirecap_bpf *skel, const char *dir)
 	return 0;
 }
 
+/* netlink (persistent), or a BPF link when link_fd is given (transient:
+ * *link_fd holds the attachment) */
+static int xdp_attach(int ifindex, int prog_fd, __u32 flags, int *link_fd)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = flags & XDP_FLAGS_MODES);
+	int fd;
+
+	if (!link_fd)
+		return bpf_xdp_attach(ifindex, prog_fd, flags, NULL);
+	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
+	if (fd == -EINVAL) {
+		/* no XDP links before Linux 5.9 */
+		pr_info("no BPF links for XDP on this kernel: attached through netlink, so a killed engine leaves the program attached\n");
+		return bpf_xdp_attach(ifindex, prog_fd, flags, NULL);
+	}
+	if (fd < 0)
+		return fd;
+	*link_fd = fd;
+	return 0;
+}
+
 static int do_attach_xdp(int ifindex, int prog_fd, enum wc_xdp_mode mode,
-			 __u32 replace_id, enum wc_xdp_mode *got)
+			 __u32 replace_id, enum wc_xdp_mode *got, int *link_fd)
 {
 	__u32 flags = replace_id ? 0 : XDP_FLAGS_UPDATE_IF_NOEXIST;
 	int err = -EOPNOTSUPP;
 
 	if (mode == WC_MODE_AUTO || mode == WC_MODE_NATIVE) {
-		err = bpf_xdp_attach(ifindex, prog_fd,
-				     flags | XDP_FLAGS_DRV_MODE, NULL);
+		err = xdp_attach(ifindex, prog_fd, flags | XDP_FLAGS_DRV_MODE,
+				 link_fd);
 		if (!err) {
 			*got = WC_MODE_NATIVE;
 			return 0;
@@ -552,8 +640,7 @@ static int do_attach_xdp(int ifindex, int prog_fd, enum wc_xdp_mode mode,
 		pr_info("native XDP refused (%s), falling back to generic\n",
 			strerror(-err));
 	}
-	err = bpf_xdp_attach(ifindex, prog_fd, flags | XDP_FLAGS_SKB_MODE,
-			     NULL);
+	err = xdp_attach(ifindex, prog_fd, flags | XDP_FLAGS_SKB_MODE, link_fd);
 	if (!err)
 		*got = WC_MODE_GENERIC;
 	return err;
@@ -566,12 +653,13 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	enum wc_xdp_mode mode = WC_OPTS_GET(opts, mode, WC_MODE_AUTO),
 			 got = WC_MODE_AUTO;
 	bool force = WC_OPTS_GET(opts, force, false);
+	bool transient = WC_OPTS_GET(opts, transient, false);
 	struct wirecap_bpf *skel = NULL;
 	unsigned dev_rx = 0, dev_tx = 0;
 	__u32 workers, buckets, queues, cur, replace = 0;
 	enum wc_xdp_mode cur_mode = WC_MODE_AUTO;
 	struct wc_iface *ifc = NULL;
-	int err, lockfd = -1, attached = 0, pinned = 0;
+	int err, lockfd = -1, attached = 0, pinned = 0, link_fd = -1;
 	bool old_pins = false, requeued = false, workers_auto;
 	struct wirecap_bpf *prev = NULL; /* attached, being replaced */
 	struct wc_config cfg = {};
@@ -627,8 +715,7 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 			ifname, ifc->pin_dir);
 		goto out;
 	} else if (err == -ESTALE) {
-		pr_info("%s: removing stale pins in %s\n", ifname,
-			ifc->pin_dir);
+		say_stale(ifc);
 		remove_pins(ifc->pin_dir);
 	} else if (err != -ENOENT) {
 		goto out;
@@ -722,11 +809,11 @@ load:
 	if (replace) {
 		/* native and generic cannot coexist: take the old program off
 		 * in its own mode, then attach ours in the mode asked for */
-		err = bpf_xdp_detach(ifc->ifindex,
-				     cur_mode == WC_MODE_GENERIC ?
-					     XDP_FLAGS_SKB_MODE :
-					     XDP_FLAGS_DRV_MODE,
-				     NULL);
+		err = xdp_detach(ifc->ifindex,
+				 cur_mode == WC_MODE_GENERIC ?
+					 XDP_FLAGS_SKB_MODE :
+					 XDP_FLAGS_DRV_MODE,
+				 -1, replace);
 		if (err) {
 			pr_warn("%s: cannot remove the attached XDP program %u: %s\n",
 				ifname, replace, strerror(-err));
@@ -737,17 +824,22 @@ load:
 	if (prev) {
 		/* swap in the program sized for the new queue count, in
 		 * place: detaching would make the driver drop its queues */
-		LIBBPF_OPTS(bpf_xdp_attach_opts, ro,
-			    .old_prog_fd =
-				    bpf_program__fd(prev->progs.wirecap_steer));
+		int old_fd = bpf_program__fd(prev->progs.wirecap_steer),
+		    new_fd = bpf_program__fd(skel->progs.wirecap_steer);
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ro, .old_prog_fd = old_fd);
+		LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE,
+			    .old_prog_fd = old_fd);
 
-		err = bpf_xdp_attach(ifc->ifindex,
-				     bpf_program__fd(skel->progs.wirecap_steer),
-				     XDP_FLAGS_REPLACE |
-					     (got == WC_MODE_NATIVE ?
-						      XDP_FLAGS_DRV_MODE :
-						      XDP_FLAGS_SKB_MODE),
-				     &ro);
+		if (link_fd >= 0)
+			err = bpf_link_update(link_fd, new_fd, &uo);
+		else
+			err = bpf_xdp_attach(
+				ifc->ifindex, new_fd,
+				XDP_FLAGS_REPLACE |
+					(got == WC_MODE_NATIVE ?
+						 XDP_FLAGS_DRV_MODE :
+						 XDP_FLAGS_SKB_MODE),
+				&ro);
 		if (!err) {
 			wirecap_bpf__destroy(prev);
 			prev = NULL;
@@ -755,7 +847,8 @@ load:
 	} else {
 		err = do_attach_xdp(ifc->ifindex,
 				    bpf_program__fd(skel->progs.wirecap_steer),
-				    mode, replace, &got);
+				    mode, replace, &got,
+				    transient ? &link_fd : NULL);
 	}
 	if (err) {
 		if (err == -EOPNOTSUPP && mode == WC_MODE_NATIVE)
@@ -808,11 +901,19 @@ load:
 	err = open_pins(ifc);
 	if (err)
 		goto out;
-	pr_info("%s: attached in %s mode, %u queues, %u workers, %u buckets\n",
-		ifname, got == WC_MODE_NATIVE ? "native" : "generic", queues,
-		workers, buckets);
+	pr_info("%s: attached in %s mode%s, %u queues, %u workers, %u buckets\n",
+		ifname, got == WC_MODE_NATIVE ? "native" : "generic",
+		transient ? " (transient: BPF link)" : "", queues, workers,
+		buckets);
+	ifc->link_fd = link_fd;
+	link_fd = -1;
 out:
-	if (err && attached) {
+	if (err && link_fd >= 0) {
+		/* the link held ours (or, while requeueing, the previous
+		 * program): closing it detaches */
+		close(link_fd);
+		attached = 0;
+	} else if (err && attached) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, ao,
 			    .old_prog_fd =
 				    bpf_program__fd(skel->progs.wirecap_steer));
@@ -821,7 +922,7 @@ out:
 						       XDP_FLAGS_SKB_MODE,
 			       &ao);
 	}
-	if (err && prev) {
+	if (err && prev && !transient) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, po,
 			    .old_prog_fd =
 				    bpf_program__fd(prev->progs.wirecap_steer));
@@ -894,12 +995,12 @@ WC_API struct wc_iface *wc_iface__open(const char *ifname, const char *pin_root)
 	if (err == -ESTALE) {
 		int lockfd = lock_root(root);
 
-		pr_info("%s: removing stale pins in %s\n", ifname,
-			ifc->pin_dir);
 		iface_reset_fds(ifc);
 		/* re-check under the lock: an attach may just have finished */
-		if (open_pins(ifc) == -ESTALE)
+		if (open_pins(ifc) == -ESTALE) {
+			say_stale(ifc);
 			remove_pins(ifc->pin_dir);
+		}
 		unlock_root(lockfd);
 		err = -ENOENT;
 	}
@@ -915,7 +1016,25 @@ WC_API struct wc_iface *wc_iface__open(const char *ifname, const char *pin_root)
 
 WC_API void wc_iface__close(struct wc_iface *ifc)
 {
-	iface_free(ifc);
+	if (ifc && ifc->link_fd >= 0)
+		wc_iface__detach(ifc); /* transient: it goes with its handle */
+	else
+		iface_free(ifc);
+}
+
+WC_API int wc_iface__transient(const struct wc_iface *ifc)
+{
+	int fd;
+
+	if (!ifc)
+		return -EINVAL;
+	if (ifc->link_fd >= 0)
+		return 1;
+	fd = xdp_link_of(wc_iface_prog_id(ifc));
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
 }
 
 /* Does the pinned program still name this handle's program? (No pinned
@@ -946,11 +1065,15 @@ WC_API int wc_iface__detach(struct wc_iface *ifc)
 	lockfd = lock_root(ifc->pin_root);
 	flags = ifc->cfg.attach_mode == WC_ATTACH_GENERIC ? XDP_FLAGS_SKB_MODE :
 							    XDP_FLAGS_DRV_MODE;
-	if (ifc->ifindex && ifc->prog_fd >= 0) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, ao,
-			    .old_prog_fd = ifc->prog_fd);
-
-		err = bpf_xdp_detach(ifc->ifindex, flags, &ao);
+	if (ifc->link_fd >= 0) {
+		/* ours: detach it (closing alone would not if the fd was
+		 * inherited); gone already (detached by force) is fine */
+		bpf_link_detach(ifc->link_fd);
+		close(ifc->link_fd);
+		ifc->link_fd = -1;
+	} else if (ifc->ifindex && ifc->prog_fd >= 0) {
+		err = xdp_detach(ifc->ifindex, flags, ifc->prog_fd,
+				 wc_iface_prog_id(ifc));
 		if (err == -EEXIST || err == -ENODEV || err == -ENOENT)
 			err = 0; /* replaced or gone already: pins still go */
 		if (err)

@@ -33,6 +33,7 @@ struct wc_iface {
 	char pin_root[200];
 	char pin_dir[256];
 	int prog_fd;
+	int link_fd; /* transient attachment: the BPF link holding it, or -1 */
 	int map_fd[WC_MAP_COUNT];
 	struct wc_config cfg; /* as read at open/attach */
 	int ncpus;

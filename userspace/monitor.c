@@ -664,6 +664,29 @@ static void check_xdp(struct wc_engine *e, struct mon *m, __u64 now)
 	atomic_store(&e->dev_gone, true);
 }
 
+/* The interval, or at once on stop (close does not wait); link events
+ * are taken as they come, timed when they happen. */
+static void monitor_wait(struct wc_engine *e, __u32 ms)
+{
+	__u64 end = wc_now_mono() + (__u64)ms * 1000000ull;
+
+	for (int i = 0; i < 1000 && !atomic_load(&e->stop); i++) {
+		struct pollfd pfd[2] = {
+			{ .fd = e->stop_efd, .events = POLLIN },
+			{ .fd = wc_link_fd(e), .events = POLLIN },
+		};
+		__u64 now = wc_now_mono();
+
+		if (now >= end)
+			return;
+		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1,
+			 (int)((end - now + 999999) / 1000000)) <= 0)
+			continue;
+		if (pfd[1].revents)
+			wc_link_read(e);
+	}
+}
+
 static void *monitor_main(void *arg)
 {
 	struct wc_engine *e = arg;
@@ -673,28 +696,15 @@ static void *monitor_main(void *arg)
 		__u32 ms = m->cfg.offload_interval_ms ?
 				   m->cfg.offload_interval_ms :
 				   100;
-		struct pollfd pfd = { .fd = e->stop_efd, .events = POLLIN };
 		__u64 now;
 
-		/* the interval, or at once on stop (close does not wait) */
-		poll(&pfd, 1, (int)ms);
+		monitor_wait(e, ms);
 		if (atomic_load(&e->stop))
 			break;
 		now = wc_now_mono();
 		wc_refresh_rt_off(e);
-		if (!atomic_load(&e->dev_gone)) {
-			struct wc_netdev_info ni;
-
-			if (wc_netdev_get_info(e->ifname, &ni) ||
-			    ni.ifindex != e->ifindex) {
-				pr_warn("%s: interface disappeared\n",
-					e->ifname);
-				atomic_store(&e->dev_gone, true);
-			} else if (!(ni.flags & IFF_UP)) {
-				pr_warn("%s: interface went down\n", e->ifname);
-				atomic_store(&e->dev_gone, true);
-			}
-		}
+		/* down and up are ridden out (link.c); vanished ends it */
+		wc_link_check(e);
 		check_xdp(e, m, now);
 		guard_config(e, m);
 		read_rates(e, m);
@@ -722,6 +732,7 @@ int wc_monitor_start(struct wc_engine *e)
 	if (!e->monitor_state)
 		return -ENOMEM;
 	count_owned(e, e->monitor_state);
+	wc_link_open(e);
 	wc_engine_publish(e);
 	err = pthread_create(&e->monitor, NULL, monitor_main, e);
 	if (err) {

@@ -4,6 +4,7 @@
  * the naming of rotated files and the error model.
  */
 #include "clock.h"
+#include "outpath.h"
 #include "pcapng.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -35,6 +37,7 @@
 
 /* Option codes */
 #define OPT_ENDOFOPT 0
+#define OPT_COMMENT 1
 #define OPT_SHB_HARDWARE 2
 #define OPT_SHB_OS 3
 #define OPT_SHB_USERAPPL 4
@@ -55,8 +58,9 @@
 
 /* EPB: type, len, if_id, ts_hi, ts_lo, caplen, origlen | data | opts | len */
 #define EPB_HDR 28u
-/* ISB with every option: 20 header + 7 * 12 options + 4 end + 4 len */
-#define ISB_MAX 112u
+/* ISB with every option: 20 header + 7 * 12 options + a comment of up to
+ * 128 bytes (4 + 128) + 4 end + 4 len */
+#define ISB_MAX 244u
 /* Longest string option value written */
 #define OPT_STR_MAX 1024u
 #define MAX_FILES_LIMIT 1000000u
@@ -400,6 +404,9 @@ static int write_isbs(struct wc_pcapng *w)
 			put64(p + 4, *cnt[k]);
 			p += 12;
 		}
+		if (s.comment[0])
+			p += put_opt(p, OPT_COMMENT, s.comment,
+				     strnlen(s.comment, sizeof(s.comment)));
 		put32(p, 0); /* opt_endofopt */
 		p += 4;
 		len = (uint32_t)(p - b) + 4;
@@ -501,6 +508,45 @@ static void ring_add(struct wc_pcapng *w, const char *name)
 		w->ring[w->ring_n++] = dup;
 }
 
+/*
+ * Open w->cur_path for writing and empty it, unless another writer holds
+ * it: a regular file is locked (flock, exclusive) for as long as it is
+ * written, and emptied only once the lock is ours. Opened without O_TRUNC,
+ * so a second capture given the same path fails with the first one's file
+ * intact instead of cutting it under it.
+ */
+static int open_locked(struct wc_pcapng *w)
+{
+	struct stat st;
+	int fd, e;
+
+	fd = open(w->cur_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return set_err(w, errno, "open %s: %s", w->cur_path,
+			       strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			e = errno;
+			close(fd);
+			if (e == EWOULDBLOCK)
+				return set_err(
+					w, EBUSY,
+					"%s is being written by another capture: not touched",
+					w->cur_path);
+			return set_err(w, e, "lock %s: %s", w->cur_path,
+				       strerror(e));
+		}
+		if (ftruncate(fd, 0) < 0) {
+			e = errno;
+			close(fd);
+			return set_err(w, e, "truncate %s: %s", w->cur_path,
+				       strerror(e));
+		}
+	}
+	w->fd = fd;
+	return 0;
+}
+
 static int open_file(struct wc_pcapng *w)
 {
 	uint64_t now = wc_clock_real_ns();
@@ -515,11 +561,9 @@ static int open_file(struct wc_pcapng *w)
 		if (r < 0)
 			return set_err(w, r, "file name from '%s': %s", w->path,
 				       strerror(-r));
-		w->fd = open(w->cur_path,
-			     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (w->fd < 0)
-			return set_err(w, errno, "open %s: %s", w->cur_path,
-				       strerror(errno));
+		r = open_locked(w);
+		if (r < 0)
+			return r;
 		ring_add(w, w->cur_path);
 	}
 	w->fd_is_reg = fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -558,8 +602,9 @@ static int rotate(struct wc_pcapng *w)
 
 /* ---- API ---- */
 
-struct wc_pcapng *wc_pcapng_open(const struct wc_pcapng_opts *opts,
-				 char *errbuf, size_t errlen)
+/* the writer without a file: options checked, buffers allocated */
+static struct wc_pcapng *writer_new(const struct wc_pcapng_opts *opts,
+				    char *errbuf, size_t errlen)
 {
 	struct wc_pcapng_opts o = { 0 };
 	struct wc_pcapng *w;
@@ -632,11 +677,32 @@ struct wc_pcapng *wc_pcapng_open(const struct wc_pcapng_opts *opts,
 		msg = "pcapng: out of memory";
 		goto fail;
 	}
+	return w;
+
+fail:
+	wc_pcapng_free(w);
+fail_early:
+	if (errbuf && errlen && msg)
+		snprintf(errbuf, errlen, "%s", msg);
+	errno = e;
+	return NULL;
+}
+
+struct wc_pcapng *wc_pcapng_open(const struct wc_pcapng_opts *opts,
+				 char *errbuf, size_t errlen)
+{
+	struct wc_pcapng *w = writer_new(opts, errbuf, errlen);
+	int e;
+
+	if (!w)
+		return NULL;
 	w->open_ns = wc_clock_real_ns();
 	if (build_shb(w) < 0) {
-		e = ENOMEM;
-		msg = "pcapng: out of memory";
-		goto fail;
+		wc_pcapng_free(w);
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "pcapng: out of memory");
+		errno = ENOMEM;
+		return NULL;
 	}
 	if (open_file(w) < 0) {
 		e = -w->err;
@@ -647,14 +713,36 @@ struct wc_pcapng *wc_pcapng_open(const struct wc_pcapng_opts *opts,
 		return NULL;
 	}
 	return w;
+}
 
-fail:
+int wc_pcapng_check(const struct wc_pcapng_opts *opts, char *errbuf,
+		    size_t errlen)
+{
+	struct wc_pcapng *w = writer_new(opts, errbuf, errlen);
+	bool created;
+	int r;
+
+	if (!w)
+		return -errno;
+	if (w->is_stdout) {
+		wc_pcapng_free(w);
+		return 0;
+	}
+	r = make_name(w, wc_clock_real_ns(), w->cur_path, sizeof(w->cur_path));
+	if (r < 0) {
+		set_err(w, -r, "file name from '%s': %s", w->path,
+			strerror(-r));
+	} else {
+		r = wc_outpath_check(w->cur_path, &created);
+		if (r < 0)
+			set_err(w, -r, "%s %s: %s",
+				created ? "cannot create" : "cannot write",
+				w->cur_path, strerror(-r));
+	}
+	if (r < 0 && errbuf && errlen)
+		snprintf(errbuf, errlen, "%s", w->errmsg);
 	wc_pcapng_free(w);
-fail_early:
-	if (errbuf && errlen && msg)
-		snprintf(errbuf, errlen, "%s", msg);
-	errno = e;
-	return NULL;
+	return r < 0 ? r : 0;
 }
 
 int wc_pcapng_add_iface(struct wc_pcapng *w, const char *name,

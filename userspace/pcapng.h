@@ -88,6 +88,7 @@ struct wc_pcapng_isb {
 	uint64_t usrdeliv; /* delivered to the user (this writer) */
 	uint64_t start_ns; /* isb_starttime, unix ns; 0 = time of open */
 	uint64_t end_ns; /* isb_endtime and block time; 0 = now */
+	char comment[128]; /* opt_comment; "": none */
 };
 
 /* Called once per interface right before a file is closed (rotation and
@@ -122,11 +123,24 @@ struct wc_pcapng_stats {
 
 struct wc_pcapng;
 
-/* Opens the first file and buffers the SHB. On failure returns NULL, sets
+/* Opens the first file and buffers the SHB. A regular file is opened
+ * without O_TRUNC, locked (flock, exclusive, held while it is written) and
+ * only then emptied: when another writer holds it, open fails with EBUSY
+ * ("... is being written by another capture: not touched") and the file
+ * is left as it was. The same holds for every file of a rotation. On failure returns NULL, sets
  * errno and, if errbuf is not NULL, a message such as
  * "open /x/out.pcapng: Permission denied". */
 struct wc_pcapng *wc_pcapng_open(const struct wc_pcapng_opts *opts,
 				 char *errbuf, size_t errlen);
+
+/* Before anything else is set up: are the options valid, and could the
+ * first file be written now? Neither creates, truncates nor removes
+ * anything (an existing file is opened for writing without O_TRUNC and
+ * closed; a new one is tried as a probe file in its directory). 0, or a
+ * negative errno with a message in errbuf ("cannot create /x/out.pcapng:
+ * Permission denied"). */
+int wc_pcapng_check(const struct wc_pcapng_opts *opts, char *errbuf,
+		    size_t errlen);
 
 /* Adds an interface (IDB); returns its if_id (0, 1, ...). All interfaces
  * must be added before the first packet (-EBUSY after). descr may be NULL;

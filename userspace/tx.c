@@ -45,6 +45,7 @@
 #include <linux/if_xdp.h>
 #include <bpf/bpf.h>
 
+#include "csum.h"
 #include "engine.h"
 #include "netdev.h"
 
@@ -105,7 +106,7 @@ struct lane {
 	_Atomic __u64 offered, not_forwarded, submitted, bytes;
 	_Atomic __u64 too_big, link_down, ring_full, bad_desc;
 	_Atomic __u64 driver_dropped, ring_full_waits, kicks, kick_again;
-	_Atomic __u64 alloc_failed;
+	_Atomic __u64 alloc_failed, csum_completed;
 };
 
 struct wc_port {
@@ -122,6 +123,7 @@ struct wc_port {
 	__u32 frame_size;
 	__u32 tx_ring;
 	__u64 tx_wait_ns;
+	bool csum_complete; /* WC_CSUM_COMPLETE */
 	bool zerocopy;
 	struct tx_area *area;
 	_Atomic __u32 mtu;
@@ -578,6 +580,10 @@ WC_API int wc_port__forward(struct wc_port *p, struct wc_chunk *c,
 				l->drop[ndrop++] = c->addr[i];
 				continue;
 			}
+			if (p->csum_complete &&
+			    wc_csum_complete(pk->data, pk->len))
+				atomic_fetch_add_explicit(&l->csum_completed, 1,
+							  memory_order_relaxed);
 			l->txa[ntx] = a;
 			l->txl[ntx] = pk->len;
 			ntx++;
@@ -828,6 +834,7 @@ WC_API int wc_port__stats(const struct wc_port *p, struct wc_port_stats *o)
 		o->kicks += atomic_load(&l->kicks);
 		o->kick_again += atomic_load(&l->kick_again);
 		o->alloc_failed += atomic_load(&l->alloc_failed);
+		o->csum_completed += atomic_load(&l->csum_completed);
 		memset(&st, 0, sizeof(st));
 		if (l->fd >= 0 &&
 		    !getsockopt(l->fd, SOL_XDP, XDP_STATISTICS, &st, &len)) {
@@ -1126,6 +1133,8 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 		err = -EINVAL;
 		goto fail;
 	}
+	p->csum_complete =
+		WC_OPTS_GET(o, csum, WC_CSUM_COMPLETE) == WC_CSUM_COMPLETE;
 	p->tx_wait_ns = (__u64)WC_OPTS_GET(o, tx_wait_ms, 0) * 1000000ull;
 	if (!p->tx_wait_ns)
 		p->tx_wait_ns = DEFAULT_TX_WAIT_MS * 1000000ull;

@@ -74,6 +74,12 @@ struct wc_attach_opts {
 	bool force; /* replace an existing attachment */
 	bool no_meta; /* do not write struct wc_meta before packets */
 	const char *pin_root; /* NULL: $WIRECAP_PIN_ROOT or /sys/fs/bpf/wirecap */
+	/* the attachment lives as long as the returned handle: the program
+	 * is attached through a BPF link that is not pinned, so the kernel
+	 * takes it off the interface when the handle is closed or its process
+	 * dies (even killed); the pins it leaves are then stale and the next
+	 * open removes them. An engine's own attachment is transient. */
+	bool transient;
 	size_t : 0;
 };
 
@@ -100,8 +106,14 @@ struct wc_iface *wc_iface__open(const char *ifname, const char *pin_root);
 /* Remove the program from the interface and every pin; frees @iface. */
 int wc_iface__detach(struct wc_iface *iface);
 
-/* Release the handle; the attachment stays. */
+/* Release the handle; the attachment stays (a transient one goes: it is
+ * detached, pins removed). */
 void wc_iface__close(struct wc_iface *iface);
+
+/* 1 when the attachment is transient (held by a BPF link of some process,
+ * e.g. a capture engine that attached by itself: it goes with that
+ * process), 0 when it stays until detached, or -errno. */
+int wc_iface__transient(const struct wc_iface *iface);
 
 /* Convenience: open + detach. -ENOENT when not attached. */
 int wc_detach(const char *ifname, const char *pin_root);
@@ -191,7 +203,9 @@ struct wc_engine_opts {
 	__u32 chunk_timeout_us; /* WC_WAIT_CHUNK: 0 = 1000 us */
 	__u32 busy_poll_budget; /* WC_WAIT_BUSY_POLL: 0 = 64 */
 	/* used to attach when the interface is not attached yet; the engine
-	 * then detaches at close. NULL: defaults. */
+	 * then detaches at close, and the attachment is transient (see
+	 * wc_attach_opts.transient): it goes with the engine's process even
+	 * when that is killed. NULL: defaults. */
 	const struct wc_attach_opts *attach;
 	const char *pin_root;
 	/* transmit (see wc_port): frames after the pools for wc_port__alloc()
@@ -207,6 +221,12 @@ struct wc_engine_opts {
 	/* open inside that engine's UMEM (reserved with guest_queues); close
 	 * this engine before that one */
 	struct wc_engine *umem_of;
+	/* set to non-zero (e.g. by a SIGINT handler) to abandon a
+	 * wc_engine__open() under way: it stops within a fraction of a
+	 * second (the pool's memory is faulted in slice by slice) and fails
+	 * with EINTR, leaving nothing attached, pinned or allocated. NULL:
+	 * not cancellable. */
+	const volatile int *cancel;
 	size_t : 0;
 };
 
@@ -233,7 +253,10 @@ struct wc_chunk;
 /* Open the capture engine on @ifname: UMEM, per-queue pools, one AF_XDP
  * socket per (queue, worker). Attaches first when @ifname is not attached.
  * EBUSY when another engine or AF_XDP socket uses the queues, ENOMEM (with
- * a message naming the limit) when the pool cannot be allocated/locked. */
+ * a message naming the limit) when the pool cannot be allocated/locked or
+ * would not leave the machine its margin: the pools may take at most
+ * MemAvailable less max(5% of MemTotal, 256 MiB). EINTR when opts->cancel
+ * was set. */
 struct wc_engine *wc_engine__open(const char *ifname,
 				  const struct wc_engine_opts *opts);
 /* Stop the workers, release every socket and the UMEM, detach when the
@@ -252,7 +275,8 @@ unsigned wc_worker__index(const struct wc_worker *w);
  * Capture the next chunk of up to chunk_size packets of @w (no copy).
  * Returns the number of packets (> 0) with *chunk set, 0 when @timeout_ms
  * passed with nothing (-1: wait until wc_engine__stop()), -EINTR after
- * wc_engine__stop(), -ENETDOWN when the interface went away, -ENOBUFS
+ * wc_engine__stop(), -ENETDOWN when the interface vanished (a link that
+ * goes down and up is not an error: see wc_engine__link_stats()), -ENOBUFS
  * when no chunk descriptor can be allocated. Only one thread may capture
  * on a given worker at a time.
  */
@@ -293,6 +317,19 @@ struct wc_offload_stats {
 };
 
 int wc_engine__offload_stats(struct wc_engine *e, struct wc_offload_stats *out);
+
+/* The interface's link while the engine ran. A link that goes down (set
+ * down, or without carrier) and comes back is a gap the engine rides out:
+ * sockets and pools stay, capture resumes when it is up. Only an interface
+ * that vanished ends the capture (-ENETDOWN). */
+struct wc_link_stats {
+	__u64 down_events; /* times it went down (down at the start counts) */
+	__u64 down_ns; /* total time down, the current gap included */
+	bool down; /* down now */
+	bool gone; /* the interface vanished */
+};
+
+int wc_engine__link_stats(struct wc_engine *e, struct wc_link_stats *out);
 
 /* Make every capture return -EINTR and wc_engine__run() return. Async
  * signal safe. */
@@ -340,6 +377,11 @@ int wc_engine__run(struct wc_engine *e, const struct wc_run_opts *opts);
  */
 struct wc_port;
 
+enum wc_csum_mode {
+	WC_CSUM_COMPLETE = 0,
+	WC_CSUM_KEEP,
+};
+
 struct wc_port_opts {
 	size_t sz;
 	/* egress queues, one lane each; NULL: one lane per worker on queue
@@ -353,6 +395,10 @@ struct wc_port_opts {
 	__u32 tx_frames; /* 0: 4096 */
 	__u32 frame_size; /* 0: 2048 */
 	enum wc_bind_mode bind;
+	/* forwarded TCP/UDP whose checksum a host stack left to hardware
+	 * (CHECKSUM_PARTIAL, as veth hands them) are completed before they
+	 * leave (WC_CSUM_COMPLETE, the default), or sent as they came */
+	enum wc_csum_mode csum;
 	size_t : 0;
 };
 
@@ -384,6 +430,7 @@ struct wc_port_stats {
 	__u64 tx_invalid_descs; /* kernel XDP_STATISTICS (should stay 0) */
 	__u64 tx_ring_empty_descs;
 	__u64 alloc_failed; /* wc_port__alloc() found no free frame */
+	__u64 csum_completed; /* forwarded with their checksum completed */
 };
 
 /* A frame for a new packet: write up to room bytes at data, set len. */

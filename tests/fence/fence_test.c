@@ -93,6 +93,7 @@ static int hook_clock_gettime(clockid_t id, struct timespec *ts)
 #define wake mon_wake
 #include "monitor.c"
 #undef wake
+#include "link.c"
 #include "kernel.c"
 
 #undef pthread_mutex_unlock
@@ -464,8 +465,11 @@ static void inject_to(unsigned q, unsigned b, __u32 seq, int w)
 	pl->b = b;
 	prod = *s->rx.producer;
 	REQUIRE(prod - *s->rx.consumer < RING, "rx ring full");
+	/* as the XDP program posts it: the metadata prepended to the
+	 * packet, inside the descriptor */
 	((struct xdp_desc *)s->rx.ring)[prod & s->rx.mask] =
-		(struct xdp_desc){ .addr = addr, .len = 64 };
+		(struct xdp_desc){ .addr = addr - sizeof(*m),
+				   .len = 64 + sizeof(*m) };
 	__atomic_store_n(s->rx.producer, prod + 1, __ATOMIC_RELEASE);
 }
 

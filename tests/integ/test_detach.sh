@@ -2,12 +2,19 @@
 # The XDP program taken away under a running capture (4-queue veth, native):
 #  a) `wirecap detach` and `wirecap attach --force` refuse while a capture
 #     engine runs on the interface (one line naming its pid); nothing changes
-#  b) `detach --force`, `ip link set dev X xdp off` and another program
-#     replacing ours: the capture notices, stops by itself with one error
-#     line and a non-zero exit, and its file is valid and complete
+#  b) `detach --force`, the BPF link of an auto-attaching capture detached
+#     behind its back (`ip link set dev X xdp off` is refused: the link
+#     holds the program) and another program replacing ours: the capture
+#     notices, stops by itself with one error line and a non-zero exit, and
+#     its file is valid and complete
 #  c) an auto-attaching capture whose program was replaced does not detach
 #     the new program at exit, nor remove the new attachment's pins
 #  d) `wirecap stats --watch` ends with an error once the program is gone
+#  e) kill -9 (native and generic): an auto-attaching capture's attachment
+#     goes with it (nothing attached; the next command removes the pins and
+#     says so; a new capture works); an explicit `wirecap attach` survives a
+#     killed capture that used it, `status` says its engine is dead, and a
+#     new capture uses it
 set -u
 # shellcheck source=../lib/net.sh
 . "$(dirname "$0")/../lib/net.sh"
@@ -21,6 +28,11 @@ IF=$WCT_IF_RX
 prog_id() { xdp_prog_id "$WCT_NS_RX" "$IF"; }
 present() { [ -e "$1" ] && echo present || echo absent; }
 PINS=$WIRECAP_PIN_ROOT/$IF
+# link_id PROG: the BPF link holding program PROG (an engine's own attachment)
+link_id() {
+	bpftool -j link show | jq -r --argjson p "$1" \
+		'[.[] | select(.type == "xdp" and .prog_id == $p) | .id][0] // "none"'
+}
 
 # start_capture TAG ARGS...: capture in the background (CAP_PID), ready
 start_capture() {
@@ -95,17 +107,25 @@ if start_capture a; then
 	gone_checks a "detach --force"
 fi
 
-# ---- b2) ip link set dev X xdp off, under an auto-attaching capture ----
+# ---- b2) the program taken off behind an auto-attaching capture's back:
+# a BPF link holds it, so `ip link ... xdp off` is refused; detaching the
+# link (bpftool) is what takes it off ----
 if start_capture b --mode native; then
 	G -c 1000 --flows 16 >/dev/null
-	ip -n "$WCT_NS_RX" link set dev "$IF" xdpdrv off
-	gone_checks b "xdp off"
-	check_eq "xdp off: stale pins removed at exit" absent "$(present "$PINS")"
+	pid1=$(prog_id)
+	check_eq "own attachment: transient (status)" true "$(W status "$IF" --json | jq -r .transient)"
+	check_fails "xdp off: refused, the capture's BPF link holds the program" \
+		ip -n "$WCT_NS_RX" link set dev "$IF" xdpdrv off
+	check_eq "xdp off refused: same program" "$pid1" "$(prog_id)"
+	bpftool link detach id "$(link_id "$pid1")"
+	gone_checks b "link detached"
+	check_eq "link detached: stale pins removed at exit" absent "$(present "$PINS")"
 fi
 
 # ---- b3 + c) another program replaces ours under an auto-attaching capture ----
 if start_capture c --mode native; then
 	G -c 1000 --flows 16 >/dev/null
+	bpftool link detach id "$(link_id "$(prog_id)")"
 	ip -force -n "$WCT_NS_RX" link set dev "$IF" xdpdrv obj "$WC_BUILD/wirecap.bpf.o" sec xdp
 	other=$(prog_id)
 	gone_checks c "replaced"
@@ -146,6 +166,62 @@ if start_capture e --mode native --duration 2; then
 	check_match "stats --watch: showed the running capture before" "capture engine: pid" \
 		"$(cat "$WCT_DIR/watch.out")"
 fi
+
+# ---- e) kill -9 ----
+# stop_ok TAG NAME N: SIGINT the capture TAG, which exits 0 having written
+# the N packets sent
+stop_ok() {
+	kill -INT "$CAP_PID" 2>/dev/null
+	wait_exit "$CAP_PID" "$(wct_time 20)"
+	check_eq "$2: the capture exits 0" 0 "$EXIT_RC"
+	check_eq "$2: every packet written" "$3" "$(jq -r .written "$WCT_DIR/$1.json" 2>/dev/null)"
+}
+
+for mode in native generic; do
+	# an auto-attaching capture killed: its BPF link goes with it
+	if start_capture k1$mode --mode "$mode"; then
+		G -c 1000 --flows 16 >/dev/null
+		kpid=$CAP_PID
+		kill -9 "$kpid"
+		wait_exit "$kpid" "$(wct_time 10)"
+		check_eq "$mode: kill -9 of an auto-attaching capture: nothing attached" \
+			none "$(prog_id)"
+		check_error "$mode: kill -9: the next command removes the pins and says so" \
+			"not attached to $IF \\($IF: removed the pins in $PINS: their capture engine \\(pid $kpid\\) died" \
+			W status "$IF"
+		check_eq "$mode: kill -9: no pins left" absent "$(present "$PINS")"
+		if start_capture k2$mode --mode "$mode"; then
+			gj=$(G -c 1000 --flows 16 --json -)
+			stop_ok k2$mode "$mode: kill -9: a new capture" "$(wct_arrived "$gj" 1000)"
+		fi
+		check_eq "$mode: kill -9: the new capture detached at exit" none "$(prog_id)"
+	fi
+
+	# an explicit attachment survives a killed capture that used it
+	check_ok "$mode: attach" W attach "$IF" --mode "$mode"
+	pid1=$(prog_id)
+	if start_capture k3$mode; then
+		G -c 1000 --flows 16 >/dev/null
+		kpid=$CAP_PID
+		kill -9 "$kpid"
+		wait_exit "$kpid" "$(wct_time 10)"
+		check_eq "$mode: explicit attach survives kill -9: same program" "$pid1" "$(prog_id)"
+		check_eq "$mode: explicit attach survives kill -9: pins kept" present "$(present "$PINS")"
+		check_match "$mode: status says the engine is dead" \
+			"capture engine: pid $kpid is dead" "$(W status "$IF")"
+		check_eq "$mode: status --json: engine dead, attachment persistent" \
+			"$kpid false false" \
+			"$(W status "$IF" --json | jq -r '"\(.engine.pid) \(.engine.alive) \(.transient)"')"
+		if start_capture k4$mode; then
+			gj=$(G -c 1000 --flows 16 --json -)
+			stop_ok k4$mode "$mode: after kill -9, a new capture on the attachment" \
+				"$(wct_arrived "$gj" 1000)"
+		fi
+		check_eq "$mode: the attachment stays after that capture" "$pid1" "$(prog_id)"
+	fi
+	check_ok "$mode: detach" W detach "$IF"
+	check_eq "$mode: detached" none "$(prog_id)"
+done
 
 # usage
 check_ok "wirecap detach --help" "$WIRECAP" detach --help

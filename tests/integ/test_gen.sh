@@ -26,7 +26,9 @@ done
 # A pass-everything XDP program on the receiver: it turns on veth's
 # per-queue rx counters (rx_queue_N_xdp_packets) and changes nothing else.
 xdp_pass=0
+xdp_why="clang is not installed (make deps)"
 if command -v clang >/dev/null; then
+	xdp_why="the pass-everything XDP program did not build or attach"
 	cat >"$WCT_DIR/pass.c" <<-'EOF'
 		#include <linux/bpf.h>
 		__attribute__((section("xdp"), used))
@@ -40,7 +42,6 @@ if command -v clang >/dev/null; then
 		xdp_pass=1
 	fi
 fi
-[ "$xdp_pass" = 1 ] || log "no clang / XDP: per-queue receive counters not checked"
 
 rxq_packets() { # queue -> rx_queue_N_xdp_packets of the receiving veth
 	run_in "$WCT_NS_RX" ethtool -S "$WCT_IF_RX" |
@@ -105,9 +106,11 @@ check_eq "gen: flows per queue follow the weights" "16 32 0 16" \
 check_eq "gen: weight-0 queue sent nothing" 0 "$(json '.queues[2].sent' <"$fwd")"
 check_eq "gen: per-queue counts add up" "$GEN_N" \
 	"$(json '[.queues[].sent] | add' <"$fwd")"
-# within 5 % of the target: [19000, 21000) on the host
-check_range "gen: pps near the target" "$((GEN_PPS * 95 / 100))" \
-	"$((GEN_PPS * 105 / 100))" "$(json .pps <"$fwd")"
+# a paced sender is never faster than asked: packet k leaves no earlier
+# than k / pps after the first (how close it gets to the rate depends on
+# the machine: `make bench` reports it)
+check_paced "gen --pps $GEN_PPS: never faster than asked" "$GEN_N" "$GEN_PPS" \
+	"$(json .duration_s <"$fwd")"
 
 if [ "$xdp_pass" = 1 ] && [ "$fdrop" = 0 ]; then
 	for q in 0 1 2 3; do
@@ -127,6 +130,9 @@ elif [ "$xdp_pass" = 1 ]; then
 	done
 	check_arrived "rx queues received what gen sent" "$GEN_N" "$(cat "$fwd")" "$tot"
 	check_eq "no rx queue received more than gen sent on its tx queue" "" "$over"
+else
+	# the per-queue counters of veth need an XDP program on the receiver
+	skip "rx queue q received what gen sent on tx queue q" "$xdp_why"
 fi
 
 log "gen --reverse: the other direction of 16 flows, into the same capture"
@@ -139,7 +145,12 @@ check_eq "gen reverse sent exactly --count" 1000 \
 check_eq "gen reverse summary says reverse" true \
 	"$(json .reverse <"$WCT_DIR/rev.json")"
 
-sleep 0.5 # let dumpcap read the last packets
+# dumpcap flushes its file as it goes (for live readers): stop it once
+# the file holds every packet that reached the receiver (bounded)
+cap_has() { [ "$(capinfos_count "$cap")" -ge "$1" ] 2>/dev/null; }
+want=$((GEN_N + 1000 - fdrop - rdrop))
+wct_wait_for "$(wct_tries 300)" 0.1 cap_has "$want" ||
+	log "dumpcap's file holds $(capinfos_count "$cap") of $want packets after 30 s"
 kill -TERM "$cap_pid" 2>/dev/null
 if ! wct_wait_for 100 0.1 sh -c "! kill -0 $cap_pid"; then
 	fail "dumpcap did not stop"
@@ -182,12 +193,13 @@ check_error "verify: unreadable file" 'cannot read' \
 # ---- duration and Ctrl-C --------------------------------------------------------
 check_ok "gen --duration 0.5 --pps 2000" gen --duration 0.5 --pps 2000 \
 	--json "$WCT_DIR/dur.json" --quiet
+# never more than 0.5 s at 2000 pps allows (packet k is due at k / 2000 s:
+# at most 1001 due before 0.5 s); fewer when the machine is slow
 n=$(json .sent <"$WCT_DIR/dur.json")
-if [ "$n" -ge 900 ] && [ "$n" -le 1100 ]; then
-	pass "gen --duration: $n packets in 0.5 s at 2000 pps"
-else
-	fail "gen --duration: $n packets in 0.5 s at 2000 pps (expected ~1000)"
-fi
+check_range "gen --duration 0.5 --pps 2000: sent some, never more than the rate allows" \
+	1 1002 "$n"
+check_paced "gen --duration 0.5 --pps 2000: never faster than asked" "$n" 2000 \
+	"$(json .duration_s <"$WCT_DIR/dur.json")"
 
 # no timeout wrapper: the signal must reach gen itself (bounded by --duration)
 tx_packets() { ip -n "$WCT_NS_TX" -j -s link show "$WCT_IF_TX" | jq '.[0].stats64.tx.packets'; }

@@ -58,7 +58,11 @@ wct_wait_for "$(wct_tries 150)" 0.1 grep -q '^ipv4' "$WCT_DIR/flowtop.out" || fa
 # shellcheck disable=SC2046
 run_in "$WCT_NS_TX" timeout 30 "$WIRECAP_GEN" gen -i "$WCT_IF_TX" -c $N --quiet $(wct_pace) \
 	--json "$WCT_DIR/gen.json"
-sleep "$(wct_time 1.5)"
+# it reports every second: stop it once a report counts every packet that
+# reached the receiver (bounded wait; the check below reads its last line)
+want=$(wct_arrived "$(cat "$WCT_DIR/gen.json" 2>/dev/null)" "$N")
+wct_wait_for "$(wct_tries 300)" 0.1 grep -q "^ipv4 $want " "$WCT_DIR/flowtop.out" ||
+	log "flowtop did not report $want packets within $(wct_time 30) s"
 # run_in is a function: $! may be the subshell running it; signal what it
 # started (by PID), or itself when it exec'd
 kids=$(pgrep -P $fpid)
@@ -68,7 +72,6 @@ wct_wait_for "$(wct_tries 100)" 0.1 sh -c "! kill -0 $fpid" || { fail "flowtop i
 wait $fpid
 check_eq "flowtop exits 0 on SIGINT" 0 $?
 last=$(grep '^ipv4' "$WCT_DIR/flowtop.out" | tail -1)
-check_match "flowtop saw every IPv4 packet sent" \
-	"^ipv4 $(wct_arrived "$(cat "$WCT_DIR/gen.json" 2>/dev/null)" "$N") " "$last"
+check_match "flowtop saw every IPv4 packet sent" "^ipv4 $want " "$last"
 check_eq "flowtop detached what it attached" none "$(xdp_prog_id "$WCT_NS_RX" "$WCT_IF_RX")"
 wct_finish

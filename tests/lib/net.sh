@@ -127,8 +127,10 @@ check_ne() {
 }
 
 # check_match NAME EXTENDED-REGEX STRING
+# (grep reads all its input, no -q: under pipefail an early exit of grep
+# kills the writer with SIGPIPE and fails the pipeline at random)
 check_match() {
-	if printf '%s' "$3" | grep -Eq -- "$2"; then
+	if printf '%s' "$3" | grep -E -- "$2" >/dev/null; then
 		pass "$1"
 	else
 		fail "$1: '$3' does not match /$2/"
@@ -136,7 +138,7 @@ check_match() {
 }
 
 check_nomatch() {
-	if printf '%s' "$3" | grep -Eq -- "$2"; then
+	if printf '%s' "$3" | grep -E -- "$2" >/dev/null; then
 		fail "$1: '$3' matches /$2/"
 	else
 		pass "$1"
@@ -175,6 +177,22 @@ check_range() {
 		pass "$1"
 	else
 		fail "$1: '$4' not in [$2, $3)"
+	fi
+}
+
+# check_paced NAME N PPS ELAPSED: a sender paced at PPS took at least the
+# time N packets need at that rate ((N - 1) / PPS s from the first to the
+# last) minus 50 ms of slack (the first packet may leave a little after the
+# schedule starts, later still on a loaded machine). The one check of a paced
+# sender that holds on any machine: never faster than asked (how close to
+# the rate it gets belongs in `make bench`, which reports it).
+check_paced() {
+	local min
+	min=$(awk -v n="$2" -v r="$3" 'BEGIN { m = (n - 1) / r - 0.05; printf "%.6f", m < 0 ? 0 : m }')
+	if awk -v e="$4" -v m="$min" 'BEGIN { exit !(e ~ /^[0-9]+(\.[0-9]+)?$/ && e + 0 >= m + 0) }'; then
+		pass "$1 ($2 packets in $4 s >= $min s)"
+	else
+		fail "$1: $2 packets at $3 pps in $4 s: faster than asked (< $min s)"
 	fi
 }
 
@@ -286,7 +304,7 @@ wct_del_veth() {
 }
 
 wct_link_up() {
-	ip -n "$1" -br link show "$2" | grep -q ' UP '
+	ip -n "$1" -br link show "$2" | grep ' UP ' >/dev/null
 }
 
 # xdp_prog_id NS IFACE: id of the XDP program attached (any mode), or none
@@ -309,7 +327,7 @@ check_error() {
 		fail "$name: exited 0 (stdout: $out)"
 	elif [ "$nl" -ne 1 ] || [ -n "$out" ]; then
 		fail "$name: expected one line on stderr, got $nl (stdout '$out'): $(printf '%s' "$WCT_OUT" | tr '\n' '|')"
-	elif ! printf '%s' "$WCT_OUT" | grep -Eq -- "$re"; then
+	elif ! printf '%s' "$WCT_OUT" | grep -E -- "$re" >/dev/null; then
 		fail "$name: '$WCT_OUT' does not match /$re/"
 	else
 		pass "$name"

@@ -27,7 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "wirecap/wc_layout.h"
-#include "wirecap.skel.h"
+#include "wirecap_test.skel.h"
 
 #define NBUCKETS 256
 #define MAXF 512
@@ -36,7 +36,7 @@
 /* ---- loading the program ------------------------------------------------ */
 
 struct env {
-	struct wirecap_bpf *skel;
+	struct wirecap_test_bpf *skel;
 	int prog, cfg, qs, bs, steer;
 	int ncpu;
 	struct wc_config c;
@@ -63,13 +63,13 @@ static void env_load(struct env *e, __u32 workers)
 
 	memset(e, 0, sizeof(*e));
 	libbpf_set_print(silent_print);
-	e->skel = wirecap_bpf__open();
+	e->skel = wirecap_test_bpf__open();
 	ck_assert_msg(e->skel, "cannot open the BPF skeleton: %s",
 		      strerror(errno));
 	bpf_map__set_max_entries(e->skel->maps.xsks, workers);
 	bpf_map__set_max_entries(e->skel->maps.steer, NBUCKETS);
 	bpf_map__set_max_entries(e->skel->maps.bucket_stats, NBUCKETS);
-	err = wirecap_bpf__load(e->skel);
+	err = wirecap_test_bpf__load(e->skel);
 	ck_assert_msg(
 		!err, "cannot load the XDP program: %s%s", strerror(-err),
 		geteuid() ?
@@ -107,7 +107,7 @@ static void env_load(struct env *e, __u32 workers)
 
 static void env_free(struct env *e)
 {
-	wirecap_bpf__destroy(e->skel);
+	wirecap_test_bpf__destroy(e->skel);
 }
 
 static void read_qs(struct env *e, struct wc_queue_stats *out)
@@ -171,9 +171,11 @@ static void run_prog(struct env *e, const __u8 *pkt, __u32 len, struct run *r)
 	r->err = bpf_prog_test_run_opts(e->prog, &o) ? -errno : 0;
 	r->retval = o.retval;
 	r->out_len = o.data_size_out;
-	/* ctx_out.data is the offset of the packet in data_out: the
-	 * metadata length (data_out starts at data_meta) */
-	r->meta_len = ctx_out.data - ctx_out.data_meta;
+	/* this build of the program (WC_TEST_META) prepends the metadata
+	 * to the packet and leaves it there: what data_out holds beyond the
+	 * packet is the metadata */
+	(void)ctx_out;
+	r->meta_len = r->out_len > len ? r->out_len - len : 0;
 	if (!r->err && r->meta_len == sizeof(r->meta))
 		memcpy(&r->meta, r->out, sizeof(r->meta));
 }

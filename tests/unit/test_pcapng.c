@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "pcapng.h"
+#include "unit.h"
 
 #define TS_BASE 1700000000123456789ull
 
@@ -481,6 +482,8 @@ START_TEST(test_tshark_file_and_pipe)
 	ck_assert_int_eq(pcap_count(path, NULL, NULL), 300);
 
 	if (!have_tshark()) {
+		unit_skip("pcapng: tshark reads the file and the pipe",
+			  "tshark is not installed (make deps)");
 		free(s);
 		rm_tdir();
 		return;
@@ -994,6 +997,63 @@ START_TEST(test_open_errors)
 }
 END_TEST
 
+/* wc_pcapng_check touches nothing; a second writer on a file a first one
+ * writes fails with EBUSY and leaves it alone */
+START_TEST(test_check_and_lock)
+{
+	struct wc_pcapng_opts o = { .sz = sizeof(o) };
+	static const char old[] = "not a pcapng, must survive";
+	struct wc_pcapng *w, *w2;
+	char path[PATH_MAX], eb[PATH_MAX + 128];
+	uint8_t pkt[64];
+	FILE *f;
+
+	mk_tdir();
+	tpath(path, sizeof(path), "keep.pcapng");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(old, f);
+	fclose(f);
+	o.path = path;
+	ck_assert_int_eq(wc_pcapng_check(&o, eb, sizeof(eb)), 0);
+	ck_assert_int_eq(file_size(path), (off_t)strlen(old));
+
+	/* a new file: checked, not created */
+	tpath(path, sizeof(path), "new.pcapng");
+	ck_assert_int_eq(wc_pcapng_check(&o, eb, sizeof(eb)), 0);
+	ck_assert_int_eq(file_size(path), -1);
+	ck_assert_int_eq(count_files(), 1);
+	o.path = "/nonexistent-wirecap-dir/out.pcapng";
+	ck_assert_int_eq(wc_pcapng_check(&o, eb, sizeof(eb)), -ENOENT);
+	ck_assert_str_eq(eb,
+			 "cannot create /nonexistent-wirecap-dir/out.pcapng: "
+			 "No such file or directory");
+
+	/* the first writer holds it; the second leaves it alone */
+	o.path = path;
+	w = wc_pcapng_open(&o, eb, sizeof(eb));
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_ge(wc_pcapng_add_iface(w, "x", NULL, 0), 0);
+	fill(pkt, 1, sizeof(pkt));
+	ck_assert_int_eq(wc_pcapng_write(w, 0, 1, pkt, sizeof(pkt), sizeof(pkt),
+					 WC_PCAPNG_NO_QUEUE),
+			 0);
+	ck_assert_int_eq(wc_pcapng_flush(w), 0);
+	errno = 0;
+	w2 = wc_pcapng_open(&o, eb, sizeof(eb));
+	ck_assert_ptr_null(w2);
+	ck_assert_int_eq(errno, EBUSY);
+	ck_assert_ptr_nonnull(strstr(eb, "being written by another capture"));
+	ck_assert_int_eq(file_size(path), (off_t)wc_pcapng_bytes(w));
+	ck_assert_int_eq(wc_pcapng_close(w), 0);
+	/* closed: the lock is gone, the next writer takes the file */
+	w2 = wc_pcapng_open(&o, eb, sizeof(eb));
+	ck_assert_ptr_nonnull(w2);
+	ck_assert_int_eq(wc_pcapng_close(w2), 0);
+	rm_tdir();
+}
+END_TEST
+
 Suite *pcapng_suite(void)
 {
 	Suite *s = suite_create("pcapng");
@@ -1005,6 +1065,7 @@ Suite *pcapng_suite(void)
 	tcase_add_test(tc, test_tshark_file_and_pipe);
 	tcase_add_test(tc, test_isb);
 	tcase_add_test(tc, test_open_errors);
+	tcase_add_test(tc, test_check_and_lock);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rotation");
