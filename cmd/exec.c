@@ -10,9 +10,12 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -108,6 +111,43 @@ static int set_env(const char *lib, const char *opts)
 	return 0;
 }
 
+/* @cmd as execvp finds it, in @out; false when it is not found */
+static bool resolve(const char *cmd, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	char *dup, *save = NULL, *dir;
+	bool found = false;
+
+	if (strchr(cmd, '/')) {
+		snprintf(out, len, "%s", cmd);
+		return true;
+	}
+	dup = strdup(path ? path : "/usr/bin:/bin");
+	for (dir = dup ? strtok_r(dup, ":", &save) : NULL; dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		snprintf(out, len, "%s/%s", *dir ? dir : ".", cmd);
+		found = !access(out, X_OK);
+	}
+	free(dup);
+	return found;
+}
+
+/* The dynamic loader ignores LD_PRELOAD for setuid/setgid programs and
+ * programs with file capabilities (secure execution): say so, once. */
+static void warn_secure_exec(const char *cmd)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!resolve(cmd, path, sizeof(path)) || stat(path, &st))
+		return;
+	if ((st.st_mode & (S_ISUID | S_ISGID)) ||
+	    getxattr(path, "security.capability", NULL, 0) > 0)
+		fprintf(stderr,
+			"wirecap: warning: %s is setuid/setgid or has file capabilities: the loader ignores LD_PRELOAD for it (secure execution), its wirecap: devices will not work; run a copy without them as root\n",
+			path);
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -151,6 +191,7 @@ int cmd_exec(int argc, char **argv)
 	if (find_lib(lib, sizeof(lib)) || set_env(lib, opts))
 		return 1;
 	free(opts);
+	warn_secure_exec(argv[optind]);
 	execvp(argv[optind], argv + optind);
 	return cmd_err("cannot run %s: %s", argv[optind], strerror(errno));
 }

@@ -43,13 +43,16 @@ static int print_cb(enum wc_print_level level, const char *fmt, va_list ap)
 	if (!strcmp(dest, "stderr")) {
 		fprintf(stderr, "wirecap: %s", line);
 	} else {
-		int fd = open(dest, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-			      0600);
+		/* opened once and kept: the program may drop its privileges
+		 * (tcpdump) before its handle closes */
+		static int fd = -1;
 
-		if (fd >= 0) {
+		if (fd < 0)
+			fd = open(dest,
+				  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+				  0600);
+		if (fd >= 0)
 			dprintf(fd, "wirecap[%d]: %s", getpid(), line);
-			close(fd);
-		}
 	}
 	return 0;
 }
