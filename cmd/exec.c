@@ -96,8 +96,11 @@ static int set_env(const char *lib, const char *opts)
 	const char *pre = getenv("LD_PRELOAD"), *old = getenv(OPTS_ENV);
 	char *v;
 
-	if (asprintf(&v, "%s%s%s", lib, pre && *pre ? " " : "",
-		     pre ? pre : "") < 0 ||
+	/* after the ones already there: they keep their precedence (a
+	 * sanitizer runtime must come first), and every preload comes
+	 * before libpcap anyway */
+	if (asprintf(&v, "%s%s%s", pre ? pre : "", pre && *pre ? " " : "",
+		     lib) < 0 ||
 	    setenv("LD_PRELOAD", v, 1))
 		return cmd_err("cannot set LD_PRELOAD");
 	free(v);

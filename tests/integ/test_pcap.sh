@@ -54,6 +54,14 @@ OUT=$WCT_DIR/out
 mkdir -p "$OUT"
 chmod 0777 "$OUT"
 export WIRECAP_PCAP_OPTS="${WCT_POOL[*]}"
+# a sanitizer build of the front (make test-san): its runtime must be the
+# first library of the programs it is preloaded into; their own leaks are
+# not this test's business
+asan=$(ldd "$WC_BUILD/libwirecap-pcap.so" | awk '/libasan/ { print $3; exit }')
+if [ -n "$asan" ]; then
+	export LD_PRELOAD=$asan
+	export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"
+fi
 
 gen() { run_in "$TX" "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet "$@"; }
 has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
@@ -216,6 +224,14 @@ test_tshark() {
 	out=$(run_in "$RX" "$WIRECAP" exec -- tcpdump -D 2>/dev/null)
 	check_match "$m tcpdump -D lists wirecap:$IF" "[0-9]+\.wirecap:$IF " "$out"
 	local arr drop
+	if [ -n "$asan" ]; then
+		# seen here: dumpcap with the ASan runtime preloaded hangs at exit
+		# in libp11-kit's destructor (freelocale waits on glibc's locale
+		# lock, with no other thread left), after its capture; not
+		# understood yet, and not seen without the sanitizers
+		skip "$m tshark capture" "dumpcap under the ASan runtime hangs at exit (libp11-kit destructor)"
+		return
+	fi
 	start_prog "ts-$m" "Capturing on" tshark -i "wirecap:$IF" -c "$N_TSHARK" -w "$f" || return
 	gen -c "$N_TSHARK" --flows "$FLOWS" --pps "$PPS" --json "$g"
 	arr=$(wct_arrived "$(cat "$g")")
