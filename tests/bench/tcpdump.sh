@@ -23,6 +23,7 @@
 # BENCH_POOL_CHUNKS (256: 16384 frames per queue).
 set -uo pipefail
 . "$(dirname "$0")/../lib/net.sh"
+# shellcheck disable=SC2034 # used by net.sh
 WCT_NAME=bench-tcpdump
 
 BURST=${BENCH_BURST:-300000}

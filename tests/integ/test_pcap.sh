@@ -45,8 +45,6 @@ FLOWS=64
 N=$(wct_count "${WCT_PCAP_N:-1000000}")
 N_TSHARK=$(wct_count 200000)
 N_API=$(wct_count 100000)
-# nfpcapd: 64 flows of the same count
-N_NF=$((64 * $(wct_count 1000)))
 PPS=$(wct_rate 200000)
 # tcpdump drops to its own user after opening the capture: its files go
 # where that user can write
@@ -145,6 +143,7 @@ accounted() {
 	local v
 	v=$(run_in "$RX" "$WIRECAP" stats "$IF" --json --no-rate 2>/dev/null |
 		jq -r '"\((.totals.delivered // 0) + (.totals.dropped.total // 0)) \(.totals.pool_in_use // 1)"')
+	# shellcheck disable=SC2086 # two numbers
 	set -- "$1" $v
 	[ "$#" -eq 3 ] && [ "$2" -ge "$1" ] && [ "$3" = 0 ]
 }
