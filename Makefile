@@ -43,6 +43,8 @@ CMD_OBJS := $(patsubst cmd/%.c,$(O)/cmd/%.o,$(CMD_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS := $(patsubst tests/tools/%.c,$(O)/tests/%,$(TOOL_SRCS))
+PCAP_SRCS := $(wildcard pcap/*.c)
+PCAP_OBJS := $(patsubst pcap/%.c,$(O)/pcap/%.o,$(PCAP_SRCS))
 HDRS := $(wildcard include/wirecap/*.h userspace/*.h cmd/*.h)
 
 SONAME := libwirecap-xdp.so.$(VERSION_MAJOR)
@@ -51,6 +53,7 @@ STLIB := $(O)/libwirecap-xdp.a
 CLI := $(O)/wirecap
 UNIT := $(O)/tests/unit_tests
 FENCE := $(O)/tests/fence_test
+PCAPLIB := $(O)/libwirecap-pcap.so
 SKEL := $(O)/wirecap.skel.h
 BPF_OBJ := $(O)/wirecap.bpf.o
 TEST_SKEL := $(O)/wirecap_test.skel.h
@@ -59,12 +62,12 @@ TEST_BPF_OBJ := $(O)/wirecap-test.bpf.o
 .PHONY: all deps lib cli test test-unit test-integ test-san bench demo format format-check \
 	install uninstall clean vmtest vmtest-ci
 
-all: $(SHLIB) $(STLIB) $(CLI) $(UNIT) $(FENCE) $(TOOLS) $(O)/wirecap-xdp.pc
+all: $(SHLIB) $(STLIB) $(CLI) $(PCAPLIB) $(UNIT) $(FENCE) $(TOOLS) $(O)/wirecap-xdp.pc
 
 deps:
 	@./tests/deps.sh
 
-$(O)/lib $(O)/cmd $(O)/tests:
+$(O)/lib $(O)/cmd $(O)/tests $(O)/pcap:
 	@mkdir -p $@
 
 $(BPF_OBJ): bpf/wirecap.bpf.c include/wirecap/wc_layout.h | $(O)/lib
@@ -91,11 +94,20 @@ $(SHLIB): $(LIB_OBJS) userspace/libwirecap-xdp.map
 	ln -sf libwirecap-xdp.so.$(VERSION) $(O)/$(SONAME)
 	ln -sf $(SONAME) $(O)/libwirecap-xdp.so
 
+# The libpcap front (LD_PRELOAD, `wirecap exec`): only the public API of
+# the shared library, which it finds next to itself ($ORIGIN)
+$(O)/pcap/%.o: pcap/%.c pcap/wcpcap.h include/wirecap/*.h | $(O)/pcap
+	$(CC) $(LIB_CFLAGS) -Ipcap -c $< -o $@
+
+$(PCAPLIB): $(PCAP_OBJS) $(SHLIB)
+	$(CC) $(SANFLAGS) -shared -o $@ $(PCAP_OBJS) -L$(O) -lwirecap-xdp \
+		-lpcap -lxdp -lbpf -lpthread -ldl -Wl,-rpath,'$$ORIGIN'
+
 $(STLIB): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(O)/cmd/%.o: cmd/%.c $(HDRS) | $(O)/cmd
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -DWC_LIBDIR=\"$(LIBDIR)\" -c $< -o $@
 
 # The CLI links the static archive: it also uses library-internal helpers
 # (pcapng writer, sequence checker) that the shared object does not export.
@@ -172,15 +184,17 @@ install: all
 	install -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	$(PC_SUBST) wirecap-xdp.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/wirecap-xdp.pc
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(PCAPLIB) $(DESTDIR)$(LIBDIR)/
 	if [ -f docs/libwirecap-xdp.3 ]; then install -m 0644 docs/libwirecap-xdp.3 $(DESTDIR)$(MANDIR)/man3/; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libwirecap-xdp.* $(DESTDIR)$(BINDIR)/wirecap \
+		$(DESTDIR)$(LIBDIR)/libwirecap-pcap.so \
 		$(DESTDIR)$(PKGCONFIGDIR)/wirecap-xdp.pc \
 		$(DESTDIR)$(MANDIR)/man3/libwirecap-xdp.3
 	rm -rf $(DESTDIR)$(INCDIR)/wirecap
 
-FORMAT_SRCS = $(LIB_SRCS) $(CMD_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) bpf/*.c \
+FORMAT_SRCS = $(LIB_SRCS) $(CMD_SRCS) $(PCAP_SRCS) pcap/*.h $(UNIT_SRCS) $(TOOL_SRCS) bpf/*.c \
 	include/wirecap/*.h userspace/*.h cmd/*.h tests/unit/*.h tests/fence/*.c \
 	docs/examples/*.c vmtest/tests/*.c
 

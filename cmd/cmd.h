@@ -17,6 +17,7 @@ int cmd_gen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
 
 /* Print "wirecap: <msg>" on stderr (one line) and return 1, the exit
  * status of every failed command. */

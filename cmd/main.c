@@ -42,6 +42,8 @@ static const struct {
 	  "check a pcap/pcapng for lost, duplicated, reordered packets" },
 	{ "forward", cmd_forward, "bump in the wire between two interfaces" },
 	{ "replay", cmd_replay, "send a pcap/pcapng file" },
+	{ "exec", cmd_exec,
+	  "run a libpcap program (tcpdump...) on wirecap:IFACE devices" },
 };
 
 static void usage(FILE *f)

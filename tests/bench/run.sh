@@ -418,7 +418,7 @@ done
 [ -z "${BENCH_RESULTS:-}" ] || cp "$RESULTS" "$BENCH_RESULTS"
 
 # the forwarding and offloading benchmarks, when they are there
-for extra_bench in forward offload; do
+for extra_bench in forward offload tcpdump; do
 	f=$(dirname "$0")/$extra_bench.sh
 	if [ -x "$f" ] && [ -z "${BENCH_ONLY:-}" ]; then
 		echo

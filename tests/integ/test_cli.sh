@@ -307,7 +307,7 @@ check_error "forward -i X -o X: refused without --reflect" \
 	"^wirecap: forward: -i and -o are both $IF: every frame would go back out of the port it came from \\(--reflect if that is meant\\)$" \
 	W forward "${WCT_POOL[@]}" -i "$IF" -o "$IF"
 no_prog "forward -i X -o X"
-for cmd in capture forward bench attach detach stats gen verify replay; do
+for cmd in capture forward bench attach detach stats gen verify replay exec; do
 	check_error "$cmd --bogus: one line and a --help hint" \
 		"^wirecap $cmd: unrecognized option '--bogus' \\(see 'wirecap $cmd --help'\\)$" W "$cmd" --bogus
 done

@@ -12,7 +12,7 @@ check_ok "make install PREFIX=/usr DESTDIR=..." \
 	make -s -C "$WCT_ROOT" O="$WC_BUILD" install PREFIX=/usr DESTDIR="$DEST"
 for f in usr/include/wirecap/wirecap.h usr/include/wirecap/wc_layout.h \
 	usr/lib/libwirecap-xdp.a usr/lib/pkgconfig/wirecap-xdp.pc usr/bin/wirecap \
-	usr/share/man/man3/libwirecap-xdp.3; do
+	usr/lib/libwirecap-pcap.so usr/share/man/man3/libwirecap-xdp.3; do
 	if [ -e "$DEST/$f" ]; then pass "installed $f"; else fail "missing $f"; fi
 done
 so=$(readlink -f "$DEST/usr/lib/libwirecap-xdp.so")
@@ -21,6 +21,16 @@ exports=$(nm -D --defined-only "$so" | awk '$2 == "T" { print $3 }')
 check_eq "every exported function is wc_*" "" "$(grep -v '^wc_' <<<"$exports")"
 check_match "the API is exported" 'wc_engine__open' "$exports"
 check_eq "internals are hidden" "" "$(grep -E '^wc_(pcapng|seq|netdev)_' <<<"$exports")"
+# the libpcap front: only libpcap's names (and libcap's cap_set_proc) are
+# exported, it finds the library next to itself, wirecap exec finds it
+pso=$DEST/usr/lib/libwirecap-pcap.so
+check_eq "libwirecap-pcap exports only pcap_* and cap_set_proc" "" \
+	"$(nm -D --defined-only "$pso" | awk '$2 == "T" { print $3 }' | grep -Ev '^(pcap_|cap_set_proc$)')"
+check_eq "libwirecap-pcap finds libwirecap-xdp next to itself" "" \
+	"$(ldd "$pso" | grep 'not found')"
+# shellcheck disable=SC2016
+check_eq "the installed wirecap exec preloads the installed front" "$(readlink -f "$pso")" \
+	"$(readlink -f "$("$DEST/usr/bin/wirecap" exec -- sh -c 'echo $LD_PRELOAD')")"
 check_eq ".pc prefix follows PREFIX" "prefix=/usr" "$(head -1 "$DEST/usr/lib/pkgconfig/wirecap-xdp.pc")"
 
 export PKG_CONFIG_SYSROOT_DIR=$DEST PKG_CONFIG_PATH=$DEST/usr/lib/pkgconfig
