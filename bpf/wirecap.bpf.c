@@ -80,6 +80,18 @@ struct {
 	__type(value, struct wc_pool_stats);
 } pool_stats SEC(".maps");
 
+/* Admission per rx queue (key = queue), written by the engine through a
+ * memory mapping (a plain store, no system call): a forwarder sets it
+ * while the queue's backlog is past its latency budget, and the program
+ * sheds the queue's packets here, before the copy into the pool. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, WC_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, struct wc_admit);
+} admit SEC(".maps");
+
 #define ETH_P_8021Q_ 0x8100
 #define ETH_P_8021AD_ 0x88A8
 #define IPPROTO_ICMPV6_ 58
@@ -353,6 +365,14 @@ int wirecap_steer(struct xdp_md *ctx)
 	}
 
 	act = cfg->no_socket_action == WC_ACT_DROP ? XDP_DROP : XDP_PASS;
+	if (!bad_queue) {
+		struct wc_admit *ad = bpf_map_lookup_elem(&admit, &q);
+
+		if (ad && ad->shed) {
+			qs->shed++;
+			return XDP_DROP;
+		}
+	}
 	if (WC_TEST_META || bpf_map_lookup_elem(&xsks, &idx)) {
 		/* The metadata goes in front of the packet, inside the data
 		 * the socket receives (bpf_xdp_adjust_head), not in the

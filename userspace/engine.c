@@ -380,6 +380,7 @@ static void pool_put_locked(struct wc_engine *e, struct wc_pool *p,
 	for (unsigned i = 0; i < n; i++)
 		*xsk_ring_prod__fill_addr(&p->fq, idx + i) = addr[i] & mask;
 	xsk_ring_prod__submit(&p->fq, n);
+	wc_admit_check_locked(e, p);
 }
 
 static void pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
@@ -1133,6 +1134,9 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 		w->free = c;
 		return err;
 	}
+	/* the backlog grew while the chunk filled: shed past the budget */
+	for (unsigned q = 0; e->shed && q < e->nq; q++)
+		wc_admit_check(e, &e->pools[q]);
 	atomic_fetch_add_explicit(&w->packets, c->n, memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->chunks, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->held_frames, c->n, memory_order_relaxed);
@@ -1654,6 +1658,9 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 						strerror(errno));
 			}
 	}
+	err = cancelled(cancel) ? -EINTR : wc_admit_open(e, o);
+	if (err)
+		goto fail;
 	err = cancelled(cancel) ? -EINTR : sockets_plug(e);
 	if (err) {
 		if (err != -EINTR)
@@ -1680,6 +1687,7 @@ fail:
 		struct wc_iface *ifc = e->ifc;
 		bool own = e->own_attach;
 
+		wc_admit_close(e);
 		e->ifc = NULL;
 		engine_free(e);
 		if (own)
@@ -1714,6 +1722,7 @@ WC_API void wc_engine__close(struct wc_engine *e)
 			bpf_map_update_elem(fd, &zero, &info, BPF_ANY);
 		}
 	}
+	wc_admit_close(e);
 	ifc = e->ifc;
 	own = e->own_attach;
 	e->ifc = NULL;
@@ -1820,7 +1829,7 @@ WC_API int wc_engine__queue_stats(struct wc_engine *e, unsigned q,
 	 * outcomes are what the sockets' counters continue, while "packets"
 	 * is bumped at entry and can straddle the baseline by the packets
 	 * in flight on other CPUs at that instant. */
-	out->packets = out->redirected + out->passed + out->dropped;
+	out->packets = out->redirected + out->passed + out->dropped + out->shed;
 	return 0;
 }
 

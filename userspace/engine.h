@@ -32,6 +32,7 @@ struct wc_pool {
 	size_t fq_map_len, cq_map_len;
 	_Atomic __u64 hwm;
 	_Atomic __u64 kicks;
+	_Atomic __u64 shed_on; /* times admission closed (engine opts.shed) */
 };
 
 struct wc_chunk_seg {
@@ -155,6 +156,10 @@ struct wc_engine {
 	size_t umem_len;
 	struct wc_pool *pools;
 	struct wc_worker *workers;
+	/* admission per queue: the pinned "admit" map, mapped (admit.c) */
+	struct wc_admit *admit;
+	bool shed;
+	__u32 shed_high, shed_low;
 	int stop_efd; /* eventfd: wakes poll() on stop */
 	atomic_bool stop;
 	atomic_bool dev_gone; /* the interface vanished */
@@ -206,6 +211,13 @@ int wc_pool_in_use(const struct wc_pool *p, __u64 *in_use);
 int wc_engine_publish(struct wc_engine *e);
 /* wake every pool's fill ring (a zero-copy driver after link up) */
 void wc_engine_kick_pools(struct wc_engine *e);
+/* admit.c: admission control (opts.shed) */
+int wc_admit_open(struct wc_engine *e, const struct wc_engine_opts *o);
+void wc_admit_close(struct wc_engine *e);
+/* with the pool's lock held: open or close the queue by its backlog */
+void wc_admit_check_locked(struct wc_engine *e, struct wc_pool *p);
+/* any thread, no lock: takes the pool's lock only when the state changes */
+void wc_admit_check(struct wc_engine *e, struct wc_pool *p);
 /* link.c */
 int wc_link_open(struct wc_engine *e);
 void wc_link_close(struct wc_engine *e);

@@ -46,6 +46,7 @@ static const char *const map_pin_names[] = {
 	[WC_MAP_ENGINE] = "engine",
 	[WC_MAP_WORKER_STATS] = "worker_stats",
 	[WC_MAP_POOL_STATS] = "pool_stats",
+	[WC_MAP_ADMIT] = "admit",
 };
 #define PROG_PIN_NAME "prog"
 #define NMAPS WC_MAP_COUNT
@@ -578,6 +579,7 @@ static int pin_all(struct wirecap_bpf *skel, const char *dir)
 		[WC_MAP_ENGINE] = skel->maps.engine,
 		[WC_MAP_WORKER_STATS] = skel->maps.worker_stats,
 		[WC_MAP_POOL_STATS] = skel->maps.pool_stats,
+		[WC_MAP_ADMIT] = skel->maps.admit,
 	};
 	char p[PATH_MAX];
 	int err;

@@ -70,7 +70,8 @@ struct wc_config {
 
 /* Per-queue counters (per-CPU array, key = rx queue). Every packet the
  * program sees is counted in `packets` and in exactly one of
- * redirected / passed / dropped: packets == redirected + passed + dropped.
+ * redirected / passed / dropped / shed:
+ * packets == redirected + passed + dropped + shed.
  * The parse-outcome counters classify packets and overlap with those. */
 struct wc_queue_stats {
 	__u64 packets;
@@ -87,6 +88,19 @@ struct wc_queue_stats {
 	__u64 bad_queue; /* rx queue not served (>= config.queues): passed or
 			  * dropped, counted on its own queue (queues from
 			  * WC_MAX_QUEUES - 1 up share the last entry) */
+	__u64 shed; /* refused by admission control (struct wc_admit): the
+		     * queue's backlog was past its latency budget */
+};
+
+/* Admission of one rx queue (array "admit", key = rx queue, mapped into
+ * the engine's memory: BPF_F_MMAPABLE). While `shed` is non-zero the
+ * program drops the queue's packets before they take a pool frame, counted
+ * as wc_queue_stats.shed. Set and cleared by an engine opened with
+ * wc_engine_opts.shed (a forwarder), with hysteresis on the pool's backlog;
+ * 0 otherwise. 8 bytes: the array's element stride. */
+struct wc_admit {
+	__u32 shed;
+	__u32 reserved;
 };
 
 /* Per-(queue, bucket) counter (per-CPU array, key = q * buckets + b). */
