@@ -80,10 +80,8 @@ struct {
 	__type(value, struct wc_pool_stats);
 } pool_stats SEC(".maps");
 
-/* Admission per rx queue (key = queue), written by the engine through a
- * memory mapping (a plain store, no system call): a forwarder sets it
- * while the queue's backlog is past its latency budget, and the program
- * sheds the queue's packets here, before the copy into the pool. */
+/* Admission per rx queue (key = queue), see struct wc_admit; mapped by
+ * the engine (a store per update, no system call). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -368,9 +366,18 @@ int wirecap_steer(struct xdp_md *ctx)
 	if (!bad_queue) {
 		struct wc_admit *ad = bpf_map_lookup_elem(&admit, &q);
 
-		if (ad && ad->shed) {
-			qs->shed++;
-			return XDP_DROP;
+		if (ad && ad->high) {
+			__u64 backlog = ad->taken - ad->base;
+
+			if (!ad->shed && backlog >= ad->high)
+				ad->shed = 1;
+			else if (ad->shed && backlog <= ad->low)
+				ad->shed = 0;
+			if (ad->shed) {
+				qs->shed++;
+				return XDP_DROP;
+			}
+			__sync_fetch_and_add(&ad->taken, 1);
 		}
 	}
 	if (WC_TEST_META || bpf_map_lookup_elem(&xsks, &idx)) {

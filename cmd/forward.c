@@ -279,6 +279,8 @@ static void usage(FILE *f)
 		"                        sheds the queue's packets before the copy (counted\n"
 		"                        as shed) until half of it is left; also sizes the\n"
 		"                        pools (twice the budget) unless --pool-chunks is given\n"
+		"                        and the partial chunk wait (a twentieth of it, at\n"
+		"                        most 1 ms) unless --chunk-timeout is given\n"
 		"      --expected-pps PPS  the rate the budget is counted at, all queues\n"
 		"                        together (default 1000000)\n"
 		"      --no-shed         no shedding: overload drops as pool exhausted\n"
@@ -369,6 +371,13 @@ static int size_budget(struct engine_args *ea, const char *in, __u32 budget_ms,
 	ea->eo.shed = shed;
 	ea->eo.shed_high = (__u32)frames;
 	ea->eo.shed_low = (__u32)frames / 2;
+	/* a partial chunk waits a twentieth of the budget, not the capture
+	 * default of 1 ms: that wait is latency at low rates */
+	if (!ea->eo.chunk_timeout_us) {
+		__u32 us = budget_ms * 1000 / 20;
+
+		ea->eo.chunk_timeout_us = us < 20 ? 20 : us > 1000 ? 1000 : us;
+	}
 	return 0;
 }
 

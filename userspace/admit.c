@@ -6,20 +6,21 @@
  * A capture engine lets its pool absorb bursts. A forwarder under overload
  * must not: the receive path would spend the CPU copying packets into
  * frames the starved worker never drains, to be dropped later (receive
- * livelock). So while a queue's pool has shed_high frames in use, its
- * entry of the pinned array "admit" says shed and the XDP program drops
- * the queue's packets at once (wc_queue_stats.shed); at shed_low it opens
- * again.
+ * livelock). So from shed_high frames in use in a queue's pool the XDP
+ * program drops the queue's packets at once (wc_queue_stats.shed), down to
+ * shed_low.
  *
- * The map is BPF_F_MMAPABLE and mapped here: opening or closing a queue is
- * a store, not a system call, so the state can follow the backlog chunk by
- * chunk. It is checked where the backlog changes: by the worker after each
- * chunk it captures (in_use grows as the kernel fills frames) and whenever
- * frames go back to the pool (recycling, TX completions), under the pool's
- * lock; the monitor re-checks every interval. A change is decided under
- * the pool's lock with a fresh reading: the fill ring's producer moves only
- * under it, and the kernel only takes frames, so a queue is never left
- * closed with its pool below shed_low.
+ * The decision is the program's, packet by packet: it counts what it hands
+ * to the queue's sockets (wc_admit.taken) and the engine keeps wc_admit.base
+ * so that taken - base is the pool's frames in use. The engine cannot
+ * decide in time itself: under overload it is the process that does not
+ * get the CPU (a flag set by the worker per chunk let the kernel exhaust
+ * the pool between two chunks). The engine only corrects the count: frames
+ * go back to the pool (recycling, TX completions) and packets counted as
+ * taken may not have taken a frame (the socket dropped them). base is
+ * rewritten, under the pool's lock, whenever frames go back, and by the
+ * monitor every interval. The map is BPF_F_MMAPABLE and mapped here: an
+ * update is a store, not a system call.
  */
 #include <errno.h>
 #include <sys/mman.h>
@@ -35,21 +36,32 @@ static size_t admit_len(void)
 	return (WC_MAX_QUEUES * sizeof(struct wc_admit) + pg - 1) & ~(pg - 1);
 }
 
-/* Every engine opens every queue at start (a crashed forwarder may have
- * left one closed) and at close; only a shedding engine closes them. */
-static void admit_open_all(struct wc_engine *e)
+/* Every engine resets every queue at start (a crashed forwarder may have
+ * left one shedding) and at close; only a shedding engine sets marks. */
+static void admit_reset(struct wc_engine *e, __u32 high, __u32 low)
 {
 	int fd = wc_iface__map_fd(e->ifc, WC_MAP_ADMIT);
-	struct wc_admit open = {};
+	struct wc_admit off = {};
 
 	if (e->admit) {
-		for (unsigned q = 0; q < WC_MAX_QUEUES; q++)
-			__atomic_store_n(&e->admit[q].shed, 0,
+		for (unsigned q = 0; q < WC_MAX_QUEUES; q++) {
+			struct wc_admit *a = &e->admit[q];
+
+			__atomic_store_n(&a->high, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&a->shed, 0, __ATOMIC_RELAXED);
+			__atomic_store_n(
+				&a->base,
+				__atomic_load_n(&a->taken, __ATOMIC_ACQUIRE),
+				__ATOMIC_RELAXED);
+			__atomic_store_n(&a->low, q < e->nq ? low : 0,
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&a->high, q < e->nq ? high : 0,
 					 __ATOMIC_RELEASE);
+		}
 		return;
 	}
 	for (__u32 q = 0; fd >= 0 && q < WC_MAX_QUEUES; q++)
-		bpf_map_update_elem(fd, &q, &open, BPF_ANY);
+		bpf_map_update_elem(fd, &q, &off, BPF_ANY);
 }
 
 int wc_admit_open(struct wc_engine *e, const struct wc_engine_opts *o)
@@ -81,9 +93,10 @@ int wc_admit_open(struct wc_engine *e, const struct wc_engine_opts *o)
 	} else {
 		e->admit = m;
 	}
-	admit_open_all(e);
+	/* the pools are full (nothing in use): base = taken */
+	admit_reset(e, e->shed ? e->shed_high : 0, e->shed ? e->shed_low : 0);
 	if (e->shed)
-		pr_info("%s: shedding in XDP from %u frames in use per queue, until %u\n",
+		pr_info("%s: shedding in XDP from %u frames in use per queue, down to %u\n",
 			e->ifname, e->shed_high, e->shed_low);
 	return 0;
 }
@@ -92,48 +105,32 @@ void wc_admit_close(struct wc_engine *e)
 {
 	if (!e->ifc)
 		return;
-	admit_open_all(e);
+	admit_reset(e, 0, 0);
 	if (e->admit)
 		munmap(e->admit, admit_len());
 	e->admit = NULL;
 }
 
-/* 1: close, 0: open, -1: leave as it is */
-static int admit_want(struct wc_engine *e, struct wc_pool *p, __u32 cur)
-{
-	__u64 in_use;
-
-	wc_pool_in_use(p, &in_use);
-	if (!cur && in_use >= e->shed_high)
-		return 1;
-	if (cur && in_use <= e->shed_low)
-		return 0;
-	return -1;
-}
-
 void wc_admit_check_locked(struct wc_engine *e, struct wc_pool *p)
 {
-	__u32 *flag, cur;
-	int want;
+	struct wc_admit *a;
+	__u64 taken, in_use;
 
 	if (!e->shed || !e->admit)
 		return;
-	flag = &e->admit[p->queue].shed;
-	cur = __atomic_load_n(flag, __ATOMIC_RELAXED);
-	want = admit_want(e, p, cur);
-	if (want < 0)
-		return;
-	__atomic_store_n(flag, (__u32)want, __ATOMIC_RELEASE);
-	if (want)
-		atomic_fetch_add_explicit(&p->shed_on, 1, memory_order_relaxed);
+	a = &e->admit[p->queue];
+	/* taken first: what the kernel takes meanwhile counts as in use
+	 * twice (shed a little early), never as free */
+	taken = __atomic_load_n(&a->taken, __ATOMIC_ACQUIRE);
+	wc_pool_in_use(p, &in_use);
+	if (in_use > taken)
+		in_use = taken;
+	__atomic_store_n(&a->base, taken - in_use, __ATOMIC_RELEASE);
 }
 
 void wc_admit_check(struct wc_engine *e, struct wc_pool *p)
 {
-	if (!e->shed || !e->admit ||
-	    admit_want(e, p,
-		       __atomic_load_n(&e->admit[p->queue].shed,
-				       __ATOMIC_RELAXED)) < 0)
+	if (!e->shed || !e->admit)
 		return;
 	pthread_mutex_lock(&p->lock);
 	wc_admit_check_locked(e, p);

@@ -1134,9 +1134,6 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 		w->free = c;
 		return err;
 	}
-	/* the backlog grew while the chunk filled: shed past the budget */
-	for (unsigned q = 0; e->shed && q < e->nq; q++)
-		wc_admit_check(e, &e->pools[q]);
 	atomic_fetch_add_explicit(&w->packets, c->n, memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->chunks, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->held_frames, c->n, memory_order_relaxed);

@@ -32,7 +32,6 @@ struct wc_pool {
 	size_t fq_map_len, cq_map_len;
 	_Atomic __u64 hwm;
 	_Atomic __u64 kicks;
-	_Atomic __u64 shed_on; /* times admission closed (engine opts.shed) */
 };
 
 struct wc_chunk_seg {
@@ -214,9 +213,10 @@ void wc_engine_kick_pools(struct wc_engine *e);
 /* admit.c: admission control (opts.shed) */
 int wc_admit_open(struct wc_engine *e, const struct wc_engine_opts *o);
 void wc_admit_close(struct wc_engine *e);
-/* with the pool's lock held: open or close the queue by its backlog */
+/* with the pool's lock held: the XDP program's count of the queue's
+ * backlog corrected to the pool's frames in use */
 void wc_admit_check_locked(struct wc_engine *e, struct wc_pool *p);
-/* any thread, no lock: takes the pool's lock only when the state changes */
+/* the same, taking the lock (the monitor) */
 void wc_admit_check(struct wc_engine *e, struct wc_pool *p);
 /* link.c */
 int wc_link_open(struct wc_engine *e);

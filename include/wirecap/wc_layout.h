@@ -93,13 +93,20 @@ struct wc_queue_stats {
 };
 
 /* Admission of one rx queue (array "admit", key = rx queue, mapped into
- * the engine's memory: BPF_F_MMAPABLE). While `shed` is non-zero the
- * program drops the queue's packets before they take a pool frame, counted
- * as wc_queue_stats.shed. Set and cleared by an engine opened with
- * wc_engine_opts.shed (a forwarder), with hysteresis on the pool's backlog;
- * 0 otherwise. 8 bytes: the array's element stride. */
+ * the engine's memory: BPF_F_MMAPABLE). A shedding engine (a forwarder,
+ * wc_engine_opts.shed) sets high/low; 0 high: admission off. The program
+ * counts the packets it hands to the queue's sockets in `taken`; the
+ * engine keeps `base` such that taken - base is the pool's frames in use
+ * (its backlog: RX ring, worker, TX), rewritten whenever frames go back to
+ * the pool. So the program knows the backlog packet by packet, even while
+ * the engine is not scheduled: from high frames it sheds the queue's
+ * packets (wc_queue_stats.shed) before they take a frame, down to low. */
 struct wc_admit {
-	__u32 shed;
+	__u64 taken; /* written by the program */
+	__u64 base; /* written by the engine */
+	__u32 high; /* shed from this many frames in use ... */
+	__u32 low; /* ... down to this many */
+	__u32 shed; /* shedding now (the program's state) */
 	__u32 reserved;
 };
 
