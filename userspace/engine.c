@@ -33,6 +33,7 @@
 #include <bpf/bpf.h>
 
 #include "engine.h"
+#include "netdev.h"
 #include "kernel.h"
 
 #ifndef SO_PREFER_BUSY_POLL
@@ -257,6 +258,13 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 		bind = WC_BIND_COPY_ONLY; /* skips the owner socket below */
 	}
 
+	if (bind == WC_BIND_AUTO && !e->zc_capable) {
+		/* a failed zero-copy bind is not free: the kernel sets up a
+		 * descriptor per UMEM frame for it (0.3 s for 1.5 GiB) */
+		pr_info("%s: the driver has no zero-copy AF_XDP: copy mode\n",
+			e->ifname);
+		bind = WC_BIND_COPY_ONLY;
+	}
 	if (bind != WC_BIND_COPY_ONLY) {
 		err = owner_socket(e, XDP_ZEROCOPY);
 		if (!err)
@@ -1291,7 +1299,14 @@ static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge,
 		return -ENOMEM;
 	}
 	e->huge = WC_HUGE_NONE;
-	if (huge != WC_HUGE_OFF && !madvise(e->umem, len, MADV_HUGEPAGE))
+	/* Transparent huge pages only where they pay: zero-copy drivers map
+	 * the UMEM for DMA page by page, and fewer pages map faster. In copy
+	 * mode the kernel copies through its own mapping, and faulting in
+	 * 2 MiB pages costs compaction when memory is fragmented: 1.5 GiB
+	 * took 35 s under memory pressure here (4 KiB pages: see
+	 * docs/pool.md). */
+	if (huge != WC_HUGE_OFF && e->zc_capable &&
+	    !madvise(e->umem, len, MADV_HUGEPAGE))
 		e->huge = WC_HUGE_THP;
 populate:
 	err = umem_populate(e, cancel);
@@ -1523,6 +1538,13 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	e->ifindex = e->ifc->ifindex;
 	e->nq = e->ifc->cfg.queues;
 	e->nw = e->ifc->cfg.workers;
+	{
+		uint64_t f;
+
+		e->zc_capable = wc_netdev_xdp_features(e->ifindex, &f) ?
+					-1 :
+					!!(f & WC_XDP_ACT_XSK_ZEROCOPY);
+	}
 	e->buckets = e->ifc->cfg.buckets;
 	err = engine_claim(e);
 	if (err)

@@ -149,6 +149,8 @@ struct wc_engine {
 	__u32 frame_size, chunk_size, chunks, rx_size, fq_size, cq_size;
 	__u32 bind_mode; /* WC_BIND_ZEROCOPY / WC_BIND_COPY */
 	__u32 huge; /* WC_HUGE_* */
+	/* the driver advertises zero-copy AF_XDP: 1 yes, 0 no, -1 unknown */
+	int zc_capable;
 	enum wc_wait_mode wait;
 	__u32 chunk_timeout_us, busy_budget;
 	void *umem;

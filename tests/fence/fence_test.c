@@ -95,6 +95,7 @@ static int hook_clock_gettime(clockid_t id, struct timespec *ts)
 #undef wake
 #include "link.c"
 #include "admit.c"
+#include "xdpfeat.c"
 #include "kernel.c"
 
 #undef pthread_mutex_unlock
