@@ -22,6 +22,8 @@
 #include "setup.h"
 #include "seq.h"
 #include "clock.h"
+#include "filter.h"
+#include "filter_args.h"
 
 enum cost_mode { COST_SPIN, COST_SLEEP };
 
@@ -57,9 +59,16 @@ struct bench {
 	 * generations its packets carried) */
 	_Atomic uint32_t *flow_sw;
 	_Atomic uint32_t *flow_qb; /* q * buckets + b + 1 */
-	_Atomic uint32_t *gen_min, *gen_max; /* per (queue, bucket) */
+	/* steering generation of each (queue, bucket) at start: the monitor
+	 * adds one per move, so at the end the difference is the bucket's
+	 * moves, whatever packets were lost */
+	uint32_t *gen0;
 	uint32_t nqb, buckets;
 	uint64_t split_violations;
+	/* --filter-in user: libpcap's interpreter on each delivered packet */
+	struct wc_cbpf *ufilter;
+	size_t nufilter;
+	_Atomic uint64_t user_filtered;
 	_Atomic uint64_t reordered_global;
 	struct wc_seqtrack_result res;
 	bool have_res;
@@ -68,6 +77,16 @@ struct bench {
 	struct wc_offload_stats off;
 	int err;
 };
+
+/* the steering generation of (queue, bucket) index qb */
+static uint32_t steer_gen(struct bench *b, uint32_t qb)
+{
+	struct wc_steer st = {};
+
+	wc_iface__steer_get(wc_engine__iface(b->e), qb / b->buckets,
+			    qb % b->buckets, &st);
+	return st.gen;
+}
 
 static struct wc_engine *volatile sig_engine;
 static volatile sig_atomic_t sig_seen;
@@ -130,6 +149,13 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	for (unsigned i = 0; i < n; i++) {
 		struct wc_seq_info si;
 
+		if (b->ufilter &&
+		    !wc_filter_run_classic(b->ufilter, b->nufilter, p[i].data,
+					   p[i].len)) {
+			atomic_fetch_add_explicit(&b->user_filtered, 1,
+						  memory_order_relaxed);
+			continue;
+		}
 		if (wc_seq_parse(p[i].data, p[i].len, &si)) {
 			atomic_fetch_add_explicit(&b->not_ours, 1,
 						  memory_order_relaxed);
@@ -164,32 +190,12 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 				}
 				if (p[i].bucket < b->buckets) {
 					uint32_t qb = p[i].queue * b->buckets +
-						      p[i].bucket,
-						 g;
+						      p[i].bucket;
 
-					if (qb < b->nqb) {
+					if (qb < b->nqb)
 						atomic_store_explicit(
 							&b->flow_qb[f], qb + 1,
 							memory_order_relaxed);
-						g = atomic_load_explicit(
-							&b->gen_min[qb],
-							memory_order_relaxed);
-						while (p[i].gen + 1 < g &&
-						       !atomic_compare_exchange_weak(
-							       &b->gen_min[qb],
-							       &g,
-							       p[i].gen + 1))
-							;
-						g = atomic_load_explicit(
-							&b->gen_max[qb],
-							memory_order_relaxed);
-						while (p[i].gen + 1 > g &&
-						       !atomic_compare_exchange_weak(
-							       &b->gen_max[qb],
-							       &g,
-							       p[i].gen + 1))
-							;
-					}
 				}
 				if (si.seq + 1 < max)
 					atomic_fetch_add_explicit(
@@ -257,7 +263,7 @@ static void extra(FILE *f, bool json, void *ctx)
 			"\"reverse_packets\":%llu,\"flow_switches\":%llu,\"flow_split_violations\":%llu,\"reordered_global\":%llu,\"moves\":%llu,"
 			"\"excess\":%llu,\"returns\":%llu,\"first_move_s\":%.3f,"
 			"\"converged_s\":%.3f,\"fence_timeouts\":%llu,\"stuck_events\":%llu,"
-			"\"fence_late\":%llu",
+			"\"fence_late\":%llu,\"user_filtered\":%llu",
 			(unsigned long long)r->lost,
 			(unsigned long long)r->duplicates,
 			(unsigned long long)r->reordered,
@@ -279,7 +285,8 @@ static void extra(FILE *f, bool json, void *ctx)
 				-1.0,
 			(unsigned long long)b->off.fence_timeouts,
 			(unsigned long long)b->off.stuck_events,
-			(unsigned long long)b->off.late);
+			(unsigned long long)b->off.late,
+			(unsigned long long)atomic_load(&b->user_filtered));
 	else
 		fprintf(f,
 			"  payload check: %llu unique in %llu flows, %llu lost, %llu duplicated, %llu reordered (%llu across workers), %llu without payload; %llu flow switches between workers, %llu bucket moves\n",
@@ -297,7 +304,7 @@ static void extra(FILE *f, bool json, void *ctx)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: wirecap bench -i IFACE [options]\n"
+		"Usage: wirecap bench -i IFACE [options] [FILTER EXPRESSION]\n"
 		"Capture without writing; verify the payload of `wirecap gen`; print the accounting.\n"
 		"SIGINT, SIGTERM and SIGHUP stop and print it. Not passive, as capture (see its --help).\n"
 		"  -i IFACE              interface (attached by wirecap, or attached now)\n"
@@ -317,7 +324,8 @@ static void usage(FILE *f)
 		"      --flow-base B     first flow id of --expect\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
 		"      --ready-file FILE created when the engine is up\n"
-		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" ENGINE_ARGS_HELP);
+		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" FILTER_ARGS_HELP
+			ENGINE_ARGS_HELP);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -335,7 +343,8 @@ int cmd_bench(int argc, char **argv)
 		O_JSON,
 		O_READY,
 		O_STALLW,
-		O_STALLUNTIL
+		O_STALLUNTIL,
+		O_FILTER_IN
 	};
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
@@ -353,6 +362,7 @@ int cmd_bench(int argc, char **argv)
 		{ "flow-base", required_argument, 0, O_FLOWBASE },
 		{ "stats-json", required_argument, 0, O_JSON },
 		{ "ready-file", required_argument, 0, O_READY },
+		{ "filter-in", required_argument, 0, O_FILTER_IN },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
 		ENGINE_ARGS_LONGOPTS,
@@ -362,6 +372,7 @@ int cmd_bench(int argc, char **argv)
 			   .cost_mode = COST_SPIN,
 			   .stall_mask = UINT64_MAX };
 	const char *ifname = NULL, *json = NULL, *ready = NULL;
+	struct filter_args fa = { 0 };
 	struct engine_args ea;
 	struct acct acct;
 	uint64_t v;
@@ -371,7 +382,8 @@ int cmd_bench(int argc, char **argv)
 	char *end;
 
 	engine_args_init(&ea);
-	while ((c = getopt_long(argc, argv, "i:c:qh", lo, &idx)) != -1) {
+	/* "+": options before the filter expression only (tcpdump) */
+	while ((c = getopt_long(argc, argv, "+i:c:qh", lo, &idx)) != -1) {
 		switch (c) {
 		case 'i':
 			ifname = optarg;
@@ -460,6 +472,10 @@ int cmd_bench(int argc, char **argv)
 		case O_READY:
 			ready = optarg;
 			break;
+		case O_FILTER_IN:
+			if (filter_in_parse(optarg, &fa.user))
+				return 1;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -472,15 +488,43 @@ int cmd_bench(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("bench", argv, "i:c:qh", lo);
 		}
 	}
-	if (!ifname || optind != argc) {
+	if (!ifname) {
 		usage(stderr);
-		return cmd_err(
-			"bench: -i IFACE is required (and takes no other arguments)");
+		return cmd_err("bench: -i IFACE is required");
 	}
+	if (optind < argc) {
+		char why[512] = "";
+		int e;
+
+		fa.expr = filter_join(argc, argv, optind);
+		if (!fa.expr)
+			return cmd_err("bench: out of memory");
+		if (fa.user) {
+			e = wc_filter_compile(fa.expr, &b.ufilter, &b.nufilter,
+					      why, sizeof(why));
+			if (e) {
+				filter_report("bench", fa.expr, -e, why);
+				free(fa.expr);
+				return 1;
+			}
+		} else if (filter_check("bench", &fa)) {
+			free(fa.expr);
+			return 1;
+		} else {
+			ea.eo.filter = &fa.fo;
+		}
+		if (!quiet)
+			fprintf(stderr, "wirecap: filter %s: %s\n",
+				fa.user ?
+					"in user space (--filter-in user), after the copy" :
+					"in XDP, before the copy",
+				fa.expr);
+	}
+	if (cmd_check_ifname(ifname))
+		return 1;
 	if (b.stall_until && (b.stall_ms || b.stall_every_ns))
 		return cmd_err(
 			"bench: --stall-until excludes --stall-ms and --stall-every");
@@ -519,14 +563,13 @@ int cmd_bench(int argc, char **argv)
 		b.nqb = ii.queues * ii.buckets;
 		b.flow_sw = calloc(b.nflows, sizeof(*b.flow_sw));
 		b.flow_qb = calloc(b.nflows, sizeof(*b.flow_qb));
-		b.gen_min = calloc(b.nqb, sizeof(*b.gen_min));
-		b.gen_max = calloc(b.nqb, sizeof(*b.gen_max));
-		if (!b.flow_sw || !b.flow_qb || !b.gen_min || !b.gen_max) {
+		b.gen0 = calloc(b.nqb, sizeof(*b.gen0));
+		if (!b.flow_sw || !b.flow_qb || !b.gen0) {
 			rc = cmd_err("bench: out of memory");
 			goto out;
 		}
 		for (uint32_t i = 0; i < b.nqb; i++)
-			b.gen_min[i] = UINT32_MAX;
+			b.gen0[i] = steer_gen(&b, i);
 	}
 	for (unsigned w = 0; w < wc_engine__workers(b.e); w++) {
 		b.track[w] = wc_seqtrack_new(b.flow_base + b.nflows);
@@ -590,7 +633,7 @@ int cmd_bench(int argc, char **argv)
 
 		if (!qb || !b.flow_sw[f])
 			continue;
-		moves = b.gen_max[qb - 1] - b.gen_min[qb - 1];
+		moves = steer_gen(&b, qb - 1) - b.gen0[qb - 1];
 		if (b.flow_sw[f] > moves)
 			b.split_violations += b.flow_sw[f] - moves;
 	}
@@ -610,7 +653,8 @@ out:
 	free((void *)b.flow_max_rev);
 	free((void *)b.flow_sw);
 	free((void *)b.flow_qb);
-	free((void *)b.gen_min);
-	free((void *)b.gen_max);
+	free(b.gen0);
+	free(b.ufilter);
+	free(fa.expr);
 	return rc;
 }

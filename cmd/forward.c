@@ -36,6 +36,7 @@
 #include "cmd.h"
 #include "netdev.h"
 #include "pcapng.h"
+#include "filter_args.h"
 #include "report.h"
 #include "setup.h"
 
@@ -61,6 +62,7 @@ struct dir {
 	int ncpus;
 	/* results */
 	__u64 engine_dropped, tx_dropped, forwarded;
+	__u64 rule_total; /* --drop: in user space + in XDP */
 	__s64 unaccounted;
 };
 
@@ -185,10 +187,12 @@ static void dir_finish(struct dir *d)
 	/* what never completed counts as abandoned */
 	d->tx_dropped = s->dropped + s->in_flight;
 	d->forwarded = s->sent;
-	d->unaccounted = (__s64)a->received -
-			 (__s64)(d->forwarded + atomic_load(&d->rule_dropped) +
-				 d->engine_dropped + d->tx_dropped + a->shed +
-				 a->passed);
+	/* --drop in XDP: what it matched was filtered out there */
+	d->rule_total = atomic_load(&d->rule_dropped) + a->filtered;
+	d->unaccounted =
+		(__s64)a->received -
+		(__s64)(d->forwarded + d->rule_total + d->engine_dropped +
+			d->tx_dropped + a->shed + a->passed);
 }
 
 static void dir_human(const struct dir *d, FILE *f)
@@ -198,9 +202,9 @@ static void dir_human(const struct dir *d, FILE *f)
 	double secs = (a->t1_ns - a->t0_ns) / 1e9;
 
 	fprintf(f,
-		"%s -> %s: %llu received, %llu forwarded, %llu dropped by rule, %llu dropped, %llu shed, %llu passed to the stack (%.2f s, %.0f pps forwarded)\n",
+		"%s -> %s: %llu received, %llu forwarded, %llu dropped by rule (%llu of them in XDP), %llu dropped, %llu shed, %llu passed to the stack (%.2f s, %.0f pps forwarded)\n",
 		d->in, d->out, U(a->received), U(d->forwarded),
-		U(atomic_load(&d->rule_dropped)),
+		U(d->rule_total), U(a->filtered),
 		U(d->engine_dropped + d->tx_dropped), U(a->shed), U(a->passed),
 		secs, secs > 0 ? d->forwarded / secs : 0.0);
 	fprintf(f,
@@ -229,7 +233,8 @@ static void dir_json(const struct dir *d, FILE *f)
 
 	fprintf(f,
 		"{\"in\":\"%s\",\"out\":\"%s\",\"received\":%llu,\"forwarded\":%llu,"
-		"\"dropped_by_rule\":%llu,\"shed\":%llu,\"passed\":%llu,\"delivered\":%llu,"
+		"\"dropped_by_rule\":%llu,\"dropped_by_rule_xdp\":%llu,\"shed\":%llu,"
+		"\"passed\":%llu,\"delivered\":%llu,"
 		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
 		"\"no_socket\":%llu,\"too_big\":%llu,\"link_down\":%llu,"
 		"\"tx_ring_full\":%llu,\"bad_desc\":%llu,\"driver\":%llu,"
@@ -240,7 +245,7 @@ static void dir_json(const struct dir *d, FILE *f)
 		"\"csum_completed\":%llu,\"lanes\":%u,"
 		"\"queues\":%u,\"mtu\":%u,\"zerocopy\":%s},\"engine\":",
 		d->in, d->out, U(a->received), U(d->forwarded),
-		U(atomic_load(&d->rule_dropped)), U(a->shed), U(a->passed),
+		U(d->rule_total), U(a->filtered), U(a->shed), U(a->passed),
 		U(a->delivered), U(a->pool_exhausted), U(a->ring_full),
 		U(a->other_dropped), U(a->nosock_dropped), U(s->too_big),
 		U(s->link_down), U(s->ring_full), U(s->bad_desc),
@@ -265,7 +270,10 @@ static void usage(FILE *f)
 		"  -i IFACE              ingress\n"
 		"  -o IFACE              egress\n"
 		"      --bidir           both directions (a second engine on -o, same UMEM)\n"
-		"      --drop EXPR       drop packets matching this tcpdump expression\n"
+		"      --reflect         allow -o to be -i: send every frame back out of the\n"
+		"                        port it came from (refused without it)\n"
+		"      --drop EXPR       drop packets matching this tcpdump expression, in XDP\n"
+		"                        before the copy (--filter-in user: after it)\n"
 		"  -w FILE               pcapng of every packet handed to transmit (not those\n"
 		"                        --drop matched), written before it is sent: packets\n"
 		"                        the transmit path or the driver then drops (counted\n"
@@ -291,7 +299,8 @@ static void usage(FILE *f)
 		"                        completed before they leave (complete, default)\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
 		"      --ready-file FILE created when forwarding runs\n"
-		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" ENGINE_ARGS_HELP);
+		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n"
+		"      --filter-in WHERE kernel (default) or user: where --drop runs\n" ENGINE_ARGS_HELP);
 }
 
 static int check_iface(const char *name)
@@ -403,7 +412,9 @@ int cmd_forward(int argc, char **argv)
 {
 	enum {
 		O_BIDIR = 256,
+		O_REFLECT,
 		O_DROP,
+		O_FILTER_IN,
 		O_DUR,
 		O_TXRING,
 		O_TXWAIT,
@@ -419,7 +430,9 @@ int cmd_forward(int argc, char **argv)
 		{ "interface", required_argument, 0, 'i' },
 		{ "output", required_argument, 0, 'o' },
 		{ "bidir", no_argument, 0, O_BIDIR },
+		{ "reflect", no_argument, 0, O_REFLECT },
 		{ "drop", required_argument, 0, O_DROP },
+		{ "filter-in", required_argument, 0, O_FILTER_IN },
 		{ "write", required_argument, 0, 'w' },
 		{ "duration", required_argument, 0, O_DUR },
 		{ "tx-ring", required_argument, 0, O_TXRING },
@@ -441,8 +454,9 @@ int cmd_forward(int argc, char **argv)
 	const char *in = NULL, *out = NULL, *drop = NULL, *wpath = NULL,
 		   *json = NULL, *ready = NULL;
 	struct engine_args ea, ea2;
+	struct filter_args fa = { 0 };
 	__u32 tx_ring = 0, tx_wait = 0, budget_ms = 2, exp_pps = 1000000;
-	bool bidir = false, quiet = false, shed = true;
+	bool bidir = false, reflect = false, quiet = false, shed = true;
 	uint64_t cost;
 	enum wc_csum_mode csum = WC_CSUM_COMPLETE;
 	int c, idx, err, rc = 0;
@@ -467,6 +481,13 @@ int cmd_forward(int argc, char **argv)
 			break;
 		case O_BIDIR:
 			bidir = true;
+			break;
+		case O_FILTER_IN:
+			if (filter_in_parse(optarg, &fa.user))
+				return 1;
+			break;
+		case O_REFLECT:
+			reflect = true;
 			break;
 		case O_DROP:
 			drop = optarg;
@@ -539,8 +560,7 @@ int cmd_forward(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("forward", argv, "i:o:w:qh", lo);
 		}
 	}
 	if (optind != argc)
@@ -548,17 +568,30 @@ int cmd_forward(int argc, char **argv)
 			       argv[optind]);
 	if (!in || !out)
 		return cmd_err("forward: -i IFACE and -o IFACE are required");
+	if (cmd_check_ifname(in) || cmd_check_ifname(out))
+		return 1;
 	if (wpath && json && !strcmp(wpath, "-") && !strcmp(json, "-"))
 		return cmd_err(
 			"forward: -w - and --stats-json - cannot both use standard output");
 	if (!strcmp(in, out) && bidir)
 		return cmd_err("forward: --bidir needs two interfaces");
+	if (!strcmp(in, out) && !reflect)
+		return cmd_err(
+			"forward: -i and -o are both %s: every frame would go back out of the port it came from (--reflect if that is meant)",
+			in);
 	if (check_iface(in) || check_iface(out))
 		return 1;
 	if (cmd_check_output("--stats-json", json) ||
 	    cmd_check_output("--ready-file", ready))
 		return 1;
-	if (drop) {
+	if (drop && !fa.user) {
+		/* in XDP: what matches is dropped before the copy */
+		fa.expr = (char *)drop;
+		fa.fo.drop_matching = true;
+		fa.fo.action = WC_ACT_DROP;
+		if (filter_check("forward --drop", &fa))
+			return 1;
+	} else if (drop) {
 		pcap_t *pd = pcap_open_dead(DLT_EN10MB, 262144);
 
 		if (!pd)
@@ -608,6 +641,8 @@ int cmd_forward(int argc, char **argv)
 			     strerror(-err));
 		goto out;
 	}
+	if (drop && !fa.user)
+		ea.eo.filter = &fa.fo;
 	ea2 = ea;
 	ea2.eo.attach = &ea2.ao;
 	if (bidir) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <sched.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ int acct_finish(struct acct *a)
 	wc_iface__info(ifc, &info);
 	a->received = a->delivered = a->passed = a->nosock_dropped = 0;
 	a->shed = 0;
+	a->filtered = 0;
 	a->pool_exhausted = a->ring_full = a->other_dropped = 0;
 	a->invalid_descs = a->hwm_max = a->frames = 0;
 	a->nq_all = a->nq;
@@ -62,6 +64,7 @@ int acct_finish(struct acct *a)
 		a->passed += aq->xdp.passed;
 		a->nosock_dropped += aq->xdp.dropped;
 		a->shed += aq->xdp.shed;
+		a->filtered += aq->xdp.filtered;
 		if (q >= a->nq) {
 			/* not served: no pool, listed when it saw packets */
 			memset(&aq->pool, 0, sizeof(aq->pool));
@@ -87,7 +90,7 @@ int acct_finish(struct acct *a)
 	a->unaccounted = (__s64)a->received -
 			 (__s64)(a->delivered + a->pool_exhausted +
 				 a->ring_full + a->other_dropped + a->passed +
-				 a->nosock_dropped + a->shed);
+				 a->nosock_dropped + a->filtered + a->shed);
 	if (a->have_dev && !wc_netdev_stats(info.ifindex, &a->dev1))
 		/* the NIC's own losses; rx_dropped is left out: drivers count
 		 * XDP-path drops there too (the pool's, counted above) */
@@ -121,14 +124,15 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 	wc_engine__info(a->e, &ei);
 	fprintf(f,
 		"{\"received\":%llu,\"delivered\":%llu,\"passed\":%llu,"
-		"\"shed\":%llu,\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,"
+		"\"xdp_filtered\":%llu,\"shed\":%llu,"
+		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,"
 		"\"other\":%llu,\"no_socket\":%llu,\"total\":%llu},"
 		"\"unaccounted\":%lld,\"nic_dropped\":%llu,\"invalid_descs\":%llu,"
 		"\"duration_s\":%.3f,\"bind\":\"%s\",\"pool_frames_per_queue\":%llu,"
 		"\"chunk_size\":%u,\"hwm\":%llu",
-		U(a->received), U(a->delivered), U(a->passed), U(a->shed),
-		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
-		U(a->nosock_dropped),
+		U(a->received), U(a->delivered), U(a->passed), U(a->filtered),
+		U(a->shed), U(a->pool_exhausted), U(a->ring_full),
+		U(a->other_dropped), U(a->nosock_dropped),
 		U(a->pool_exhausted + a->ring_full + a->other_dropped +
 		  a->nosock_dropped),
 		(long long)a->unaccounted, U(a->nic_dropped),
@@ -152,7 +156,7 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 			"\"ring_full\":%llu,\"other_dropped\":%llu,\"no_socket_dropped\":%llu,"
 			"\"frames\":%llu,\"in_use\":%llu,\"hwm\":%llu,"
 			"\"non_ip\":%llu,\"truncated\":%llu,\"fragment\":%llu,"
-			"\"shed\":%llu}",
+			"\"filtered\":%llu,\"shed\":%llu}",
 			q ? "," : "", q, q < a->nq ? "true" : "false",
 			U(aq->xdp.packets), U(aq->xdp.bytes),
 			U(aq->pool.delivered), U(aq->xdp.passed),
@@ -160,7 +164,8 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 			U(aq->pool.other_dropped), U(aq->xdp.dropped),
 			U(aq->pool.frames), U(aq->pool.in_use), U(aq->pool.hwm),
 			U(aq->xdp.non_ip), U(aq->xdp.truncated),
-			U(aq->xdp.fragment), U(aq->xdp.shed));
+			U(aq->xdp.fragment), U(aq->xdp.filtered),
+			U(aq->xdp.shed));
 	}
 	fprintf(f, "],\"workers\":[");
 	for (unsigned w = 0; w < a->nw; w++) {
@@ -188,10 +193,11 @@ void acct_print_human(const struct acct *a, FILE *f, acct_extra_fn extra,
 	double secs = (a->t1_ns - a->t0_ns) / 1e9;
 
 	fprintf(f,
-		"%llu packets received by XDP in %.2f s: %llu delivered, %llu passed to the stack, %llu dropped\n",
+		"%llu packets received by XDP in %.2f s: %llu delivered, %llu passed to the stack, %llu dropped, %llu filtered out in XDP\n",
 		U(a->received), secs, U(a->delivered), U(a->passed),
 		U(a->pool_exhausted + a->ring_full + a->other_dropped +
-		  a->nosock_dropped));
+		  a->nosock_dropped),
+		U(a->filtered));
 	fprintf(f,
 		"  dropped: %llu pool exhausted, %llu rx ring full, %llu other (oversize), %llu no socket; nic dropped %llu\n",
 		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
@@ -345,6 +351,47 @@ void engine_args_init(struct engine_args *ea)
 	ea->eo.attach = &ea->ao;
 }
 
+/* "0-1,4": the CPUs of @set */
+static void cpus_str(const cpu_set_t *set, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < CPU_SETSIZE && off < len; c++) {
+		int e = c;
+
+		if (!CPU_ISSET(c, set))
+			continue;
+		while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, set))
+			e++;
+		off += snprintf(buf + off, len - off, "%s%d", off ? "," : "",
+				c);
+		if (e > c && off < len)
+			off += snprintf(buf + off, len - off, "-%d", e);
+		c = e;
+	}
+}
+
+/* --cpus: every CPU must be one this process may run on (a worker pinned
+ * elsewhere would run unpinned: refuse instead) */
+static int check_cpus(const unsigned *cpus, int n)
+{
+	cpu_set_t set;
+	char list[128];
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (int i = 0; i < n; i++) {
+		if (cpus[i] < CPU_SETSIZE && CPU_ISSET(cpus[i], &set))
+			continue;
+		cpus_str(&set, list, sizeof(list));
+		return cmd_err_only(
+			"invalid --cpus: CPU %u is not available (this process may run on CPUs %s)",
+			cpus[i], list);
+	}
+	return 0;
+}
+
 int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 {
 	__u32 x;
@@ -355,7 +402,7 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 		ea->ao.workers = x;
 	} else if (!strcmp(n, "cpus")) {
 		ea->ncpus = cmd_parse_list("--cpus", v, ea->cpus, 256);
-		if (ea->ncpus < 0)
+		if (ea->ncpus < 0 || check_cpus(ea->cpus, ea->ncpus))
 			return -1;
 	} else if (!strcmp(n, "pool-chunks")) {
 		if (cmd_parse_u32("--pool-chunks", v, 2, 1u << 22,

@@ -252,10 +252,10 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 		jrate(have_rate, 8 * rate(a->xdp[q].bytes, x->bytes, dt));
 		printf(",\"redirected\":%llu,\"passed\":%llu,\"non_ip\":%llu,\"truncated\":%llu,"
 		       "\"fragment\":%llu,\"unknown_l4\":%llu,\"bad_queue\":%llu,"
-		       "\"shed\":%llu",
+		       "\"filtered\":%llu,\"shed\":%llu",
 		       U(x->redirected), U(x->passed), U(x->non_ip),
 		       U(x->truncated), U(x->fragment), U(x->unknown_l4),
-		       U(x->bad_queue), U(x->shed));
+		       U(x->bad_queue), U(x->filtered), U(x->shed));
 		if (b->running && q < ei->queues && q < in->queues) {
 			printf(",\"delivered\":%llu,\"delivered_bytes\":%llu,\"delivered_pps\":",
 			       U(p->delivered), U(p->bytes));
@@ -285,6 +285,7 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 		tx.bytes += x->bytes;
 		tx.passed += x->passed;
 		tx.dropped += x->dropped;
+		tx.filtered += x->filtered;
 		tx_a += a->xdp[q].packets;
 		tp.delivered += p->delivered;
 		tp.frames += p->frames;
@@ -321,7 +322,8 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 	printf("],\"totals\":{\"packets\":%llu,\"bytes\":%llu,\"pps\":",
 	       U(tx.packets), U(tx.bytes));
 	jrate(have_rate, rate(tx_a, tx.packets, dt));
-	printf(",\"passed\":%llu", U(tx.passed));
+	printf(",\"passed\":%llu,\"filtered\":%llu", U(tx.passed),
+	       U(tx.filtered));
 	if (b->running) {
 		printf(",\"delivered\":%llu,\"delivered_pps\":",
 		       U(tp.delivered));
@@ -435,6 +437,20 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 			       U(x->bytes), U(x->redirected), U(x->passed),
 			       U(x->dropped), U(x->non_ip), U(x->truncated));
 		}
+	}
+	{
+		__u64 fa = 0, fb = 0;
+
+		for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
+			fa += a->xdp[q].filtered;
+			fb += b->xdp[q].filtered;
+		}
+		if (fb)
+			printf("  filtered out in XDP (wirecap status shows the filter): %llu packets (%s pps)\n",
+			       U(fb),
+			       have_rate ?
+				       hnum(r1, sizeof(r1), rate(fa, fb, dt)) :
+				       "-");
 	}
 	for (__u32 q = in->queues; q < WC_MAX_QUEUES; q++) {
 		const struct wc_queue_stats *x = &b->xdp[q];
@@ -552,8 +568,7 @@ int cmd_stats(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("stats", argv, "jh", lo);
 		}
 	}
 	if (optind != argc - 1) {
@@ -566,17 +581,21 @@ int cmd_stats(int argc, char **argv)
 		return cmd_err(
 			"stats: --no-rate and --watch exclude each other");
 	sc.ifname = argv[optind];
+	if (cmd_check_ifname(sc.ifname))
+		return 1;
 	sc.ifc = wc_iface__open(sc.ifname, NULL);
 	if (!sc.ifc) {
 		err = errno;
+		/* each says it all: no held-back library warning after it */
 		if (err == ENOENT)
-			return cmd_err("stats: wirecap is not attached to %s",
-				       sc.ifname);
+			return cmd_err_only(
+				"stats: wirecap is not attached to %s",
+				sc.ifname);
 		if (err == ENODEV)
-			return cmd_err("stats: no such interface: %s",
-				       sc.ifname);
+			return cmd_err_only("stats: no such interface: %s",
+					    sc.ifname);
 		if (err == EPERM || err == EACCES)
-			return cmd_err(
+			return cmd_err_only(
 				"stats %s: permission denied (run as root)",
 				sc.ifname);
 		return cmd_err("stats %s: %s", sc.ifname, strerror(err));

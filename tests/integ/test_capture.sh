@@ -138,7 +138,7 @@ delivered_at_least() {
 # check_accounting NAME JSON: the engine invariant, exactly
 check_accounting() {
 	local v
-	v=$(jq -r '"\(.received) \(.delivered + .dropped.total + .passed) \(.unaccounted)"' "$2")
+	v=$(jq -r '"\(.received) \(.delivered + .dropped.total + .passed + (.xdp_filtered // 0)) \(.unaccounted)"' "$2")
 	set -- "$1" $v
 	if [ "$#" -eq 4 ] && [ "$2" = "$3" ] && [ "$4" = 0 ]; then
 		pass "$1: received $2 == delivered + dropped + passed, unaccounted 0"
@@ -168,6 +168,30 @@ tshark_count() {
 		return
 	fi
 	printf '%s\n' "$out" | grep -c .
+}
+
+# ts_late FILE: packets of a pcapng file (little-endian, one timestamp
+# resolution) older than a packet before them
+ts_late() {
+	timeout 300 python3 - "$1" <<'EOF'
+import struct, sys
+with open(sys.argv[1], 'rb') as f:
+    b = f.read()
+late, top, o = 0, -1, 0
+while o + 12 <= len(b):
+    t, n = struct.unpack_from('<II', b, o)
+    if n < 12:
+        sys.exit('bad block at %d' % o)
+    if t == 6:  # enhanced packet block: timestamp high, low
+        hi, lo = struct.unpack_from('<II', b, o + 12)
+        ts = hi << 32 | lo
+        if ts < top:
+            late += 1
+        else:
+            top = ts
+    o += n
+print(late)
+EOF
 }
 
 # isb_counts FILE: "ifrecv ifdrop osdrop usrdeliv" of the file's last block,
@@ -200,7 +224,7 @@ isb_counts() {
 # ---- (a) lossless -----------------------------------------------------------------
 
 test_lossless() {
-	local m=$1 f=$SHM/lossless.pcapng sent v ga arr
+	local m=$1 f=$SHM/lossless.pcapng sent v ga arr late
 	local j=$WCT_DIR/lossless-$m.json
 	start_capture "lossless-$m" -w "$f" -q --stats-json "$j" || return
 	gen -c "$N" --flows "$FLOWS" --pps "$PPS_HI" --json "$WCT_DIR/gen-a.json"
@@ -226,18 +250,15 @@ test_lossless() {
 	check_arrived "$m lossless: capinfos counts every packet" "$sent" "$ga" "$(capinfos_count "$f")"
 	check_eq "$m lossless: closing ISB ifrecv/ifdrop/osdrop/usrdeliv" \
 		"$arr 0 0 $arr" "$(isb_counts "$f")"
-	# 4 queues x 2 workers merged by timestamp: the file is in time order.
-	# The merge assumes a frame stamped by XDP is in its ring within 2 ms;
-	# an emulated CPU descheduled between the two breaks that (32 of
-	# 100000 late in the 6.1 guest): counted there, not checked.
-	if wct_slow; then
-		skip "$m lossless: packets in time order" \
-			"the merge's 2 ms stamp-to-ring margin does not hold under emulation ($(jq -r .time_order.late "$j") written late, counted)"
-	else
-		check_eq "$m lossless: packets in time order over all queues (capinfos)" True \
-			"$(capinfos -o -T -r "$f" 2>/dev/null | awk -F'\t' 'NR == 1 { print $2 }')"
-		check_eq "$m lossless: none written out of order" 0 "$(jq -r .time_order.late "$j")"
-	fi
+	# 4 queues x 2 workers merged by timestamp. The merge assumes a frame
+	# stamped by XDP is in its ring within 2 ms; a CPU descheduled between
+	# the two (a loaded host, an emulated guest) breaks that, and such a
+	# packet is written as it comes and counted late. Whatever the machine:
+	# the packets out of time order in the file are exactly those counted.
+	late=$(jq -r .time_order.late "$j")
+	[ "$late" = 0 ] || log "$m lossless: $late packets written late (the machine delayed them > 2 ms)"
+	check_eq "$m lossless: packets out of time order in the file == counted late" \
+		"$late" "$(ts_late "$f")"
 	rm -f "$f"
 }
 
@@ -320,7 +341,9 @@ burst() {
 test_sigint() {
 	local m=$1 f=$SHM/sigint.pcapng j=$WCT_DIR/sigint.json gpid s w n
 	start_capture "sigint-$m" -w "$f" --stats-json "$j" || return
-	bg_gen gpid -d "$(wct_time 4)" --pps "$PPS_MID" --flows "$FLOWS"
+	# traffic until the test stops it (SIGINT below): the checks of the
+	# running engine never race the end of a fixed duration
+	bg_gen gpid -d "$(wct_time 120)" --pps "$PPS_MID" --flows "$FLOWS"
 	wct_wait_for "$(wct_tries 50)" 0.1 delivered_at_least "$(wct_count 50000)"
 	s=$(run_in "$RX" "$WIRECAP" stats "$IF" --json --watch 0.3 --count 1 2>&1)
 	check_eq "$m stats: engine running, 4 queues, 2 workers, pid" \
@@ -358,7 +381,8 @@ xdp_saw_more_than() { [ "$(xdp_packets)" -gt "$1" ]; }
 test_midstream() {
 	local m=$1 f=$SHM/mid.pcapng j=$WCT_DIR/mid.json gpid p0 bad
 	p0=$(xdp_packets)
-	bg_gen gpid -d "$(wct_time 6)" --pps "$(wct_rate 50000)" --flows "$FLOWS"
+	# until stopped below (SIGINT), however long the capture takes to start
+	bg_gen gpid -d "$(wct_time 120)" --pps "$(wct_rate 50000)" --flows "$FLOWS"
 	if ! wct_wait_for "$(wct_tries 100)" 0.05 xdp_saw_more_than $((p0 + $(wct_count 5000))); then
 		fail "$m midstream: traffic did not start"
 		kill -INT "$gpid" 2>/dev/null
@@ -393,8 +417,14 @@ test_full() {
 	mount -t tmpfs -o size=2m wct-full "$FULL"
 	rm -f "$WCT_DIR/full.ready"
 	wct_bg pid nsenter --net=/run/netns/"$RX" -- "$WIRECAP" capture -i "$IF" -w "$f" --stats-json "$j" \
-		--ready-file "$WCT_DIR/full.ready" 2>"$WCT_DIR/full.err"
-	if wct_wait_for "$(wct_tries 100)" 0.1 wait_file "$WCT_DIR/full.ready"; then
+		"${WCT_POOL[@]}" --ready-file "$WCT_DIR/full.ready" 2>"$WCT_DIR/full.err"
+	# a capture that did not start is a failure, and never left behind
+	# (the next capture would find the interface busy)
+	if ! wct_wait_for "$(wct_tries 300)" 0.1 wait_file "$WCT_DIR/full.ready"; then
+		fail "$m disk full: capture did not start: $(tr '\n' '|' <"$WCT_DIR/full.err")"
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	else
 		# 100000 packets (> 2 MB of pcapng) also on a slow machine
 		gen -c 100000 --flows "$FLOWS" --pps "$PPS_HI"
 		wait_exit "$pid" "$(wct_time 20)"
@@ -425,7 +455,8 @@ test_filter() {
 	local m=$1 f=$SHM/filter.pcapng j=$WCT_DIR/filter.json port=32770 cnt ports gf d w
 	cnt=$((FLOWS * $(wct_count 1000))) # 64000 on the host
 	# flow 2 of `wirecap gen`: 198.18.0.2:32770 -> 198.19.0.2:4096 (userspace/seq.c)
-	start_capture "filter-$m" -w "$f" -q --stats-json "$j" udp port "$port" || return
+	# the user-space path (test_filter.sh covers the filter in XDP)
+	start_capture "filter-$m" -w "$f" -q --stats-json "$j" --filter-in user udp port "$port" || return
 	gen -c "$cnt" --flows "$FLOWS" --pps "$PPS_HI" --json "$WCT_DIR/gen-f.json"
 	gf=$(cat "$WCT_DIR/gen-f.json")
 	d=$(wct_gen_dropped "$gf")
@@ -462,16 +493,17 @@ test_count_rotate() {
 	check_capture_sums "$m -c" "$j"
 	check_accounting "$m -c" "$j"
 
-	# -C 1: files of at most 1,000,000 bytes; --duration ends the capture
-	# (40000 packets make >= 4 files: not scaled. A slow machine needs
-	# longer to start gen and send them: 12 s there instead of 3)
-	local dur_c=3 dur_g=2.5
-	wct_slow && dur_c=12 dur_g=8
+	# -C 1: files of at most 1,000,000 bytes (40000 packets make >= 4
+	# files: not scaled); stopped once every packet that arrived was
+	# delivered (a --duration would have to outlast gen's start and its
+	# sending, which takes what it takes on a loaded machine)
 	rm -f "$SHM"/rot*
-	start_capture "rot-$m" -w "$SHM/rot.pcapng" -C 1 --duration "$dur_c" -q --stats-json "$j" || return
+	start_capture "rot-$m" -w "$SHM/rot.pcapng" -C 1 -q --stats-json "$j" || return
 	gen -c 40000 --flows "$FLOWS" --pps "$PPS_HI" --json "$WCT_DIR/gen-r.json"
-	wait_exit "$CAP_PID" "$(wct_time 20)"
-	check_eq "$m -C/--duration: exits by itself, status 0" 0 "$EXIT_RC"
+	wct_wait_for "$(wct_tries 300)" 0.1 delivered_at_least \
+		"$(wct_arrived "$(cat "$WCT_DIR/gen-r.json")")"
+	stop_capture "$CAP_PID"
+	check_eq "$m -C: exit status 0 after SIGINT" 0 "$EXIT_RC"
 	files=$(jq -r .files "$j")
 	n=$(find "$SHM" -name 'rot.pcapng*' | wc -l)
 	check_eq "$m -C: files reported == files on disk" "$files" "$n"
@@ -488,16 +520,25 @@ test_count_rotate() {
 	check_arrived "$m -C: written == sent" 40000 "$(cat "$WCT_DIR/gen-r.json")" "$tot"
 	rm -f "$SHM"/rot* "$SHM/count.pcapng"
 
-	# -G 1: a new file every second, each complete
-	start_capture "rotG-$m" -w "$SHM/g.pcapng" -G 1 --duration "$dur_g" -q --stats-json "$j" || return
-	gen -d 1.5 --pps "$PPS_LO" --flows "$FLOWS" --json "$WCT_DIR/gen-g.json"
-	wait_exit "$CAP_PID" "$(wct_time 20)"
-	check_eq "$m -G/--duration: exits by itself, status 0" 0 "$EXIT_RC"
+	# -G 1: a new file every second, each complete. gen is paced: its
+	# 1.5 s worth of packets never take less than 1.5 s (check_paced), so
+	# they span a rotation on any machine; the capture is stopped once it
+	# delivered every packet that arrived
+	local ng
+	ng=$((PPS_LO * 3 / 2))
+	start_capture "rotG-$m" -w "$SHM/g.pcapng" -G 1 -q --stats-json "$j" || return
+	gen -c "$ng" --pps "$PPS_LO" --flows "$FLOWS" --json "$WCT_DIR/gen-g.json"
+	check_paced "$m -G: gen took at least 1.5 s" "$ng" "$PPS_LO" \
+		"$(jq -r .duration_s "$WCT_DIR/gen-g.json")"
+	wct_wait_for "$(wct_tries 300)" 0.1 delivered_at_least \
+		"$(wct_arrived "$(cat "$WCT_DIR/gen-g.json")")"
+	stop_capture "$CAP_PID"
+	check_eq "$m -G: exit status 0 after SIGINT" 0 "$EXIT_RC"
 	n=$(find "$SHM" -name 'g.pcapng*' | wc -l)
 	tot=0
 	for x in "$SHM"/g.pcapng*; do tot=$((tot + $(capinfos_count "$x"))); done
 	if [ "$n" -ge 2 ] && [ "$n" = "$(jq -r .files "$j")" ]; then
-		pass "$m -G 1: $n files over $dur_g s"
+		pass "$m -G 1: $n files over a 1.5 s (or longer) send"
 	else
 		fail "$m -G 1: $n files on disk, $(jq -r .files "$j") reported"
 	fi
@@ -561,7 +602,7 @@ fi
 
 # the interface disappears mid-capture
 if start_capture gone -w "$SHM/gone.pcapng" --stats-json "$WCT_DIR/gone.json"; then
-	bg_gen gpid -d 5 --pps "$PPS_MID" --flows "$FLOWS"
+	bg_gen gpid -d "$(wct_time 120)" --pps "$PPS_MID" --flows "$FLOWS" # ends with the veth
 	wct_wait_for "$(wct_tries 50)" 0.1 delivered_at_least "$(wct_count 20000)"
 	wct_del_veth
 	wait_exit "$CAP_PID" "$(wct_time 20)"
@@ -569,6 +610,7 @@ if start_capture gone -w "$SHM/gone.pcapng" --stats-json "$WCT_DIR/gone.json"; t
 	check_ne "interface deleted: non-zero exit" 0 "$EXIT_RC"
 	check_match "interface deleted: error line" \
 		"^wirecap: $IF disappeared during the capture" "$(grep -v '^ ' "$WCT_DIR/gone.err" | grep -v 'packets received' | grep -v '^wirecap: warning:')"
+	kill -INT "$gpid" 2>/dev/null # if the deleted device did not end it
 	wait_exit "$gpid" "$(wct_time 10)"
 	if [ -s "$WCT_DIR/gone.json" ]; then
 		w=$(jq -r .written "$WCT_DIR/gone.json")
