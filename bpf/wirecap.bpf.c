@@ -80,6 +80,15 @@ struct {
 	__type(value, struct wc_pool_stats);
 } pool_stats SEC(".maps");
 
+/* Admission per rx queue (key = queue), see struct wc_admit; mapped by
+ * the engine (a store per update, no system call). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, WC_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, struct wc_admit);
+} admit SEC(".maps");
 /* Filter in XDP: [WC_FILTER_SLOT_FILTER] the translated filter (empty: no
  * filter), [WC_FILTER_SLOT_STEER] wirecap_steer_matched, set by libbpf at
  * load. Replacing slot 0 is one atomic store: each packet runs the old
@@ -385,6 +394,23 @@ static __always_inline int steer_packet(struct xdp_md *ctx,
 	}
 
 	act = cfg->no_socket_action == WC_ACT_DROP ? XDP_DROP : XDP_PASS;
+	if (!bad_queue) {
+		struct wc_admit *ad = bpf_map_lookup_elem(&admit, &q);
+
+		if (ad && ad->high) {
+			__u64 backlog = ad->taken - ad->base;
+
+			if (!ad->shed && backlog >= ad->high)
+				ad->shed = 1;
+			else if (ad->shed && backlog <= ad->low)
+				ad->shed = 0;
+			if (ad->shed) {
+				qs->shed++;
+				return XDP_DROP;
+			}
+			__sync_fetch_and_add(&ad->taken, 1);
+		}
+	}
 	if (WC_TEST_META || bpf_map_lookup_elem(&xsks, &idx)) {
 		/* The metadata goes in front of the packet, inside the data
 		 * the socket receives (bpf_xdp_adjust_head), not in the

@@ -174,7 +174,7 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 
 		s->ifrecv = a->received;
 		s->ifdrop = a->pool_exhausted + a->ring_full + a->other_dropped;
-		s->osdrop = a->nosock_dropped;
+		s->osdrop = a->nosock_dropped + a->shed;
 		return;
 	}
 	if (cp->acct_started) {

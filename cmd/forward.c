@@ -9,7 +9,13 @@
  *
  * Accounting per direction at exit (and published for `wirecap stats`):
  *   received == forwarded + dropped_by_rule + dropped (engine + tx causes)
- *               + passed (to the middlebox's own stack: no socket)
+ *               + shed + passed (to the middlebox's own stack: no socket)
+ *
+ * A forwarder is not a capture engine: its backlog is bounded by a latency
+ * budget (--latency-budget-ms at --expected-pps: the pools and the mark at
+ * which the XDP program sheds a queue's packets before the copy, counted
+ * as shed), so under overload the CPU goes to forwarding, not to copying
+ * packets that would be dropped later (docs/forward.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "netdev.h"
 #include "pcapng.h"
@@ -68,6 +75,7 @@ struct fwd {
 	pthread_mutex_t pw_lock;
 	atomic_int pw_err;
 	__u64 duration_ns, start_ns;
+	__u64 cost_ns; /* --cost-ns: a slower middlebox (tests) */
 };
 
 static struct fwd *volatile sig_fwd;
@@ -123,6 +131,8 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	if (drops)
 		atomic_fetch_add_explicit(&d->rule_dropped, drops,
 					  memory_order_relaxed);
+	if (f->cost_ns)
+		wc_clock_sleep_ns(f->cost_ns * n);
 	if (f->pw && !atomic_load_explicit(&f->pw_err, memory_order_relaxed)) {
 		/* the copy is written before the frame leaves: once on the TX
 		 * ring it may complete and be refilled at any time */
@@ -179,9 +189,10 @@ static void dir_finish(struct dir *d)
 	d->forwarded = s->sent;
 	/* --drop in XDP: what it matched was filtered out there */
 	d->rule_total = atomic_load(&d->rule_dropped) + a->filtered;
-	d->unaccounted = (__s64)a->received -
-			 (__s64)(d->forwarded + d->rule_total +
-				 d->engine_dropped + d->tx_dropped + a->passed);
+	d->unaccounted =
+		(__s64)a->received -
+		(__s64)(d->forwarded + d->rule_total + d->engine_dropped +
+			d->tx_dropped + a->shed + a->passed);
 }
 
 static void dir_human(const struct dir *d, FILE *f)
@@ -191,11 +202,11 @@ static void dir_human(const struct dir *d, FILE *f)
 	double secs = (a->t1_ns - a->t0_ns) / 1e9;
 
 	fprintf(f,
-		"%s -> %s: %llu received, %llu forwarded, %llu dropped by rule (%llu of them in XDP), %llu dropped, %llu passed to the stack (%.2f s, %.0f pps forwarded)\n",
+		"%s -> %s: %llu received, %llu forwarded, %llu dropped by rule (%llu of them in XDP), %llu dropped, %llu shed, %llu passed to the stack (%.2f s, %.0f pps forwarded)\n",
 		d->in, d->out, U(a->received), U(d->forwarded),
 		U(d->rule_total), U(a->filtered),
-		U(d->engine_dropped + d->tx_dropped), U(a->passed), secs,
-		secs > 0 ? d->forwarded / secs : 0.0);
+		U(d->engine_dropped + d->tx_dropped), U(a->shed), U(a->passed),
+		secs, secs > 0 ? d->forwarded / secs : 0.0);
 	fprintf(f,
 		"  dropped in capture: %llu pool exhausted, %llu rx ring full, %llu other, %llu no socket\n",
 		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
@@ -222,8 +233,8 @@ static void dir_json(const struct dir *d, FILE *f)
 
 	fprintf(f,
 		"{\"in\":\"%s\",\"out\":\"%s\",\"received\":%llu,\"forwarded\":%llu,"
-		"\"dropped_by_rule\":%llu,\"dropped_by_rule_xdp\":%llu,\"passed\":%llu,"
-		"\"delivered\":%llu,"
+		"\"dropped_by_rule\":%llu,\"dropped_by_rule_xdp\":%llu,\"shed\":%llu,"
+		"\"passed\":%llu,\"delivered\":%llu,"
 		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
 		"\"no_socket\":%llu,\"too_big\":%llu,\"link_down\":%llu,"
 		"\"tx_ring_full\":%llu,\"bad_desc\":%llu,\"driver\":%llu,"
@@ -234,11 +245,11 @@ static void dir_json(const struct dir *d, FILE *f)
 		"\"csum_completed\":%llu,\"lanes\":%u,"
 		"\"queues\":%u,\"mtu\":%u,\"zerocopy\":%s},\"engine\":",
 		d->in, d->out, U(a->received), U(d->forwarded),
-		U(d->rule_total), U(a->filtered), U(a->passed), U(a->delivered),
-		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
-		U(a->nosock_dropped), U(s->too_big), U(s->link_down),
-		U(s->ring_full), U(s->bad_desc), U(s->driver_dropped),
-		U(s->in_flight + s->abandoned),
+		U(d->rule_total), U(a->filtered), U(a->shed), U(a->passed),
+		U(a->delivered), U(a->pool_exhausted), U(a->ring_full),
+		U(a->other_dropped), U(a->nosock_dropped), U(s->too_big),
+		U(s->link_down), U(s->ring_full), U(s->bad_desc),
+		U(s->driver_dropped), U(s->in_flight + s->abandoned),
 		U(d->engine_dropped + d->tx_dropped), (long long)d->unaccounted,
 		U(s->bytes), U(atomic_load(&d->written)), U(s->offered),
 		U(s->submitted), U(s->completed), U(s->ring_full_waits),
@@ -271,6 +282,18 @@ static void usage(FILE *f)
 		"                        or SIGHUP)\n"
 		"      --tx-ring N       TX ring entries per lane (default 2048)\n"
 		"      --tx-wait-ms MS   TX ring full this long without progress: drop (200)\n"
+		"      --latency-budget-ms MS  the backlog a queue may hold, in time at the\n"
+		"                        expected rate (default 2): beyond it the XDP program\n"
+		"                        sheds the queue's packets before the copy (counted\n"
+		"                        as shed) until half of it is left; also sizes the\n"
+		"                        pools (twice the budget) unless --pool-chunks is given\n"
+		"                        and the partial chunk wait (a twentieth of it, at\n"
+		"                        most 1 ms) unless --chunk-timeout is given\n"
+		"      --expected-pps PPS  the rate the budget is counted at, all queues\n"
+		"                        together (default 1000000)\n"
+		"      --no-shed         no shedding: overload drops as pool exhausted\n"
+		"      --cost-ns N       sleep N ns per packet before forwarding it (per chunk:\n"
+		"                        a slower middlebox, for tests)\n"
 		"      --csum complete|keep  TCP/UDP checksums a host stack left to the NIC\n"
 		"                        (CHECKSUM_PARTIAL, as veth peers send them) are\n"
 		"                        completed before they leave (complete, default)\n"
@@ -325,6 +348,48 @@ static int engine_queues(const char *ifname, const struct engine_args *ea,
 	return 0;
 }
 
+/*
+ * The latency budget in frames per queue: budget_ms at exp_pps spread over
+ * the queues (one worker serves them in turn, so the time a packet waits
+ * is the backlog of all of them over the rate). The XDP program sheds a
+ * queue from that many frames in use (RX ring, worker, TX) to half of it.
+ * The pool holds twice the budget, so the kernel does not run out of frames
+ * in the time the engine takes to react (a chunk); --pool-chunks keeps the
+ * user's pool.
+ */
+static int size_budget(struct engine_args *ea, const char *in, __u32 budget_ms,
+		       __u32 exp_pps, bool shed)
+{
+	__u32 cs = ea->eo.chunk_size ? ea->eo.chunk_size : 64;
+	__u64 frames;
+	unsigned nq;
+	int err;
+
+	err = engine_queues(in, ea, &nq);
+	if (err)
+		return err;
+	frames = (__u64)budget_ms * exp_pps / 1000 / (nq ? nq : 1);
+	if (frames < cs)
+		frames = cs;
+	if (frames > 1u << 20)
+		frames = 1u << 20;
+	if (!ea->eo.chunks)
+		ea->eo.chunks = (2 * frames + cs - 1) / cs;
+	if (frames > (__u64)ea->eo.chunks * cs)
+		frames = (__u64)ea->eo.chunks * cs;
+	ea->eo.shed = shed;
+	ea->eo.shed_high = (__u32)frames;
+	ea->eo.shed_low = (__u32)frames / 2;
+	/* a partial chunk waits a twentieth of the budget, not the capture
+	 * default of 1 ms: that wait is latency at low rates */
+	if (!ea->eo.chunk_timeout_us) {
+		__u32 us = budget_ms * 1000 / 20;
+
+		ea->eo.chunk_timeout_us = us < 20 ? 20 : us > 1000 ? 1000 : us;
+	}
+	return 0;
+}
+
 /* -w: the writer and its interfaces (the ingress of each direction) */
 static int open_writer(struct fwd *f, const char *wpath, const char *in,
 		       const char *out, bool bidir)
@@ -355,7 +420,11 @@ int cmd_forward(int argc, char **argv)
 		O_TXWAIT,
 		O_JSON,
 		O_READY,
-		O_CSUM
+		O_CSUM,
+		O_BUDGET,
+		O_EXPPPS,
+		O_NOSHED,
+		O_COST
 	};
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
@@ -369,6 +438,10 @@ int cmd_forward(int argc, char **argv)
 		{ "tx-ring", required_argument, 0, O_TXRING },
 		{ "tx-wait-ms", required_argument, 0, O_TXWAIT },
 		{ "csum", required_argument, 0, O_CSUM },
+		{ "latency-budget-ms", required_argument, 0, O_BUDGET },
+		{ "expected-pps", required_argument, 0, O_EXPPPS },
+		{ "no-shed", no_argument, 0, O_NOSHED },
+		{ "cost-ns", required_argument, 0, O_COST },
 		{ "stats-json", required_argument, 0, O_JSON },
 		{ "ready-file", required_argument, 0, O_READY },
 		{ "quiet", no_argument, 0, 'q' },
@@ -382,8 +455,9 @@ int cmd_forward(int argc, char **argv)
 		   *json = NULL, *ready = NULL;
 	struct engine_args ea, ea2;
 	struct filter_args fa = { 0 };
-	__u32 tx_ring = 0, tx_wait = 0;
-	bool bidir = false, reflect = false, quiet = false;
+	__u32 tx_ring = 0, tx_wait = 0, budget_ms = 2, exp_pps = 1000000;
+	bool bidir = false, reflect = false, quiet = false, shed = true;
+	uint64_t cost;
 	enum wc_csum_mode csum = WC_CSUM_COMPLETE;
 	int c, idx, err, rc = 0;
 	char eb[600];
@@ -448,6 +522,25 @@ int cmd_forward(int argc, char **argv)
 				return cmd_err(
 					"invalid --csum '%s' (complete or keep)",
 					optarg);
+			break;
+		case O_BUDGET:
+			if (cmd_parse_u32("--latency-budget-ms", optarg, 1,
+					  60000, &budget_ms))
+				return 1;
+			break;
+		case O_EXPPPS:
+			if (cmd_parse_u32("--expected-pps", optarg, 1000,
+					  1000000000, &exp_pps))
+				return 1;
+			break;
+		case O_NOSHED:
+			shed = false;
+			break;
+		case O_COST:
+			if (cmd_parse_u64("--cost-ns", optarg, 0, 100000000,
+					  &cost))
+				return 1;
+			f->cost_ns = cost;
 			break;
 		case O_JSON:
 			json = optarg;
@@ -542,6 +635,12 @@ int cmd_forward(int argc, char **argv)
 		f->d[i].f = f;
 	/* one UMEM for both directions: frames for the larger MTU */
 	engine_prepare(&ea, in, bidir ? out : NULL);
+	err = size_budget(&ea, in, budget_ms, exp_pps, shed);
+	if (err) {
+		rc = cmd_err("cannot read the queues of %s: %s", in,
+			     strerror(-err));
+		goto out;
+	}
 	if (drop && !fa.user)
 		ea.eo.filter = &fa.fo;
 	ea2 = ea;

@@ -341,7 +341,7 @@ int cmd_detach(int argc, char **argv)
 #define QS_FIELDS(X)                                                          \
 	X(packets) X(bytes) X(redirected) X(passed) X(dropped) X(nosock)      \
 	X(non_ip) X(truncated) X(fragment) X(unknown_l4) X(meta_failed)       \
-	X(bad_queue) X(filtered)
+	X(bad_queue) X(filtered) X(shed)
 /* clang-format on */
 
 static void print_qs_json(const struct wc_queue_stats *s)

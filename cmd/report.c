@@ -46,6 +46,7 @@ int acct_finish(struct acct *a)
 	a->t1_ns = now_ns();
 	wc_iface__info(ifc, &info);
 	a->received = a->delivered = a->passed = a->nosock_dropped = 0;
+	a->shed = 0;
 	a->filtered = 0;
 	a->pool_exhausted = a->ring_full = a->other_dropped = 0;
 	a->invalid_descs = a->hwm_max = a->frames = 0;
@@ -62,6 +63,7 @@ int acct_finish(struct acct *a)
 		a->received += aq->xdp.packets;
 		a->passed += aq->xdp.passed;
 		a->nosock_dropped += aq->xdp.dropped;
+		a->shed += aq->xdp.shed;
 		a->filtered += aq->xdp.filtered;
 		if (q >= a->nq) {
 			/* not served: no pool, listed when it saw packets */
@@ -88,7 +90,7 @@ int acct_finish(struct acct *a)
 	a->unaccounted = (__s64)a->received -
 			 (__s64)(a->delivered + a->pool_exhausted +
 				 a->ring_full + a->other_dropped + a->passed +
-				 a->nosock_dropped + a->filtered);
+				 a->nosock_dropped + a->filtered + a->shed);
 	if (a->have_dev && !wc_netdev_stats(info.ifindex, &a->dev1))
 		/* the NIC's own losses; rx_dropped is left out: drivers count
 		 * XDP-path drops there too (the pool's, counted above) */
@@ -122,15 +124,15 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 	wc_engine__info(a->e, &ei);
 	fprintf(f,
 		"{\"received\":%llu,\"delivered\":%llu,\"passed\":%llu,"
-		"\"xdp_filtered\":%llu,"
+		"\"xdp_filtered\":%llu,\"shed\":%llu,"
 		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,"
 		"\"other\":%llu,\"no_socket\":%llu,\"total\":%llu},"
 		"\"unaccounted\":%lld,\"nic_dropped\":%llu,\"invalid_descs\":%llu,"
 		"\"duration_s\":%.3f,\"bind\":\"%s\",\"pool_frames_per_queue\":%llu,"
 		"\"chunk_size\":%u,\"hwm\":%llu",
 		U(a->received), U(a->delivered), U(a->passed), U(a->filtered),
-		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
-		U(a->nosock_dropped),
+		U(a->shed), U(a->pool_exhausted), U(a->ring_full),
+		U(a->other_dropped), U(a->nosock_dropped),
 		U(a->pool_exhausted + a->ring_full + a->other_dropped +
 		  a->nosock_dropped),
 		(long long)a->unaccounted, U(a->nic_dropped),
@@ -154,7 +156,7 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 			"\"ring_full\":%llu,\"other_dropped\":%llu,\"no_socket_dropped\":%llu,"
 			"\"frames\":%llu,\"in_use\":%llu,\"hwm\":%llu,"
 			"\"non_ip\":%llu,\"truncated\":%llu,\"fragment\":%llu,"
-			"\"filtered\":%llu}",
+			"\"filtered\":%llu,\"shed\":%llu}",
 			q ? "," : "", q, q < a->nq ? "true" : "false",
 			U(aq->xdp.packets), U(aq->xdp.bytes),
 			U(aq->pool.delivered), U(aq->xdp.passed),
@@ -162,7 +164,8 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 			U(aq->pool.other_dropped), U(aq->xdp.dropped),
 			U(aq->pool.frames), U(aq->pool.in_use), U(aq->pool.hwm),
 			U(aq->xdp.non_ip), U(aq->xdp.truncated),
-			U(aq->xdp.fragment), U(aq->xdp.filtered));
+			U(aq->xdp.fragment), U(aq->xdp.filtered),
+			U(aq->xdp.shed));
 	}
 	fprintf(f, "],\"workers\":[");
 	for (unsigned w = 0; w < a->nw; w++) {
@@ -199,6 +202,9 @@ void acct_print_human(const struct acct *a, FILE *f, acct_extra_fn extra,
 		"  dropped: %llu pool exhausted, %llu rx ring full, %llu other (oversize), %llu no socket; nic dropped %llu\n",
 		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
 		U(a->nosock_dropped), U(a->nic_dropped));
+	if (a->shed)
+		fprintf(f, "  shed in XDP (backlog past its budget): %llu\n",
+			U(a->shed));
 	if (a->unaccounted)
 		fprintf(f, "  WARNING: %lld packets unaccounted for\n",
 			(long long)a->unaccounted);

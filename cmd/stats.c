@@ -252,10 +252,10 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 		jrate(have_rate, 8 * rate(a->xdp[q].bytes, x->bytes, dt));
 		printf(",\"redirected\":%llu,\"passed\":%llu,\"non_ip\":%llu,\"truncated\":%llu,"
 		       "\"fragment\":%llu,\"unknown_l4\":%llu,\"bad_queue\":%llu,"
-		       "\"filtered\":%llu",
+		       "\"filtered\":%llu,\"shed\":%llu",
 		       U(x->redirected), U(x->passed), U(x->non_ip),
 		       U(x->truncated), U(x->fragment), U(x->unknown_l4),
-		       U(x->bad_queue), U(x->filtered));
+		       U(x->bad_queue), U(x->filtered), U(x->shed));
 		if (b->running && q < ei->queues && q < in->queues) {
 			printf(",\"delivered\":%llu,\"delivered_bytes\":%llu,\"delivered_pps\":",
 			       U(p->delivered), U(p->bytes));

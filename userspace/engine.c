@@ -33,6 +33,7 @@
 #include <bpf/bpf.h>
 
 #include "engine.h"
+#include "netdev.h"
 #include "kernel.h"
 
 #ifndef SO_PREFER_BUSY_POLL
@@ -257,6 +258,13 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 		bind = WC_BIND_COPY_ONLY; /* skips the owner socket below */
 	}
 
+	if (bind == WC_BIND_AUTO && !e->zc_capable) {
+		/* a failed zero-copy bind is not free: the kernel sets up a
+		 * descriptor per UMEM frame for it (0.3 s for 1.5 GiB) */
+		pr_info("%s: the driver has no zero-copy AF_XDP: copy mode\n",
+			e->ifname);
+		bind = WC_BIND_COPY_ONLY;
+	}
 	if (bind != WC_BIND_COPY_ONLY) {
 		err = owner_socket(e, XDP_ZEROCOPY);
 		if (!err)
@@ -380,6 +388,7 @@ static void pool_put_locked(struct wc_engine *e, struct wc_pool *p,
 	for (unsigned i = 0; i < n; i++)
 		*xsk_ring_prod__fill_addr(&p->fq, idx + i) = addr[i] & mask;
 	xsk_ring_prod__submit(&p->fq, n);
+	wc_admit_check_locked(e, p);
 }
 
 static void pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
@@ -1213,28 +1222,67 @@ static bool cancelled(const volatile int *cancel)
  * the registration (XDP_UMEM_REG) would otherwise fault in and zero every
  * page inside one system call that only a fatal signal interrupts (3.5 s
  * for 2 GiB here, 40 s for 23 GiB). It then only pins present pages.
+ * Zeroing is most of the start's CPU time: the slices are shared by one
+ * thread per online CPU (at most POPULATE_THREADS).
  */
 #define POPULATE_SLICE (32ul << 20)
+#define POPULATE_THREADS 8
+
+struct populate {
+	char *p;
+	size_t len;
+	const volatile int *cancel;
+	_Atomic size_t next; /* offset of the next slice to take */
+	_Atomic int err;
+};
+
+static void *populate_slices(void *arg)
+{
+	struct populate *pp = arg;
+
+	while (!atomic_load(&pp->err)) {
+		size_t off = atomic_fetch_add(&pp->next, POPULATE_SLICE), n;
+
+		if (off >= pp->len)
+			break;
+		if (cancelled(pp->cancel)) {
+			atomic_store(&pp->err, -EINTR);
+			break;
+		}
+		n = pp->len - off < POPULATE_SLICE ? pp->len - off :
+						     POPULATE_SLICE;
+		if (!madvise(pp->p + off, n, MADV_POPULATE_WRITE))
+			continue;
+		if (errno == ENOMEM || errno == EFAULT) {
+			atomic_store(&pp->err, -ENOMEM);
+			break;
+		}
+		/* before 5.14 (EINVAL): touch a byte of every page */
+		for (size_t i = 0; i < n; i += 4096)
+			pp->p[off + i] = 0;
+	}
+	return NULL;
+}
 
 static int umem_populate(struct wc_engine *e, const volatile int *cancel)
 {
-	char *p = e->umem;
+	struct populate pp = { .p = e->umem,
+			       .len = e->umem_len,
+			       .cancel = cancel };
+	pthread_t th[POPULATE_THREADS];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = 0;
 
-	for (size_t off = 0; off < e->umem_len; off += POPULATE_SLICE) {
-		size_t n = e->umem_len - off;
-
-		if (cancelled(cancel))
-			return -EINTR;
-		if (n > POPULATE_SLICE)
-			n = POPULATE_SLICE;
-		if (!madvise(p + off, n, MADV_POPULATE_WRITE))
-			continue;
-		if (errno == ENOMEM || errno == EFAULT)
-			return -ENOMEM;
-		/* before 5.14 (EINVAL): touch a byte of every page */
-		for (size_t i = 0; i < n; i += 4096)
-			p[off + i] = 0;
-	}
+	if (ncpu > POPULATE_THREADS)
+		ncpu = POPULATE_THREADS;
+	for (long i = 1; i < ncpu && e->umem_len > POPULATE_SLICE * i; i++)
+		if (!pthread_create(&th[n], NULL, populate_slices, &pp))
+			n++;
+	populate_slices(&pp);
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	if (atomic_load(&pp.err))
+		return atomic_load(&pp.err);
 	return cancelled(cancel) ? -EINTR : 0;
 }
 
@@ -1290,7 +1338,14 @@ static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge,
 		return -ENOMEM;
 	}
 	e->huge = WC_HUGE_NONE;
-	if (huge != WC_HUGE_OFF && !madvise(e->umem, len, MADV_HUGEPAGE))
+	/* Transparent huge pages only where they pay: zero-copy drivers map
+	 * the UMEM for DMA page by page, and fewer pages map faster. In copy
+	 * mode the kernel copies through its own mapping, and faulting in
+	 * 2 MiB pages costs compaction when memory is fragmented: 1.5 GiB
+	 * took 35 s under memory pressure here (4 KiB pages: see
+	 * docs/pool.md). */
+	if (huge != WC_HUGE_OFF && e->zc_capable &&
+	    !madvise(e->umem, len, MADV_HUGEPAGE))
 		e->huge = WC_HUGE_THP;
 populate:
 	err = umem_populate(e, cancel);
@@ -1522,6 +1577,13 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	e->ifindex = e->ifc->ifindex;
 	e->nq = e->ifc->cfg.queues;
 	e->nw = e->ifc->cfg.workers;
+	{
+		uint64_t f;
+
+		e->zc_capable = wc_netdev_xdp_features(e->ifindex, &f) ?
+					-1 :
+					!!(f & WC_XDP_ACT_XSK_ZEROCOPY);
+	}
 	e->buckets = e->ifc->cfg.buckets;
 	err = engine_claim(e);
 	if (err)
@@ -1667,6 +1729,9 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 						strerror(errno));
 			}
 	}
+	err = cancelled(cancel) ? -EINTR : wc_admit_open(e, o);
+	if (err)
+		goto fail;
 	err = cancelled(cancel) ? -EINTR : sockets_plug(e);
 	if (err) {
 		if (err != -EINTR)
@@ -1693,6 +1758,7 @@ fail:
 		struct wc_iface *ifc = e->ifc;
 		bool own = e->own_attach;
 
+		wc_admit_close(e);
 		if (e->own_filter && !own)
 			wc_filter_restore(ifc, &e->prev_filter);
 		e->ifc = NULL;
@@ -1729,6 +1795,7 @@ WC_API void wc_engine__close(struct wc_engine *e)
 			bpf_map_update_elem(fd, &zero, &info, BPF_ANY);
 		}
 	}
+	wc_admit_close(e);
 	ifc = e->ifc;
 	own = e->own_attach;
 	if (e->own_filter && !own)
@@ -1837,8 +1904,8 @@ WC_API int wc_engine__queue_stats(struct wc_engine *e, unsigned q,
 	 * outcomes are what the sockets' counters continue, while "packets"
 	 * is bumped at entry and can straddle the baseline by the packets
 	 * in flight on other CPUs at that instant. */
-	out->packets =
-		out->redirected + out->passed + out->dropped + out->filtered;
+	out->packets = out->redirected + out->passed + out->dropped +
+		       out->filtered + out->shed;
 	return 0;
 }
 

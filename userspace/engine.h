@@ -152,12 +152,18 @@ struct wc_engine {
 	__u32 frame_size, chunk_size, chunks, rx_size, fq_size, cq_size;
 	__u32 bind_mode; /* WC_BIND_ZEROCOPY / WC_BIND_COPY */
 	__u32 huge; /* WC_HUGE_* */
+	/* the driver advertises zero-copy AF_XDP: 1 yes, 0 no, -1 unknown */
+	int zc_capable;
 	enum wc_wait_mode wait;
 	__u32 chunk_timeout_us, busy_budget;
 	void *umem;
 	size_t umem_len;
 	struct wc_pool *pools;
 	struct wc_worker *workers;
+	/* admission per queue: the pinned "admit" map, mapped (admit.c) */
+	struct wc_admit *admit;
+	bool shed;
+	__u32 shed_high, shed_low;
 	int stop_efd; /* eventfd: wakes poll() on stop */
 	atomic_bool stop;
 	atomic_bool dev_gone; /* the interface vanished */
@@ -209,6 +215,14 @@ int wc_pool_in_use(const struct wc_pool *p, __u64 *in_use);
 int wc_engine_publish(struct wc_engine *e);
 /* wake every pool's fill ring (a zero-copy driver after link up) */
 void wc_engine_kick_pools(struct wc_engine *e);
+/* admit.c: admission control (opts.shed) */
+int wc_admit_open(struct wc_engine *e, const struct wc_engine_opts *o);
+void wc_admit_close(struct wc_engine *e);
+/* with the pool's lock held: the XDP program's count of the queue's
+ * backlog corrected to the pool's frames in use */
+void wc_admit_check_locked(struct wc_engine *e, struct wc_pool *p);
+/* the same, taking the lock (the monitor) */
+void wc_admit_check(struct wc_engine *e, struct wc_pool *p);
 /* link.c */
 int wc_link_open(struct wc_engine *e);
 void wc_link_close(struct wc_engine *e);

@@ -707,6 +707,10 @@ static void *monitor_main(void *arg)
 		wc_link_check(e);
 		check_xdp(e, m, now);
 		guard_config(e, m);
+		/* admission: the backlog count is corrected whenever frames
+		 * go back; this catches a queue nobody touched since */
+		for (unsigned q = 0; e->shed && q < e->nq; q++)
+			wc_admit_check(e, &e->pools[q]);
 		read_rates(e, m);
 		update_workers(e, m, now);
 		if (m->cfg.offload_enabled && m->boot.meta_enabled)

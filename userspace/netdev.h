@@ -27,4 +27,9 @@ int wc_netdev_stats(int ifindex, struct rtnl_link_stats64 *out);
  * (-ENODEV: no such interface). */
 int wc_netdev_queues(const char *ifname, unsigned *rx, unsigned *tx);
 
+/* xdpfeat.c: the NETDEV_XDP_ACT_* bits the driver of @ifindex advertises
+ * (Linux 6.3+); 0, or -errno (-EOPNOTSUPP: the kernel cannot tell) */
+#define WC_XDP_ACT_XSK_ZEROCOPY (1ull << 3)
+int wc_netdev_xdp_features(int ifindex, uint64_t *features);
+
 #endif

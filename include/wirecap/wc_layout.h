@@ -74,7 +74,8 @@ struct wc_config {
 
 /* Per-queue counters (per-CPU array, key = rx queue). Every packet the
  * program sees is counted in `packets` and in exactly one of
- * redirected / passed / dropped: packets == redirected + passed + dropped.
+ * redirected / passed / dropped / filtered / shed:
+ * packets == redirected + passed + dropped + filtered + shed.
  * The parse-outcome counters classify packets and overlap with those. */
 struct wc_queue_stats {
 	__u64 packets;
@@ -93,6 +94,26 @@ struct wc_queue_stats {
 			  * WC_MAX_QUEUES - 1 up share the last entry) */
 	__u64 filtered; /* not matched by the filter in XDP (passed or
 			 * dropped by the filter action, not in those) */
+	__u64 shed; /* refused by admission control (struct wc_admit): the
+		     * queue's backlog was past its latency budget */
+};
+
+/* Admission of one rx queue (array "admit", key = rx queue, mapped into
+ * the engine's memory: BPF_F_MMAPABLE). A shedding engine (a forwarder,
+ * wc_engine_opts.shed) sets high/low; 0 high: admission off. The program
+ * counts the packets it hands to the queue's sockets in `taken`; the
+ * engine keeps `base` such that taken - base is the pool's frames in use
+ * (its backlog: RX ring, worker, TX), rewritten whenever frames go back to
+ * the pool. So the program knows the backlog packet by packet, even while
+ * the engine is not scheduled: from high frames it sheds the queue's
+ * packets (wc_queue_stats.shed) before they take a frame, down to low. */
+struct wc_admit {
+	__u64 taken; /* written by the program */
+	__u64 base; /* written by the engine */
+	__u32 high; /* shed from this many frames in use ... */
+	__u32 low; /* ... down to this many */
+	__u32 shed; /* shedding now (the program's state) */
+	__u32 reserved;
 };
 
 /*

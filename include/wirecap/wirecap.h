@@ -161,6 +161,7 @@ enum wc_map_id {
 	WC_MAP_ENGINE,
 	WC_MAP_WORKER_STATS,
 	WC_MAP_POOL_STATS,
+	WC_MAP_ADMIT,
 	WC_MAP_FILTER_PROGS, /* program array: filter, steering stage */
 	WC_MAP_FILTER_INFO, /* struct wc_filter_info */
 	WC_MAP_COUNT,
@@ -270,6 +271,19 @@ struct wc_engine_opts {
 	 * with EINTR, leaving nothing attached, pinned or allocated. NULL:
 	 * not cancellable. */
 	const volatile int *cancel;
+	/* admission control, for a forwarder (off by default: a capture
+	 * engine lets its pool absorb bursts). When a queue's pool has
+	 * shed_high frames in use (its backlog: RX ring, the application,
+	 * TX in flight), the XDP program refuses the queue's packets before
+	 * they take a frame (counted as wc_queue_stats.shed) until the pool
+	 * is back to shed_low, so the CPU goes to the packets already taken
+	 * instead of to copies that would be dropped later (receive
+	 * livelock). Size the pool by a latency budget and set shed_high to
+	 * the frames the budget allows. 0: half the pool, and half of
+	 * shed_high. */
+	bool shed;
+	__u32 shed_high;
+	__u32 shed_low;
 	/* a filter installed in XDP at open (replacing the attachment's,
 	 * which is put back at close); NULL: the attachment's filter, if
 	 * any, is left as it is */
@@ -341,8 +355,8 @@ void wc_chunk__recycle(struct wc_chunk *c);
 /* The XDP program's counters of rx queue q (< WC_MAX_QUEUES, served or
  * not) since this engine plugged its sockets: the baseline the socket and
  * pool counters share, so that for every queue
- *   packets == redirected + passed + dropped + filtered and, once the
- *   engine stopped,
+ *   packets == redirected + passed + dropped + filtered + shed and, once
+ *   the engine stopped,
  *   redirected == delivered + fill_empty + ring_full + other_dropped.
  * (wc_iface__queue_stats() gives the program's totals since attach.) */
 int wc_engine__queue_stats(struct wc_engine *e, unsigned queue,

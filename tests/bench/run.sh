@@ -417,8 +417,8 @@ for n in "${NOTES[@]}"; do
 done
 [ -z "${BENCH_RESULTS:-}" ] || cp "$RESULTS" "$BENCH_RESULTS"
 
-# the forwarding and offloading benchmarks, when they are there
-for extra_bench in forward offload tcpdump; do
+# the forwarding, offloading, start-up and tcpdump benchmarks, when they are there
+for extra_bench in forward offload startup tcpdump; do
 	f=$(dirname "$0")/$extra_bench.sh
 	if [ -x "$f" ] && [ -z "${BENCH_ONLY:-}" ]; then
 		echo

@@ -94,6 +94,8 @@ static int hook_clock_gettime(clockid_t id, struct timespec *ts)
 #include "monitor.c"
 #undef wake
 #include "link.c"
+#include "admit.c"
+#include "xdpfeat.c"
 #include "kernel.c"
 
 #undef pthread_mutex_unlock
