@@ -69,7 +69,10 @@ forward_start() {
 	local name=$1
 	shift
 	rm -f "$D/$name.ready"
-	wct_bg FWD_PID nsenter --net=/run/netns/"$NS_M" -- timeout 300 \
+	# --foreground: SIGINT reaches forward once (timeout otherwise sends
+	# it again to its process group, which can land after forward restored
+	# the default action on its way out: exit 130 on a loaded machine)
+	wct_bg FWD_PID nsenter --net=/run/netns/"$NS_M" -- timeout --foreground 300 \
 		"$WIRECAP" forward "$@" "${POOL[@]}" --ready-file "$D/$name.ready" \
 		--stats-json "$D/$name.json" -q 2>"$D/$name.err"
 	if ! wct_wait_for "$(wct_tries 100)" 0.1 test -e "$D/$name.ready"; then
