@@ -57,7 +57,10 @@ struct bench {
 	 * generations its packets carried) */
 	_Atomic uint32_t *flow_sw;
 	_Atomic uint32_t *flow_qb; /* q * buckets + b + 1 */
-	_Atomic uint32_t *gen_min, *gen_max; /* per (queue, bucket) */
+	/* steering generation of each (queue, bucket) at start: the monitor
+	 * adds one per move, so at the end the difference is the bucket's
+	 * moves, whatever packets were lost */
+	uint32_t *gen0;
 	uint32_t nqb, buckets;
 	uint64_t split_violations;
 	_Atomic uint64_t reordered_global;
@@ -68,6 +71,16 @@ struct bench {
 	struct wc_offload_stats off;
 	int err;
 };
+
+/* the steering generation of (queue, bucket) index qb */
+static uint32_t steer_gen(struct bench *b, uint32_t qb)
+{
+	struct wc_steer st = {};
+
+	wc_iface__steer_get(wc_engine__iface(b->e), qb / b->buckets,
+			    qb % b->buckets, &st);
+	return st.gen;
+}
 
 static struct wc_engine *volatile sig_engine;
 static volatile sig_atomic_t sig_seen;
@@ -164,32 +177,12 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 				}
 				if (p[i].bucket < b->buckets) {
 					uint32_t qb = p[i].queue * b->buckets +
-						      p[i].bucket,
-						 g;
+						      p[i].bucket;
 
-					if (qb < b->nqb) {
+					if (qb < b->nqb)
 						atomic_store_explicit(
 							&b->flow_qb[f], qb + 1,
 							memory_order_relaxed);
-						g = atomic_load_explicit(
-							&b->gen_min[qb],
-							memory_order_relaxed);
-						while (p[i].gen + 1 < g &&
-						       !atomic_compare_exchange_weak(
-							       &b->gen_min[qb],
-							       &g,
-							       p[i].gen + 1))
-							;
-						g = atomic_load_explicit(
-							&b->gen_max[qb],
-							memory_order_relaxed);
-						while (p[i].gen + 1 > g &&
-						       !atomic_compare_exchange_weak(
-							       &b->gen_max[qb],
-							       &g,
-							       p[i].gen + 1))
-							;
-					}
 				}
 				if (si.seq + 1 < max)
 					atomic_fetch_add_explicit(
@@ -472,8 +465,7 @@ int cmd_bench(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("bench", argv, "i:c:qh", lo);
 		}
 	}
 	if (!ifname || optind != argc) {
@@ -481,6 +473,8 @@ int cmd_bench(int argc, char **argv)
 		return cmd_err(
 			"bench: -i IFACE is required (and takes no other arguments)");
 	}
+	if (cmd_check_ifname(ifname))
+		return 1;
 	if (b.stall_until && (b.stall_ms || b.stall_every_ns))
 		return cmd_err(
 			"bench: --stall-until excludes --stall-ms and --stall-every");
@@ -519,14 +513,13 @@ int cmd_bench(int argc, char **argv)
 		b.nqb = ii.queues * ii.buckets;
 		b.flow_sw = calloc(b.nflows, sizeof(*b.flow_sw));
 		b.flow_qb = calloc(b.nflows, sizeof(*b.flow_qb));
-		b.gen_min = calloc(b.nqb, sizeof(*b.gen_min));
-		b.gen_max = calloc(b.nqb, sizeof(*b.gen_max));
-		if (!b.flow_sw || !b.flow_qb || !b.gen_min || !b.gen_max) {
+		b.gen0 = calloc(b.nqb, sizeof(*b.gen0));
+		if (!b.flow_sw || !b.flow_qb || !b.gen0) {
 			rc = cmd_err("bench: out of memory");
 			goto out;
 		}
 		for (uint32_t i = 0; i < b.nqb; i++)
-			b.gen_min[i] = UINT32_MAX;
+			b.gen0[i] = steer_gen(&b, i);
 	}
 	for (unsigned w = 0; w < wc_engine__workers(b.e); w++) {
 		b.track[w] = wc_seqtrack_new(b.flow_base + b.nflows);
@@ -590,7 +583,7 @@ int cmd_bench(int argc, char **argv)
 
 		if (!qb || !b.flow_sw[f])
 			continue;
-		moves = b.gen_max[qb - 1] - b.gen_min[qb - 1];
+		moves = steer_gen(&b, qb - 1) - b.gen0[qb - 1];
 		if (b.flow_sw[f] > moves)
 			b.split_violations += b.flow_sw[f] - moves;
 	}
@@ -610,7 +603,6 @@ out:
 	free((void *)b.flow_max_rev);
 	free((void *)b.flow_sw);
 	free((void *)b.flow_qb);
-	free((void *)b.gen_min);
-	free((void *)b.gen_max);
+	free(b.gen0);
 	return rc;
 }

@@ -537,6 +537,14 @@ static void usage(FILE *f)
 		"  -C MB                 rotate before a file exceeds MB x 1,000,000 bytes\n"
 		"  -G SEC                rotate every SEC seconds (FILE may hold strftime %%-patterns)\n"
 		"  -W N                  keep N files (ring), with -C or -G\n"
+		"                        File names (suffixes at the end of FILE):\n"
+		"                          -C: FILE, FILE1, FILE2, ...\n"
+		"                          -C -W N: FILE0..FILE<N-1> (zero-padded), overwritten\n"
+		"                            in a ring\n"
+		"                          -G, FILE without %%: as -C (with -W N: as -C -W N)\n"
+		"                          -G, FILE with %%: strftime(3), local time, at each\n"
+		"                            file's opening; the same name twice gets 1, 2, ...;\n"
+		"                            with -W N the oldest file is removed beyond N\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout, not with -w -)\n"
 		"      --ready-file FILE created when the capture is running\n"
 		"      --reorder-ms MS   write packets in time order across rx queues and\n"
@@ -737,15 +745,19 @@ int cmd_capture(int argc, char **argv)
 				goto bad_arg;
 			break;
 		default:
-			usage(stderr);
 			free(cp);
-			return 2;
+			return cmd_bad_option("capture", argv,
+					      "i:w:c:s:C:G:W:qh", lo);
 		}
 	}
 	if (!cp->ifname || !cp->path) {
 		free(cp);
 		return cmd_err(
 			"capture: -i IFACE and -w FILE are required (see wirecap capture --help)");
+	}
+	if (cmd_check_ifname(cp->ifname)) {
+		free(cp);
+		return 1;
 	}
 	if (!cp->snaplen)
 		cp->snaplen = WC_PCAPNG_DEFAULT_SNAPLEN;

@@ -28,6 +28,18 @@ int cmd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cmd_err_lib(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cmd_err_only(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* getopt_long returned '?' (opterr is 0): one line on stderr, "wirecap
+ * CMD: unrecognized option '--x' (see 'wirecap CMD --help')" (or the
+ * option that needs an argument), as git and tcpdump do, instead of the
+ * whole usage; returns 2, the exit status of a usage error. */
+struct option;
+int cmd_bad_option(const char *cmd, char **argv, const char *shortopts,
+		   const struct option *lo);
+
+/* An interface name the kernel can take: not empty, at most IFNAMSIZ - 1
+ * characters. 0, or 1 after a one-line error. */
+int cmd_check_ifname(const char *name);
+
 /* Strict number parsing: the whole string, within [min, max]; on error
  * prints "wirecap: invalid <what>: '<s>'" and returns -1. */
 int cmd_parse_u64(const char *what, const char *s, uint64_t min, uint64_t max,

@@ -254,6 +254,8 @@ static void usage(FILE *f)
 		"  -i IFACE              ingress\n"
 		"  -o IFACE              egress\n"
 		"      --bidir           both directions (a second engine on -o, same UMEM)\n"
+		"      --reflect         allow -o to be -i: send every frame back out of the\n"
+		"                        port it came from (refused without it)\n"
 		"      --drop EXPR       drop packets matching this tcpdump expression\n"
 		"  -w FILE               pcapng of every packet handed to transmit (not those\n"
 		"                        --drop matched), written before it is sent: packets\n"
@@ -338,6 +340,7 @@ int cmd_forward(int argc, char **argv)
 {
 	enum {
 		O_BIDIR = 256,
+		O_REFLECT,
 		O_DROP,
 		O_DUR,
 		O_TXRING,
@@ -350,6 +353,7 @@ int cmd_forward(int argc, char **argv)
 		{ "interface", required_argument, 0, 'i' },
 		{ "output", required_argument, 0, 'o' },
 		{ "bidir", no_argument, 0, O_BIDIR },
+		{ "reflect", no_argument, 0, O_REFLECT },
 		{ "drop", required_argument, 0, O_DROP },
 		{ "write", required_argument, 0, 'w' },
 		{ "duration", required_argument, 0, O_DUR },
@@ -369,7 +373,7 @@ int cmd_forward(int argc, char **argv)
 		   *json = NULL, *ready = NULL;
 	struct engine_args ea, ea2;
 	__u32 tx_ring = 0, tx_wait = 0;
-	bool bidir = false, quiet = false;
+	bool bidir = false, reflect = false, quiet = false;
 	enum wc_csum_mode csum = WC_CSUM_COMPLETE;
 	int c, idx, err, rc = 0;
 	char eb[600];
@@ -393,6 +397,9 @@ int cmd_forward(int argc, char **argv)
 			break;
 		case O_BIDIR:
 			bidir = true;
+			break;
+		case O_REFLECT:
+			reflect = true;
 			break;
 		case O_DROP:
 			drop = optarg;
@@ -446,8 +453,7 @@ int cmd_forward(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("forward", argv, "i:o:w:qh", lo);
 		}
 	}
 	if (optind != argc)
@@ -455,11 +461,17 @@ int cmd_forward(int argc, char **argv)
 			       argv[optind]);
 	if (!in || !out)
 		return cmd_err("forward: -i IFACE and -o IFACE are required");
+	if (cmd_check_ifname(in) || cmd_check_ifname(out))
+		return 1;
 	if (wpath && json && !strcmp(wpath, "-") && !strcmp(json, "-"))
 		return cmd_err(
 			"forward: -w - and --stats-json - cannot both use standard output");
 	if (!strcmp(in, out) && bidir)
 		return cmd_err("forward: --bidir needs two interfaces");
+	if (!strcmp(in, out) && !reflect)
+		return cmd_err(
+			"forward: -i and -o are both %s: every frame would go back out of the port it came from (--reflect if that is meant)",
+			in);
 	if (check_iface(in) || check_iface(out))
 		return 1;
 	if (cmd_check_output("--stats-json", json) ||

@@ -759,14 +759,15 @@ int cmd_gen(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 1;
+			return cmd_bad_option("gen", argv, "i:q:c:d:s:h", opts);
 		}
 	}
 	if (optind < argc)
 		return cmd_err("unexpected argument '%s'", argv[optind]);
 	if (!g.ifname)
 		return cmd_err("gen needs an interface: -i IFACE");
+	if (cmd_check_ifname(g.ifname))
+		return 1;
 	if (!g.count && !g.duration)
 		g.count = DEFAULT_COUNT;
 	if (gap && !g.burst)

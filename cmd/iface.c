@@ -155,7 +155,7 @@ int cmd_attach(int argc, char **argv)
 					optarg);
 			break;
 		case 'w':
-			if (cmd_parse_u32("--workers (1..64)", optarg, 1,
+			if (cmd_parse_u32("--workers", optarg, 1,
 					  WC_MAX_WORKERS, &o.workers))
 				return 1;
 			break;
@@ -212,8 +212,8 @@ int cmd_attach(int argc, char **argv)
 			attach_usage(stdout);
 			return 0;
 		default:
-			attach_usage(stderr);
-			return 2;
+			return cmd_bad_option("attach", argv,
+					      "m:w:q:b:s:n:H:Mfh", lo);
 		}
 	}
 	if (optind != argc - 1) {
@@ -221,6 +221,8 @@ int cmd_attach(int argc, char **argv)
 		return cmd_err("attach: expected one interface name");
 	}
 	ifname = argv[optind];
+	if (cmd_check_ifname(ifname))
+		return 1;
 	if (o.force) {
 		/* replacing the program under a running capture would leave it
 		 * blind (it stops when it notices): not without being asked */
@@ -280,8 +282,7 @@ int cmd_detach(int argc, char **argv)
 			detach_usage(stdout);
 			return 0;
 		default:
-			detach_usage(stderr);
-			return 2;
+			return cmd_bad_option("detach", argv, "fh", lo);
 		}
 	}
 	if (optind != argc - 1) {
@@ -289,6 +290,8 @@ int cmd_detach(int argc, char **argv)
 		return 2;
 	}
 	ifname = argv[optind];
+	if (cmd_check_ifname(ifname))
+		return 1;
 	ifc = wc_iface__open(ifname, NULL);
 	if (!ifc)
 		return iface_err("detach", ifname, errno);
@@ -369,6 +372,8 @@ int cmd_status(int argc, char **argv)
 		fprintf(stderr, "Usage: wirecap status IFACE [--json]\n");
 		return 2;
 	}
+	if (cmd_check_ifname(ifname))
+		return 1;
 	ifc = wc_iface__open(ifname, NULL);
 	if (!ifc)
 		return iface_err("status", ifname, errno);

@@ -2,6 +2,8 @@
 /* wirecap: command-line front end of libwirecap-xdp. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <net/if.h>
 #include <unistd.h>
 #include <limits.h>
 #include <signal.h>
@@ -225,6 +227,70 @@ bad:
 	return -1;
 }
 
+/* the long option @name (or a unique abbreviation of it, as getopt_long
+ * takes it), or NULL */
+static const struct option *find_long(const struct option *lo, const char *name,
+				      size_t len)
+{
+	const struct option *hit = NULL;
+
+	for (; lo && lo->name; lo++) {
+		if (strncmp(lo->name, name, len))
+			continue;
+		if (strlen(lo->name) == len)
+			return lo;
+		if (hit)
+			return NULL; /* ambiguous */
+		hit = lo;
+	}
+	return hit;
+}
+
+int cmd_bad_option(const char *cmd, char **argv, const char *shortopts,
+		   const struct option *lo)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char what[160];
+
+	if (arg[0] == '-' && arg[1] == '-' && arg[2]) {
+		const char *name = arg + 2, *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const struct option *o = find_long(lo, name, len);
+
+		if (!o)
+			snprintf(what, sizeof(what),
+				 "unrecognized option '%.*s'", (int)(len + 2),
+				 arg);
+		else if (o->has_arg == no_argument && eq)
+			snprintf(what, sizeof(what),
+				 "option '--%s' takes no argument", o->name);
+		else
+			snprintf(what, sizeof(what),
+				 "option '--%s' needs an argument", o->name);
+	} else if (optopt && strchr(shortopts, optopt)) {
+		snprintf(what, sizeof(what), "option '-%c' needs an argument",
+			 optopt);
+	} else if (optopt > ' ' && optopt < 127) {
+		snprintf(what, sizeof(what), "unknown option '-%c'", optopt);
+	} else {
+		snprintf(what, sizeof(what), "unrecognized option '%s'", arg);
+	}
+	fprintf(stderr, "wirecap %s: %s (see 'wirecap %s --help')\n", cmd, what,
+		cmd);
+	return 2;
+}
+
+int cmd_check_ifname(const char *name)
+{
+	if (!name || !*name)
+		return cmd_err_only("empty interface name");
+	if (strlen(name) >= IF_NAMESIZE)
+		return cmd_err_only(
+			"interface name '%s' is too long (%zu characters; at most %d)",
+			name, strlen(name), IF_NAMESIZE - 1);
+	return 0;
+}
+
 static int print_cb(enum wc_print_level level, const char *fmt, va_list ap)
 {
 	if ((level == WC_INFO && cmd_verbosity < 1) ||
@@ -281,8 +347,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-vv")) {
 			cmd_verbosity += 2;
 		} else {
-			usage(stderr);
-			return cmd_err("unknown option '%s'", argv[i]);
+			return cmd_err(
+				"unknown option '%s' (see 'wirecap --help')",
+				argv[i]);
 		}
 		i++;
 	}
@@ -291,9 +358,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd_setup_logging();
+	/* an unknown option is one line (cmd_bad_option), not getopt's
+	 * message followed by the usage */
+	opterr = 0;
 	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
 		if (!strcmp(argv[i], cmds[c].name))
 			return cmds[c].fn(argc - i, argv + i);
-	usage(stderr);
-	return cmd_err("unknown command '%s'", argv[i]);
+	return cmd_err("unknown command '%s' (see 'wirecap --help')", argv[i]);
 }

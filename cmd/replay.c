@@ -304,8 +304,7 @@ int cmd_replay(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("replay", argv, "i:qh", lo);
 		}
 	}
 	if (optind < argc)
@@ -318,6 +317,8 @@ int cmd_replay(int argc, char **argv)
 	if (npace > 1)
 		return cmd_err(
 			"replay: --pps, --speed and --topspeed exclude each other");
+	if (cmd_check_ifname(r.ifname))
+		return 1;
 	err = wc_netdev_get_info(r.ifname, &di);
 	if (err == -ENODEV)
 		return cmd_err("no such interface: %s", r.ifname);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <sched.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -339,6 +340,47 @@ void engine_args_init(struct engine_args *ea)
 	ea->eo.attach = &ea->ao;
 }
 
+/* "0-1,4": the CPUs of @set */
+static void cpus_str(const cpu_set_t *set, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < CPU_SETSIZE && off < len; c++) {
+		int e = c;
+
+		if (!CPU_ISSET(c, set))
+			continue;
+		while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, set))
+			e++;
+		off += snprintf(buf + off, len - off, "%s%d", off ? "," : "",
+				c);
+		if (e > c && off < len)
+			off += snprintf(buf + off, len - off, "-%d", e);
+		c = e;
+	}
+}
+
+/* --cpus: every CPU must be one this process may run on (a worker pinned
+ * elsewhere would run unpinned: refuse instead) */
+static int check_cpus(const unsigned *cpus, int n)
+{
+	cpu_set_t set;
+	char list[128];
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (int i = 0; i < n; i++) {
+		if (cpus[i] < CPU_SETSIZE && CPU_ISSET(cpus[i], &set))
+			continue;
+		cpus_str(&set, list, sizeof(list));
+		return cmd_err_only(
+			"invalid --cpus: CPU %u is not available (this process may run on CPUs %s)",
+			cpus[i], list);
+	}
+	return 0;
+}
+
 int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 {
 	__u32 x;
@@ -349,7 +391,7 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 		ea->ao.workers = x;
 	} else if (!strcmp(n, "cpus")) {
 		ea->ncpus = cmd_parse_list("--cpus", v, ea->cpus, 256);
-		if (ea->ncpus < 0)
+		if (ea->ncpus < 0 || check_cpus(ea->cpus, ea->ncpus))
 			return -1;
 	} else if (!strcmp(n, "pool-chunks")) {
 		if (cmd_parse_u32("--pool-chunks", v, 2, 1u << 22,

@@ -551,8 +551,7 @@ int cmd_stats(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_bad_option("stats", argv, "jh", lo);
 		}
 	}
 	if (optind != argc - 1) {
@@ -565,17 +564,21 @@ int cmd_stats(int argc, char **argv)
 		return cmd_err(
 			"stats: --no-rate and --watch exclude each other");
 	sc.ifname = argv[optind];
+	if (cmd_check_ifname(sc.ifname))
+		return 1;
 	sc.ifc = wc_iface__open(sc.ifname, NULL);
 	if (!sc.ifc) {
 		err = errno;
+		/* each says it all: no held-back library warning after it */
 		if (err == ENOENT)
-			return cmd_err("stats: wirecap is not attached to %s",
-				       sc.ifname);
+			return cmd_err_only(
+				"stats: wirecap is not attached to %s",
+				sc.ifname);
 		if (err == ENODEV)
-			return cmd_err("stats: no such interface: %s",
-				       sc.ifname);
+			return cmd_err_only("stats: no such interface: %s",
+					    sc.ifname);
 		if (err == EPERM || err == EACCES)
-			return cmd_err(
+			return cmd_err_only(
 				"stats %s: permission denied (run as root)",
 				sc.ifname);
 		return cmd_err("stats %s: %s", sc.ifname, strerror(err));

@@ -500,8 +500,7 @@ int cmd_verify(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 1;
+			return cmd_bad_option("verify", argv, "h", opts);
 		}
 	}
 	if (optind >= argc)

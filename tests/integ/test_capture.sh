@@ -417,8 +417,14 @@ test_full() {
 	mount -t tmpfs -o size=2m wct-full "$FULL"
 	rm -f "$WCT_DIR/full.ready"
 	wct_bg pid nsenter --net=/run/netns/"$RX" -- "$WIRECAP" capture -i "$IF" -w "$f" --stats-json "$j" \
-		--ready-file "$WCT_DIR/full.ready" 2>"$WCT_DIR/full.err"
-	if wct_wait_for "$(wct_tries 100)" 0.1 wait_file "$WCT_DIR/full.ready"; then
+		"${WCT_POOL[@]}" --ready-file "$WCT_DIR/full.ready" 2>"$WCT_DIR/full.err"
+	# a capture that did not start is a failure, and never left behind
+	# (the next capture would find the interface busy)
+	if ! wct_wait_for "$(wct_tries 300)" 0.1 wait_file "$WCT_DIR/full.ready"; then
+		fail "$m disk full: capture did not start: $(tr '\n' '|' <"$WCT_DIR/full.err")"
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	else
 		# 100000 packets (> 2 MB of pcapng) also on a slow machine
 		gen -c 100000 --flows "$FLOWS" --pps "$PPS_HI"
 		wait_exit "$pid" "$(wct_time 20)"

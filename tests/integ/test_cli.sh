@@ -130,7 +130,7 @@ for cmd in capture bench forward; do
 	case $cmd in
 	capture) args=(capture -i "$IF" -w "$D/hup.pcapng") ;;
 	bench) args=(bench -i "$IF") ;;
-	forward) args=(forward -i "$IF" -o "$IF") ;;
+	forward) args=(forward -i "$IF" -o "$IF" --reflect) ;;
 	esac
 	rm -f "$D/hup-$cmd.json"
 	bg "hup-$cmd" "${args[@]}" --ready-file "$D/hup-$cmd.ready" --stats-json "$D/hup-$cmd.json"
@@ -154,7 +154,7 @@ for cmd in capture bench forward; do
 	case $cmd in
 	capture) args=(capture -i "$IF" -w "$D/x.pcapng" --duration 1) ;;
 	bench) args=(bench -i "$IF" --duration 1) ;;
-	forward) args=(forward -i "$IF" -o "$IF" --duration 1) ;;
+	forward) args=(forward -i "$IF" -o "$IF" --reflect --duration 1) ;;
 	esac
 	check_error "$cmd: --ready-file /proc/nope" 'ready-file /proc/nope' \
 		W "${args[@]}" --ready-file /proc/nope
@@ -179,7 +179,7 @@ check_nomatch "capture -q: no start-up line" 'capturing on' "$(cat "$D/start-q.e
 check_match "capture -q: the warning stays" 'has addresses' "$(cat "$D/start-q.err")"
 W bench "${WCT_POOL[@]}" -i "$IF" --duration 0.5 2>"$D/start-b.err" >/dev/null
 check_match "bench: start-up line" "^wirecap: bench on $IF: 4 queues" "$(cat "$D/start-b.err")"
-W forward "${WCT_POOL[@]}" -i "$IF" -o "$IF" --duration 0.5 2>"$D/start-f.err" >/dev/null
+W forward "${WCT_POOL[@]}" -i "$IF" -o "$IF" --reflect --duration 0.5 2>"$D/start-f.err" >/dev/null
 check_match "forward: start-up line" "^wirecap: forwarding $IF -> $IF: 4 queues" "$(cat "$D/start-f.err")"
 check_nomatch "forward: no address warning (a bump in the wire)" 'has addresses' "$(cat "$D/start-f.err")"
 ip -n "$RX" addr flush dev "$IF"
@@ -282,6 +282,70 @@ else
 	fail "could not load a foreign XDP program"
 fi
 no_prog "errors"
+
+# ---- 10. rough edges: each a one-line error ----------------------------------------------------
+log "=== rough edges"
+X=$D/rough.pcapng
+check_error "--cpus 99: refused" \
+	"^wirecap: invalid --cpus: CPU 99 is not available \\(this process may run on CPUs [0-9,-]+\\)$" \
+	W capture "${WCT_POOL[@]}" -i "$IF" -w "$X" --cpus 99
+check_error "bench --cpus 0,99: refused" '^wirecap: invalid --cpus: CPU 99 is not available' \
+	W bench "${WCT_POOL[@]}" -i "$IF" --cpus 0,99
+no_prog "--cpus 99"
+for cmd in capture attach forward stats; do
+	case $cmd in
+	capture) a=(capture -i 0123456789abcdef -w "$X") e=(capture -i '' -w "$X") ;;
+	attach) a=(attach 0123456789abcdef) e=(attach '') ;;
+	forward) a=(forward -i "$IF" -o 0123456789abcdef) e=(forward -i '' -o "$IF") ;;
+	stats) a=(stats 0123456789abcdef) e=(stats '') ;;
+	esac
+	check_error "$cmd: 16-character interface name" \
+		"^wirecap: interface name '0123456789abcdef' is too long \\(16 characters; at most 15\\)$" W "${a[@]}"
+	check_error "$cmd: empty interface name" '^wirecap: empty interface name$' W "${e[@]}"
+done
+check_error "forward -i X -o X: refused without --reflect" \
+	"^wirecap: forward: -i and -o are both $IF: every frame would go back out of the port it came from \\(--reflect if that is meant\\)$" \
+	W forward "${WCT_POOL[@]}" -i "$IF" -o "$IF"
+no_prog "forward -i X -o X"
+for cmd in capture forward bench attach detach stats gen verify replay; do
+	check_error "$cmd --bogus: one line and a --help hint" \
+		"^wirecap $cmd: unrecognized option '--bogus' \\(see 'wirecap $cmd --help'\\)$" W "$cmd" --bogus
+done
+check_error "capture -i (no argument): one line" \
+	"^wirecap capture: option '-i' needs an argument \\(see 'wirecap capture --help'\\)$" W capture -i
+check_error "capture --quiet=1: one line" \
+	"^wirecap capture: option '--quiet' takes no argument" W capture --quiet=1
+check_error "wirecap frobnicate: one line, the error first" \
+	"^wirecap: unknown command 'frobnicate' \\(see 'wirecap --help'\\)$" W frobnicate
+check_error "wirecap -x: one line" "^wirecap: unknown option '-x' \\(see 'wirecap --help'\\)$" W -x
+check_error "attach --workers 0: said once" "^wirecap: invalid --workers: '0' \\(expected 1\\.\\.64\\)$" \
+	W attach --workers 0 "$IF"
+# not root: permission denied, said once (the pins are in a 0700 bpffs)
+check_ok "attach (for the permission checks)" W attach "$IF"
+chmod 0711 "$D"
+cp "$WIRECAP" "$D/wirecap-user"
+chmod 0755 "$D/wirecap-user"
+for cmd in stats status; do
+	check_error "$cmd as nobody: permission denied, said once" \
+		"^wirecap: $cmd $IF: permission denied \\(run as root[^()]*\\)$" \
+		run_in "$RX" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$D/wirecap-user" "$cmd" "$IF"
+done
+chmod 0700 "$D"
+check_ok "detach (after the permission checks)" W detach "$IF"
+# without CAP_IPC_LOCK, RLIMIT_MEMLOCK limits the pool: 64 KiB is 64 KiB
+check_error "ulimit -l 64: the limit in KiB" \
+	'^wirecap: the pools need [0-9]+ MiB of locked memory but RLIMIT_MEMLOCK is 64 KiB: raise it' \
+	run_in "$RX" capsh --drop=cap_ipc_lock -- -c \
+	"ulimit -l 64 && exec $WIRECAP capture --pool-chunks 64 -i $IF -w $X"
+no_prog "ulimit -l 64"
+check_eq "rough edges: no -w file created" no "$([ -e "$X" ] && echo yes || echo no)"
+# rotation naming, documented in capture --help and the README
+for re in '-C: FILE, FILE1, FILE2' '-C -W N: FILE0\.\.FILE<N-1> \(zero-padded\)' \
+	'-G, FILE without %: as -C' '-G, FILE with %: strftime\(3\), local time'; do
+	check_match "capture --help: rotation names: $re" "$re" "$("$WIRECAP" capture --help)"
+done
+check_match "README: rotation names" 'FILE0. \.\. .FILE<N-1>.' "$(cat "$WCT_ROOT/README.md")"
 
 # ---- 8. forward -w: what is written -------------------------------------------------------------------
 check_match "forward --help: -w is what is handed to transmit" \

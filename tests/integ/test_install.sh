@@ -35,6 +35,19 @@ check_ok "the example analyzer builds against the installed library" \
 	cc -std=gnu11 -Wall -Wextra -Werror -O2 $san "$WCT_ROOT/docs/examples/flowtop.c" \
 	$flags -lpthread -o "$WCT_DIR/flowtop"
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH
+# relocatable: the tree moved elsewhere still works with prefix redefined
+check_eq ".pc libdir is relative to prefix" 'libdir=${prefix}/lib' \
+	"$(grep '^libdir=' "$DEST/usr/lib/pkgconfig/wirecap-xdp.pc")"
+pcs() { PKG_CONFIG_PATH=$DEST/usr/lib/pkgconfig pkg-config --define-variable=prefix="$DEST/usr" "$@" wirecap-xdp; }
+check_ok "pkg-config --static --libs (no private dependency missing)" pcs --static --libs
+# the static archive: the program carries the library, no .so needed
+# shellcheck disable=SC2046
+check_ok "the example analyzer links the static archive" \
+	cc -std=gnu11 -Wall -Wextra -Werror -O2 $san $(pcs --cflags) "$WCT_ROOT/docs/examples/flowtop.c" \
+	-Wl,-Bstatic -lwirecap-xdp -Wl,-Bdynamic $(pcs --static --libs | sed 's/-lwirecap-xdp//') \
+	-o "$WCT_DIR/flowtop-static"
+check_eq "the static example needs no libwirecap-xdp.so" "" \
+	"$(ldd "$WCT_DIR/flowtop-static" 2>/dev/null | grep libwirecap-xdp)"
 
 # run it: it attaches by itself, sees every packet, detaches at exit
 wct_make_veth

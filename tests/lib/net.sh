@@ -127,8 +127,10 @@ check_ne() {
 }
 
 # check_match NAME EXTENDED-REGEX STRING
+# (grep reads all its input, no -q: under pipefail an early exit of grep
+# kills the writer with SIGPIPE and fails the pipeline at random)
 check_match() {
-	if printf '%s' "$3" | grep -Eq -- "$2"; then
+	if printf '%s' "$3" | grep -E -- "$2" >/dev/null; then
 		pass "$1"
 	else
 		fail "$1: '$3' does not match /$2/"
@@ -136,7 +138,7 @@ check_match() {
 }
 
 check_nomatch() {
-	if printf '%s' "$3" | grep -Eq -- "$2"; then
+	if printf '%s' "$3" | grep -E -- "$2" >/dev/null; then
 		fail "$1: '$3' matches /$2/"
 	else
 		pass "$1"
@@ -302,7 +304,7 @@ wct_del_veth() {
 }
 
 wct_link_up() {
-	ip -n "$1" -br link show "$2" | grep -q ' UP '
+	ip -n "$1" -br link show "$2" | grep ' UP ' >/dev/null
 }
 
 # xdp_prog_id NS IFACE: id of the XDP program attached (any mode), or none
@@ -325,7 +327,7 @@ check_error() {
 		fail "$name: exited 0 (stdout: $out)"
 	elif [ "$nl" -ne 1 ] || [ -n "$out" ]; then
 		fail "$name: expected one line on stderr, got $nl (stdout '$out'): $(printf '%s' "$WCT_OUT" | tr '\n' '|')"
-	elif ! printf '%s' "$WCT_OUT" | grep -Eq -- "$re"; then
+	elif ! printf '%s' "$WCT_OUT" | grep -E -- "$re" >/dev/null; then
 		fail "$name: '$WCT_OUT' does not match /$re/"
 	else
 		pass "$name"
