@@ -80,6 +80,29 @@ struct {
 	__type(value, struct wc_pool_stats);
 } pool_stats SEC(".maps");
 
+/* Filter in XDP: [WC_FILTER_SLOT_FILTER] the translated filter (empty: no
+ * filter), [WC_FILTER_SLOT_STEER] wirecap_steer_matched, set by libbpf at
+ * load. Replacing slot 0 is one atomic store: each packet runs the old
+ * filter or the new one. */
+int wirecap_steer_matched(struct xdp_md *ctx);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, WC_FILTER_SLOTS);
+	__uint(key_size, sizeof(__u32));
+	__array(values, int(struct xdp_md *));
+} filter_progs SEC(".maps") = {
+	.values = { [WC_FILTER_SLOT_STEER] = (void *)&wirecap_steer_matched },
+};
+
+/* What is installed (user space writes it; pinned for status/bpftool). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wc_filter_info);
+} filter_info SEC(".maps");
+
 #define ETH_P_8021Q_ 0x8100
 #define ETH_P_8021AD_ 0x88A8
 #define IPPROTO_ICMPV6_ 58
@@ -287,36 +310,45 @@ mac_hash:
 #define WC_TEST_META 0
 #endif
 
-SEC("xdp")
-int wirecap_steer(struct xdp_md *ctx)
+/* The rx queue's counters: a queue the engine does not serve is counted
+ * on its own entry (queues beyond the map share the last one), never on a
+ * served queue's, so per-queue accounting stays exact. */
+static __always_inline struct wc_queue_stats *queue_of(struct xdp_md *ctx,
+						       struct wc_config **cfgp,
+						       __u32 *qp,
+						       __u32 *bad_queue)
 {
-	__u32 zero = 0, q = ctx->rx_queue_index, key, idx, bucket, worker = 0;
-	__u32 gen = 0, len = ctx->data_end - ctx->data;
-	struct wc_queue_stats *qs;
-	struct wc_bucket_stats *bs;
+	__u32 zero = 0, q = ctx->rx_queue_index;
 	struct wc_config *cfg;
-	struct wc_steer *st;
-	struct parse_out po;
-	struct wc_meta *m;
-	__u32 bad_queue = 0;
-	long act;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || !cfg->queues || !cfg->workers || !cfg->buckets)
-		return XDP_PASS; /* not configured yet: be transparent */
-	/* A queue the engine does not serve is counted on its own entry
-	 * (queues beyond the map share the last one), never on a served
-	 * queue's: per-queue accounting stays exact. */
+		return NULL; /* not configured yet: be transparent */
+	*bad_queue = 0;
 	if (q >= cfg->queues || q >= WC_MAX_QUEUES) {
-		bad_queue = 1;
+		*bad_queue = 1;
 		if (q >= WC_MAX_QUEUES)
 			q = WC_MAX_QUEUES - 1;
 	}
-	qs = bpf_map_lookup_elem(&queue_stats, &q);
-	if (!qs)
-		return XDP_PASS;
-	qs->packets++;
-	qs->bytes += len;
+	*cfgp = cfg;
+	*qp = q;
+	return bpf_map_lookup_elem(&queue_stats, &q);
+}
+
+/* Parse, hash, pick the worker's socket and redirect (or pass/drop when
+ * the slot is empty). The packet was counted in qs->packets already. */
+static __always_inline int steer_packet(struct xdp_md *ctx,
+					struct wc_config *cfg,
+					struct wc_queue_stats *qs, __u32 q,
+					__u32 bad_queue)
+{
+	__u32 key, idx, bucket, worker = 0, gen = 0;
+	__u32 len = ctx->data_end - ctx->data;
+	struct wc_bucket_stats *bs;
+	struct wc_steer *st;
+	struct parse_out po;
+	struct wc_meta *m;
+	long act;
 
 	parse(ctx, cfg->hash_mode, &po);
 	if (po.flags & WC_PKT_NON_IP)
@@ -399,6 +431,44 @@ int wirecap_steer(struct xdp_md *ctx)
 	else
 		qs->passed++;
 	return act;
+}
+
+/*
+ * Entry: count the packet, then judge it with the filter when one is
+ * installed. A tail call does not return: the filter goes on to
+ * wirecap_steer_matched for a match, or counts the packet `filtered` and
+ * returns the filter action itself. Only with the slot empty does the
+ * call fall through here, and the packet is steered unjudged.
+ */
+SEC("xdp")
+int wirecap_steer(struct xdp_md *ctx)
+{
+	__u32 q, bad_queue, len = ctx->data_end - ctx->data;
+	struct wc_queue_stats *qs;
+	struct wc_config *cfg;
+
+	qs = queue_of(ctx, &cfg, &q, &bad_queue);
+	if (!qs)
+		return XDP_PASS;
+	qs->packets++;
+	qs->bytes += len;
+	bpf_tail_call(ctx, &filter_progs, WC_FILTER_SLOT_FILTER);
+	return steer_packet(ctx, cfg, qs, q, bad_queue);
+}
+
+/* A packet the filter matched: steered as if there were no filter (it was
+ * counted at entry). */
+SEC("xdp")
+int wirecap_steer_matched(struct xdp_md *ctx)
+{
+	struct wc_queue_stats *qs;
+	struct wc_config *cfg;
+	__u32 q, bad_queue;
+
+	qs = queue_of(ctx, &cfg, &q, &bad_queue);
+	if (!qs)
+		return XDP_PASS;
+	return steer_packet(ctx, cfg, qs, q, bad_queue);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -22,6 +22,8 @@
 #include "setup.h"
 #include "seq.h"
 #include "clock.h"
+#include "filter.h"
+#include "filter_args.h"
 
 enum cost_mode { COST_SPIN, COST_SLEEP };
 
@@ -63,6 +65,10 @@ struct bench {
 	uint32_t *gen0;
 	uint32_t nqb, buckets;
 	uint64_t split_violations;
+	/* --filter-in user: libpcap's interpreter on each delivered packet */
+	struct wc_cbpf *ufilter;
+	size_t nufilter;
+	_Atomic uint64_t user_filtered;
 	_Atomic uint64_t reordered_global;
 	struct wc_seqtrack_result res;
 	bool have_res;
@@ -143,6 +149,13 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	for (unsigned i = 0; i < n; i++) {
 		struct wc_seq_info si;
 
+		if (b->ufilter &&
+		    !wc_filter_run_classic(b->ufilter, b->nufilter, p[i].data,
+					   p[i].len)) {
+			atomic_fetch_add_explicit(&b->user_filtered, 1,
+						  memory_order_relaxed);
+			continue;
+		}
 		if (wc_seq_parse(p[i].data, p[i].len, &si)) {
 			atomic_fetch_add_explicit(&b->not_ours, 1,
 						  memory_order_relaxed);
@@ -250,7 +263,7 @@ static void extra(FILE *f, bool json, void *ctx)
 			"\"reverse_packets\":%llu,\"flow_switches\":%llu,\"flow_split_violations\":%llu,\"reordered_global\":%llu,\"moves\":%llu,"
 			"\"excess\":%llu,\"returns\":%llu,\"first_move_s\":%.3f,"
 			"\"converged_s\":%.3f,\"fence_timeouts\":%llu,\"stuck_events\":%llu,"
-			"\"fence_late\":%llu",
+			"\"fence_late\":%llu,\"user_filtered\":%llu",
 			(unsigned long long)r->lost,
 			(unsigned long long)r->duplicates,
 			(unsigned long long)r->reordered,
@@ -272,7 +285,8 @@ static void extra(FILE *f, bool json, void *ctx)
 				-1.0,
 			(unsigned long long)b->off.fence_timeouts,
 			(unsigned long long)b->off.stuck_events,
-			(unsigned long long)b->off.late);
+			(unsigned long long)b->off.late,
+			(unsigned long long)atomic_load(&b->user_filtered));
 	else
 		fprintf(f,
 			"  payload check: %llu unique in %llu flows, %llu lost, %llu duplicated, %llu reordered (%llu across workers), %llu without payload; %llu flow switches between workers, %llu bucket moves\n",
@@ -290,7 +304,7 @@ static void extra(FILE *f, bool json, void *ctx)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: wirecap bench -i IFACE [options]\n"
+		"Usage: wirecap bench -i IFACE [options] [FILTER EXPRESSION]\n"
 		"Capture without writing; verify the payload of `wirecap gen`; print the accounting.\n"
 		"SIGINT, SIGTERM and SIGHUP stop and print it. Not passive, as capture (see its --help).\n"
 		"  -i IFACE              interface (attached by wirecap, or attached now)\n"
@@ -310,7 +324,8 @@ static void usage(FILE *f)
 		"      --flow-base B     first flow id of --expect\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
 		"      --ready-file FILE created when the engine is up\n"
-		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" ENGINE_ARGS_HELP);
+		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" FILTER_ARGS_HELP
+			ENGINE_ARGS_HELP);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -328,7 +343,8 @@ int cmd_bench(int argc, char **argv)
 		O_JSON,
 		O_READY,
 		O_STALLW,
-		O_STALLUNTIL
+		O_STALLUNTIL,
+		O_FILTER_IN
 	};
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
@@ -346,6 +362,7 @@ int cmd_bench(int argc, char **argv)
 		{ "flow-base", required_argument, 0, O_FLOWBASE },
 		{ "stats-json", required_argument, 0, O_JSON },
 		{ "ready-file", required_argument, 0, O_READY },
+		{ "filter-in", required_argument, 0, O_FILTER_IN },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
 		ENGINE_ARGS_LONGOPTS,
@@ -355,6 +372,7 @@ int cmd_bench(int argc, char **argv)
 			   .cost_mode = COST_SPIN,
 			   .stall_mask = UINT64_MAX };
 	const char *ifname = NULL, *json = NULL, *ready = NULL;
+	struct filter_args fa = { 0 };
 	struct engine_args ea;
 	struct acct acct;
 	uint64_t v;
@@ -364,7 +382,8 @@ int cmd_bench(int argc, char **argv)
 	char *end;
 
 	engine_args_init(&ea);
-	while ((c = getopt_long(argc, argv, "i:c:qh", lo, &idx)) != -1) {
+	/* "+": options before the filter expression only (tcpdump) */
+	while ((c = getopt_long(argc, argv, "+i:c:qh", lo, &idx)) != -1) {
 		switch (c) {
 		case 'i':
 			ifname = optarg;
@@ -453,6 +472,10 @@ int cmd_bench(int argc, char **argv)
 		case O_READY:
 			ready = optarg;
 			break;
+		case O_FILTER_IN:
+			if (filter_in_parse(optarg, &fa.user))
+				return 1;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -468,10 +491,37 @@ int cmd_bench(int argc, char **argv)
 			return cmd_bad_option("bench", argv, "i:c:qh", lo);
 		}
 	}
-	if (!ifname || optind != argc) {
+	if (!ifname) {
 		usage(stderr);
-		return cmd_err(
-			"bench: -i IFACE is required (and takes no other arguments)");
+		return cmd_err("bench: -i IFACE is required");
+	}
+	if (optind < argc) {
+		char why[512] = "";
+		int e;
+
+		fa.expr = filter_join(argc, argv, optind);
+		if (!fa.expr)
+			return cmd_err("bench: out of memory");
+		if (fa.user) {
+			e = wc_filter_compile(fa.expr, &b.ufilter, &b.nufilter,
+					      why, sizeof(why));
+			if (e) {
+				filter_report("bench", fa.expr, -e, why);
+				free(fa.expr);
+				return 1;
+			}
+		} else if (filter_check("bench", &fa)) {
+			free(fa.expr);
+			return 1;
+		} else {
+			ea.eo.filter = &fa.fo;
+		}
+		if (!quiet)
+			fprintf(stderr, "wirecap: filter %s: %s\n",
+				fa.user ?
+					"in user space (--filter-in user), after the copy" :
+					"in XDP, before the copy",
+				fa.expr);
 	}
 	if (cmd_check_ifname(ifname))
 		return 1;
@@ -604,5 +654,7 @@ out:
 	free((void *)b.flow_sw);
 	free((void *)b.flow_qb);
 	free(b.gen0);
+	free(b.ufilter);
+	free(fa.expr);
 	return rc;
 }

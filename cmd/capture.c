@@ -57,6 +57,7 @@
 
 #include "cmd.h"
 #include "pcapng.h"
+#include "filter_args.h"
 #include "report.h"
 #include "setup.h"
 #include "clock.h"
@@ -89,6 +90,7 @@ struct cap {
 
 	struct bpf_program prog;
 	bool have_filter;
+	bool xdp_filter; /* the filter runs in XDP */
 
 	uint64_t count; /* -c: write exactly this many (0: no limit) */
 	_Atomic uint64_t reserved;
@@ -167,13 +169,16 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 	if (cp->acct_final) {
 		const struct acct *a = &cp->acct;
 
+		if (cp->xdp_filter)
+			s->filteraccept = a->received - a->filtered;
+
 		s->ifrecv = a->received;
 		s->ifdrop = a->pool_exhausted + a->ring_full + a->other_dropped;
 		s->osdrop = a->nosock_dropped;
 		return;
 	}
 	if (cp->acct_started) {
-		uint64_t recv = 0, drop = 0, osdrop = 0;
+		uint64_t recv = 0, drop = 0, osdrop = 0, filtered = 0;
 		unsigned nq = wc_engine__queues(cp->e);
 
 		/* every queue: the ones not served count what they passed */
@@ -185,6 +190,7 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 				return;
 			recv += qs.packets;
 			osdrop += qs.dropped;
+			filtered += qs.filtered;
 			if (q >= nq)
 				continue;
 			if (wc_engine__pool_stats(cp->e, q, &pst))
@@ -195,6 +201,8 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 		s->ifrecv = recv;
 		s->ifdrop = drop;
 		s->osdrop = osdrop;
+		if (cp->xdp_filter)
+			s->filteraccept = recv - filtered;
 	}
 }
 
@@ -523,7 +531,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: wirecap capture -i IFACE -w FILE [options] [FILTER EXPRESSION]\n"
 		"Capture to pcapng (tcpdump-style). FILTER is tcpdump syntax (libpcap),\n"
-		"applied in user space. Ctrl-C, SIGTERM and SIGHUP stop, drain, and close a\n"
+		"run in XDP (--filter-in user: in user space). Ctrl-C, SIGTERM and SIGHUP stop, drain, and close a\n"
 		"valid file.\n"
 		"Not passive: what XDP redirects to wirecap never reaches the host's stack\n"
 		"(ARP, ping, TCP to this host on IFACE stop while capturing), and only\n"
@@ -550,27 +558,9 @@ static void usage(FILE *f)
 		"      --reorder-ms MS   write packets in time order across rx queues and\n"
 		"                        workers, holding each up to MS ms (default %u; 0: in\n"
 		"                        the order the workers hand them over)\n"
-		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" ENGINE_ARGS_HELP,
+		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" FILTER_ARGS_HELP
+			ENGINE_ARGS_HELP,
 		REORDER_MS_DEFAULT);
-}
-
-/* the whole trailing argument list, joined by spaces (tcpdump) */
-static char *join_args(int argc, char **argv, int from)
-{
-	size_t len = 1;
-	char *s;
-
-	for (int i = from; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = calloc(1, len);
-	if (!s)
-		return NULL;
-	for (int i = from; i < argc; i++) {
-		if (i > from)
-			strcat(s, " ");
-		strcat(s, argv[i]);
-	}
-	return s;
 }
 
 static int compile_filter(struct cap *cp, const char *expr)
@@ -641,7 +631,7 @@ static int open_fifo(struct cap *cp, const struct wc_pcapng_opts *po,
 
 int cmd_capture(int argc, char **argv)
 {
-	enum { O_DUR = 256, O_JSON, O_READY, O_REORDER };
+	enum { O_DUR = 256, O_JSON, O_READY, O_REORDER, O_FILTER_IN };
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
 		{ "write", required_argument, 0, 'w' },
@@ -654,6 +644,7 @@ int cmd_capture(int argc, char **argv)
 		{ "stats-json", required_argument, 0, O_JSON },
 		{ "ready-file", required_argument, 0, O_READY },
 		{ "reorder-ms", required_argument, 0, O_REORDER },
+		{ "filter-in", required_argument, 0, O_FILTER_IN },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
 		ENGINE_ARGS_LONGOPTS,
@@ -666,6 +657,7 @@ int cmd_capture(int argc, char **argv)
 	uint32_t rotate_secs = 0, max_files = 0,
 		 reorder_ms = REORDER_MS_DEFAULT;
 	char *expr = NULL, errbuf[600];
+	struct filter_args fa = { 0 };
 	struct wc_pcapng_opts po;
 	bool quiet = false, is_fifo = false;
 	char desc[256];
@@ -733,6 +725,10 @@ int cmd_capture(int argc, char **argv)
 					  &reorder_ms))
 				goto bad_arg;
 			break;
+		case O_FILTER_IN:
+			if (filter_in_parse(optarg, &fa.user))
+				goto bad_arg;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -784,16 +780,30 @@ int cmd_capture(int argc, char **argv)
 		return 1;
 	}
 	if (optind < argc) {
-		expr = join_args(argc, argv, optind);
+		expr = filter_join(argc, argv, optind);
 		if (!expr) {
 			free(cp);
 			return cmd_err("capture: out of memory");
 		}
-		if (compile_filter(cp, expr)) {
+		fa.expr = expr;
+		/* in XDP by default: what the filter rejects never takes
+		 * a pool frame; in user space on request */
+		if (fa.user ? compile_filter(cp, expr) :
+			      filter_check("capture", &fa)) {
 			free(expr);
 			free(cp);
 			return 1;
 		}
+		if (!fa.user) {
+			ea.eo.filter = &fa.fo;
+			cp->xdp_filter = true;
+		}
+		if (!quiet)
+			fprintf(stderr, "wirecap: filter %s: %s\n",
+				fa.user ?
+					"in user space (--filter-in user), after the copy" :
+					"in XDP, before the copy",
+				expr);
 	}
 
 	/* 2. the output: an unwritable path fails before attaching, and

@@ -29,6 +29,7 @@
 #include "cmd.h"
 #include "netdev.h"
 #include "pcapng.h"
+#include "filter_args.h"
 #include "report.h"
 #include "setup.h"
 
@@ -54,6 +55,7 @@ struct dir {
 	int ncpus;
 	/* results */
 	__u64 engine_dropped, tx_dropped, forwarded;
+	__u64 rule_total; /* --drop: in user space + in XDP */
 	__s64 unaccounted;
 };
 
@@ -175,8 +177,10 @@ static void dir_finish(struct dir *d)
 	/* what never completed counts as abandoned */
 	d->tx_dropped = s->dropped + s->in_flight;
 	d->forwarded = s->sent;
+	/* --drop in XDP: what it matched was filtered out there */
+	d->rule_total = atomic_load(&d->rule_dropped) + a->filtered;
 	d->unaccounted = (__s64)a->received -
-			 (__s64)(d->forwarded + atomic_load(&d->rule_dropped) +
+			 (__s64)(d->forwarded + d->rule_total +
 				 d->engine_dropped + d->tx_dropped + a->passed);
 }
 
@@ -187,9 +191,9 @@ static void dir_human(const struct dir *d, FILE *f)
 	double secs = (a->t1_ns - a->t0_ns) / 1e9;
 
 	fprintf(f,
-		"%s -> %s: %llu received, %llu forwarded, %llu dropped by rule, %llu dropped, %llu passed to the stack (%.2f s, %.0f pps forwarded)\n",
+		"%s -> %s: %llu received, %llu forwarded, %llu dropped by rule (%llu of them in XDP), %llu dropped, %llu passed to the stack (%.2f s, %.0f pps forwarded)\n",
 		d->in, d->out, U(a->received), U(d->forwarded),
-		U(atomic_load(&d->rule_dropped)),
+		U(d->rule_total), U(a->filtered),
 		U(d->engine_dropped + d->tx_dropped), U(a->passed), secs,
 		secs > 0 ? d->forwarded / secs : 0.0);
 	fprintf(f,
@@ -218,7 +222,8 @@ static void dir_json(const struct dir *d, FILE *f)
 
 	fprintf(f,
 		"{\"in\":\"%s\",\"out\":\"%s\",\"received\":%llu,\"forwarded\":%llu,"
-		"\"dropped_by_rule\":%llu,\"passed\":%llu,\"delivered\":%llu,"
+		"\"dropped_by_rule\":%llu,\"dropped_by_rule_xdp\":%llu,\"passed\":%llu,"
+		"\"delivered\":%llu,"
 		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
 		"\"no_socket\":%llu,\"too_big\":%llu,\"link_down\":%llu,"
 		"\"tx_ring_full\":%llu,\"bad_desc\":%llu,\"driver\":%llu,"
@@ -229,7 +234,7 @@ static void dir_json(const struct dir *d, FILE *f)
 		"\"csum_completed\":%llu,\"lanes\":%u,"
 		"\"queues\":%u,\"mtu\":%u,\"zerocopy\":%s},\"engine\":",
 		d->in, d->out, U(a->received), U(d->forwarded),
-		U(atomic_load(&d->rule_dropped)), U(a->passed), U(a->delivered),
+		U(d->rule_total), U(a->filtered), U(a->passed), U(a->delivered),
 		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
 		U(a->nosock_dropped), U(s->too_big), U(s->link_down),
 		U(s->ring_full), U(s->bad_desc), U(s->driver_dropped),
@@ -256,7 +261,8 @@ static void usage(FILE *f)
 		"      --bidir           both directions (a second engine on -o, same UMEM)\n"
 		"      --reflect         allow -o to be -i: send every frame back out of the\n"
 		"                        port it came from (refused without it)\n"
-		"      --drop EXPR       drop packets matching this tcpdump expression\n"
+		"      --drop EXPR       drop packets matching this tcpdump expression, in XDP\n"
+		"                        before the copy (--filter-in user: after it)\n"
 		"  -w FILE               pcapng of every packet handed to transmit (not those\n"
 		"                        --drop matched), written before it is sent: packets\n"
 		"                        the transmit path or the driver then drops (counted\n"
@@ -270,7 +276,8 @@ static void usage(FILE *f)
 		"                        completed before they leave (complete, default)\n"
 		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
 		"      --ready-file FILE created when forwarding runs\n"
-		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" ENGINE_ARGS_HELP);
+		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n"
+		"      --filter-in WHERE kernel (default) or user: where --drop runs\n" ENGINE_ARGS_HELP);
 }
 
 static int check_iface(const char *name)
@@ -342,6 +349,7 @@ int cmd_forward(int argc, char **argv)
 		O_BIDIR = 256,
 		O_REFLECT,
 		O_DROP,
+		O_FILTER_IN,
 		O_DUR,
 		O_TXRING,
 		O_TXWAIT,
@@ -355,6 +363,7 @@ int cmd_forward(int argc, char **argv)
 		{ "bidir", no_argument, 0, O_BIDIR },
 		{ "reflect", no_argument, 0, O_REFLECT },
 		{ "drop", required_argument, 0, O_DROP },
+		{ "filter-in", required_argument, 0, O_FILTER_IN },
 		{ "write", required_argument, 0, 'w' },
 		{ "duration", required_argument, 0, O_DUR },
 		{ "tx-ring", required_argument, 0, O_TXRING },
@@ -372,6 +381,7 @@ int cmd_forward(int argc, char **argv)
 	const char *in = NULL, *out = NULL, *drop = NULL, *wpath = NULL,
 		   *json = NULL, *ready = NULL;
 	struct engine_args ea, ea2;
+	struct filter_args fa = { 0 };
 	__u32 tx_ring = 0, tx_wait = 0;
 	bool bidir = false, reflect = false, quiet = false;
 	enum wc_csum_mode csum = WC_CSUM_COMPLETE;
@@ -397,6 +407,10 @@ int cmd_forward(int argc, char **argv)
 			break;
 		case O_BIDIR:
 			bidir = true;
+			break;
+		case O_FILTER_IN:
+			if (filter_in_parse(optarg, &fa.user))
+				return 1;
 			break;
 		case O_REFLECT:
 			reflect = true;
@@ -477,7 +491,14 @@ int cmd_forward(int argc, char **argv)
 	if (cmd_check_output("--stats-json", json) ||
 	    cmd_check_output("--ready-file", ready))
 		return 1;
-	if (drop) {
+	if (drop && !fa.user) {
+		/* in XDP: what matches is dropped before the copy */
+		fa.expr = (char *)drop;
+		fa.fo.drop_matching = true;
+		fa.fo.action = WC_ACT_DROP;
+		if (filter_check("forward --drop", &fa))
+			return 1;
+	} else if (drop) {
 		pcap_t *pd = pcap_open_dead(DLT_EN10MB, 262144);
 
 		if (!pd)
@@ -521,6 +542,8 @@ int cmd_forward(int argc, char **argv)
 		f->d[i].f = f;
 	/* one UMEM for both directions: frames for the larger MTU */
 	engine_prepare(&ea, in, bidir ? out : NULL);
+	if (drop && !fa.user)
+		ea.eo.filter = &fa.fo;
 	ea2 = ea;
 	ea2.eo.attach = &ea2.ao;
 	if (bidir) {

@@ -12,6 +12,7 @@
 #include "wirecap/wirecap.h"
 #include "cmd.h"
 #include "report.h"
+#include "filter_args.h"
 
 static const char *mode_name(enum wc_xdp_mode m)
 {
@@ -94,6 +95,7 @@ static void attach_usage(FILE *f)
 		"Usage: wirecap attach IFACE [--mode auto|native|generic] [--workers N]\n"
 		"                      [--queues N] [--buckets N] [--steer queue|flow]\n"
 		"                      [--no-socket pass|drop] [--hash l4|l3] [--no-meta] [--force]\n"
+		"                      [--filter EXPR [--filter-action pass|drop]]\n"
 		"Load the wirecap XDP program on IFACE and pin it and its maps under\n"
 		"/sys/fs/bpf/wirecap/IFACE (or $WIRECAP_PIN_ROOT/IFACE).\n"
 		"  --mode       auto (native, falling back to generic), native, generic\n"
@@ -104,6 +106,9 @@ static void attach_usage(FILE *f)
 		"               flow: bucket b goes to worker b %% W on every queue\n"
 		"  --no-socket  what to do with a packet whose (queue, worker) socket is absent\n"
 		"  --hash       l4: symmetric 5-tuple (default), l3: addresses only\n"
+		"  --filter     a tcpdump expression run in XDP (one argument, quoted):\n"
+		"               packets it does not match take no socket (counted as filtered)\n"
+		"  --filter-action  what happens to them: pass or drop (default: --no-socket)\n"
 		"  --force      replace an existing attachment or another XDP program\n"
 		"               (refused while a capture engine runs on IFACE)\n" OFFLOAD_ARGS_HELP);
 }
@@ -120,11 +125,14 @@ int cmd_attach(int argc, char **argv)
 		{ "hash", required_argument, 0, 'H' },
 		{ "no-meta", no_argument, 0, 'M' },
 		{ "force", no_argument, 0, 'f' },
+		{ "filter", required_argument, 0, 'F' },
+		{ "filter-action", required_argument, 0, 'A' },
 		{ "help", no_argument, 0, 'h' },
 		OFFLOAD_ARGS_LONGOPTS,
 		{ 0 }
 	};
 	WC_OPTS(wc_attach_opts, o);
+	struct filter_args fa = { 0 };
 	struct offload_args oa;
 	int idx;
 	struct wc_iface_info info;
@@ -208,6 +216,13 @@ int cmd_attach(int argc, char **argv)
 		case 'f':
 			o.force = true;
 			break;
+		case 'F':
+			fa.expr = optarg;
+			break;
+		case 'A':
+			if (filter_action_parse(optarg, &fa.fo.action))
+				return 1;
+			break;
 		case 'h':
 			attach_usage(stdout);
 			return 0;
@@ -222,6 +237,9 @@ int cmd_attach(int argc, char **argv)
 	}
 	ifname = argv[optind];
 	if (cmd_check_ifname(ifname))
+		return 1;
+	/* a bad filter fails before anything is attached */
+	if (fa.expr && filter_check("attach", &fa))
 		return 1;
 	if (o.force) {
 		/* replacing the program under a running capture would leave it
@@ -242,6 +260,14 @@ int cmd_attach(int argc, char **argv)
 		wc_iface__detach(ifc);
 		return 1;
 	}
+	if (fa.expr) {
+		int err = wc_iface__set_filter(ifc, &fa.fo);
+
+		if (err) {
+			wc_iface__detach(ifc);
+			return filter_report("attach", fa.expr, -err, fa.err);
+		}
+	}
 	cmd_setup_done();
 	wc_iface__info(ifc, &info);
 	printf("%s: attached in %s mode (program %u), %u queues, %u workers, %u buckets, steer %s, pins in %s\n",
@@ -249,6 +275,8 @@ int cmd_attach(int argc, char **argv)
 	       info.workers, info.buckets,
 	       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
 	       info.pin_dir);
+	if (fa.expr)
+		printf("%s: filter in XDP: %s\n", ifname, fa.expr);
 	wc_iface__close(ifc);
 	return 0;
 }
@@ -313,7 +341,7 @@ int cmd_detach(int argc, char **argv)
 #define QS_FIELDS(X)                                                          \
 	X(packets) X(bytes) X(redirected) X(passed) X(dropped) X(nosock)      \
 	X(non_ip) X(truncated) X(fragment) X(unknown_l4) X(meta_failed)       \
-	X(bad_queue)
+	X(bad_queue) X(filtered)
 /* clang-format on */
 
 static void print_qs_json(const struct wc_queue_stats *s)
@@ -333,6 +361,49 @@ static void add_qs(struct wc_queue_stats *t, const struct wc_queue_stats *s)
 #undef X
 }
 
+static const char *filter_action_name(const struct wc_config *cfg)
+{
+	int a = cfg->filter_action ? (int)cfg->filter_action :
+				     (int)cfg->no_socket_action;
+
+	return a == WC_ACT_DROP ? "dropped" : "passed to the stack";
+}
+
+static void print_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void print_filter_json(const struct wc_filter_info *fi,
+			      const struct wc_config *cfg,
+			      const struct wc_queue_stats *tot)
+{
+	if (!fi->installed || !cfg->filter) {
+		printf("null");
+		return;
+	}
+	printf("{\"expr\":");
+	print_json_str(fi->expr);
+	printf(",\"drop_matching\":%s,\"action\":\"%s\",\"classic_insns\":%u,"
+	       "\"ebpf_insns\":%u,\"prog_id\":%u,\"generation\":%llu,"
+	       "\"filtered\":%llu,\"packets\":%llu}",
+	       fi->invert ? "true" : "false",
+	       filter_action_name(cfg)[0] == 'd' ? "drop" : "pass",
+	       fi->classic_insns, fi->ebpf_insns, fi->prog_id,
+	       (unsigned long long)fi->generation,
+	       (unsigned long long)tot->filtered,
+	       (unsigned long long)tot->packets);
+}
+
 /* served queues always; a queue the engine does not serve when the
  * program saw packets on it */
 static bool shown(const struct wc_iface_info *info,
@@ -344,6 +415,7 @@ static bool shown(const struct wc_iface_info *info,
 int cmd_status(int argc, char **argv)
 {
 	struct wc_queue_stats qs[WC_MAX_QUEUES], tot = {};
+	struct wc_filter_info fi = {};
 	struct wc_iface_info info;
 	struct wc_config cfg;
 	struct wc_iface *ifc;
@@ -392,6 +464,7 @@ int cmd_status(int argc, char **argv)
 		return cmd_err("status %s: cannot read maps: %s", ifname,
 			       strerror(-err));
 	}
+	wc_iface__filter_info(ifc, &fi);
 	if (json) {
 		printf("{\"ifname\":\"%s\",\"ifindex\":%d,\"prog_id\":%u,\"mode\":\"%s\","
 		       "\"n_queues\":%u,\"dev_queues\":%u,\"n_workers\":%u,\"buckets\":%u,"
@@ -412,7 +485,9 @@ int cmd_status(int argc, char **argv)
 			printf("null");
 		printf(",\"totals\":{");
 		print_qs_json(&tot);
-		printf("},\"queues\":[");
+		printf("},\"filter\":");
+		print_filter_json(&fi, &cfg, &tot);
+		printf(",\"queues\":[");
 		for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
 			if (!shown(&info, qs, q))
 				continue;
@@ -444,9 +519,18 @@ int cmd_status(int argc, char **argv)
 		else
 			printf("  capture engine: pid %u is dead (it ended without closing: killed?); the attachment stays, a new capture can use it\n",
 			       epid);
-		printf("  %5s %12s %14s %12s %10s %10s %9s %9s %9s %9s\n",
+		if (fi.installed && cfg.filter)
+			printf("  filter in XDP: %s%s (%u classic, %u eBPF instructions, program %u); filtered out %llu of %llu packets, %s\n",
+			       fi.invert ? "drop " : "", fi.expr,
+			       fi.classic_insns, fi.ebpf_insns, fi.prog_id,
+			       (unsigned long long)tot.filtered,
+			       (unsigned long long)tot.packets,
+			       filter_action_name(&cfg));
+		else
+			printf("  filter: none\n");
+		printf("  %5s %12s %14s %12s %10s %10s %10s %9s %9s %9s %9s\n",
 		       "queue", "packets", "bytes", "redirected", "passed",
-		       "dropped", "non-ip", "truncated", "fragment",
+		       "dropped", "filtered", "non-ip", "truncated", "fragment",
 		       "other-l4");
 		for (__u32 q = 0; q <= info.queues; q++) {
 			const struct wc_queue_stats *s =
@@ -456,12 +540,13 @@ int cmd_status(int argc, char **argv)
 				printf("  %5u", q);
 			else
 				printf("  %5s", "total");
-			printf(" %12llu %14llu %12llu %10llu %10llu %9llu %9llu %9llu %9llu\n",
+			printf(" %12llu %14llu %12llu %10llu %10llu %10llu %9llu %9llu %9llu %9llu\n",
 			       (unsigned long long)s->packets,
 			       (unsigned long long)s->bytes,
 			       (unsigned long long)s->redirected,
 			       (unsigned long long)s->passed,
 			       (unsigned long long)s->dropped,
+			       (unsigned long long)s->filtered,
 			       (unsigned long long)s->non_ip,
 			       (unsigned long long)s->truncated,
 			       (unsigned long long)s->fragment,

@@ -46,6 +46,7 @@ int acct_finish(struct acct *a)
 	a->t1_ns = now_ns();
 	wc_iface__info(ifc, &info);
 	a->received = a->delivered = a->passed = a->nosock_dropped = 0;
+	a->filtered = 0;
 	a->pool_exhausted = a->ring_full = a->other_dropped = 0;
 	a->invalid_descs = a->hwm_max = a->frames = 0;
 	a->nq_all = a->nq;
@@ -61,6 +62,7 @@ int acct_finish(struct acct *a)
 		a->received += aq->xdp.packets;
 		a->passed += aq->xdp.passed;
 		a->nosock_dropped += aq->xdp.dropped;
+		a->filtered += aq->xdp.filtered;
 		if (q >= a->nq) {
 			/* not served: no pool, listed when it saw packets */
 			memset(&aq->pool, 0, sizeof(aq->pool));
@@ -83,10 +85,10 @@ int acct_finish(struct acct *a)
 	for (unsigned w = 0; w < a->nw; w++)
 		wc_engine__worker_stats(a->e, w, &a->w[w]);
 	wc_engine__link_stats(a->e, &a->link);
-	a->unaccounted =
-		(__s64)a->received -
-		(__s64)(a->delivered + a->pool_exhausted + a->ring_full +
-			a->other_dropped + a->passed + a->nosock_dropped);
+	a->unaccounted = (__s64)a->received -
+			 (__s64)(a->delivered + a->pool_exhausted +
+				 a->ring_full + a->other_dropped + a->passed +
+				 a->nosock_dropped + a->filtered);
 	if (a->have_dev && !wc_netdev_stats(info.ifindex, &a->dev1))
 		/* the NIC's own losses; rx_dropped is left out: drivers count
 		 * XDP-path drops there too (the pool's, counted above) */
@@ -120,12 +122,13 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 	wc_engine__info(a->e, &ei);
 	fprintf(f,
 		"{\"received\":%llu,\"delivered\":%llu,\"passed\":%llu,"
+		"\"xdp_filtered\":%llu,"
 		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,"
 		"\"other\":%llu,\"no_socket\":%llu,\"total\":%llu},"
 		"\"unaccounted\":%lld,\"nic_dropped\":%llu,\"invalid_descs\":%llu,"
 		"\"duration_s\":%.3f,\"bind\":\"%s\",\"pool_frames_per_queue\":%llu,"
 		"\"chunk_size\":%u,\"hwm\":%llu",
-		U(a->received), U(a->delivered), U(a->passed),
+		U(a->received), U(a->delivered), U(a->passed), U(a->filtered),
 		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),
 		U(a->nosock_dropped),
 		U(a->pool_exhausted + a->ring_full + a->other_dropped +
@@ -150,7 +153,8 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 			"\"delivered\":%llu,\"passed\":%llu,\"pool_exhausted\":%llu,"
 			"\"ring_full\":%llu,\"other_dropped\":%llu,\"no_socket_dropped\":%llu,"
 			"\"frames\":%llu,\"in_use\":%llu,\"hwm\":%llu,"
-			"\"non_ip\":%llu,\"truncated\":%llu,\"fragment\":%llu}",
+			"\"non_ip\":%llu,\"truncated\":%llu,\"fragment\":%llu,"
+			"\"filtered\":%llu}",
 			q ? "," : "", q, q < a->nq ? "true" : "false",
 			U(aq->xdp.packets), U(aq->xdp.bytes),
 			U(aq->pool.delivered), U(aq->xdp.passed),
@@ -158,7 +162,7 @@ void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
 			U(aq->pool.other_dropped), U(aq->xdp.dropped),
 			U(aq->pool.frames), U(aq->pool.in_use), U(aq->pool.hwm),
 			U(aq->xdp.non_ip), U(aq->xdp.truncated),
-			U(aq->xdp.fragment));
+			U(aq->xdp.fragment), U(aq->xdp.filtered));
 	}
 	fprintf(f, "],\"workers\":[");
 	for (unsigned w = 0; w < a->nw; w++) {
@@ -186,10 +190,11 @@ void acct_print_human(const struct acct *a, FILE *f, acct_extra_fn extra,
 	double secs = (a->t1_ns - a->t0_ns) / 1e9;
 
 	fprintf(f,
-		"%llu packets received by XDP in %.2f s: %llu delivered, %llu passed to the stack, %llu dropped\n",
+		"%llu packets received by XDP in %.2f s: %llu delivered, %llu passed to the stack, %llu dropped, %llu filtered out in XDP\n",
 		U(a->received), secs, U(a->delivered), U(a->passed),
 		U(a->pool_exhausted + a->ring_full + a->other_dropped +
-		  a->nosock_dropped));
+		  a->nosock_dropped),
+		U(a->filtered));
 	fprintf(f,
 		"  dropped: %llu pool exhausted, %llu rx ring full, %llu other (oversize), %llu no socket; nic dropped %llu\n",
 		U(a->pool_exhausted), U(a->ring_full), U(a->other_dropped),

@@ -26,9 +26,11 @@ struct acct {
 	struct acct_queue q[WC_MAX_QUEUES];
 	struct wc_worker_stats w[WC_MAX_WORKERS];
 	__u64 received, delivered, passed, nosock_dropped;
+	__u64 filtered; /* not matched by the filter in XDP */
 	__u64 pool_exhausted, ring_full, other_dropped, invalid_descs;
 	__u64 nic_dropped;
-	__s64 unaccounted; /* received - (delivered + drops + passed): 0 */
+	__s64 unaccounted; /* received - (delivered + drops + passed +
+			   * filtered): 0 */
 	__u64 hwm_max, frames;
 	struct wc_link_stats link; /* gaps: link down or without carrier */
 };

@@ -251,10 +251,11 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 		printf(",\"bps\":");
 		jrate(have_rate, 8 * rate(a->xdp[q].bytes, x->bytes, dt));
 		printf(",\"redirected\":%llu,\"passed\":%llu,\"non_ip\":%llu,\"truncated\":%llu,"
-		       "\"fragment\":%llu,\"unknown_l4\":%llu,\"bad_queue\":%llu",
+		       "\"fragment\":%llu,\"unknown_l4\":%llu,\"bad_queue\":%llu,"
+		       "\"filtered\":%llu",
 		       U(x->redirected), U(x->passed), U(x->non_ip),
 		       U(x->truncated), U(x->fragment), U(x->unknown_l4),
-		       U(x->bad_queue));
+		       U(x->bad_queue), U(x->filtered));
 		if (b->running && q < ei->queues && q < in->queues) {
 			printf(",\"delivered\":%llu,\"delivered_bytes\":%llu,\"delivered_pps\":",
 			       U(p->delivered), U(p->bytes));
@@ -284,6 +285,7 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 		tx.bytes += x->bytes;
 		tx.passed += x->passed;
 		tx.dropped += x->dropped;
+		tx.filtered += x->filtered;
 		tx_a += a->xdp[q].packets;
 		tp.delivered += p->delivered;
 		tp.frames += p->frames;
@@ -320,7 +322,8 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 	printf("],\"totals\":{\"packets\":%llu,\"bytes\":%llu,\"pps\":",
 	       U(tx.packets), U(tx.bytes));
 	jrate(have_rate, rate(tx_a, tx.packets, dt));
-	printf(",\"passed\":%llu", U(tx.passed));
+	printf(",\"passed\":%llu,\"filtered\":%llu", U(tx.passed),
+	       U(tx.filtered));
 	if (b->running) {
 		printf(",\"delivered\":%llu,\"delivered_pps\":",
 		       U(tp.delivered));
@@ -434,6 +437,20 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 			       U(x->bytes), U(x->redirected), U(x->passed),
 			       U(x->dropped), U(x->non_ip), U(x->truncated));
 		}
+	}
+	{
+		__u64 fa = 0, fb = 0;
+
+		for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
+			fa += a->xdp[q].filtered;
+			fb += b->xdp[q].filtered;
+		}
+		if (fb)
+			printf("  filtered out in XDP (wirecap status shows the filter): %llu packets (%s pps)\n",
+			       U(fb),
+			       have_rate ?
+				       hnum(r1, sizeof(r1), rate(fa, fb, dt)) :
+				       "-");
 	}
 	for (__u32 q = in->queues; q < WC_MAX_QUEUES; q++) {
 		const struct wc_queue_stats *x = &b->xdp[q];

@@ -1526,6 +1526,19 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	err = engine_claim(e);
 	if (err)
 		goto fail;
+	if (WC_OPTS_GET(o, filter, NULL)) {
+		/* before any socket: every packet the engine accounts for
+		 * was judged by it */
+		err = wc_filter_save(e->ifc, &e->prev_filter);
+		if (!err)
+			err = wc_iface__set_filter(e->ifc, o->filter);
+		if (err) {
+			if (e->prev_filter.fd >= 0)
+				close(e->prev_filter.fd);
+			goto fail;
+		}
+		e->own_filter = true;
+	}
 	e->wait = WC_OPTS_GET(o, wait, WC_WAIT_CHUNK);
 	e->chunk_timeout_us = WC_OPTS_GET(o, chunk_timeout_us, 0);
 	if (!e->chunk_timeout_us)
@@ -1680,6 +1693,8 @@ fail:
 		struct wc_iface *ifc = e->ifc;
 		bool own = e->own_attach;
 
+		if (e->own_filter && !own)
+			wc_filter_restore(ifc, &e->prev_filter);
 		e->ifc = NULL;
 		engine_free(e);
 		if (own)
@@ -1716,6 +1731,8 @@ WC_API void wc_engine__close(struct wc_engine *e)
 	}
 	ifc = e->ifc;
 	own = e->own_attach;
+	if (e->own_filter && !own)
+		wc_filter_restore(ifc, &e->prev_filter);
 	e->ifc = NULL;
 	engine_free(e);
 	if (own)
@@ -1820,7 +1837,8 @@ WC_API int wc_engine__queue_stats(struct wc_engine *e, unsigned q,
 	 * outcomes are what the sockets' counters continue, while "packets"
 	 * is bumped at entry and can straddle the baseline by the packets
 	 * in flight on other CPUs at that instant. */
-	out->packets = out->redirected + out->passed + out->dropped;
+	out->packets =
+		out->redirected + out->passed + out->dropped + out->filtered;
 	return 0;
 }
 

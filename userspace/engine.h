@@ -8,6 +8,7 @@
 #include <xdp/xsk.h>
 
 #include "internal.h"
+#include "filter.h"
 
 struct wc_sock {
 	int fd;
@@ -143,6 +144,8 @@ struct wc_engine {
 	 * the sockets' own counters do */
 	struct wc_queue_stats xdp0[WC_MAX_QUEUES];
 	bool own_attach;
+	bool own_filter; /* installed the filter of its options: undo it */
+	struct wc_filter_saved prev_filter; /* the attachment's, put back */
 	char ifname[16];
 	int ifindex;
 	unsigned nq, nw;

@@ -46,6 +46,8 @@ static const char *const map_pin_names[] = {
 	[WC_MAP_ENGINE] = "engine",
 	[WC_MAP_WORKER_STATS] = "worker_stats",
 	[WC_MAP_POOL_STATS] = "pool_stats",
+	[WC_MAP_FILTER_PROGS] = "filter_progs",
+	[WC_MAP_FILTER_INFO] = "filter_info",
 };
 #define PROG_PIN_NAME "prog"
 #define NMAPS WC_MAP_COUNT
@@ -578,6 +580,8 @@ static int pin_all(struct wirecap_bpf *skel, const char *dir)
 		[WC_MAP_ENGINE] = skel->maps.engine,
 		[WC_MAP_WORKER_STATS] = skel->maps.worker_stats,
 		[WC_MAP_POOL_STATS] = skel->maps.pool_stats,
+		[WC_MAP_FILTER_PROGS] = skel->maps.filter_progs,
+		[WC_MAP_FILTER_INFO] = skel->maps.filter_info,
 	};
 	char p[PATH_MAX];
 	int err;

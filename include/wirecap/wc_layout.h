@@ -61,6 +61,10 @@ struct wc_config {
 	__u32 ifindex;
 	__u32 attach_mode; /* WC_ATTACH_NATIVE / WC_ATTACH_GENERIC */
 	__u64 netns_ino; /* inode of the network namespace attached in */
+	/* filter in XDP (docs/filter.md) */
+	__u32 filter; /* 1: a filter is installed (see the filter_info map) */
+	__u32 filter_action; /* packets it filters out: WC_ACT_PASS or
+			      * WC_ACT_DROP; 0: the no-socket action */
 };
 
 #define WC_CONFIG_VERSION 1
@@ -87,6 +91,35 @@ struct wc_queue_stats {
 	__u64 bad_queue; /* rx queue not served (>= config.queues): passed or
 			  * dropped, counted on its own queue (queues from
 			  * WC_MAX_QUEUES - 1 up share the last entry) */
+	__u64 filtered; /* not matched by the filter in XDP (passed or
+			 * dropped by the filter action, not in those) */
+};
+
+/*
+ * Filter in XDP (docs/filter.md). The pinned program array "filter_progs"
+ * has two slots: the translated filter (empty: no filter) and the
+ * steering stage a matching packet goes on to. The steering program
+ * tail-calls the filter; the filter tail-calls the stage on a match, or
+ * counts the packet `filtered` and returns the filter action.
+ */
+#define WC_FILTER_SLOT_FILTER 0
+#define WC_FILTER_SLOT_STEER 1
+#define WC_FILTER_SLOTS 2
+
+#define WC_FILTER_TEXT_MAX 1024
+
+/* The single entry of the pinned "filter_info" array: what is installed,
+ * written by user space (the program never reads it). */
+struct wc_filter_info {
+	__u32 installed; /* 1 while a filter is in the program array */
+	__u32 invert; /* 1: the packets it matches are filtered out */
+	__u32 action; /* WC_ACT_* for filtered packets; 0: no-socket action */
+	__u32 classic_insns; /* classic BPF instructions */
+	__u32 ebpf_insns; /* after translation */
+	__u32 prog_id; /* the loaded filter program */
+	__u64 generation; /* bumped at every set, replace and clear */
+	__u64 installed_ns; /* CLOCK_REALTIME of the last set or replace */
+	char expr[WC_FILTER_TEXT_MAX]; /* the expression (or "classic: ...") */
 };
 
 /* Per-(queue, bucket) counter (per-CPU array, key = q * buckets + b). */

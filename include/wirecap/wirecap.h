@@ -161,11 +161,54 @@ enum wc_map_id {
 	WC_MAP_ENGINE,
 	WC_MAP_WORKER_STATS,
 	WC_MAP_POOL_STATS,
+	WC_MAP_FILTER_PROGS, /* program array: filter, steering stage */
+	WC_MAP_FILTER_INFO, /* struct wc_filter_info */
 	WC_MAP_COUNT,
 };
 
 /* fd of a pinned map, owned by @iface (do not close) or -errno */
 int wc_iface__map_fd(const struct wc_iface *iface, enum wc_map_id map);
+
+/* ---- filters in XDP (docs/filter.md) ------------------------------------ */
+
+struct wc_filter_opts {
+	size_t sz;
+	/* one of: a tcpdump expression (libpcap syntax, Ethernet), or a
+	 * classic BPF program as text (what `tcpdump -ddd` or -dd prints) */
+	const char *expr;
+	const char *classic;
+	/* filter out the packets that match (wirecap forward --drop) rather
+	 * than those that do not */
+	bool drop_matching;
+	/* what XDP does with a packet filtered out: 0 = the no-socket
+	 * action (config), WC_ACT_PASS (to the stack), WC_ACT_DROP */
+	int action;
+	/* optional: on failure, one line saying why (libpcap's message,
+	 * the construct XDP cannot serve, or the verifier's complaint) */
+	char *errbuf;
+	size_t errbuf_sz;
+	size_t : 0;
+};
+
+/*
+ * Compile, translate and load a filter, then install it in the attached
+ * program (replacing the one installed, atomically: every packet is
+ * judged by the old filter or the new one). A packet it does not match
+ * takes no socket: it is counted `filtered` on its queue and passed or
+ * dropped (opts->action). -EINVAL: libpcap refused the expression;
+ * -EOPNOTSUPP: it uses what XDP cannot serve (named in errbuf); other
+ * -errno: the kernel refused. Nothing changes on failure.
+ */
+int wc_iface__set_filter(struct wc_iface *iface,
+			 const struct wc_filter_opts *opts);
+/* Remove the filter (no-op when none): every packet is steered again. */
+int wc_iface__clear_filter(struct wc_iface *iface);
+/* What is installed (info->installed == 0: none). */
+int wc_iface__filter_info(const struct wc_iface *iface,
+			  struct wc_filter_info *info);
+/* Compile, translate and load without installing: is this filter one the
+ * kernel path can run? 0 or as wc_iface__set_filter. */
+int wc_filter_check(const struct wc_filter_opts *opts);
 
 /* ---- capture engine: ring-buffer pools, workers, zero-copy chunks ------- */
 
@@ -227,6 +270,10 @@ struct wc_engine_opts {
 	 * with EINTR, leaving nothing attached, pinned or allocated. NULL:
 	 * not cancellable. */
 	const volatile int *cancel;
+	/* a filter installed in XDP at open (replacing the attachment's,
+	 * which is put back at close); NULL: the attachment's filter, if
+	 * any, is left as it is */
+	const struct wc_filter_opts *filter;
 	size_t : 0;
 };
 
@@ -294,7 +341,8 @@ void wc_chunk__recycle(struct wc_chunk *c);
 /* The XDP program's counters of rx queue q (< WC_MAX_QUEUES, served or
  * not) since this engine plugged its sockets: the baseline the socket and
  * pool counters share, so that for every queue
- *   packets == redirected + passed + dropped and, once the engine stopped,
+ *   packets == redirected + passed + dropped + filtered and, once the
+ *   engine stopped,
  *   redirected == delivered + fill_empty + ring_full + other_dropped.
  * (wc_iface__queue_stats() gives the program's totals since attach.) */
 int wc_engine__queue_stats(struct wc_engine *e, unsigned queue,

@@ -153,6 +153,33 @@ int wc_iface__detach(struct wc_iface *i)
 	return 0;
 }
 
+int wc_iface__set_filter(struct wc_iface *i, const struct wc_filter_opts *o)
+{
+	(void)i;
+	(void)o;
+	return 0;
+}
+
+int wc_iface__clear_filter(struct wc_iface *i)
+{
+	(void)i;
+	return 0;
+}
+
+int wc_filter_save(struct wc_iface *i, struct wc_filter_saved *sv)
+{
+	(void)i;
+	sv->fd = -1;
+	return 0;
+}
+
+int wc_filter_restore(struct wc_iface *i, struct wc_filter_saved *sv)
+{
+	(void)i;
+	(void)sv;
+	return 0;
+}
+
 int wc_iface__map_fd(const struct wc_iface *i, enum wc_map_id m)
 {
 	(void)i;

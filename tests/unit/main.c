@@ -19,6 +19,7 @@ Suite *kernel_suite(void) __attribute__((weak));
 Suite *reorder_suite(void) __attribute__((weak));
 Suite *pinname_suite(void) __attribute__((weak));
 Suite *csum_suite(void) __attribute__((weak));
+Suite *filter_suite(void) __attribute__((weak));
 
 void unit_skip(const char *what, const char *reason)
 {
@@ -37,6 +38,7 @@ int main(void)
 		{ "seq", seq_suite },	      { "pcapng", pcapng_suite },
 		{ "kernel", kernel_suite },   { "reorder", reorder_suite },
 		{ "pinname", pinname_suite }, { "csum", csum_suite },
+		{ "filter", filter_suite },
 	};
 	SRunner *sr = NULL;
 	char what[64];
