@@ -28,7 +28,10 @@
 #
 # Environment: WC_BUILD, BENCH_REPEAT (default 3), BENCH_T (seconds per
 # run, default 4), BENCH_CPU_GEN / BENCH_CPU_FWD (default 0 / 1),
-# FWD_ARGS (extra wirecap forward options).
+# FWD_ARGS (extra wirecap forward options), BENCH_FWD_RATES (offered rates
+# in kpps, "max" = unpaced; default "max"), BENCH_FWD_RAW=FILE (every run
+# as a TSV line: rate, forwarder, run, offered kpps, forwarded kpps; used by
+# tests/bench/run.sh for the report).
 set -uo pipefail
 . "$(dirname "$0")/../lib/net.sh"
 WCT_NAME=bench-forward
@@ -38,6 +41,9 @@ T=${BENCH_T:-4}
 CPU_GEN=${BENCH_CPU_GEN:-0}
 CPU_FWD=${BENCH_CPU_FWD:-1}
 FWD_ARGS=${FWD_ARGS:-}
+RATES=${BENCH_FWD_RATES:-max}
+FWD_RAW=${BENCH_FWD_RAW:-}
+PACE=()
 
 die() {
 	echo "bench-forward: $*" >&2
@@ -123,7 +129,7 @@ measure() {
 	local a b t1 t2 g
 	rm -f "$WCT_DIR/gen.json"
 	run_in "$NS_C" taskset -c "$CPU_GEN" timeout $((T + 30)) "$WIRECAP" gen -i "$IF_C" \
-		-d "$T" --flows 64 --quiet --json "$WCT_DIR/gen.json" &
+		-d "$T" --flows 64 --quiet --json "$WCT_DIR/gen.json" "${PACE[@]}" &
 	g=$!
 	sleep 1
 	a=$(sink)
@@ -184,15 +190,21 @@ run_wirecap() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
 
+[ -z "$FWD_RAW" ] || printf 'exp\tx\tforwarder\trun\toffered_kpps\tfwd_kpps\n' >"$FWD_RAW"
+for rate in $RATES; do
 declare -A R
 for m in wirecap xdp bridge; do R[$m]=; done
-echo "# forwarding: gen unpaced on CPU $CPU_GEN, middlebox on CPU $CPU_FWD, ${T} s x $REPEAT runs, 64 B frames"
+if [ "$rate" = max ]; then PACE=(); else PACE=(--pps $((rate * 1000))); fi
+echo "# forwarding: gen $([ "$rate" = max ] && echo unpaced || echo "at $rate kpps") on CPU $CPU_GEN, middlebox on CPU $CPU_FWD, ${T} s x $REPEAT runs, 64 B frames"
 for ((i = 1; i <= REPEAT; i++)); do
 	for m in wirecap xdp bridge; do
 		v=$(run_"$m")
 		R[$m]="${R[$m]} $v"
 		printf '#   run %d %-8s %10s pps%s\n' "$i" "$m" "$v" \
 			"$([ "$m" = wirecap ] && [ -s "$WCT_DIR/fwd.last" ] && echo "  $(cat "$WCT_DIR/fwd.last")")"
+		[ -z "$FWD_RAW" ] || printf 'forward\t%s\t%s\t%s\t%.1f\t%.1f\n' "$rate" "$m" "$i" \
+			"$(jq -r '.pps / 1000' "$WCT_DIR/gen.json" 2>/dev/null || echo 0)" \
+			"$(awk -v v="$v" 'BEGIN { print v / 1000 }')" >>"$FWD_RAW"
 	done
 done
 declare -A M
@@ -215,4 +227,6 @@ awk -v w="${M[wirecap]}" -v x="${M[xdp]}" -v b="${M[bridge]}" 'BEGIN {
 	rx = (x > 0) ? sprintf("%.2f", w / x) : "-"
 	rb = (b > 0) ? sprintf("%.2f", w / b) : "-"
 	printf "ratio wirecap/xdp_redirect %s wirecap/bridge %s\n", rx, rb }'
+unset R M
+done
 echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"
