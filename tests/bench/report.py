@@ -41,6 +41,14 @@ NAMES = {
     "bridge": "Linux bridge",
 }
 BASELINES = ["afxdp", "afxdp-big", "pcap", "pcap-big"]
+# the same colour for a consumer in every figure; wirecap in reds, drawn thicker
+COLORS = {
+    "xdpdrop": "#000000", "afxdp": "#1f77b4", "afxdp-big": "#17becf", "pcap": "#2ca02c",
+    "pcap-big": "#8c564b", "wc": "#d62728", "wc-capture": "#ff7f0e", "wc-p64": "#f4a582",
+    "wc-p256": "#e7298a", "wc-p1024": "#d62728", "wc-b": "#9467bd", "wc-a": "#d62728",
+    "fanout-hash": "#2ca02c", "fanout-roll": "#bcbd22", "wirecap": "#d62728", "xdp": "#1f77b4",
+    "bridge": "#2ca02c",
+}
 
 
 def name(c):
@@ -180,13 +188,15 @@ class Plot:
 
 
 def lines_plot(plot, fname, title, xlabel, ylabel, series, logx=False, extra="", yrange="[0:105]"):
-    """series: [(label, [(x, med, lo, hi)])]"""
+    """series: [(consumer, label, [(x, med, lo, hi)])]"""
     parts = []
-    for i, (label, pts) in enumerate(series):
+    for i, (cons, label, pts) in enumerate(series):
         if not pts:
             continue
         d = plot.data("%s.%d.dat" % (fname, i), ["%g %g %g %g" % p for p in sorted(pts)])
-        parts.append('"%s" using 1:2:3:4 with yerrorlines lw 2 pt %d title "%s"' % (d, 5 + i, label))
+        wc = cons.startswith("wc") or cons == "wirecap"
+        parts.append('"%s" using 1:2:3:4 with yerrorlines lw %d lc rgb "%s" pt %d ps %s title "%s"' % (
+            d, 3 if wc else 2, COLORS.get(cons, "#7f7f7f"), 5 + i, "1.4" if wc else "1", label))
     if not parts:
         return False
     s = 'set title "%s"\nset xlabel "%s"\nset ylabel "%s"\nset yrange %s\n%s%s\nplot %s\n' % (
@@ -206,12 +216,14 @@ def bars_plot(plot, fname, title, ylabel, cats, series, yrange="[0:*]", extra=""
     parts = []
     for j, (label, _) in enumerate(series):
         col = 2 + 3 * j
-        parts.append('"%s" using %d:%d:%d%s title "%s"' % (d, col, col + 1, col + 2, ":xtic(1)" if j == 0 else "", label))
+        parts.append('"%s" using %d:%d:%d title "%s"' % (d, col, col + 1, col + 2, label))
+    # labels in the script (not the data) so that "\n" breaks them
+    xt = ", ".join('"%s" %d' % (c.replace(", ", "\\n"), i) for i, c in enumerate(cats))
     s = (
         'set title "%s"\nset ylabel "%s"\nset yrange %s\nset style data histogram\n'
         "set style histogram errorbars gap 2 lw 1.5\nset style fill solid 0.7 border -1\n"
-        "set boxwidth 0.9\nset xtics noenhanced\n%s\nplot %s\n"
-        % (plot.title(title), ylabel, yrange, extra, ", \\\n  ".join(parts))
+        "set boxwidth 0.9\nset xtics (%s) scale 0\n%s\nplot %s\n"
+        % (plot.title(title), ylabel, yrange, xt, extra, ", \\\n  ".join(parts))
     )
     return plot.run(fname, s)
 
@@ -281,10 +293,11 @@ def main():
     w("")
     w("## The consumers")
     w("")
-    w("| label | what ran (as the run recorded it) |")
-    w("| --- | --- |")
+    w("| experiment | label | what ran (as the run recorded it) |")
+    w("| --- | --- | --- |")
     for c, p in paths.items():
-        w("| %s | %s |" % (name(c), p))
+        exp, _, cons = c.rpartition(":")
+        w("| %s | %s | %s |" % (exp, name(cons), p.replace("(libpcap libpcap version", "(libpcap")))
     w("")
     w("Captured % = packets the consumer counted itself / packets the generator sent (its TX completions). "
       "A packet not captured was lost *before XDP/the socket* (the veth ring of the receiving queue was full: the "
@@ -297,26 +310,28 @@ def main():
     rate = group(read_tsv(os.path.join(a.raw, "rate.tsv")))
     if rate:
         series = {}
-        # the unpaced runs at the median rate the generator reached there
-        maxx = statistics.median(v for p in rate.get("max", {}).values() for v in p.gen) if "max" in rate else 0
-        for x, pts in rate.items():
+        # x: the target rates as categories, the unpaced runs last (the rate
+        # the generator reached is in the table: receivers slow it down)
+        xs = list(rate)
+        for i, (x, pts) in enumerate(rate.items()):
             for c, p in pts.items():
-                xv = maxx if x == "max" else float(x)
-                series.setdefault(c, []).append((xv, p.med(), p.lo(), p.hi()))
+                series.setdefault(c, []).append((i, p.med(), p.lo(), p.hi()))
+        xt = ", ".join('"%s" %d' % ("unpaced (max)" if x == "max" else x, i) for i, x in enumerate(xs))
         order = ["xdpdrop", "afxdp-big", "afxdp", "pcap", "pcap-big", "wc", "wc-capture"]
         lines_plot(plot, "rate.png", "Captured % vs offered rate, no work per packet, 1 consumer thread",
-                   "target offered rate (kpps; the last point: unpaced, at the median rate reached, %.0f kpps)" % maxx,
-                   "captured (% of sent)",
-                   [(name(c) + (" = delivery ceiling" if c == "afxdp-big" else ""), series[c]) for c in order if c in series])
+                   "target offered rate (kpps)", "captured (% of sent)",
+                   [(c, name(c) + (" = delivery ceiling" if c == "afxdp-big" else ""), series[c]) for c in order if c in series],
+                   extra="set xtics (%s)\nset xrange [-0.3:%g]\n" % (xt, len(xs) - 0.7))
         w("## 1. Captured % against the offered rate")
         w("")
         w("![captured vs offered rate](bench/rate.png)")
         w("")
-        w("Each rate for 1 s (the maximum: as many packets as the generator sends unpaced), no work per packet, "
+        w("Each rate for 1 s or 500,000 packets (QUICK: 150,000; unpaced: 600,000, QUICK 300,000, at the generator's best rate), no work per packet, "
           "one consumer thread on the capture CPU. The AF_XDP loop with pool-sized rings and no work is the "
           "kernel's delivery ceiling into AF_XDP; XDP_DROP is the machine's ceiling.")
         w("")
         table(w, rate, order, xlabel="offered")
+        veth_note(w, rate)
         for x, pts in rate.items():
             tgt = None if x == "max" else float(x)
             lbl = ("at the generator's maximum (%.0f kpps reached)" % pts[next(iter(pts))].med("gen")) if x == "max" \
@@ -334,6 +349,11 @@ def main():
                   % (pts["wc-capture"].fmt(), pts["wc"].fmt(), d, limit(pts["wc-capture"], tgt)))
         w("")
         best_gap(glance, rate, "rate", "the offered rates")
+        if "max" in rate and "wc" in rate["max"]:
+            top = rate["max"]
+            glance.append("Unpaced (the generator's maximum): wirecap %.1f%%; %s; ceilings: %s." % (
+                top["wc"].med(), ", ".join("%s %.1f%%" % (name(c), top[c].med()) for c in BASELINES if c in top),
+                ", ".join("%s %.1f%%" % (name(c), top[c].med()) for c in ("xdpdrop",) if c in top) or "-"))
 
     # ---- 2. cost
     cost = group(read_tsv(os.path.join(a.raw, "cost.tsv")))
@@ -344,23 +364,33 @@ def main():
             for c, p in pts.items():
                 series.setdefault(c, []).append((float(x), p.med(), p.lo(), p.hi()))
         gk = statistics.median([p.med("gen") for pts in cost.values() for p in pts.values()])
-        lines_plot(plot, "cost.png", "Captured % vs per-packet cost x, 250 kpps for 1 s, 1 consumer thread",
+        lines_plot(plot, "cost.png", "Captured % vs per-packet cost x at 250 kpps, 1 consumer thread",
                    "per-packet cost x (ns of CPU spin per packet)", "captured (% of sent)",
-                   [(name(c), series[c]) for c in order if c in series])
+                   [(c, name(c), series[c]) for c in order if c in series])
         w("## 2. Captured % against the per-packet cost x")
         w("")
         w("![captured vs per-packet cost](bench/cost.png)")
         w("")
-        w("250 kpps for 1 s (the generator reached %.0f kpps, median); every consumer spins x ns per packet "
+        w("250 kpps for 1 s (QUICK: 150,000 packets; the generator reached %.0f kpps, median); every consumer spins x ns per packet "
           "(calibrated the same way), one thread on the capture CPU, which it shares with the NAPI thread." % gk)
         w("")
         table(w, cost, order, xlabel="x (ns)")
+        veth_note(w, cost)
         for x, pts in cost.items():
             if "wc" in pts:
                 w("- x = %s ns: wirecap %s, %s. Limit for wirecap: %s." % (
                     x, pts["wc"].fmt(), "; ".join(compare(pts, "wc", BASELINES)), limit(pts["wc"], 250)))
+        if "0" in cost and "afxdp-big" in cost["0"]:
+            p0 = cost["0"]["afxdp-big"]
+            w("- The kernel's delivery ceiling at this rate (the AF_XDP loop with pool-sized rings and x = 0): %s "
+              "(limit: %s). No AF_XDP consumer can capture more than this on this path." % (p0.fmt(), limit(p0, 250)))
         w("")
         best_gap(glance, cost, "cost", "per-packet cost")
+        xs = list(cost)
+        top = cost[xs[-1]]
+        if "wc" in top:
+            glance.append("At the highest cost (x = %s ns, 250 kpps): wirecap %.1f%%; %s." % (
+                xs[-1], top["wc"].med(), ", ".join("%s %.1f%%" % (name(c), top[c].med()) for c in BASELINES if c in top)))
 
     # ---- 3. burst
     burst = group(read_tsv(os.path.join(a.raw, "burst.tsv")))
@@ -372,7 +402,8 @@ def main():
                 series.setdefault(c, []).append((float(x), p.med(), p.lo(), p.hi()))
         lines_plot(plot, "burst.png", "Captured % vs burst length, bursts at 300 kpps, 3 us of work per packet",
                    "burst length (packets, over 4 queues)", "captured (% of sent)",
-                   [(name(c), series[c]) for c in order if c in series], logx=True)
+                   [(c, name(c), series[c]) for c in order if c in series], logx=True,
+                   extra='set format x "%.0s%c"\nset offsets graph 0.05, graph 0.05, 0, 0\n')
         w("## 3. Captured % against the burst length, three pool sizes")
         w("")
         w("![captured vs burst length](bench/burst.png)")
@@ -410,19 +441,22 @@ def main():
     imb = group(read_tsv(os.path.join(a.raw, "imbalance.tsv")))
     if imb:
         cats = list(imb)
-        series = []
-        for c in ("wc-b", "wc-a"):
-            series.append((name(c), [(imb[x][c].med(), imb[x][c].lo(), imb[x][c].hi()) if c in imb[x] else (0, 0, 0) for x in cats]))
+        keys = [(x, c) for x in cats for c in ("wc-b", "wc-a") if c in imb[x]]
+        series = [(lbl, [(imb[x][c].med(w_), imb[x][c].lo(w_), imb[x][c].hi(w_)) for x, c in keys])
+                  for lbl, w_ in (("captured", "cap"), ("dropped in the engine (pool exhausted)", "drop"),
+                                  ("lost before XDP (kernel receive path)", "pre"))]
         bars_plot(plot, "imbalance.png", "Long-term imbalance over 4 queues: 100 kpps, 4 workers of 40 kpps each",
-                  "captured (% of sent)", ["queues " + c for c in cats], series, yrange="[0:110]")
+                  "% of sent", ["%s, offloading %s" % (x, "on" if c == "wc-a" else "off") for x, c in keys], series,
+                  yrange="[0:110]")
         w("## 4. Long-term imbalance: offloading off and on")
         w("")
         w("![imbalance](bench/imbalance.png)")
         w("")
         w("100 kpps over 4 queues in the proportions shown (RSS gone wrong), 4 workers, each spending 25 us per packet "
           "(a sleep per chunk, so four workers fit on two CPUs): one worker sustains 40 kpps, the four together 160 "
-          "kpps. Pool of 2048 chunks (131,072 frames) per queue. Without offloading the home worker of the heavy queue "
-          "falls behind for good; with it, the monitor moves flow buckets to idle workers.")
+          "kpps. Pool of %s frames per queue. Without offloading the home worker of the heavy queue falls behind for "
+          "good and its backlog outgrows the pool; with it, the monitor moves flow buckets to idle workers." %
+          "{:,.0f}".format(next(iter(next(iter(imb.values())).values())).field("pool_frames")))
         w("")
         w("| queues | consumer | captured | bucket moves | converged (s after the first packet) | packets out of order per flow |")
         w("| --- | --- | --- | --- | --- | --- |")
@@ -446,8 +480,13 @@ def main():
                       "within the spread" if overlap(A, B) else "%+.1f points, %.2fx" % (A.med() - B.med(), A.med() / B.med() if B.med() else float("inf")),
                       A.field("moves"), ("%.2f s" % conv) if conv == conv and conv >= 0 else "never (no move)",
                       limit(B), limit(A)))
-                glance.append("**Imbalance %s**: offloading on captured %.1f%%, off %.1f%% (x%.2f)." % (
-                    x, A.med(), B.med(), A.med() / B.med() if B.med() else float("inf")))
+                w("  Dropped in the engine (pool exhausted: the overloaded worker's backlog outgrew the pool): "
+                  "%.1f%% of sent with offloading off, %.1f%% on; lost before XDP (the kernel's receive path): "
+                  "%.1f%% off, %.1f%% on." % (B.med("drop"), A.med("drop"), B.med("pre"), A.med("pre")))
+                glance.append("**Imbalance %s**: offloading on captured %.1f%%, off %.1f%% (x%.2f); dropped in the "
+                              "engine %.1f%% on against %.1f%% off, lost before XDP %.1f%% on against %.1f%% off." % (
+                                  x, A.med(), B.med(), A.med() / B.med() if B.med() else float("inf"),
+                                  A.med("drop"), B.med("drop"), A.med("pre"), B.med("pre")))
         w("")
         # the monitor at work
         ts = None
@@ -493,11 +532,14 @@ def main():
             v = [100.0 * int(r["reordered"]) / max(1, int(r["got"])) for r in p.rows]
             return (statistics.median(v), min(v), max(v))
 
+        short = {"wc-b": "wirecap, offload off", "wc-a": "wirecap, offload on", "fanout-hash": "fanout hash",
+                 "fanout-roll": "fanout rollover"}
         bars_plot(plot, "zipf.png", "Skewed flow sizes (Zipf %s, 1024 flows) over 4 workers of 40 kpps, 110 kpps offered" % x,
-                  "% of sent (captured) / % of captured (out of order)", [name(c) for c in order],
+                  "% of sent (out of order: % of captured)", [short[c] for c in order],
                   [("captured", [(pts[c].med(), pts[c].lo(), pts[c].hi()) for c in order]),
-                   ("out of order within its flow", [reo(pts[c]) for c in order])], yrange="[0:110]",
-                  extra="set xtics rotate by -15\n")
+                   ("dropped by the consumer (pool / ring full)", [(pts[c].med("drop"), pts[c].lo("drop"), pts[c].hi("drop")) for c in order]),
+                   ("lost before XDP / the socket", [(pts[c].med("pre"), pts[c].lo("pre"), pts[c].hi("pre")) for c in order]),
+                   ("out of order within its flow", [reo(pts[c]) for c in order])], yrange="[0:110]")
         w("## 5. Skewed flow sizes over 4 workers: wirecap against AF_PACKET fanout")
         w("")
         w("![zipf](bench/zipf.png)")
@@ -554,7 +596,7 @@ def main():
         mx = max(p[0] for s in series.values() for p in s)
         lines_plot(plot, "forward.png", "Forwarding: packets/s out of a one-CPU middlebox vs offered (64 B frames)",
                    "offered (kpps, what the generator reached)", "forwarded (kpps, counted at the receiver)",
-                   [(name(m), series[m]) for m in ("wirecap", "xdp", "bridge") if m in series],
+                   [(m, name(m), series[m]) for m in ("wirecap", "xdp", "bridge") if m in series],
                    yrange="[0:*]", extra="set xrange [0:%g]\n" % (mx * 1.05) +
                    'set arrow from 0,0 to %g,%g nohead dt 3 lc rgb "gray"\n' % (mx, mx))
         w("## 6. Forwarding")
@@ -586,6 +628,20 @@ def main():
                 w("- %s: wirecap forwarded %.0f kpps (%.0f%% of the %.0f offered), %.2fx XDP_REDIRECT and %.2fx the bridge." % (
                     "unpaced" if x == "max" else "at %s kpps" % x, f["wirecap"], 100 * f["wirecap"] / off if off else 0, off,
                     f["wirecap"] / f["xdp"] if f["xdp"] else 0, f["wirecap"] / f["bridge"] if f["bridge"] else 0))
+                over = [m for m in d if f[m] > 1.05 * statistics.median(float(r["offered_kpps"]) for r in d[m])]
+                if over:
+                    w("  (%s: more forwarded than offered: the forwarded rate is measured in the steady middle of the "
+                      "run, the offered one over the whole run (%s).)" % (
+                          ", ".join(name(m) for m in over),
+                          "the unpaced generator's rate changes over the run" if x == "max" else
+                          "a paced generator that was descheduled catches up with a burst, as the load on the machine makes it"))
+                if x == "max":
+                    low = [m for m in d if statistics.median(float(r["offered_kpps"]) for r in d[m]) <
+                           0.5 * max(statistics.median(float(r["offered_kpps"]) for r in d[n]) for n in d)]
+                    if low:
+                        w("  Unpaced, the generator reached less than half its best rate against %s: on veth the "
+                          "receiving side's work slows the sender (its TX completion and the veth ring), so these "
+                          "forwarders did not see the same offered load." % ", ".join(name(m) for m in low))
         w("")
 
     # ---- reproduce, method
@@ -626,6 +682,27 @@ def table(w, grp, order, xlabel):
         gens = [p.med("gen") for p in pts.values()]
         w("| %s | %.0f-%.0f | %s |" % (x, min(gens), max(gens), " | ".join(pts[c].fmt() if c in pts else "-" for c in cons)))
     w("")
+
+
+def veth_note(w, grp):
+    """Why the AF_XDP consumers lose before XDP where libpcap does not, when
+    the numbers show it."""
+    af, pc = [], []
+    for pts in grp.values():
+        for c in ("wc", "afxdp-big"):
+            if c in pts:
+                af.append(pts[c].med("pre"))
+        for c in ("pcap", "pcap-big"):
+            if c in pts:
+                pc.append(pts[c].med("pre"))
+    if af and pc and statistics.median(af) > 2 and statistics.median(af) > 3 * statistics.median(pc):
+        w("The AF_XDP consumers with large rings lost a median %.1f%% of the packets before XDP, libpcap %.1f%%: on "
+          "veth, XDP copies every frame into a page before AF_XDP (copy mode) copies it again into the UMEM, and the "
+          "sender's AF_XDP TX completion runs on the receiving CPU too, so each packet delivered into AF_XDP costs "
+          "the capture CPU more kernel time than AF_PACKET's path (which also slows the generator). A NIC with "
+          "native XDP and zero-copy AF_XDP does not pay these copies; this figure compares the engines on the veth "
+          "path only." % (statistics.median(af), statistics.median(pc)))
+        w("")
 
 
 def best_gap(glance, grp, exp, what):

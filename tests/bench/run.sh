@@ -4,7 +4,8 @@
 # one run on the same traffic, then a generated report with plots.
 #
 #   tests/bench/run.sh                 full: about 30-40 minutes
-#   BENCH_QUICK=1 tests/bench/run.sh   quick: under 5 minutes, 1 run per point
+#   BENCH_QUICK=1 tests/bench/run.sh   quick: 1 run per point, fewer points and
+#                                      packets (4 minutes on a quiet machine)
 #
 # Every run is kept: one TSV per experiment under $BENCH_RAW (default
 # docs/bench/raw), one line per run, plus meta.json (machine, kernel, load at
@@ -119,9 +120,9 @@ EOF
 clang -O2 -target bpf -I/usr/include/"$MULTIARCH" -c "$WCT_DIR/drop.c" \
 	-o "$WCT_DIR/drop.o" || die "cannot build the XDP_DROP program"
 
-rm -rf "$RUNS"
 mkdir -p "$RAW" "$RUNS" || die "cannot create $RAW"
-rm -f "$RAW"/*.tsv "$RAW"/meta.json
+# a partial run (BENCH_ONLY) replaces only its experiments' results
+[ -n "${BENCH_ONLY:-}" ] || rm -f "$RAW"/*.tsv "$RAW"/meta.json "$RUNS"/*
 
 pin_napi() { # napi/<ifname>-* of the receiving veth: capture CPU, FIFO 50
 	local p n=0
@@ -239,7 +240,7 @@ record_path() {
 run_case() {
 	local exp=$1 x=$2 cons=$3 run=$4
 	shift 4
-	local tag=$exp.$x.$cons.$run
+	local tag=$exp.${x//\//-}.$cons.$run
 	local out=$RUNS/$tag.json gj=$RUNS/$tag.gen.json err=$RUNS/$tag.err
 	local ready=$WCT_DIR/ready pid='' spid='' d0=0 rc=0 mode count
 	local got pre drop reo=0 sw=0 moves=0 conv=-1 hwm=0 perw=-
@@ -296,40 +297,40 @@ run_case() {
 	case $cons in
 	xdpdrop)
 		drop=0
-		record_path "$cons" "$mode XDP, XDP_DROP"
+		record_path "$exp:$cons" "$mode XDP, XDP_DROP"
 		;;
 	afxdp | afxdp-big)
 		read -r got drop < <(jq -r '"\(.received) \(.rx_dropped)"' "$out")
-		record_path "$cons" "$mode XDP, AF_XDP copy mode, $(jq -r .ring "$out")-entry fill and RX rings, $(jq -r .frames "$out") frames/queue, 1 thread"
+		record_path "$exp:$cons" "$mode XDP, AF_XDP copy mode, $(jq -r .ring "$out")-entry fill and RX rings, $(jq -r .frames "$out") frames/queue, 1 thread"
 		;;
 	pcap | pcap-big)
 		read -r got drop < <(jq -r '"\(.received) \(.ps_drop)"' "$out")
-		record_path "$cons" "$(jq -r .path "$out"), buffer $([ "$cons" = pcap ] && echo "default (2 MiB)" || echo "$((POOL_BYTES >> 20)) MiB"), 1 thread"
+		record_path "$exp:$cons" "$(jq -r .path "$out"), buffer $([ "$cons" = pcap ] && echo "default (2 MiB)" || echo "$((POOL_BYTES >> 20)) MiB"), 1 thread"
 		;;
 	fanout-*)
 		read -r got drop reo sw perw < <(jq -r '"\(.received) \(.drops) \(.reordered) \(.flow_switches) \(.per_thread | map(tostring) | join(","))"' "$out")
-		record_path "$cons" "AF_PACKET TPACKET_V3, PACKET_FANOUT $(jq -r .mode "$out"), $C_WORKERS threads, $(($(jq -r .buffer "$out") >> 20)) MiB of rings"
+		record_path "$exp:$cons" "AF_PACKET TPACKET_V3, PACKET_FANOUT $(jq -r .mode "$out"), $C_WORKERS threads, $(($(jq -r .buffer "$out") >> 20)) MiB of rings"
 		;;
 	wc-capture)
 		read -r got drop hwm < <(jq -r '"\(.written) \(.dropped.total) \(.hwm)"' "$out")
-		record_path "$cons" "$mode XDP, AF_XDP $(jq -r .bind "$out") mode, pool $(jq -r .pool_frames_per_queue "$out") frames/queue, pcapng on tmpfs, $C_WORKERS worker"
+		record_path "$exp:$cons" "$mode XDP, AF_XDP $(jq -r .bind "$out") mode, pool $(jq -r .pool_frames_per_queue "$out") frames/queue, pcapng on tmpfs, $C_WORKERS worker"
 		;;
 	wc*)
 		read -r got drop reo sw moves conv hwm perw < <(jq -r '"\(.delivered) \(.dropped.total) \(.reordered_global) \(.flow_switches) \(.moves) \(.converged_s) \(.hwm) \(.workers | map(.packets | tostring) | join(","))"' "$out")
-		record_path "$cons" "$mode XDP, AF_XDP $(jq -r .bind "$out") mode, pool $(jq -r .pool_frames_per_queue "$out") frames/queue, $C_WORKERS worker(s), steer $C_STEER$(case $cons in wc-a) echo ", offloading on" ;; wc-b) echo ", offloading off" ;; esac)"
+		record_path "$exp:$cons" "$mode XDP, AF_XDP $(jq -r .bind "$out") mode, pool $(jq -r .pool_frames_per_queue "$out") frames/queue, $C_WORKERS worker(s), steer $C_STEER$(case $cons in wc-a) echo ", offloading on" ;; wc-b) echo ", offloading off" ;; esac)"
 		;;
 	esac
-	printf '%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	printf '%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 		"$exp" "$x" "$cons" "$run" "$(jq -r .sent "$gj")" \
 		"$(jq -r '.pps / 1000' "$gj")" "$got" "$pre" "$drop" "$reo" "$sw" \
-		"$moves" "$conv" "$hwm" "$perw" "$C_COST" "$NAPI_PINNED" >>"$RAW/$exp.tsv"
+		"$moves" "$conv" "$hwm" "$perw" "$C_COST" "$NAPI_PINNED" $((C_POOL * 64)) >>"$RAW/$exp.tsv"
 	printf '# %-9s %-8s %-11s run %d: sent %8s at %7.0f kpps, got %8s (%5.1f%%), pre-XDP %s, dropped %s\n' \
 		"$exp" "$x" "$cons" "$run" "$(jq -r .sent "$gj")" "$(jq -r '.pps / 1000' "$gj")" "$got" \
 		"$(awk -v a="$got" -v b="$(jq -r .sent "$gj")" 'BEGIN { print b ? 100 * a / b : 0 }')" \
 		"$pre" "$drop"
 }
 
-HEADER='exp	x	consumer	run	sent	gen_kpps	got	pre_xdp	dropped	reordered	flow_switches	moves	converged_s	hwm	per_worker	cost_ns	napi_pinned'
+HEADER='exp	x	consumer	run	sent	gen_kpps	got	pre_xdp	dropped	reordered	flow_switches	moves	converged_s	hwm	per_worker	cost_ns	napi_pinned	pool_frames'
 
 # experiment EXP: header line, load at its start
 begin_exp() {
@@ -359,8 +360,10 @@ for_runs() {
 
 # ---- meta -----------------------------------------------------------------------
 
-: >"$PATHS"
-: >"$RAW/load.tsv"
+if [ -z "${BENCH_ONLY:-}" ]; then
+	: >"$PATHS"
+	: >"$RAW/load.tsv"
+fi
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 write_meta() {
 	jq -n --arg kernel "$(uname -r)" --arg cpu "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
@@ -387,7 +390,8 @@ echo "# veth $WCT_IF_TX -> $WCT_IF_RX, 4 queues; NAPI $([ "$THREADED" = 1 ] && e
 
 # ---- the experiments ------------------------------------------------------------
 
-# 1. captured % vs offered rate: every baseline, no work per packet; the
+# 1. captured % vs offered rate (1 s or 500,000 packets, quick 150,000;
+#    unpaced: 600,000, quick 300,000): every baseline, no work per packet; the
 #    same runs compare capture to pcapng (wc-capture) with no-op capture (wc)
 if want rate; then
 	begin_exp rate
@@ -395,23 +399,30 @@ if want rate; then
 	if [ "$QUICK" = 1 ]; then RATES="250 max"; else RATES="100 250 500 1000 max"; fi
 	for r in $RATES; do
 		if [ "$r" = max ]; then
-			g=(--count 1500000)
-			[ "$QUICK" = 1 ] && g=(--count 500000)
+			g=(--count 600000)
+			[ "$QUICK" = 1 ] && g=(--count 300000)
 		else
-			g=(--pps $((r * 1000)) --count $((r * 1000)))
+			# 1 s, at most 500,000 packets (quick: 150,000): a receiver
+			# that slows the sender down makes every packet take longer
+			n=$((r * 1000))
+			[ "$n" -gt 500000 ] && n=500000
+			[ "$QUICK" = 1 ] && [ "$n" -gt 150000 ] && n=150000
+			g=(--pps $((r * 1000)) --count "$n")
 		fi
 		for_runs rate "$r" "${g[@]}" -- xdpdrop afxdp afxdp-big pcap pcap-big wc wc-capture
 	done
 fi
 
-# 2. captured % vs per-packet cost x (a CPU spin), 250 kpps for 1 s
+# 2. captured % vs per-packet cost x (a CPU spin), 250 kpps for 1 s (quick:
+#    150,000 packets)
 if want cost; then
 	begin_exp cost
 	C_MODE=spin C_WORKERS=1 C_POOL=$POOL_CHUNKS C_FLOWS=64 C_EXPECT=1 C_STEER=queue
-	if [ "$QUICK" = 1 ]; then XS="0 500 2000"; else XS="0 100 200 500 1000 2000"; fi
+	if [ "$QUICK" = 1 ]; then XS="0 2000"; else XS="0 100 200 500 1000 2000"; fi
 	for x in $XS; do
 		C_COST=$x
-		for_runs cost "$x" --pps 250000 --count 250000 -- afxdp afxdp-big pcap pcap-big wc
+		for_runs cost "$x" --pps 250000 --count "$([ "$QUICK" = 1 ] && echo 150000 || echo 250000)" \
+			-- afxdp afxdp-big pcap pcap-big wc
 	done
 fi
 
@@ -420,7 +431,7 @@ fi
 if want burst; then
 	begin_exp burst
 	C_COST=3000 C_MODE=spin C_WORKERS=1 C_FLOWS=64 C_EXPECT=1 C_STEER=queue
-	if [ "$QUICK" = 1 ]; then LS="50000 200000"; else LS="25000 50000 100000 200000 400000"; fi
+	if [ "$QUICK" = 1 ]; then LS="30000 120000"; else LS="25000 50000 100000 200000 400000"; fi
 	for l in $LS; do
 		for p in 64 256 1024; do
 			C_POOL=$p
@@ -433,12 +444,16 @@ fi
 
 # 4. long-term imbalance over 4 queues, 4 workers that each sustain 40 kpps
 #    (25 us per packet, a sleep per chunk: four workers fit on two CPUs),
-#    100 kpps offered; offloading off and on; the first run with offloading
-#    records the monitor at work (per-worker backlog, bucket moves)
+#    100 kpps offered, pool of 131,072 frames per queue (quick: 65,536 for
+#    its shorter runs; the excess of the heavy queue outgrows it within the
+#    run without offloading); offloading off and on; the
+#    first run with offloading records the monitor at work (per-worker
+#    backlog, bucket moves)
 if want imbalance; then
 	begin_exp imbalance
-	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_POOL=2048 C_FLOWS=64 C_EXPECT=1 C_STEER=queue
-	N=$([ "$QUICK" = 1 ] && echo 300000 || echo 800000)
+	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_FLOWS=64 C_EXPECT=1 C_STEER=queue
+	C_POOL=$([ "$QUICK" = 1 ] && echo 1024 || echo 2048)
+	N=$([ "$QUICK" = 1 ] && echo 200000 || echo 800000)
 	for w in 70/10/10/10 100/0/0/0; do
 		for ((r = 1; r <= REPEAT; r++)); do
 			for c in wc-b wc-a; do
@@ -468,7 +483,7 @@ fi
 if want zipf; then
 	begin_exp zipf
 	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_POOL=256 C_FLOWS=1024 C_EXPECT=0 C_STEER=flow
-	N=$([ "$QUICK" = 1 ] && echo 330000 || echo 660000)
+	N=$([ "$QUICK" = 1 ] && echo 220000 || echo 660000)
 	for_runs zipf 1.1 --pps 110000 --count "$N" --zipf 1.1 -- wc-b wc-a fanout-hash fanout-roll
 	C_STEER=queue
 fi
