@@ -334,8 +334,11 @@ def main():
         veth_note(w, rate)
         for x, pts in rate.items():
             tgt = None if x == "max" else float(x)
-            lbl = ("at the generator's maximum (%.0f kpps reached)" % pts[next(iter(pts))].med("gen")) if x == "max" \
-                else "at %s kpps" % x
+            if x == "max":
+                lbl = "unpaced (the generator reached %s)" % ", ".join(
+                    "%.0f kpps against %s" % (pts[c].med("gen"), name(c)) for c in ("xdpdrop", "wc") if c in pts)
+            else:
+                lbl = "at %s kpps" % x
             if "wc" in pts:
                 s = compare(pts, "wc", ["afxdp", "afxdp-big", "pcap", "pcap-big"])
                 w("- %s: wirecap captured %s, %s. Limit for wirecap: %s." % (lbl, pts["wc"].fmt(), "; ".join(s),
