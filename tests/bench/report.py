@@ -183,8 +183,11 @@ class Plot:
             f.write("\n".join(lines) + "\n")
         return p
 
-    def title(self, what):
-        return "%s\\n%s" % (what, self.machine)
+    def title(self, what, one_run=False):
+        m = self.machine
+        if one_run:
+            m = m.split(", QUICK")[0].split(", median of")[0] + ", one run"
+        return "%s\\n%s" % (what, m)
 
 
 def lines_plot(plot, fname, title, xlabel, ylabel, series, logx=False, extra="", yrange="[0:105]"):
@@ -512,7 +515,7 @@ def main():
                      'set ylabel "backlog (frames: RX ring + held chunks)"\nset y2label "bucket moves"\n'
                      "set ytics nomirror\nset y2tics\nset yrange [0:*]\nset y2range [0:*]\nplot %s\n" % (
                          plot.title("Offloading at work: queues %s, 4 workers, offloading on (wirecap stats every 100 ms)"
-                                    % ts[len("timeseries."):-4].replace("-", "/")), ", \\\n  ".join(parts)))
+                                    % ts[len("timeseries."):-4].replace("-", "/"), one_run=True), ", \\\n  ".join(parts)))
             peak = [max(r[1 + 2 * i] for r in rows) for i in range(nw)]
             moves = rows[-1][1:]
             w("![offloading over time](bench/offload-timeline.png)")
