@@ -505,9 +505,10 @@ echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); bench took $(
 for n in "${NOTES[@]}"; do
 	echo "note: $n"
 done
-# the start-up and tcpdump benchmarks print their own tables (not in the
+# the start-up, tcpdump and forwarding-under-overload benchmarks print
+# their own tables (not in the
 # generated report yet)
-for extra_bench in startup tcpdump; do
+for extra_bench in startup tcpdump forward_shed; do
 	f=$(dirname "$0")/$extra_bench.sh
 	if [ -x "$f" ] && [ -z "${BENCH_ONLY:-}" ] && [ "$QUICK" != 1 ]; then
 		echo
