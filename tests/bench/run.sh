@@ -506,8 +506,7 @@ for n in "${NOTES[@]}"; do
 	echo "note: $n"
 done
 # the start-up, tcpdump and forwarding-under-overload benchmarks print
-# their own tables (not in the
-# generated report yet)
+# their own tables (not in the generated report yet)
 for extra_bench in startup tcpdump forward_shed; do
 	f=$(dirname "$0")/$extra_bench.sh
 	if [ -x "$f" ] && [ -z "${BENCH_ONLY:-}" ] && [ "$QUICK" != 1 ]; then
