@@ -262,6 +262,49 @@ WCP_EXPORT int pcap_fileno(pcap_t *p)
 
 /* ---- filter, direction ----------------------------------------------------------------- */
 
+/* Install @fp in the attachment's XDP program (0), or say why not (< 0:
+ * the handle is not active yet, the attachment has a filter of its own,
+ * or the program is one XDP cannot run): the user-space filter then. */
+static int wcp_xdp_filter(struct wcp *h, const struct bpf_program *fp)
+{
+	struct wc_filter_info fi;
+	struct wc_iface *ifc;
+	char eb[256] = "", *text;
+	size_t len = 24 + (size_t)fp->bf_len * 48, off;
+	int err;
+
+	if (!h->e || !fp->bf_len)
+		return -EINVAL;
+	ifc = wc_engine__iface(h->e);
+	if (!h->xdp_filter && (wc_iface__filter_info(ifc, &fi) || fi.installed))
+		return -EEXIST;
+	text = malloc(len);
+	if (!text)
+		return -ENOMEM;
+	/* the classic program as `tcpdump -ddd` prints it */
+	off = (size_t)snprintf(text, len, "%u\n", fp->bf_len);
+	for (unsigned i = 0; i < fp->bf_len; i++)
+		off += (size_t)snprintf(text + off, len - off, "%u %u %u %u\n",
+					fp->bf_insns[i].code,
+					fp->bf_insns[i].jt, fp->bf_insns[i].jf,
+					fp->bf_insns[i].k);
+	{
+		WC_OPTS(wc_filter_opts, fo, .classic = text, .errbuf = eb,
+			.errbuf_sz = sizeof(eb));
+
+		err = wc_iface__set_filter(ifc, &fo);
+	}
+	free(text);
+	if (err) {
+		wcp_log_note("%s: filter kept in user space: %s\n", h->ifname,
+			     eb[0] ? eb : strerror(-err));
+		return err;
+	}
+	h->xdp_filter = true;
+	wcp_log_note("%s: filter installed in the XDP program\n", h->ifname);
+	return 0;
+}
+
 WCP_EXPORT int pcap_setfilter(pcap_t *p, struct bpf_program *fp)
 {
 	struct wcp *h = wcp_find(p);
@@ -269,13 +312,17 @@ WCP_EXPORT int pcap_setfilter(pcap_t *p, struct bpf_program *fp)
 
 	if (!h)
 		return REAL(pcap_setfilter)(p, fp);
-	/* Seam for the XDP filter (branch `filter`): once it lands, install
-	 * @fp in the engine here (a packet nobody asked for then never takes
-	 * a frame) and keep the user-space filter below as the fallback for
-	 * programs the XDP translation refuses. */
 	if (!fp || (fp->bf_len && !fp->bf_insns)) {
 		wcp_err(h, "no filter program");
 		return PCAP_ERROR;
+	}
+	/* in the XDP program: a packet nobody asked for never takes a frame
+	 * (and goes where the no-socket action says, the stack by default) */
+	if (!wcp_xdp_filter(h, fp)) {
+		if (h->have_filter)
+			pcap_freecode(&h->prog);
+		h->have_filter = false;
+		return 0;
 	}
 	copy = malloc(fp->bf_len * sizeof(*copy) + 1);
 	if (!copy) {

@@ -251,6 +251,10 @@ void wcp_close(struct wcp *h)
 			(unsigned long long)h->late);
 	wcp_read_free(h);
 	wcp_inject_close(h);
+	/* the filter this handle put in the XDP program goes with it (an
+	 * attachment the engine made itself goes anyway) */
+	if (h->e && h->xdp_filter)
+		wc_iface__clear_filter(wc_engine__iface(h->e));
 	if (h->e)
 		wc_engine__close(h->e);
 	if (h->efd >= 0)

@@ -136,10 +136,12 @@ struct wcp {
 	bool pending;
 	unsigned chunk_size;
 
-	/* user-space filter until the XDP filter (branch `filter`) lands:
-	 * set by pcap_setfilter, run by read.c for each packet */
+	/* pcap_setfilter: in the XDP program when it can run there and the
+	 * attachment had no filter of its own (xdp_filter: cleared at close);
+	 * else in user space, run by read.c for each packet (have_filter) */
 	struct bpf_program prog;
 	bool have_filter;
+	bool xdp_filter;
 
 	/* the application's thread only */
 	uint64_t accepted; /* passed the filter: given to the callback */
