@@ -7,8 +7,8 @@
 #  b) a missing dotted name says "no such interface" (not "permission
 #     denied") for attach, status, detach, stats and capture;
 #  c) JSON for any name: on a veth named q"x\y, status --json, stats
-#     --json and capture --stats-json parse and carry the name back; a
-#     capture and --stats-json file with a quote in its name.
+#     --json, capture --stats-json, gen, verify and replay --json parse and
+#     carry the name back, with files whose names have quotes.
 set -u
 # shellcheck source=../lib/net.sh
 . "$(dirname "$0")/../lib/net.sh"
@@ -119,8 +119,10 @@ if wct_wait_for "$(wct_tries 200)" 0.1 test -e "$WCT_DIR/q.ready"; then
 		"$(printf '%s\n' "$out" | grep -c '^{.*}$')"
 	check_json 'stats --json of a running capture on q"x\y' .engine.running true \
 		"$(printf '%s\n' "$out" | tail -n 1)"
+	QGEN=$QDIR/'g"en.json'
 	run_in "$WCT_NS_TX" timeout "$(wct_time 60)" "$WIRECAP_GEN" gen -i "$QA" \
-		--quiet $(wct_pace) -c 20 --flows 2 >/dev/null
+		--quiet $(wct_pace) -c 20 --flows 2 --json "$QGEN" >/dev/null
+	check_json 'gen --json on p"x\y to a file with quotes' .interface "$QA" "$(cat "$QGEN")"
 	rc=0
 	timeout 20 tail --pid="$qpid" -f /dev/null || rc=timeout
 	if [ "$rc" = timeout ]; then
@@ -131,6 +133,10 @@ if wct_wait_for "$(wct_tries 200)" 0.1 test -e "$WCT_DIR/q.ready"; then
 		check_eq 'capture on q"x\y: exit status' 0 "$?"
 		check_eq 'capture -w with quotes: 5 packets in the file' 5 "$(capinfos_count "$QCAP")"
 		check_json 'capture --stats-json to a file with quotes' .written 5 "$(cat "$QJSON")"
+		check_json 'verify --json of a file with quotes' .file "$QCAP" \
+			"$(W verify "$QCAP" --expect-json "$QGEN" --json 2>/dev/null)"
+		check_json 'replay --json of a file with quotes on p"x\y' .interface "$QA" \
+			"$(run_in "$WCT_NS_TX" timeout "$(wct_time 60)" "$WIRECAP" replay "$QCAP" -i "$QA" --json - -q)"
 	fi
 else
 	kill -9 "$qpid" 2>/dev/null
