@@ -159,8 +159,10 @@ test-san:
 	$(MAKE) SAN=1 all
 	WC_BUILD=build-san ./tests/run.sh --san
 
+# make bench: the experiments and the generated report (docs/benchmarks.md,
+# docs/bench/*.png); make bench QUICK=1: a subset in under 5 minutes
 bench: all
-	WC_BUILD=$(O) ./tests/bench/run.sh
+	WC_BUILD=$(O) BENCH_QUICK=$(if $(filter 1,$(QUICK)),1,$${BENCH_QUICK:-0}) ./tests/bench/run.sh
 
 demo: all
 	WC_BUILD=$(O) ./tests/demo.sh

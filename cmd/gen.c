@@ -2,14 +2,17 @@
 /*
  * wirecap gen: AF_XDP (copy mode, TX only) test traffic generator.
  *
- * Packet k of the run belongs to flow (k mod F) and carries that flow's next
- * sequence number; every flow is pinned to one TX queue (weighted), so its
- * packets stay in order. On veth, TX queue q of one end arrives on RX queue q
+ * Packet k of the run belongs to flow (k mod F), or with --zipf S to a flow
+ * drawn from a Zipf distribution (flow i with weight 1/(i+1)^S: a few heavy
+ * hitters among many small flows, the same draws every run), and carries
+ * that flow's next sequence number; every flow is pinned to one TX queue
+ * (weighted), so its packets stay in order. On veth, TX queue q of one end arrives on RX queue q
  * of the peer: that is how tests aim at receive queues. A packet counts as
  * sent when its TX completion comes back.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -73,6 +76,12 @@ struct gen {
 	struct gq *q;
 	uint32_t flows, flow_base;
 	uint16_t *flow_q; /* flow index -> queue slot */
+	uint64_t *flow_seq; /* flow index -> its next sequence number */
+	double zipf; /* 0: round robin over the flows */
+	double *cdf; /* --zipf: cumulative weight of flows 0..i, last = 1 */
+	uint64_t rng;
+	uint32_t rr; /* round robin: the flow after next_f */
+	uint32_t *fl; /* flows of the packets of one round */
 	struct wc_seq_tmpl *tmpl; /* per flow */
 	struct wc_seq_frame_opts fo;
 	uint64_t count; /* 0 = unbounded (duration) */
@@ -82,8 +91,7 @@ struct gen {
 	const char *json;
 	/* progress */
 	uint64_t k; /* packets generated */
-	uint32_t cur_f; /* flow of packet k */
-	uint64_t cur_seq; /* sequence number of packet k */
+	uint32_t next_f; /* flow of packet k */
 	uint64_t t_first, t_last;
 	bool aborted;
 };
@@ -120,6 +128,10 @@ static void usage(FILE *f)
 		"      --pps N             packet rate (default 0: as fast as possible)\n"
 		"      --flows F           number of flows (default 64, max %u)\n"
 		"      --flow-base B       flow ids B..B+F-1 (default 0)\n"
+		"      --zipf S            flow of each packet drawn from a Zipf\n"
+		"                          distribution with exponent S (flow i has\n"
+		"                          weight 1/(i+1)^S; fixed seed: the same\n"
+		"                          sequence every run) instead of k mod F\n"
 		"  -s, --size BYTES        frame size without FCS (default and\n"
 		"                          minimum %u, %u with --vlan; max 1514,\n"
 		"                          1518 with --vlan); smaller sizes are raised\n"
@@ -294,6 +306,59 @@ static int setup_queue(struct gen *g, struct gq *q)
 	return 0;
 }
 
+static uint64_t rng_next(uint64_t *s)
+{
+	/* splitmix64: fast, and good enough to draw flows */
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* The flow of the next packet: round robin, or a Zipf draw (binary search
+ * of a uniform number in the cumulative weights). */
+static uint32_t draw_flow(struct gen *g)
+{
+	uint32_t lo = 0, hi = g->flows - 1;
+	double u;
+
+	if (!g->cdf) {
+		uint32_t f = g->rr;
+
+		g->rr = f + 1 == g->flows ? 0 : f + 1;
+		return f;
+	}
+	u = (rng_next(&g->rng) >> 11) * 0x1.0p-53;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (g->cdf[mid] > u)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+static int zipf_init(struct gen *g)
+{
+	double sum = 0;
+
+	g->cdf = malloc((size_t)g->flows * sizeof(*g->cdf));
+	if (!g->cdf)
+		return cmd_err("out of memory for %u flows", g->flows);
+	for (uint32_t i = 0; i < g->flows; i++) {
+		sum += pow(i + 1.0, -g->zipf);
+		g->cdf[i] = sum;
+	}
+	for (uint32_t i = 0; i < g->flows; i++)
+		g->cdf[i] /= sum;
+	g->cdf[g->flows - 1] = 1.0;
+	g->rng = 1;
+	return 0;
+}
+
 static void teardown(struct gen *g)
 {
 	for (unsigned i = 0; g->q && i < g->nq; i++) {
@@ -309,6 +374,9 @@ static void teardown(struct gen *g)
 	}
 	free(g->q);
 	free(g->flow_q);
+	free(g->flow_seq);
+	free(g->cdf);
+	free(g->fl);
 	free(g->tmpl);
 }
 
@@ -369,8 +437,6 @@ static uint64_t fill_round(struct gen *g, uint64_t max, uint64_t now)
 {
 	unsigned cap[MAX_QUEUES];
 	uint64_t n = 0;
-	uint32_t f = g->cur_f;
-	uint64_t seq = g->cur_seq;
 
 	for (unsigned i = 0; i < g->nq; i++) {
 		struct gq *q = &g->q[i];
@@ -383,15 +449,15 @@ static uint64_t fill_round(struct gen *g, uint64_t max, uint64_t now)
 			cap[i] = q->nfree;
 		q->round = 0;
 	}
+	/* at most BATCH packets per queue: fl[] holds nq * BATCH */
 	while (n < max) {
-		unsigned qi = g->flow_q[f];
+		unsigned qi = g->flow_q[g->next_f];
 
 		if (g->q[qi].round == cap[qi])
 			break;
 		g->q[qi].round++;
-		n++;
-		if (++f == g->flows)
-			f = 0;
+		g->fl[n++] = g->next_f;
+		g->next_f = draw_flow(g);
 	}
 	if (!n)
 		return 0;
@@ -399,21 +465,17 @@ static uint64_t fill_round(struct gen *g, uint64_t max, uint64_t now)
 		if (g->q[i].round)
 			xsk_ring_prod__reserve(&g->q[i].tx, g->q[i].round,
 					       &g->q[i].idx);
-	f = g->cur_f;
 	for (uint64_t i = 0; i < n; i++) {
+		uint32_t f = g->fl[i];
 		struct gq *q = &g->q[g->flow_q[f]];
 		struct xdp_desc *d = xsk_ring_prod__tx_desc(&q->tx, q->idx++);
 		uint64_t addr = q->free[--q->nfree];
 
-		wc_seq_tmpl_write(&g->tmpl[f], (char *)q->area + addr, seq,
-				  now);
+		wc_seq_tmpl_write(&g->tmpl[f], (char *)q->area + addr,
+				  g->flow_seq[f]++, now);
 		d->addr = addr;
 		d->len = g->tmpl[f].len;
 		d->options = 0;
-		if (++f == g->flows) {
-			f = 0;
-			seq++;
-		}
 	}
 	for (unsigned i = 0; i < g->nq; i++) {
 		struct gq *q = &g->q[i];
@@ -426,8 +488,6 @@ static uint64_t fill_round(struct gen *g, uint64_t max, uint64_t now)
 	if (!g->k)
 		g->t_first = now;
 	g->k += n;
-	g->cur_f = f;
-	g->cur_seq = seq;
 	return n;
 }
 
@@ -597,6 +657,7 @@ static void summary(struct gen *g, const struct rtnl_link_stats64 *s0,
 		jset_fixed(o, "pps", rate, 1);
 		jset_i64(o, "flows", g->flows);
 		jset_i64(o, "flow_base", g->flow_base);
+		jset_g(o, "zipf", g->zipf);
 		jset_i64(o, "size", g->fo.size);
 		jset_bool(o, "reverse", g->fo.reverse);
 		jset_i64(o, "vlan", g->fo.vlan);
@@ -642,6 +703,7 @@ int cmd_gen(int argc, char **argv)
 		O_JSON,
 		O_QUIET,
 		O_VLAN,
+		O_ZIPF,
 	};
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
@@ -652,6 +714,7 @@ int cmd_gen(int argc, char **argv)
 		{ "pps", required_argument, NULL, O_PPS },
 		{ "flows", required_argument, NULL, O_FLOWS },
 		{ "flow-base", required_argument, NULL, O_FLOW_BASE },
+		{ "zipf", required_argument, NULL, O_ZIPF },
 		{ "weights", required_argument, NULL, O_WEIGHTS },
 		{ "burst", required_argument, NULL, O_BURST },
 		{ "burst-gap-ms", required_argument, NULL, O_GAP },
@@ -715,6 +778,18 @@ int cmd_gen(int argc, char **argv)
 					  &g.flow_base))
 				return 1;
 			break;
+		case O_ZIPF: {
+			char *end;
+
+			errno = 0;
+			g.zipf = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(g.zipf > 0) ||
+			    g.zipf > 10)
+				return cmd_err(
+					"invalid --zipf: '%s' (expected an exponent in (0, 10])",
+					optarg);
+			break;
+		}
 		case O_WEIGHTS:
 			wlist = optarg;
 			break;
@@ -851,7 +926,9 @@ int cmd_gen(int argc, char **argv)
 	g.q = calloc(g.nq, sizeof(*g.q));
 	g.flow_q = malloc(g.flows * sizeof(*g.flow_q));
 	g.tmpl = malloc((size_t)g.flows * sizeof(*g.tmpl));
-	if (!g.q || !g.flow_q || !g.tmpl) {
+	g.flow_seq = calloc(g.flows, sizeof(*g.flow_seq));
+	g.fl = malloc((size_t)g.nq * BATCH * sizeof(*g.fl));
+	if (!g.q || !g.flow_q || !g.tmpl || !g.flow_seq || !g.fl) {
 		cmd_err("out of memory for %u flows", g.flows);
 		goto out;
 	}
@@ -866,6 +943,9 @@ int cmd_gen(int argc, char **argv)
 			goto out;
 		}
 	assign_flows(&g);
+	if (g.zipf > 0 && zipf_init(&g))
+		goto out;
+	g.next_f = draw_flow(&g);
 
 	/* root has CAP_IPC_LOCK; others need the limit for the UMEM */
 	setrlimit(RLIMIT_MEMLOCK, &rl);

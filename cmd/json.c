@@ -17,15 +17,19 @@ json_t *jarr(void)
 	return json_object_new_array();
 }
 
+/* the number is serialized exactly as formatted (json-c's own format is
+ * "%.17g": 0.1 would print as 0.10000000000000001) */
+static json_t *jdouble_as(double v, const char *buf)
+{
+	return isfinite(v) ? json_object_new_double_s(v, buf) : NULL;
+}
+
 json_t *jfixed(double v, int prec)
 {
 	char buf[64];
 
-	if (!isfinite(v))
-		return NULL;
 	snprintf(buf, sizeof(buf), "%.*f", prec, v);
-	/* the number is serialized exactly as formatted */
-	return json_object_new_double_s(v, buf);
+	return jdouble_as(v, buf);
 }
 
 void jset(json_t *o, const char *key, json_t *v)
@@ -56,6 +60,14 @@ void jset_str(json_t *o, const char *key, const char *s)
 void jset_fixed(json_t *o, const char *key, double v, int prec)
 {
 	jset(o, key, jfixed(v, prec));
+}
+
+void jset_g(json_t *o, const char *key, double v)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%g", v);
+	jset(o, key, jdouble_as(v, buf));
 }
 
 void jset_fixed_or_null(json_t *o, const char *key, bool have, double v,

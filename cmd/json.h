@@ -26,6 +26,8 @@ void jset_bool(json_t *o, const char *key, bool v);
 /* NULL prints null */
 void jset_str(json_t *o, const char *key, const char *s);
 void jset_fixed(json_t *o, const char *key, double v, int prec);
+/* a number printed as "%g" (short, as today) */
+void jset_g(json_t *o, const char *key, double v);
 /* v when @have, null otherwise */
 void jset_fixed_or_null(json_t *o, const char *key, bool have, double v,
 			int prec);

@@ -1,61 +1,76 @@
 #!/usr/bin/env bash
-# `make bench`: wirecap against a plain AF_XDP loop and libpcap, measured in
-# one run on the same traffic.
+# `make bench` (make bench QUICK=1: a small subset, same report): the WireCAP
+# paper's experiments against the best-configured alternatives, measured in
+# one run on the same traffic, then a generated report with plots.
 #
-#   tests/bench/run.sh            (make bench)     about 3-4 minutes
-#   BENCH_QUICK=1 tests/bench/run.sh               about 1.5-2 minutes
+#   tests/bench/run.sh                 full: about 30-40 minutes
+#   BENCH_QUICK=1 tests/bench/run.sh   quick: 1 run per point, fewer points and
+#                                      packets (4 minutes on a quiet machine)
 #
-# Consumers, one at a time on the same veth pair, against the same
-# `wirecap gen` traffic:
-#   bench    wirecap bench: the engine with a no-op analyzer (1 worker); it
-#            still checks every packet's flow/sequence payload
-#   capture  wirecap capture -w FILE.pcapng on tmpfs (1 worker)
-#   afxdp    tests/tools/afxdp_loop.c: a plain AF_XDP loop (libxdp, default
-#            2048-entry rings, one socket per queue, one thread)
-#   pcap     tests/tools/pcap_loop.c: libpcap on AF_PACKET, default buffer
-# Scenarios: offered rates (paced, and unpaced = the generator's maximum),
-# bursts at the maximum rate, a per-packet cost (1 us spin at 500 kpps, for
-# 1 s and, sustained, for 3 s) and a burst into a consumer that stalls
-# 500 ms at its first packet. BENCH_QUICK=1 keeps 500 kpps, max, one burst,
-# the 1 s cost and the stall.
+# Every run is kept: one TSV per experiment under $BENCH_RAW (default
+# docs/bench/raw), one line per run, plus meta.json (machine, kernel, load at
+# start and end, paths) and the offload time series; the per-run JSON of
+# every consumer stays in $WC_BUILD/bench-runs. Then tests/bench/report.py
+# turns the raw results into docs/benchmarks.md and docs/bench/*.png
+# (gnuplot): every point the median of the runs, min-max as error bars, and
+# the text around each figure computed from the numbers.
 #
-# A NIC is modelled on veth as ../shared/DESIGN.md says: GRO and threaded
-# NAPI on the receiving end, its napi/<ifname>-* kthreads pinned to the
-# capture CPU with SCHED_FIFO, TSO off on the sending end (or the kernel
-# bypasses NAPI for the non-XDP path); the generator runs on the other CPU.
-# Overload then shows as drops, as on a NIC whose softirq preempts the
-# analyzer.
+# Consumers (one at a time, on the same veth pair, the same `wirecap gen`
+# command line; docs/benchmarks.md describes each):
+#   xdpdrop     an XDP program that drops everything: the machine's ceiling
+#   afxdp       plain AF_XDP loop (tests/tools/afxdp_loop.c), libxdp's 2048 rings
+#   afxdp-big   the same loop with rings as large as wirecap's pool (with no
+#               work per packet: the kernel's delivery ceiling into AF_XDP)
+#   pcap        libpcap on AF_PACKET, default 2 MiB buffer
+#   pcap-big    libpcap with a buffer as large as wirecap's pool (bytes)
+#   wc          wirecap bench, 1 worker, the pool
+#   wc-capture  wirecap capture -w on tmpfs (pcapng), 1 worker
+#   wc-pN       wirecap bench with a pool of N chunks per queue
+#   wc-b / wc-a wirecap bench, 4 workers, offloading off (the paper's
+#               WireCAP-B) / on (WireCAP-A)
+#   fanout-hash / fanout-roll  AF_PACKET fanout over 4 threads
+#               (tests/tools/fanout_loop.c), FANOUT_HASH / HASH|ROLLOVER
 #
-# Captured fraction = packets the consumer counted itself / packets the
-# generator sent (TX completions, `wirecap gen --json`).
+# Experiments: rate (captured % vs offered rate), cost (vs per-packet cost x
+# at a fixed rate), burst (vs burst length, three pool sizes), imbalance
+# (70/10/10/10 and 100/0/0/0 over 4 queues, offloading off/on), zipf (skewed
+# flow sizes over 4 workers: wirecap vs fanout), forward (tests/bench/
+# forward.sh: forwarded pps vs offered).
 #
-# Environment: WC_BUILD (build dir, default build), BENCH_QUICK=1,
-# BENCH_REPEAT=N (runs per consumer and scenario, median shown; default 3 for
-#   the paced rates and max, 1 for the others),
-# BENCH_NOOP=1 (add tests/tools/wc_noop: the engine without payload checks),
-# BENCH_CPU_GEN / BENCH_CPU_CAP (default 0 / 1), BENCH_ONLY="scen ..." (run
-# only these scenarios), BENCH_RESULTS=FILE (keep the raw results, TSV).
+# The NIC model on veth (../shared/DESIGN.md): GRO and threaded NAPI on the
+# receiving end, its napi kthreads pinned to the capture CPU at SCHED_FIFO
+# 50, TSO off on the sender; the generator on the other CPU.
+#
+# Environment: WC_BUILD, BENCH_QUICK=1 (or QUICK=1), BENCH_REPEAT=N (runs per
+# point; default 3, quick 1), BENCH_ONLY="rate cost ..." (some experiments),
+# BENCH_RAW=DIR, BENCH_REPORT=0 (no report), BENCH_CPU_GEN / BENCH_CPU_CAP
+# (default 0 / 1).
 set -uo pipefail
-# `make O=DIR bench` passes O in the environment
 WC_BUILD=${WC_BUILD:-${O:-build}}
 export WC_BUILD
 . "$(dirname "$0")/../lib/net.sh"
 # shellcheck disable=SC2034 # used by net.sh
 WCT_NAME=bench
 
-QUICK=${BENCH_QUICK:-0}
-# Runs per consumer and scenario (the table shows the median). The paced
-# rates and the unpaced maximum are where "at every offered rate" is judged,
-# and single runs there swing by several points on a shared 2-vCPU machine:
-# 3 by default; the other scenarios once. BENCH_REPEAT sets both.
-REPEAT_RATE=${BENCH_REPEAT:-3}
-REPEAT_OTHER=${BENCH_REPEAT:-1}
+QUICK=${BENCH_QUICK:-${QUICK:-0}}
+[ "$QUICK" = 1 ] || QUICK=0
+REPEAT=${BENCH_REPEAT:-$([ "$QUICK" = 1 ] && echo 1 || echo 3)}
 CPU_GEN=${BENCH_CPU_GEN:-0}
 CPU_CAP=${BENCH_CPU_CAP:-1}
+RAW=${BENCH_RAW:-$WCT_ROOT/docs/bench/raw}
+RUNS=$WC_BUILD/bench-runs
 AFXDP=$WC_BUILD/tests/afxdp_loop
 PCAPL=$WC_BUILD/tests/pcap_loop
-FLOWS=64
+FANOUT=$WC_BUILD/tests/fanout_loop
 T_START=$(date +%s)
+
+# Buffers. The single-worker experiments give every engine the same memory:
+# wirecap's pool of POOL_CHUNKS x 64 frames of 2 KiB per queue, the plain
+# loop rings of that many entries, libpcap that many bytes.
+POOL_CHUNKS=1024
+POOL_FRAMES=$((POOL_CHUNKS * 64))
+POOL_BYTES=$((POOL_FRAMES * 2048 * 4))
+IDLE=0.7 # consumers stop this long after their last packet
 
 die() {
 	echo "bench: $*" >&2
@@ -63,10 +78,10 @@ die() {
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, XDP)"
-for b in "$WIRECAP" "$AFXDP" "$PCAPL"; do
+for b in "$WIRECAP" "$AFXDP" "$PCAPL" "$FANOUT"; do
 	[ -x "$b" ] || die "missing $b (run make, or set WC_BUILD)"
 done
-for t in jq ethtool taskset chrt nsenter timeout awk; do
+for t in jq ethtool taskset chrt nsenter timeout awk clang; do
 	command -v "$t" >/dev/null || die "$t is not installed (make deps)"
 done
 NCPU=$(nproc)
@@ -74,11 +89,8 @@ if [ "$NCPU" -lt 2 ]; then
 	CPU_GEN=0
 	CPU_CAP=0
 fi
-have_capture=0
-"$WIRECAP" capture --help >/dev/null 2>&1 && have_capture=1
-capture_has() { "$WIRECAP" capture --help 2>&1 | grep -q -- "$1"; }
 
-# ---- the test network ---------------------------------------------------------
+# ---- the test network -----------------------------------------------------------
 
 TMPFS=
 bench_cleanup() {
@@ -92,20 +104,27 @@ bench_cleanup() {
 wct_init
 trap bench_cleanup EXIT
 wct_make_veth 1 # GRO + threaded NAPI on the receiving end
-# With TSO on the sending veth, skbs that XDP does not take bypass NAPI
-# (veth_skb_is_eligible_for_gro): the AF_PACKET path would then run on the
-# generator's CPU. Attaching XDP turns it off by itself.
+# with TSO on the sender, skbs that XDP does not take bypass NAPI: the
+# AF_PACKET path would run on the generator's CPU
 run_in "$WCT_NS_TX" ethtool -K "$WCT_IF_TX" tso off >/dev/null 2>&1
 THREADED=$(ip netns exec "$WCT_NS_RX" cat /sys/class/net/"$WCT_IF_RX"/threaded 2>/dev/null || echo 0)
 TMPFS=$WCT_DIR/tmpfs
 mkdir -p "$TMPFS"
-mount -t tmpfs -o size=3g,mode=0700 tmpfs "$TMPFS" || TMPFS=
+mount -t tmpfs -o size=2g,mode=0700 tmpfs "$TMPFS" || TMPFS=
+MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+cat >"$WCT_DIR/drop.c" <<'EOF'
+#include <linux/bpf.h>
+__attribute__((section("xdp"), used)) int xdp_drop(struct xdp_md *ctx) { return XDP_DROP; }
+char _license[] __attribute__((section("license"), used)) = "GPL";
+EOF
+clang -O2 -target bpf -I/usr/include/"$MULTIARCH" -c "$WCT_DIR/drop.c" \
+	-o "$WCT_DIR/drop.o" || die "cannot build the XDP_DROP program"
 
-# napi/<ifname>-<id> kthreads of the receiving veth (comm is cut at 15
-# characters: "napi/" + the 10-character name): on the capture CPU, FIFO.
-# Attaching or detaching XDP may re-create them: pinned before every run.
-NAPI_PINNED=0
-pin_napi() {
+mkdir -p "$RAW" "$RUNS" || die "cannot create $RAW"
+# a partial run (BENCH_ONLY) replaces only its experiments' results
+[ -n "${BENCH_ONLY:-}" ] || rm -f "$RAW"/*.tsv "$RAW"/meta.json "$RUNS"/*
+
+pin_napi() { # napi/<ifname>-* of the receiving veth: capture CPU, FIFO 50
 	local p n=0
 	for p in $(pgrep "^napi/$WCT_IF_RX(-|$)"); do
 		taskset -pc "$CPU_CAP" "$p" >/dev/null 2>&1 &&
@@ -114,317 +133,389 @@ pin_napi() {
 	NAPI_PINNED=$n
 }
 
-# ---- scenarios ------------------------------------------------------------------
-
-T=1 # seconds of traffic at the paced rates
-BURST=300000 # about 200 ms at the generator's maximum
-STALL_MS=500
-STALLN=200000
-COST_NS=1000
-if [ "$QUICK" = 1 ]; then
-	MAXN=1500000
-	NBURST=1
-else
-	MAXN=2000000
-	NBURST=2
-fi
-
-# name|quick|label|gen args|consumer args (cost/stall)
-SCENARIOS=(
-	"r250k|0|rate 250 kpps|--pps 250000 --count $((250000 * T))|"
-	"r500k|1|rate 500 kpps|--pps 500000 --count $((500000 * T))|"
-	"r1m|0|rate 1 Mpps|--pps 1000000 --count $((1000000 * T))|"
-	"max|1|rate max (unpaced)|--count $MAXN|"
-	"burst|1|$NBURST x burst of $BURST at max, 300 ms gaps|--count $((BURST * NBURST)) --burst $BURST --burst-gap-ms 300|"
-	"cost|1|cost 1 us/pkt (spin) at 500 kpps, 1 s|--pps 500000 --count $((500000 * T))|--cost-ns $COST_NS"
-	"cost3s|0|cost 1 us/pkt (spin) at 500 kpps, 3 s|--pps 500000 --count 1500000|--cost-ns $COST_NS"
-	"stall|1|burst of $STALLN at max into a $STALL_MS ms stall|--count $STALLN|--stall-ms $STALL_MS"
-)
-CONSUMERS=(bench capture afxdp pcap)
-# wc_noop: the engine with the plain loop's per-packet work (no payload
-# check), to tell the engine's cost from `wirecap bench`'s verification
-[ "${BENCH_NOOP:-0}" = 1 ] && [ -x "$WC_BUILD/tests/wc_noop" ] && CONSUMERS=(bench capture noop afxdp pcap)
-
-RESULTS=$WCT_DIR/results.tsv
-: >"$RESULTS"
-BENCH_PATH=
-AFXDP_PATH=
-NOTES=()
-
-xdp_mode() { # the attached XDP mode of the receiving veth
+xdp_mode() {
 	case "$(ip -j -n "$WCT_NS_RX" link show "$WCT_IF_RX" | jq -r '.[0].xdp.mode // 0')" in
 	1) echo native ;;
 	2) echo generic ;;
-	3) echo offload ;;
 	*) echo none ;;
 	esac
 }
 
-# stop_consumer PID: SIGINT (the consumer drains and reports), bounded;
-# returns its exit status
-stop_consumer() {
-	local pid=$1 rc=0
-	kill -INT "$pid" 2>/dev/null
-	if ! timeout 30 tail --pid="$pid" -f /dev/null; then
-		NOTES+=("consumer $pid did not stop within 30 s: killed")
-		kill -9 "$pid" 2>/dev/null
-		timeout 10 tail --pid="$pid" -f /dev/null
-	fi
-	wait "$pid" 2>/dev/null || rc=$?
-	return "$rc"
-}
-
-# reset_rx: no XDP program and no pins left on the receiving end by a
-# consumer that failed (every consumer detaches what it attached)
-reset_rx() {
-	if [ "$(xdp_mode)" != none ]; then
-		NOTES+=("an XDP program was left on $WCT_IF_RX: removed")
-		ip -n "$WCT_NS_RX" link set dev "$WCT_IF_RX" xdp off 2>/dev/null
-		ip -n "$WCT_NS_RX" link set dev "$WCT_IF_RX" xdpgeneric off 2>/dev/null
-	fi
+reset_rx() { # nothing left attached by a consumer that failed
+	ip -n "$WCT_NS_RX" link set dev "$WCT_IF_RX" xdp off 2>/dev/null
+	ip -n "$WCT_NS_RX" link set dev "$WCT_IF_RX" xdpgeneric off 2>/dev/null
 	rm -rf "${WIRECAP_PIN_ROOT:?}/$WCT_IF_RX"
 }
 
-# run_case SCEN CONSUMER GEN-ARGS CONSUMER-ARGS
-run_case() {
-	local scen=$1 cons=$2 gargs=$3 cargs=$4 pid rc=0 i
-	local out=$WCT_DIR/$scen.$cons.json gj=$WCT_DIR/$scen.$cons.gen.json
-	local ready=$WCT_DIR/ready err=$WCT_DIR/$scen.$cons.err
-	local stall=0 count cmd=() got extra mode t0 startup
-	local -a ca g
-	read -r -a ca <<<"$cargs"
-	read -r -a g <<<"$gargs"
-	count=$(printf '%s\n' "$gargs" | sed -n 's/.*--count \([0-9]*\).*/\1/p')
-	case "$cargs" in *--stall-ms*) stall=$STALL_MS ;; esac
-	rm -f "$out" "$gj" "$ready"
-	case $cons in
-	bench)
-		cmd=("$WIRECAP" bench -i "$WCT_IF_RX" --workers 1 --cpus "$CPU_CAP"
-			--flows "$FLOWS" --expect "$count" --stats-json "$out"
-			--ready-file "$ready" -q "${ca[@]}")
-		;;
-	capture)
-		[ "$have_capture" = 1 ] || return 0
-		for i in "${ca[@]}"; do
-			case $i in --*) capture_has "$i" || return 0 ;; esac
-		done
-		cmd=("$WIRECAP" capture -i "$WCT_IF_RX" -w "${TMPFS:-$WCT_DIR}/cap.pcapng"
-			--workers 1 --cpus "$CPU_CAP" --stats-json "$out"
-			--ready-file "$ready" -q "${ca[@]}")
-		;;
-	noop)
-		cmd=("$WC_BUILD/tests/wc_noop" -i "$WCT_IF_RX" --workers 1 --cpu "$CPU_CAP"
-			--json "$out" --ready-file "$ready" "${ca[@]}")
-		;;
-	afxdp)
-		cmd=("$AFXDP" -i "$WCT_IF_RX" --cpu "$CPU_CAP" --json "$out"
-			--ready-file "$ready" "${ca[@]}")
-		;;
-	pcap)
-		cmd=("$PCAPL" -i "$WCT_IF_RX" --cpu "$CPU_CAP" --json "$out"
-			--ready-file "$ready" "${ca[@]}")
-		;;
-	esac
-	reset_rx
-	t0=$(date +%s%N)
-	wct_bg pid nsenter --net=/run/netns/"$WCT_NS_RX" -- timeout -s INT 180 \
-		taskset -c "$CPU_CAP" "${cmd[@]}" 2>"$err"
-	if ! wct_wait_for 1200 0.05 test -e "$ready"; then
-		NOTES+=("$scen/$cons: the consumer did not start within 60 s: $(tail -n 2 "$err" | tr '\n' ' ')")
-		stop_consumer "$pid"
-		return 0
-	fi
-	startup=$((($(date +%s%N) - t0) / 1000000))
-	mode=$(xdp_mode)
-	pin_napi # after the XDP attach
-	sleep 0.3
-	run_in "$WCT_NS_TX" timeout 60 taskset -c "$CPU_GEN" "$WIRECAP" gen \
-		-i "$WCT_IF_TX" --flows "$FLOWS" --quiet --json "$gj" "${g[@]}" \
-		2>>"$err" || rc=$?
-	[ "$rc" -eq 0 ] || NOTES+=("$scen/$cons: gen exited $rc")
-	# let the consumer drain (and sit out its stall)
-	sleep "$(awk -v s="$stall" 'BEGIN { printf "%.2f", 0.5 + s / 1000 }')"
-	stop_consumer "$pid" || rc=$?
-	rm -f "${TMPFS:-$WCT_DIR}/cap.pcapng"
-	if [ ! -s "$out" ] || [ ! -s "$gj" ]; then
-		NOTES+=("$scen/$cons: no result (exit $rc): $(tail -n 2 "$err" | tr '\n' ' ')")
-		return 0
-	fi
-	case $cons in
-	bench | capture | noop)
-		# capture: packets written to the pcapng file
-		got=$(jq -r '.written // .delivered' "$out")
-		# extra: drops counted by the consumer's sockets / engine, packets
-		# that reached them, pool exhausted, ring full, pool, high-water
-		if [ "$cons" = noop ]; then
-			extra=$(jq -r '"\(.dropped.total) \(.delivered + .dropped.total) \(.dropped.pool_exhausted) \(.dropped.ring_full) \(.pool_frames_per_queue) \(.hwm)"' "$out")
-		else
-			extra=$(jq -r '"\(.dropped.total) \(.received) \(.dropped.pool_exhausted) \(.dropped.ring_full) \(.pool_frames_per_queue) \(.hwm)"' "$out")
-		fi
-		[ "$cons" = bench ] && BENCH_PATH="$mode XDP, AF_XDP $(jq -r .bind "$out") mode, pool $(jq -r .pool_frames_per_queue "$out") frames/queue"
-		;;
-	afxdp)
-		got=$(jq -r .received "$out")
-		extra=$(jq -r '"\(.rx_dropped) \(.received + .rx_dropped) \(.fill_ring_empty) \(.rx_ring_full) 2048 -"' "$out")
-		AFXDP_PATH="$mode XDP, AF_XDP copy mode, 2048-entry rings"
-		;;
-	pcap)
-		got=$(jq -r .received "$out")
-		extra=$(jq -r '"\(.ps_drop) \(.ps_recv) - - - -"' "$out")
-		;;
-	esac
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scen" "$cons" \
-		"$(jq -r .sent "$gj")" "$(jq -r .pps "$gj")" \
-		"$(jq -r '.dev_tx_dropped // 0' "$gj")" "$got" "$NAPI_PINNED" \
-		"$extra" >>"$RESULTS"
-	printf '# %-6s %-8s sent %8s at %8.0f pps, got %8s (%5.1f%%); consumer ready in %.1f s\n' \
-		"$scen" "$cons" "$(jq -r .sent "$gj")" "$(jq -r .pps "$gj")" "$got" \
-		"$(awk -v a="$got" -v b="$(jq -r .sent "$gj")" 'BEGIN { print b ? 100 * a / b : 0 }')" \
-		"$(awk -v m="$startup" 'BEGIN { print m / 1000 }')"
+xdp_drops() {
+	run_in "$WCT_NS_RX" ethtool -S "$WCT_IF_RX" |
+		awk '/rx_queue_[0-9]+_xdp_drops:/ { s += $2 } END { print s + 0 }'
 }
 
-echo "# wirecap bench: $(uname -r), $NCPU vCPU ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# veth pair $WCT_IF_TX -> $WCT_IF_RX, 4 queues, namespaces $WCT_NS_TX / $WCT_NS_RX;" \
-	"GRO on, NAPI $([ "$THREADED" = 1 ] && echo threaded || echo NOT-threaded) on the receiver;" \
-	"generator on CPU $CPU_GEN, consumer + napi kthreads (SCHED_FIFO 50) on CPU $CPU_CAP"
-[ "$have_capture" = 1 ] || echo "# wirecap capture is not built: its column is empty"
+load1() { cut -d' ' -f1 /proc/loadavg; }
 
-only=" ${BENCH_ONLY:-} "
-for s in "${SCENARIOS[@]}"; do
-	IFS='|' read -r name inquick label gargs cargs <<<"$s"
-	[ "$QUICK" = 1 ] && [ "$inquick" = 0 ] && continue
-	[ -z "${BENCH_ONLY:-}" ] || [[ $only == *" $name "* ]] || continue
-	case $name in r[0-9]* | max) REPEAT=$REPEAT_RATE ;; *) REPEAT=$REPEAT_OTHER ;; esac
-	echo "# scenario $name: $label ($REPEAT run(s) per consumer)"
-	for ((r = 0; r < REPEAT; r++)); do
-		n=${#CONSUMERS[@]}
+NOTES=()
+note() {
+	NOTES+=("$*")
+	echo "# note: $*" >&2
+}
+
+# stop PID: SIGINT, bounded wait, then SIGKILL
+stop_pid() {
+	local pid=$1
+	kill -INT "$pid" 2>/dev/null
+	if ! timeout 30 tail --pid="$pid" -f /dev/null; then
+		note "process $pid did not stop within 30 s: killed"
+		kill -9 "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+}
+
+# ---- one run ---------------------------------------------------------------------
+
+# Case parameters (set by the experiments before run_case):
+C_COST=0       # per-packet cost, ns
+C_MODE=spin    # spin (CPU per packet) or sleep (per chunk/block)
+C_WORKERS=1    # workers / threads of the multi-threaded consumers
+C_POOL=$POOL_CHUNKS
+C_FLOWS=64
+C_EXPECT=1     # wirecap bench --expect (round-robin flows only)
+C_STEER=queue
+C_TS=          # record `wirecap stats --watch` into this file
+
+# consumer_cmd CONS OUT READY: the command line of a consumer, in CMD
+consumer_cmd() {
+	local cons=$1 out=$2 ready=$3 count=$4
+	local cost=() wc=()
+	[ "$C_COST" -gt 0 ] && cost=(--cost-ns "$C_COST")
+	CMD=()
+	case $cons in
+	afxdp | afxdp-big)
+		CMD=("$AFXDP" -i "$WCT_IF_RX" --cpu "$CPU_CAP" --json "$out"
+			--ready-file "$ready" --idle-exit "$IDLE" "${cost[@]}")
+		[ "$cons" = afxdp-big ] && CMD+=(--ring "$POOL_FRAMES")
+		;;
+	pcap | pcap-big)
+		CMD=("$PCAPL" -i "$WCT_IF_RX" --cpu "$CPU_CAP" --json "$out"
+			--ready-file "$ready" --idle-exit "$IDLE" "${cost[@]}")
+		[ "$cons" = pcap-big ] && CMD+=(--buffer-size "$POOL_BYTES")
+		;;
+	fanout-hash | fanout-roll)
+		# the same number of packets as wirecap's pool: 160 bytes per
+		# 66-byte frame in a TPACKET_V3 block
+		CMD=("$FANOUT" -i "$WCT_IF_RX" --threads "$C_WORKERS"
+			--mode "$([ "$cons" = fanout-roll ] && echo rollover || echo hash)"
+			--buffer $((C_POOL * 64 * 4 * 160)) --flows "$C_FLOWS"
+			--cost-mode "$C_MODE" --json "$out" --ready-file "$ready"
+			--idle-exit "$IDLE" "${cost[@]}")
+		;;
+	wc | wc-p* | wc-a | wc-b | wc-capture)
+		wc=(-i "$WCT_IF_RX" --mode native --workers "$C_WORKERS"
+			--pool-chunks "$C_POOL" --stats-json "$out" --ready-file "$ready" -q)
+		[ "$C_WORKERS" = 1 ] && wc+=(--cpus "$CPU_CAP")
+		[ "$C_STEER" = flow ] && wc+=(--steer flow)
+		case $cons in
+		wc-a) wc+=(--offload on) ;;
+		wc-b) wc+=(--offload off) ;;
+		esac
+		if [ "$cons" = wc-capture ]; then
+			CMD=("$WIRECAP" capture -w "${TMPFS:-$WCT_DIR}/cap.pcapng" "${wc[@]}")
+		else
+			CMD=("$WIRECAP" bench "${wc[@]}" --flows "$C_FLOWS"
+				--idle-exit "$IDLE" "${cost[@]}" --cost-mode "$C_MODE")
+			[ "$C_EXPECT" = 1 ] && CMD+=(--expect "$count")
+		fi
+		;;
+	*) die "unknown consumer $cons" ;;
+	esac
+}
+
+PATHS=$RAW/paths.tsv
+# record_path CONS TEXT: how a consumer ran (first run only)
+record_path() {
+	grep -q "^$1	" "$PATHS" 2>/dev/null || printf '%s\t%s\n' "$1" "$2" >>"$PATHS"
+}
+
+# run_case EXP X CONS RUN GEN-ARGS...: one run; appends a line to EXP.tsv
+run_case() {
+	local exp=$1 x=$2 cons=$3 run=$4
+	shift 4
+	local tag=$exp.${x//\//-}.$cons.$run
+	local out=$RUNS/$tag.json gj=$RUNS/$tag.gen.json err=$RUNS/$tag.err
+	local ready=$WCT_DIR/ready pid='' spid='' d0=0 rc=0 mode count
+	local got pre drop reo=0 sw=0 moves=0 conv=-1 hwm=0 perw=-
+	count=$(printf '%s\n' "$*" | sed -n 's/.*--count \([0-9]*\).*/\1/p')
+	rm -f "$ready" "$out" "$gj"
+	reset_rx
+	if [ "$cons" = xdpdrop ]; then
+		ip -n "$WCT_NS_RX" link set dev "$WCT_IF_RX" xdpdrv obj "$WCT_DIR/drop.o" sec xdp ||
+			{ note "$tag: cannot attach XDP_DROP"; return 0; }
+		d0=$(xdp_drops)
+	else
+		consumer_cmd "$cons" "$out" "$ready" "$count"
+		wct_bg pid nsenter --net=/run/netns/"$WCT_NS_RX" -- timeout -s INT 300 \
+			taskset -c "$([ "$C_WORKERS" = 1 ] && echo "$CPU_CAP" || echo "0-$((NCPU - 1))")" \
+			"${CMD[@]}" 2>"$err"
+		if ! wct_wait_for 1200 0.05 test -e "$ready"; then
+			note "$tag: the consumer did not start within 60 s: $(tail -n 2 "$err" | tr '\n' ' ')"
+			stop_pid "$pid"
+			return 0
+		fi
+	fi
+	mode=$(xdp_mode)
+	pin_napi # after the XDP attach (it may re-create the kthreads)
+	if [ -n "$C_TS" ]; then
+		nsenter --net=/run/netns/"$WCT_NS_RX" -- timeout 120 "$WIRECAP" stats \
+			"$WCT_IF_RX" --json --watch 0.1 >"$C_TS.jsonl" 2>/dev/null &
+		spid=$!
+	fi
+	sleep 0.3
+	run_in "$WCT_NS_TX" timeout 120 taskset -c "$CPU_GEN" "$WIRECAP" gen \
+		-i "$WCT_IF_TX" --flows "$C_FLOWS" --quiet --json "$gj" "$@" \
+		2>>"$err" || rc=$?
+	[ "$rc" -eq 0 ] || note "$tag: gen exited $rc"
+	if [ "$cons" = xdpdrop ]; then
+		sleep 0.3
+		got=$(($(xdp_drops) - d0))
+		ip -n "$WCT_NS_RX" link set dev "$WCT_IF_RX" xdpdrv off
+	elif [ "$cons" = wc-capture ]; then
+		sleep 1 # no idle exit: let it drain, then stop it
+		stop_pid "$pid"
+	elif ! timeout 120 tail --pid="$pid" -f /dev/null; then
+		note "$tag: the consumer did not finish draining within 120 s: stopped"
+		stop_pid "$pid"
+	else
+		wait "$pid" 2>/dev/null
+	fi
+	[ -z "$spid" ] || stop_pid "$spid"
+	rm -f "${TMPFS:-$WCT_DIR}/cap.pcapng"
+	if [ ! -s "$gj" ] || { [ "$cons" != xdpdrop ] && [ ! -s "$out" ]; }; then
+		note "$tag: no result: $(tail -n 2 "$err" 2>/dev/null | tr '\n' ' ')"
+		return 0
+	fi
+	pre=$(jq -r '.dev_tx_dropped // 0' "$gj")
+	case $cons in
+	xdpdrop)
+		drop=0
+		record_path "$exp:$cons" "$mode XDP, XDP_DROP"
+		;;
+	afxdp | afxdp-big)
+		read -r got drop < <(jq -r '"\(.received) \(.rx_dropped)"' "$out")
+		record_path "$exp:$cons" "$mode XDP, AF_XDP copy mode, $(jq -r .ring "$out")-entry fill and RX rings, $(jq -r .frames "$out") frames/queue, 1 thread"
+		;;
+	pcap | pcap-big)
+		read -r got drop < <(jq -r '"\(.received) \(.ps_drop)"' "$out")
+		record_path "$exp:$cons" "$(jq -r .path "$out"), buffer $([ "$cons" = pcap ] && echo "default (2 MiB)" || echo "$((POOL_BYTES >> 20)) MiB"), 1 thread"
+		;;
+	fanout-*)
+		read -r got drop reo sw perw < <(jq -r '"\(.received) \(.drops) \(.reordered) \(.flow_switches) \(.per_thread | map(tostring) | join(","))"' "$out")
+		record_path "$exp:$cons" "AF_PACKET TPACKET_V3, PACKET_FANOUT $(jq -r .mode "$out"), $C_WORKERS threads, $(($(jq -r .buffer "$out") >> 20)) MiB of rings"
+		;;
+	wc-capture)
+		read -r got drop hwm < <(jq -r '"\(.written) \(.dropped.total) \(.hwm)"' "$out")
+		record_path "$exp:$cons" "$mode XDP, AF_XDP $(jq -r .bind "$out") mode, pool $(jq -r .pool_frames_per_queue "$out") frames/queue, pcapng on tmpfs, $C_WORKERS worker"
+		;;
+	wc*)
+		read -r got drop reo sw moves conv hwm perw < <(jq -r '"\(.delivered) \(.dropped.total) \(.reordered_global) \(.flow_switches) \(.moves) \(.converged_s) \(.hwm) \(.workers | map(.packets | tostring) | join(","))"' "$out")
+		record_path "$exp:$cons" "$mode XDP, AF_XDP $(jq -r .bind "$out") mode, pool $(jq -r .pool_frames_per_queue "$out") frames/queue, $C_WORKERS worker(s), steer $C_STEER$(case $cons in wc-a) echo ", offloading on" ;; wc-b) echo ", offloading off" ;; esac)"
+		;;
+	esac
+	printf '%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+		"$exp" "$x" "$cons" "$run" "$(jq -r .sent "$gj")" \
+		"$(jq -r '.pps / 1000' "$gj")" "$got" "$pre" "$drop" "$reo" "$sw" \
+		"$moves" "$conv" "$hwm" "$perw" "$C_COST" "$NAPI_PINNED" $((C_POOL * 64)) >>"$RAW/$exp.tsv"
+	printf '# %-9s %-8s %-11s run %d: sent %8s at %7.0f kpps, got %8s (%5.1f%%), pre-XDP %s, dropped %s\n' \
+		"$exp" "$x" "$cons" "$run" "$(jq -r .sent "$gj")" "$(jq -r '.pps / 1000' "$gj")" "$got" \
+		"$(awk -v a="$got" -v b="$(jq -r .sent "$gj")" 'BEGIN { print b ? 100 * a / b : 0 }')" \
+		"$pre" "$drop"
+}
+
+HEADER='exp	x	consumer	run	sent	gen_kpps	got	pre_xdp	dropped	reordered	flow_switches	moves	converged_s	hwm	per_worker	cost_ns	napi_pinned	pool_frames'
+
+# experiment EXP: header line, load at its start
+begin_exp() {
+	printf '%s\n' "$HEADER" >"$RAW/$1.tsv"
+	printf '%s\t%s\t%s\n' "$1" "$(date +%s)" "$(load1)" >>"$RAW/load.tsv"
+	echo "# experiment $1 ($REPEAT run(s) per point; load average $(load1))"
+}
+
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
+
+# for_runs EXP X GEN-ARGS -- CONSUMERS...: REPEAT rounds, the consumers'
+# order rotated between rounds
+for_runs() {
+	local exp=$1 x=$2 r i n
+	shift 2
+	local -a gargs=() cons=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do gargs+=("$1"); shift; done
+	shift
+	cons=("$@")
+	n=${#cons[@]}
+	for ((r = 1; r <= REPEAT; r++)); do
 		for ((i = 0; i < n; i++)); do
-			# rotate the order between repeats
-			run_case "$name" "${CONSUMERS[(i + r) % n]}" "$gargs" "$cargs"
+			run_case "$exp" "$x" "${cons[(i + r - 1) % n]}" "$r" "${gargs[@]}"
 		done
 	done
-done
+}
 
-# ---- the table ------------------------------------------------------------------
+# ---- meta -----------------------------------------------------------------------
 
-echo
-echo "Path: receiving veth with $([ "$THREADED" = 1 ] && echo threaded || echo NON-threaded) NAPI + GRO, napi kthreads pinned to CPU $CPU_CAP (SCHED_FIFO)."
-echo "  wirecap: ${BENCH_PATH:-?}; 1 worker on CPU $CPU_CAP"
-echo "  plain AF_XDP loop: ${AFXDP_PATH:-?}; 1 thread on CPU $CPU_CAP"
-echo "  libpcap: AF_PACKET TPACKET_V3, default 2 MiB buffer; 1 thread on CPU $CPU_CAP"
-echo "  (veth has no zero-copy AF_XDP: every AF_XDP consumer here pays two copies per packet)"
-echo
-echo "Captured fraction = packets the consumer counted / packets sent (median of $REPEAT_RATE runs at the rates and max, $REPEAT_OTHER for the others)."
-echo "gen kpps: the rate the generator reached, lowest-highest over the runs of the row (it"
-echo "falls short of the target when its CPU is busy). preXDP: sent but dropped by the veth ring"
-echo "before XDP (the napi CPU could not keep up: a NIC's rx_missed), in the wirecap bench run."
-echo
-for s in "${SCENARIOS[@]}"; do
-	IFS='|' read -r name _ label _ <<<"$s"
-	printf '%s\t%s\n' "$name" "$label"
-done >"$WCT_DIR/labels.tsv"
-awk -F'\t' -v noop="$([[ " ${CONSUMERS[*]} " == *" noop "* ]] && echo 1 || echo 0)" '
-function median(key,   n, i, j, t, a) {
-	n = cnt[key]
-	if (!n) return -1
-	for (i = 1; i <= n; i++) a[i] = v[key, i]
-	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+if [ -z "${BENCH_ONLY:-}" ]; then
+	: >"$PATHS"
+	: >"$RAW/load.tsv"
+fi
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+write_meta() {
+	jq -n --arg kernel "$(uname -r)" --arg cpu "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
+		--argjson ncpu "$NCPU" --arg mem "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)" \
+		--arg load_start "$LOAD_START" --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" \
+		--argjson t_start "$T_START" --argjson t_end "$(date +%s)" \
+		--argjson quick "$QUICK" --argjson repeat "$REPEAT" \
+		--arg threaded "$([ "$THREADED" = 1 ] && echo threaded || echo not threaded)" \
+		--argjson cpu_gen "$CPU_GEN" --argjson cpu_cap "$CPU_CAP" \
+		--argjson pool_frames "$POOL_FRAMES" --argjson pool_bytes "$POOL_BYTES" \
+		--arg commit "$(git -C "$WCT_ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
+		--arg procs "$(ps -e --no-headers | wc -l)" \
+		--arg notes "$(printf '%s\n' "${NOTES[@]}")" \
+		'{kernel: $kernel, cpu_model: $cpu, ncpu: $ncpu, memory: $mem,
+		  load_start: $load_start, load_end: $load_end, t_start: $t_start, t_end: $t_end,
+		  quick: $quick, repeat: $repeat, napi: $threaded, cpu_gen: $cpu_gen,
+		  cpu_cap: $cpu_cap, pool_frames_per_queue: $pool_frames, pool_bytes: $pool_bytes,
+		  queues: 4, link: "veth", commit: $commit, processes: $procs,
+		  notes: ($notes | split("\n") | map(select(length > 0)))}' >"$RAW/meta.json"
 }
-function pct(x) { return x < 0 ? "-" : sprintf("%.1f%%", 100 * x) }
-function ratio(a, b) { return (a < 0 || b <= 0) ? "-" : sprintf("%.2f", a / b) }
-FNR == NR { label[$1] = $2; order[++ns] = $1; next }
-{
-	k = $1 SUBSEP $2
-	cnt[k]++
-	v[k, cnt[k]] = $3 ? $6 / $3 : 0
-	if ($2 == "bench") {
-		# $8: engine drops, reached XDP, pool exhausted, ring full, pool/queue, hwm
-		split($8, x, " ")
-		bdrop[$1] += x[1]; bsent[$1] += $3; bgot[$1] += $6
-		bpre[$1] += $3 - x[2]; bpool[$1] = x[5]; if (x[6] > bhwm[$1]) bhwm[$1] = x[6]
-		bpps[$1] += $4; bn[$1]++
-	}
-	if ($7 == 0) nonapi = 1
-	if (!($1 in gmin) || $4 < gmin[$1]) gmin[$1] = $4
-	if ($4 > gmax[$1]) gmax[$1] = $4
-	split($8, y, " ")
-	lsent[k] += $3; lpre[k] += $3 - y[2]; ldrop[k] += y[1]; lgot[k] += $6
-}
-function pp(s, c, which,   k) {
-	k = s SUBSEP c
-	if (!lsent[k]) return "-"
-	return sprintf("%.1f", 100 * (which == 1 ? lpre[k] : ldrop[k]) / lsent[k])
-}
-function loss(s, c,   k) {
-	k = s SUBSEP c
-	if (!lsent[k]) return "-"
-	return sprintf("%.1f/%.1f/%.1f", 100 * lpre[k] / lsent[k], 100 * ldrop[k] / lsent[k], 100 * (lsent[k] - lgot[k] - lpre[k] - ldrop[k]) / lsent[k])
-}
-END {
-	fmt = "%-6s %-45s %9s %7s %8s %8s" (noop ? " %8s" : "%s") " %8s %8s %7s %7s %7s\n"
-	printf fmt, "scen", "traffic", "gen kpps", "preXDP", "wc-bench", "wc-capt", noop ? "wc-noop" : "", "AF_XDP", "libpcap", "wc/xdp", "wc/pcap", "cap/xdp"
-	for (i = 1; i <= ns; i++) {
-		s = order[i]
-		b = median(s SUBSEP "bench"); c = median(s SUBSEP "capture"); o = median(s SUBSEP "noop")
-		a = median(s SUBSEP "afxdp"); p = median(s SUBSEP "pcap")
-		if (b < 0 && c < 0 && a < 0 && p < 0) continue
-		pre = bsent[s] ? sprintf("%.1f%%", 100 * bpre[s] / bsent[s]) : "-"
-		printf fmt, s, label[s], sprintf("%.0f-%.0f", gmin[s] / 1000, gmax[s] / 1000), pre, pct(b), pct(c), noop ? pct(o) : "", pct(a), pct(p), ratio(b, a), ratio(b, p), ratio(c, a)
-		rb[s] = b; ra[s] = a
-	}
-	print ""
-	print "Where the packets not captured were lost, % of sent: before the socket (veth ring full:"
-	print "the napi CPU was saturated) / dropped by the socket, pool or AF_PACKET ring (counted by"
-	print "the kernel) / other (not counted: e.g. not written to the file, or still in flight)"
-	fmt2 = "%-6s %16s %16s" (noop ? " %16s" : "%s") " %16s %16s\n"
-	printf fmt2, "scen", "wc-bench", "wc-capt", noop ? "wc-noop" : "", "AF_XDP", "libpcap"
-	for (i = 1; i <= ns; i++) {
-		s = order[i]
-		if (!(s in rb)) continue
-		printf fmt2, s, loss(s, "bench"), loss(s, "capture"), noop ? loss(s, "noop") : "", loss(s, "afxdp"), loss(s, "pcap")
-	}
-	print ""
-	ok = 1; line = ""
-	for (i = 1; i <= ns; i++) {
-		s = order[i]
-		if (s !~ /^(r[0-9]|max)/ || !(s in rb) || rb[s] < 0 || ra[s] < 0) continue
-		line = line sprintf(" %s %+.2f;", s, 100 * (rb[s] - ra[s]))
-		if (rb[s] < ra[s]) {
-			ok = 0
-			why = why sprintf("\n  %s: wirecap lost %s%% before XDP and %s%% in the engine; the AF_XDP loop %s%% before XDP and %s%% in its rings", s, \
-				pp(s, "bench", 1), pp(s, "bench", 2), pp(s, "afxdp", 1), pp(s, "afxdp", 2))
-		}
-	}
-	if (line != "")
-		printf "wirecap bench >= plain AF_XDP loop at every offered rate: %s (difference in points:%s)%s\n", ok ? "YES" : "NO", line, why
-	fits = ""; nofit = ""
-	for (i = 1; i <= ns; i++) {
-		s = order[i]
-		if ((s != "burst" && s != "stall") || !bsent[s]) continue
-		printf "%s: wirecap bench lost %d of %d sent: %d before XDP (veth ring full: the napi CPU was saturated), %d in the engine (pool exhausted / rx ring full); pool %s frames/queue, high-water %s\n", \
-			s, bsent[s] - bgot[s], bsent[s], bpre[s], bdrop[s], bpool[s], bhwm[s]
-		if (bdrop[s] == 0) fits = fits " " s
-		else nofit = nofit " " s
-	}
-	if (fits != "" || nofit != "")
-		printf "Bursts that fit the pool, nothing lost in the engine:%s%s\n", fits == "" ? " none" : fits, nofit == "" ? "" : "; engine drops in:" nofit
-	if (nonapi) print "WARNING: some runs found no napi kthread to pin: the NIC model was not in place"
-}' "$WCT_DIR/labels.tsv" "$RESULTS"
+write_meta
+echo "# wirecap bench$([ "$QUICK" = 1 ] && echo " (QUICK)"): $(uname -r), $NCPU CPUs, load average $LOAD_START"
+echo "# veth $WCT_IF_TX -> $WCT_IF_RX, 4 queues; NAPI $([ "$THREADED" = 1 ] && echo threaded || echo NOT threaded) + GRO on the receiver, pinned to CPU $CPU_CAP (FIFO 50); generator on CPU $CPU_GEN"
 
+# ---- the experiments ------------------------------------------------------------
+
+# 1. captured % vs offered rate (1 s or 500,000 packets, quick 150,000;
+#    unpaced: 600,000, quick 300,000): every baseline, no work per packet; the
+#    same runs compare capture to pcapng (wc-capture) with no-op capture (wc)
+if want rate; then
+	begin_exp rate
+	C_COST=0 C_MODE=spin C_WORKERS=1 C_POOL=$POOL_CHUNKS C_FLOWS=64 C_EXPECT=1 C_STEER=queue
+	if [ "$QUICK" = 1 ]; then RATES="250 max"; else RATES="100 250 500 1000 max"; fi
+	for r in $RATES; do
+		if [ "$r" = max ]; then
+			g=(--count 600000)
+			[ "$QUICK" = 1 ] && g=(--count 300000)
+		else
+			# 1 s, at most 500,000 packets (quick: 150,000): a receiver
+			# that slows the sender down makes every packet take longer
+			n=$((r * 1000))
+			[ "$n" -gt 500000 ] && n=500000
+			[ "$QUICK" = 1 ] && [ "$n" -gt 150000 ] && n=150000
+			g=(--pps $((r * 1000)) --count "$n")
+		fi
+		for_runs rate "$r" "${g[@]}" -- xdpdrop afxdp afxdp-big pcap pcap-big wc wc-capture
+	done
+fi
+
+# 2. captured % vs per-packet cost x (a CPU spin), 250 kpps for 1 s (quick:
+#    150,000 packets)
+if want cost; then
+	begin_exp cost
+	C_MODE=spin C_WORKERS=1 C_POOL=$POOL_CHUNKS C_FLOWS=64 C_EXPECT=1 C_STEER=queue
+	if [ "$QUICK" = 1 ]; then XS="0 2000"; else XS="0 100 200 500 1000 2000"; fi
+	for x in $XS; do
+		C_COST=$x
+		for_runs cost "$x" --pps 250000 --count "$([ "$QUICK" = 1 ] && echo 150000 || echo 250000)" \
+			-- afxdp afxdp-big pcap pcap-big wc
+	done
+fi
+
+# 3. captured % vs burst length, three pool sizes: bursts at 300 kpps into
+#    a consumer that spends 3 us per packet (it keeps up with ~1/3 of it)
+if want burst; then
+	begin_exp burst
+	C_COST=3000 C_MODE=spin C_WORKERS=1 C_FLOWS=64 C_EXPECT=1 C_STEER=queue
+	if [ "$QUICK" = 1 ]; then LS="30000 120000"; else LS="25000 50000 100000 200000 400000"; fi
+	for l in $LS; do
+		for p in 64 256 1024; do
+			C_POOL=$p
+			for_runs burst "$l" --pps 300000 --count "$l" -- "wc-p$p"
+		done
+		C_POOL=$POOL_CHUNKS
+		for_runs burst "$l" --pps 300000 --count "$l" -- afxdp afxdp-big
+	done
+fi
+
+# 4. long-term imbalance over 4 queues, 4 workers that each sustain 40 kpps
+#    (25 us per packet, a sleep per chunk: four workers fit on two CPUs),
+#    100 kpps offered, pool of 131,072 frames per queue (quick: 65,536 for
+#    its shorter runs; the excess of the heavy queue outgrows it within the
+#    run without offloading); offloading off and on; the
+#    first run with offloading records the monitor at work (per-worker
+#    backlog, bucket moves)
+if want imbalance; then
+	begin_exp imbalance
+	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_FLOWS=64 C_EXPECT=1 C_STEER=queue
+	C_POOL=$([ "$QUICK" = 1 ] && echo 1024 || echo 2048)
+	N=$([ "$QUICK" = 1 ] && echo 200000 || echo 800000)
+	for w in 70/10/10/10 100/0/0/0; do
+		for ((r = 1; r <= REPEAT; r++)); do
+			for c in wc-b wc-a; do
+				C_TS=
+				[ "$r" = 1 ] && [ "$c" = wc-a ] && C_TS=$RAW/timeseries.${w//\//-}
+				run_case imbalance "$w" "$c" "$r" --pps 100000 --count "$N" \
+					--weights "${w//\//,}"
+			done
+		done
+	done
+	C_TS=
+	for f in "$RAW"/timeseries.*.jsonl; do
+		[ -s "$f" ] || continue
+		# t (s), then per worker: backlog (rx ring + held frames) and moves in
+		jq -r '[.time_ns, (.workers[] | ((.rx_backlog // 0) + (.held_frames // 0)), (.moves_in // 0))] | @tsv' \
+			"$f" >"${f%.jsonl}.tsv" 2>/dev/null
+		rm -f "$f"
+	done
+fi
+
+# 5. skewed flow sizes: 1024 flows, Zipf 1.1, over 4 workers (40 kpps each,
+#    as above) at 110 kpps: a static flow hash overloads the worker with the
+#    heavy hitters. wirecap with --steer flow (the same static spreading as
+#    fanout hash) without and with offloading, against AF_PACKET fanout.
+#    Buffers hold the same number of packets for all (the pool of 256 chunks
+#    per queue: 65,536 frames), so that imbalance shows as loss within the run.
+if want zipf; then
+	begin_exp zipf
+	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_POOL=256 C_FLOWS=1024 C_EXPECT=0 C_STEER=flow
+	N=$([ "$QUICK" = 1 ] && echo 220000 || echo 660000)
+	for_runs zipf 1.1 --pps 110000 --count "$N" --zipf 1.1 -- wc-b wc-a fanout-hash fanout-roll
+	C_STEER=queue
+fi
+
+write_meta
+
+# 6. forwarding: tests/bench/forward.sh, forwarded pps vs offered
+if want forward; then
+	printf '%s\t%s\t%s\n' forward "$(date +%s)" "$(load1)" >>"$RAW/load.tsv"
+	echo "# experiment forward"
+	BENCH_REPEAT=$REPEAT BENCH_FWD_RAW=$RAW/forward.tsv \
+		BENCH_FWD_RATES="$([ "$QUICK" = 1 ] && echo "250 max" || echo "100 250 500 max")" \
+		BENCH_T=$([ "$QUICK" = 1 ] && echo 3 || echo 4) \
+		"$(dirname "$0")/forward.sh" || note "forward.sh exited $?"
+fi
+
+write_meta
+echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); bench took $(($(date +%s) - T_START)) s"
 for n in "${NOTES[@]}"; do
 	echo "note: $n"
 done
-[ -z "${BENCH_RESULTS:-}" ] || cp "$RESULTS" "$BENCH_RESULTS"
-
-# the forwarding, offloading, start-up and tcpdump benchmarks, when they are there
-for extra_bench in forward offload startup tcpdump; do
+# the start-up, tcpdump and forwarding-under-overload benchmarks print
+# their own tables (not in the generated report yet)
+for extra_bench in startup tcpdump forward_shed; do
 	f=$(dirname "$0")/$extra_bench.sh
-	if [ -x "$f" ] && [ -z "${BENCH_ONLY:-}" ]; then
+	if [ -x "$f" ] && [ -z "${BENCH_ONLY:-}" ] && [ "$QUICK" != 1 ]; then
 		echo
 		echo "# $extra_bench: $f"
 		"$f" || echo "note: $f exited $?"
 	fi
 done
-echo
-echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); bench took $(($(date +%s) - T_START)) s"
+if [ "${BENCH_REPORT:-1}" = 1 ]; then
+	python3 "$(dirname "$0")/report.py" --raw "$RAW" --out "${BENCH_DOCS:-$WCT_ROOT/docs}" ||
+		die "the report generator failed"
+fi

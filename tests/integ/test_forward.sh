@@ -71,7 +71,10 @@ forward_start() {
 	local name=$1
 	shift
 	rm -f "$D/$name.ready"
-	wct_bg FWD_PID nsenter --net=/run/netns/"$NS_M" -- timeout 300 \
+	# --foreground: SIGINT reaches forward once (timeout otherwise sends
+	# it again to its process group, which can land after forward restored
+	# the default action on its way out: exit 130 on a loaded machine)
+	wct_bg FWD_PID nsenter --net=/run/netns/"$NS_M" -- timeout --foreground 300 \
 		"$WIRECAP" forward "$@" "${POOL[@]}" --no-shed --ready-file "$D/$name.ready" \
 		--stats-json "$D/$name.json" -q 2>"$D/$name.err"
 	if ! wct_wait_for "$(wct_tries 100)" 0.1 test -e "$D/$name.ready"; then
@@ -261,22 +264,45 @@ fi
 
 # ---- 3. egress MTU too small, egress link down -----------------------------------
 
+# port_is MTU UP: the egress port on $IF_B sees that MTU and link state
+# (UP 1 or 0): the copy of its counters it publishes every 100 ms in a
+# pinned map (struct wc_port_stats: ifname[16] at 0, mtu at 24, link_up at
+# 28), refreshed with the device's state every 200 ms
+port_is() {
+	local m v ifn
+	for m in "$WIRECAP_PIN_ROOT"/*/port_stats; do
+		[ -e "$m" ] || continue
+		v=$(bpftool -j map lookup pinned "$m" key 0 0 0 0 2>/dev/null |
+			jq -r '.value | join(" ")') || continue
+		read -r -a v <<<"$v"
+		[ "${#v[@]}" -ge 32 ] || continue
+		ifn=$(printf '%s' "${v[@]:0:16}" | sed 's/0x00.*//; s/0x/\\x/g')
+		[ "$(printf '%b' "$ifn")" = "$IF_B" ] || continue
+		[ $((v[24] | v[25] << 8 | v[26] << 16 | v[27] << 24)) = "$1" ] &&
+			[ $((v[28] | v[29] << 8 | v[30] << 16 | v[31] << 24)) = "$2" ] && return 0
+	done
+	return 1
+}
+# port_wait MTU UP WHAT: bounded wait for port_is
+port_wait() {
+	wct_wait_for "$(wct_tries 100)" 0.1 port_is "$1" "$2" ||
+		log "causes: the port did not see $3 within $(wct_time 10) s"
+}
+
 if forward_start causes -i "$IF_A" -o "$IF_B"; then
 	p0=$(mb_packets)
 	ip -n "$NS_M" link set "$IF_B" mtu 1000
-	sleep 0.5 # the port refreshes link state and MTU every 200 ms
+	port_wait 1000 1 "MTU 1000"
 	gen -c 500 -s 1200 --pps "$(wct_rate 20000)" --dst-mac "$MAC_S"
 	gen -c 500 -s 1014 --pps "$(wct_rate 20000)" --dst-mac "$MAC_S"
 	ip -n "$NS_M" link set "$IF_B" mtu 1500
 	ip -n "$NS_S" link set "$IF_S" down
-	sleep 0.5
+	port_wait 1500 0 "the link down"
 	gen -c 500 --pps "$(wct_rate 20000)" --dst-mac "$MAC_S"
 	ip -n "$NS_S" link set "$IF_S" up
 	wct_wait_for 50 0.1 wct_link_up "$NS_M" "$IF_B"
 	wct_wait_for 50 0.1 wct_link_up "$NS_S" "$IF_S"
-	# the port samples link state every 200 ms: leave it several samples,
-	# also on a loaded machine
-	sleep 1.5
+	port_wait 1500 1 "the link up again"
 	gen -c 500 --pps "$(wct_rate 20000)" --dst-mac "$MAC_S"
 	mb_wait causes $((p0 + 2000))
 	forward_stop causes

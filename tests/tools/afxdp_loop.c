@@ -9,7 +9,9 @@
  *  - one UMEM and one socket per rx queue, made with libxdp's
  *    xsk_umem__create() / xsk_socket__create(), default ring sizes
  *    (2048-entry fill, completion and RX rings), 2048 frames per queue in
- *    the fill ring;
+ *    the fill ring; --ring N makes the fill and RX rings N entries (a
+ *    power of two) with 2N frames of 2 KiB per queue, N in the fill ring:
+ *    the same loop given rings as large as wirecap's pool;
  *  - one thread serving every queue round-robin, batches of 64, each frame
  *    given back to the fill ring as soon as the packet is counted, poll()
  *    when every ring is empty.
@@ -19,7 +21,7 @@
  * cost (--cost-ns, a CPU spin) and the same stall (--stall-ms at the first
  * packet) as `wirecap bench`.
  *
- *   afxdp_loop -i IFACE [--queues N] [--cost-ns N] [--stall-ms MS]
+ *   afxdp_loop -i IFACE [--queues N] [--ring N] [--cost-ns N] [--stall-ms MS]
  *              [--cpu C] [--skb] [--idle-exit SEC] [--json FILE|-]
  *              [--ready-file FILE]
  * SIGINT/SIGTERM: stop, drain what the rings hold, print the summary.
@@ -56,10 +58,13 @@
 #endif
 
 #define MAX_Q 64
-#define NUM_FRAMES 4096 /* per queue, as xdpsock */
-#define FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
-#define RING XSK_RING_CONS__DEFAULT_NUM_DESCS /* 2048 */
 #define BATCH 64
+
+/* per queue; the defaults are xdpsock's, --ring changes them */
+static unsigned ring = XSK_RING_CONS__DEFAULT_NUM_DESCS; /* 2048 */
+static unsigned num_frames = 4096;
+static unsigned frame_size = XSK_UMEM__DEFAULT_FRAME_SIZE;
+static bool default_rings = true;
 
 struct q {
 	unsigned id;
@@ -156,13 +161,19 @@ static int load_prog(int map_fd)
 static int setup_queue(const char *ifname, struct q *q)
 {
 	struct xsk_socket_config scfg = {
-		.rx_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
+		.rx_size = ring,
 		.tx_size = 0,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP,
 	};
-	size_t sz = (size_t)NUM_FRAMES * FRAME_SIZE;
-	uint32_t idx;
+	struct xsk_umem_config ucfg = {
+		.fill_size = ring,
+		.comp_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
+		.frame_size = frame_size,
+		.frame_headroom = XSK_UMEM__DEFAULT_FRAME_HEADROOM,
+	};
+	size_t sz = (size_t)num_frames * frame_size;
+	uint32_t idx = 0;
 	int err;
 
 	q->area = mmap(NULL, sz, PROT_READ | PROT_WRITE,
@@ -172,7 +183,8 @@ static int setup_queue(const char *ifname, struct q *q)
 		return -errno;
 	}
 	/* NULL config: libxdp's defaults (2048-entry fill / completion) */
-	err = xsk_umem__create(&q->umem, q->area, sz, &q->fq, &q->cq, NULL);
+	err = xsk_umem__create(&q->umem, q->area, sz, &q->fq, &q->cq,
+			       default_rings ? NULL : &ucfg);
 	if (err)
 		return err;
 	err = xsk_socket__create(&q->xsk, ifname, q->id, q->umem, &q->rx, NULL,
@@ -180,12 +192,12 @@ static int setup_queue(const char *ifname, struct q *q)
 	if (err)
 		return err;
 	q->fd = xsk_socket__fd(q->xsk);
-	if (xsk_ring_prod__reserve(&q->fq, RING, &idx) != RING)
+	if (xsk_ring_prod__reserve(&q->fq, ring, &idx) != ring)
 		return -ENOSPC;
-	for (uint32_t i = 0; i < RING; i++)
+	for (uint32_t i = 0; i < ring; i++)
 		*xsk_ring_prod__fill_addr(&q->fq, idx + i) =
-			(uint64_t)i * FRAME_SIZE;
-	xsk_ring_prod__submit(&q->fq, RING);
+			(uint64_t)i * frame_size;
+	xsk_ring_prod__submit(&q->fq, ring);
 	return 0;
 }
 
@@ -197,6 +209,8 @@ static void usage(FILE *f)
 		"one socket per queue, one thread), for comparison with wirecap.\n"
 		"  -i IFACE            interface\n"
 		"  --queues N          rx queues 0..N-1 (default: all)\n"
+		"  --ring N            fill and RX rings of N entries (power of two),\n"
+		"                      2N frames of 2 KiB per queue (default: libxdp's)\n"
 		"  --cost-ns N         CPU spin per packet, in ns\n"
 		"  --stall-ms MS       sleep MS ms at the first packet\n"
 		"  --cpu C             pin the thread to CPU C\n"
@@ -210,6 +224,7 @@ int main(int argc, char **argv)
 {
 	enum {
 		O_Q = 256,
+		O_RING,
 		O_COST,
 		O_STALL,
 		O_CPU,
@@ -221,6 +236,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
 		{ "queues", required_argument, 0, O_Q },
+		{ "ring", required_argument, 0, O_RING },
 		{ "cost-ns", required_argument, 0, O_COST },
 		{ "stall-ms", required_argument, 0, O_STALL },
 		{ "cpu", required_argument, 0, O_CPU },
@@ -253,6 +269,16 @@ int main(int argc, char **argv)
 			break;
 		case O_Q:
 			nq = strtoul(optarg, NULL, 0);
+			break;
+		case O_RING:
+			ring = strtoul(optarg, NULL, 0);
+			if (ring < 64 || ring > (1u << 24) ||
+			    (ring & (ring - 1)))
+				return die("--ring %s: a power of two >= 64",
+					   optarg, 0);
+			num_frames = 2 * ring;
+			frame_size = 2048;
+			default_rings = false;
 			break;
 		case O_COST:
 			cost_ns = strtoull(optarg, NULL, 0);
@@ -452,13 +478,13 @@ out:
 		if (f) {
 			fprintf(f,
 				"{\"tool\":\"afxdp_loop\",\"path\":\"%s XDP, AF_XDP copy mode\","
-				"\"received\":%llu,\"rx_dropped\":%llu,\"rx_ring_full\":%llu,"
+				"\"ring\":%u,\"frames\":%u,\"received\":%llu,\"rx_dropped\":%llu,\"rx_ring_full\":%llu,"
 				"\"fill_ring_empty\":%llu,\"invalid\":%llu,\"polls\":%llu,"
 				"\"kicks\":%llu,\"duration_s\":%.6f,\"drain_pkts\":%llu,"
 				"\"drain_ns_per_pkt\":%.1f,\"queues\":[",
 				xdp_flags == XDP_FLAGS_DRV_MODE ? "native" :
 								  "generic",
-				(unsigned long long)total,
+				ring, num_frames, (unsigned long long)total,
 				(unsigned long long)dropped,
 				(unsigned long long)ring_full,
 				(unsigned long long)fill_empty,
@@ -492,7 +518,7 @@ out:
 				xsk_umem__delete(qs[i].umem);
 			if (qs[i].area)
 				munmap(qs[i].area,
-				       (size_t)NUM_FRAMES * FRAME_SIZE);
+				       (size_t)num_frames * frame_size);
 		}
 		if (prog_fd >= 0)
 			close(prog_fd);

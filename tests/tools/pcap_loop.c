@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -186,9 +187,24 @@ int main(int argc, char **argv)
 		if (fd >= 0)
 			close(fd);
 	}
+	/* Non-blocking reads and our own poll(): with TPACKET_V3 libpcap's
+	 * blocking read waits for a block without a timeout, so an idle
+	 * capture would never see an empty read (and --idle-exit never
+	 * fire). The kernel still retires blocks after the 100 ms timeout. */
+	if (idle_ns && pcap_setnonblock(cap, 1, errbuf)) {
+		fprintf(stderr, "pcap_loop: %s\n", errbuf);
+		goto out;
+	}
 	while (!stop_req) {
 		uint64_t before = c.count;
 		int n = pcap_dispatch(cap, -1, on_packet, (u_char *)&c);
+
+		if (idle_ns && n == 0) {
+			struct pollfd pfd = { .fd = pcap_get_selectable_fd(cap),
+					      .events = POLLIN };
+
+			poll(&pfd, 1, 100);
+		}
 
 		if (n == PCAP_ERROR) {
 			fprintf(stderr, "pcap_loop: %s\n", pcap_geterr(cap));

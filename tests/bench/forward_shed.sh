@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# Forwarding under overload (issue 15): forward's rate at the generator's
+# maximum against its own best paced rate and against the bridge, and the
+# latency (ping RTT p50/p99) through the middlebox at a paced rate. It
+# prints `ratio` and `latency` lines (not in the generated report yet; its
+# set-up is forward.sh's: the two belong in one script).
+#
+# Packets per second through a middlebox between two veth pairs, for three
+# forwarders measured in one run on the same set-up:
+#
+#   client --veth-- [A  middlebox  B] --veth-- server
+#
+#   wirecap   wirecap forward -i A -o B (AF_XDP RX, zero-copy hand-over to
+#             an AF_XDP TX socket on B sharing the engine's UMEM)
+#   xdp       in-kernel XDP_REDIRECT: a tiny XDP program on A doing
+#             bpf_redirect(B) (xdp-bench redirect does the same, but its
+#             tracepoint program does not load on every kernel)
+#   bridge    a Linux bridge with A and B
+#
+# The client runs `wirecap gen` unpaced (64-byte frames, 64 flows) on
+# CPU_GEN; the server drops everything in XDP (its per-queue XDP counters
+# are the measure). The middlebox gets CPU_FWD: the ingress veth A runs
+# threaded NAPI (GRO on), its napi kthreads pinned to CPU_FWD, and wirecap's
+# worker runs there too. The kthreads keep SCHED_OTHER here: under
+# sustained overload a NIC's softirq work moves to ksoftirqd (SCHED_OTHER),
+# while a SCHED_FIFO NAPI thread would starve the forwarder completely
+# (receive livelock), which is not what a saturated middlebox does.
+#
+# Measured: server packets per second between 1 s and T - 0.5 s of a T s
+# run, median of BENCH_REPEAT runs (forwarders interleaved). Printed: a
+# table and `ratio` lines. wirecap forward runs with its defaults: a
+# backlog bounded by a latency budget, overload shed in XDP (docs/
+# forward.md). It is also measured at paced offered rates (BENCH_FWD_RATES,
+# once each): `ratio wirecap_max/wirecap_best_paced` is its rate at the
+# generator's maximum over the best it forwarded paced, i.e. whether
+# overload costs it throughput (receive livelock). Latency: ping RTT
+# (client -> server -> client, through the middlebox both ways: forward
+# --bidir, and the bridge) every BENCH_PING_MS ms while gen offers
+# BENCH_LAT_PPS, p50 and p99 over BENCH_PING_N pings; the sink passes ICMP
+# and ARP to the server's stack and drops the rest. On veth, AF_XDP runs in copy mode and XDP on
+# veth copies each frame once more, costs real NICs with zero-copy AF_XDP
+# do not have: the ratios are a lower bound for wirecap.
+#
+# Environment: WC_BUILD, BENCH_REPEAT (default 3), BENCH_T (seconds per
+# run, default 4), BENCH_CPU_GEN / BENCH_CPU_FWD (default 0 / 1),
+# FWD_ARGS (extra wirecap forward options), BENCH_FWD_RATES (default
+# "250000 500000 750000 1000000"), BENCH_LAT_PPS (default 100000),
+# BENCH_PING_MS (default 2), BENCH_PING_N (default 1000).
+set -uo pipefail
+. "$(dirname "$0")/../lib/net.sh"
+WCT_NAME=bench-forward
+
+REPEAT=${BENCH_REPEAT:-3}
+T=${BENCH_T:-4}
+CPU_GEN=${BENCH_CPU_GEN:-0}
+CPU_FWD=${BENCH_CPU_FWD:-1}
+FWD_ARGS=${FWD_ARGS:-}
+FWD_RATES=${BENCH_FWD_RATES:-250000 500000 750000 1000000}
+LAT_PPS=${BENCH_LAT_PPS:-100000}
+PING_MS=${BENCH_PING_MS:-2}
+PING_N=${BENCH_PING_N:-1000}
+
+die() {
+	echo "bench-forward: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, XDP)"
+[ -x "$WIRECAP" ] || die "missing $WIRECAP (run make, or set WC_BUILD)"
+for t in jq ethtool taskset clang nsenter timeout awk ping; do
+	command -v "$t" >/dev/null || die "$t is not installed (make deps)"
+done
+if [ "$(nproc)" -lt 2 ]; then
+	CPU_GEN=0
+	CPU_FWD=0
+fi
+
+wct_init
+NS_C=wct-$WCT_ID-c
+NS_M=wct-$WCT_ID-m
+NS_S=wct-$WCT_ID-s
+IF_C=wct${WCT_ID}c
+IF_A=wct${WCT_ID}d
+IF_B=wct${WCT_ID}e
+IF_S=wct${WCT_ID}f
+for ns in "$NS_C" "$NS_M" "$NS_S"; do
+	ip netns add "$ns"
+	WCT_NETNS+=("$ns")
+	run_in "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$ns" link set lo up
+done
+ip -n "$NS_C" link add "$IF_C" numtxqueues 4 numrxqueues 4 type veth \
+	peer name "$IF_A" netns "$NS_M" numtxqueues 4 numrxqueues 4
+ip -n "$NS_S" link add "$IF_S" numtxqueues 4 numrxqueues 4 type veth \
+	peer name "$IF_B" netns "$NS_M" numtxqueues 4 numrxqueues 4
+for l in "$NS_C $IF_C" "$NS_M $IF_A" "$NS_M $IF_B" "$NS_S $IF_S"; do
+	set -- $l
+	ip -n "$1" link set "$2" up
+done
+ip -n "$NS_C" addr add 198.18.0.1/24 dev "$IF_C"
+ip -n "$NS_S" addr add 198.18.0.2/24 dev "$IF_S"
+run_in "$NS_C" ethtool -K "$IF_C" tso off >/dev/null 2>&1
+run_in "$NS_M" ethtool -K "$IF_A" gro on >/dev/null 2>&1
+ip netns exec "$NS_M" sh -c "echo 1 > /sys/class/net/$IF_A/threaded" 2>/dev/null
+wct_wait_for 50 0.1 wct_link_up "$NS_M" "$IF_B"
+
+MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+# the sink: drops UDP (the generator's), passes the rest (ARP, ping)
+cat >"$WCT_DIR/drop.c" <<'EOF'
+#include <linux/bpf.h>
+__attribute__((section("xdp"), used)) int xdp_drop(struct xdp_md *ctx)
+{
+	unsigned char *d = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+
+	if (d + 34 > end || d[12] != 0x08 || d[13] != 0x00 || d[23] != 17)
+		return XDP_PASS;
+	return XDP_DROP;
+}
+char _license[] __attribute__((section("license"), used)) = "GPL";
+EOF
+OUT_IFINDEX=$(ip -n "$NS_M" -j link show "$IF_B" | jq '.[0].ifindex')
+cat >"$WCT_DIR/redirect.c" <<'EOF'
+#include <linux/bpf.h>
+static long (*bpf_redirect)(__u32 ifindex, __u64 flags) = (void *)BPF_FUNC_redirect;
+__attribute__((section("xdp"), used)) int xdp_redirect_out(struct xdp_md *ctx)
+{
+	return bpf_redirect(OUT_IFINDEX, 0);
+}
+char _license[] __attribute__((section("license"), used)) = "GPL";
+EOF
+for p in drop redirect; do
+	clang -O2 -target bpf -I/usr/include/"$MULTIARCH" -DOUT_IFINDEX="$OUT_IFINDEX" \
+		-c "$WCT_DIR/$p.c" -o "$WCT_DIR/$p.o" || die "cannot build the $p XDP program"
+done
+ip -n "$NS_S" link set dev "$IF_S" xdpdrv obj "$WCT_DIR/drop.o" sec xdp ||
+	die "cannot attach the sink's XDP program"
+
+pin_napi() { # the ingress NAPI kthreads on the middlebox CPU, SCHED_OTHER
+	local p
+	for p in $(pgrep "^napi/$IF_A(-|$)"); do
+		taskset -pc "$CPU_FWD" "$p" >/dev/null 2>&1
+		chrt -o -p 0 "$p" >/dev/null 2>&1
+	done
+}
+
+sink() {
+	run_in "$NS_S" ethtool -S "$IF_S" |
+		awk '/rx_queue_[0-9]+_xdp_packets:/ { s += $2 } END { print s + 0 }'
+}
+
+MAC_S=$(ip -n "$NS_S" -br link show "$IF_S" | awk '{print $3}')
+
+# measure [PPS]: server pps in the steady part of a T-second run, unpaced
+# (the generator's maximum) or paced at PPS
+measure() {
+	local a b t1 t2 g pace=()
+	[ -n "${1:-}" ] && pace=(--pps "$1")
+	rm -f "$WCT_DIR/gen.json"
+	run_in "$NS_C" taskset -c "$CPU_GEN" timeout $((T + 30)) "$WIRECAP" gen -i "$IF_C" \
+		-d "$T" --flows 64 --dst-mac "$MAC_S" "${pace[@]}" --quiet --json "$WCT_DIR/gen.json" &
+	g=$!
+	sleep 1
+	a=$(sink)
+	t1=$(date +%s%N)
+	sleep "$(awk -v t="$T" 'BEGIN { print t - 1.5 }')"
+	b=$(sink)
+	t2=$(date +%s%N)
+	wait "$g"
+	awk -v a="$a" -v b="$b" -v t1="$t1" -v t2="$t2" \
+		'BEGIN { printf "%.0f\n", (b - a) * 1e9 / (t2 - t1) }'
+}
+
+# latency: ping RTT p50 / p99 in ms ("p50 p99 lost"), while gen offers
+# LAT_PPS through the same middlebox
+latency() {
+	local g
+	run_in "$NS_C" taskset -c "$CPU_GEN" timeout 120 "$WIRECAP" gen -i "$IF_C" \
+		-d $((PING_N * PING_MS / 1000 + 3)) --flows 64 --dst-mac "$MAC_S" \
+		--pps "$LAT_PPS" --quiet &
+	g=$!
+	sleep 0.5
+	run_in "$NS_C" timeout $((PING_N * PING_MS / 1000 + 30)) ping -n \
+		-i "$(awk -v m="$PING_MS" 'BEGIN { print m / 1000 }')" -c "$PING_N" -W 1 \
+		198.18.0.2 2>/dev/null | sed -n 's/.*time=\([0-9.]*\).*/\1/p' | sort -n |
+		awk -v n="$PING_N" '{ v[++k] = $1 }
+		END {
+			if (!k) { print "- - " n; exit }
+			i = int(k * 0.99 + 0.5); if (i < 1) i = 1
+			printf "%.3f %.3f %d\n", v[int((k + 1) / 2)], v[i], n - k
+		}'
+	wait "$g"
+}
+
+bridge_up() {
+	ip -n "$NS_M" link add "br$WCT_ID" type bridge
+	ip -n "$NS_M" link set "$IF_A" master "br$WCT_ID"
+	ip -n "$NS_M" link set "$IF_B" master "br$WCT_ID"
+	ip -n "$NS_M" link set "br$WCT_ID" up
+	sleep 0.5
+	pin_napi
+}
+
+run_bridge() {
+	bridge_up
+	measure
+	ip -n "$NS_M" link del "br$WCT_ID"
+}
+
+lat_bridge() {
+	bridge_up
+	latency
+	ip -n "$NS_M" link del "br$WCT_ID"
+}
+
+run_xdp() {
+	ip -n "$NS_M" link set dev "$IF_A" xdpdrv obj "$WCT_DIR/redirect.o" sec xdp ||
+		{ echo 0; return; }
+	sleep 0.3
+	pin_napi
+	measure
+	ip -n "$NS_M" link set dev "$IF_A" xdpdrv off
+}
+
+# run_wirecap [PPS] (unpaced without), lat_wirecap: forward with its
+# defaults (latency budget, shedding)
+run_wirecap() { wirecap_do measure "$@"; }
+lat_wirecap() { wirecap_do latency --bidir; }
+
+wirecap_do() {
+	local pid r what=$1 pps= bidir=
+	shift
+	case "${1:-}" in --bidir) bidir=--bidir ;; ?*) pps=$1 ;; esac
+	rm -f "$WCT_DIR/fwd.ready" "$WCT_DIR/fwd.json"
+	# shellcheck disable=SC2086
+	nsenter --net=/run/netns/"$NS_M" -- timeout $((T + 120)) "$WIRECAP" forward \
+		-i "$IF_A" -o "$IF_B" $bidir --workers 1 --cpus "$CPU_FWD" \
+		--ready-file "$WCT_DIR/fwd.ready" --stats-json "$WCT_DIR/fwd.json" -q \
+		$FWD_ARGS 2>"$WCT_DIR/fwd.err" &
+	pid=$!
+	WCT_PIDS+=("$pid")
+	if ! wct_wait_for 100 0.1 test -e "$WCT_DIR/fwd.ready"; then
+		echo "bench-forward: wirecap forward did not start: $(tr '\n' ' ' <"$WCT_DIR/fwd.err")" >&2
+		kill "$pid" 2>/dev/null
+		echo 0
+		return
+	fi
+	pin_napi
+	r=$($what $pps)
+	kill -INT "$pid"
+	timeout 30 tail --pid="$pid" -f /dev/null
+	jq -c '.directions[0] | {received, forwarded, shed, dropped: .dropped.total,
+		pool_exhausted: .dropped.pool_exhausted, unaccounted}' "$WCT_DIR/fwd.json" \
+		>"$WCT_DIR/fwd.last" 2>/dev/null
+	echo "$r"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
+
+declare -A R
+for m in wirecap xdp bridge; do R[$m]=; done
+echo "# forwarding: gen unpaced on CPU $CPU_GEN, middlebox on CPU $CPU_FWD, ${T} s x $REPEAT runs, 64 B frames"
+for ((i = 1; i <= REPEAT; i++)); do
+	for m in wirecap xdp bridge; do
+		v=$(run_"$m")
+		R[$m]="${R[$m]} $v"
+		printf '#   run %d %-8s %10s pps%s\n' "$i" "$m" "$v" \
+			"$([ "$m" = wirecap ] && [ -s "$WCT_DIR/fwd.last" ] && echo "  $(cat "$WCT_DIR/fwd.last")")"
+	done
+done
+declare -A M
+for m in wirecap xdp bridge; do
+	M[$m]=$(printf '%s\n' ${R[$m]} | median)
+done
+best=0
+for r in $FWD_RATES; do
+	v=$(run_wirecap "$r")
+	printf '#   paced %-8s %10s pps%s\n' "$r" "$v" \
+		"$([ -s "$WCT_DIR/fwd.last" ] && echo "  $(cat "$WCT_DIR/fwd.last")")"
+	[ "$v" -gt "$best" ] && best=$v
+done
+lat_w=$(lat_wirecap)
+echo "#   latency wirecap: $lat_w  $(cat "$WCT_DIR/fwd.last" 2>/dev/null)"
+lat_b=$(lat_bridge)
+printf '%-28s %12s %14s %14s\n' forwarder "pps (median)" "vs XDP_REDIRECT" "vs bridge"
+for m in wirecap xdp bridge; do
+	case $m in
+	wirecap) label="wirecap forward" ;;
+	xdp) label="in-kernel XDP_REDIRECT" ;;
+	bridge) label="Linux bridge" ;;
+	esac
+	awk -v l="$label" -v v="${M[$m]}" -v x="${M[xdp]}" -v b="${M[bridge]}" 'BEGIN {
+		rx = (x > 0) ? sprintf("%.2f", v / x) : "-"
+		rb = (b > 0) ? sprintf("%.2f", v / b) : "-"
+		printf "%-28s %12d %14s %14s\n", l, v, rx, rb }'
+done
+awk -v w="${M[wirecap]}" -v x="${M[xdp]}" -v b="${M[bridge]}" 'BEGIN {
+	rx = (x > 0) ? sprintf("%.2f", w / x) : "-"
+	rb = (b > 0) ? sprintf("%.2f", w / b) : "-"
+	printf "ratio wirecap/xdp_redirect %s wirecap/bridge %s\n", rx, rb }'
+awk -v w="${M[wirecap]}" -v b="$best" 'BEGIN {
+	printf "ratio wirecap_max/wirecap_best_paced %s (best paced %d pps)\n",
+		(b > 0) ? sprintf("%.2f", w / b) : "-", b }'
+for l in "wirecap forward --bidir:$lat_w" "Linux bridge:$lat_b"; do
+	set -- ${l#*:}
+	printf 'latency %-26s p50 %s ms p99 %s ms (ping RTT every %s ms, %s of %s lost, gen %s pps)\n' \
+		"${l%%:*}" "$1" "$2" "$PING_MS" "$3" "$PING_N" "$LAT_PPS"
+done
+echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,741 @@
+#!/usr/bin/env python3
+"""Turn the raw results of tests/bench/run.sh into docs/benchmarks.md and
+docs/bench/*.png (gnuplot).
+
+    tests/bench/report.py [--raw docs/bench/raw] [--out docs]
+
+Every point is the median of the runs of one (experiment, x, consumer), its
+error bar the min-max of those runs. Every sentence with a number in the
+report is computed here from the raw results: nothing is typed by hand, so
+re-running the generator on the same raw files gives the same report.
+Standard library only; gnuplot (Debian: gnuplot-nox) draws the figures.
+"""
+import argparse
+import csv
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+NAMES = {
+    "xdpdrop": "XDP_DROP (ceiling)",
+    "afxdp": "AF_XDP loop, 2048 rings",
+    "afxdp-big": "AF_XDP loop, pool-sized rings",
+    "pcap": "libpcap, 2 MiB buffer",
+    "pcap-big": "libpcap, pool-sized buffer",
+    "wc": "wirecap",
+    "wc-capture": "wirecap capture to pcapng",
+    "wc-p64": "wirecap, pool 4 Ki frames/queue",
+    "wc-p256": "wirecap, pool 16 Ki frames/queue",
+    "wc-p1024": "wirecap, pool 64 Ki frames/queue",
+    "wc-b": "wirecap, offloading off (WireCAP-B)",
+    "wc-a": "wirecap, offloading on (WireCAP-A)",
+    "fanout-hash": "AF_PACKET fanout hash",
+    "fanout-roll": "AF_PACKET fanout hash+rollover",
+    "wirecap": "wirecap forward",
+    "xdp": "in-kernel XDP_REDIRECT",
+    "bridge": "Linux bridge",
+}
+BASELINES = ["afxdp", "afxdp-big", "pcap", "pcap-big"]
+# the same colour for a consumer in every figure; wirecap in reds, drawn thicker
+COLORS = {
+    "xdpdrop": "#000000", "afxdp": "#1f77b4", "afxdp-big": "#17becf", "pcap": "#2ca02c",
+    "pcap-big": "#8c564b", "wc": "#d62728", "wc-capture": "#ff7f0e", "wc-p64": "#f4a582",
+    "wc-p256": "#e7298a", "wc-p1024": "#d62728", "wc-b": "#9467bd", "wc-a": "#d62728",
+    "fanout-hash": "#2ca02c", "fanout-roll": "#bcbd22", "wirecap": "#d62728", "xdp": "#1f77b4",
+    "bridge": "#2ca02c",
+}
+
+
+def name(c):
+    return NAMES.get(c, c)
+
+
+def read_tsv(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+class Point:
+    """The runs of one (x, consumer): captured fractions and loss causes."""
+
+    def __init__(self, rows):
+        self.rows = rows
+        self.n = len(rows)
+        self.cap = [100.0 * int(r["got"]) / int(r["sent"]) for r in rows if int(r["sent"])]
+        self.pre = [100.0 * int(r["pre_xdp"]) / int(r["sent"]) for r in rows if int(r["sent"])]
+        self.drop = [100.0 * int(r["dropped"]) / int(r["sent"]) for r in rows if int(r["sent"])]
+        self.gen = [float(r["gen_kpps"]) for r in rows]
+
+    def med(self, what="cap"):
+        v = getattr(self, what)
+        return statistics.median(v) if v else float("nan")
+
+    def lo(self, what="cap"):
+        return min(getattr(self, what))
+
+    def hi(self, what="cap"):
+        return max(getattr(self, what))
+
+    def field(self, key, conv=float):
+        v = [conv(r[key]) for r in self.rows if r.get(key) not in (None, "", "-")]
+        return statistics.median(v) if v else float("nan")
+
+    def fmt(self):
+        if self.n > 1:
+            return "%.1f%% [%.1f-%.1f]" % (self.med(), self.lo(), self.hi())
+        return "%.1f%%" % self.med()
+
+
+def group(rows):
+    """{x: {consumer: Point}} in the order the x values first appear"""
+    out = {}
+    tmp = {}
+    for r in rows:
+        tmp.setdefault(r["x"], {}).setdefault(r["consumer"], []).append(r)
+    for x, d in tmp.items():
+        out[x] = {c: Point(v) for c, v in d.items()}
+    return out
+
+
+def overlap(a, b):
+    return a.n > 1 and b.n > 1 and not (a.lo() > b.hi() or b.lo() > a.hi())
+
+
+def limit(p, target_kpps=None):
+    """What limited a consumer's capture, from where its packets were lost."""
+    lost = 100.0 - p.med()
+    parts = []
+    if target_kpps and p.med("gen") < 0.95 * target_kpps:
+        parts.append("the generator reached only %.0f of %.0f kpps" % (p.med("gen"), target_kpps))
+    if lost < 0.5:
+        return "; ".join(parts) or "nothing (captured everything)"
+    pre, drop = p.med("pre"), p.med("drop")
+    other = max(0.0, lost - pre - drop)
+    causes = [
+        (pre, "%.1f%% lost before XDP/the socket (veth ring full: the kernel's receive path on the capture CPU)" % pre),
+        (drop, "%.1f%% dropped by the consumer's own rings/pool/buffer (the consumer's CPU did not keep up)" % drop),
+        (other, "%.1f%% not counted by the kernel (in flight or lost at shutdown)" % other),
+    ]
+    causes.sort(key=lambda c: -c[0])
+    parts += [c[1] for c in causes if c[0] >= 0.5]
+    return "; ".join(parts)
+
+
+def compare(pts, me, others):
+    """Sentences: me against each of others at one x."""
+    if me not in pts:
+        return []
+    m = pts[me]
+    out = []
+    for o in others:
+        if o not in pts:
+            continue
+        b = pts[o]
+        d = m.med() - b.med()
+        if overlap(m, b):
+            rel = "within the run-to-run spread of"
+        elif abs(d) < 0.5:
+            rel = "equal to"
+        elif d > 0:
+            rel = "%.1f points ahead of" % d
+        else:
+            rel = "%.1f points behind" % -d
+        ratio = " (%.2fx)" % (m.med() / b.med()) if b.med() > 0 and abs(d) >= 0.5 else ""
+        out.append("%s %s%s (%.1f%%)" % (rel, name(o), ratio, b.med()))
+    return out
+
+
+# ---- gnuplot -----------------------------------------------------------------------
+
+
+class Plot:
+    def __init__(self, tmp, out, machine):
+        self.tmp, self.out, self.machine = tmp, out, machine
+        self.made = []
+
+    def run(self, fname, script):
+        path = os.path.join(self.out, fname)
+        head = (
+            'set terminal pngcairo size 1000,680 font "DejaVu Sans,11" noenhanced\n'
+            'set output "%s"\nset grid\nset key below center horizontal maxcols 3 samplen 3 spacing 1.2\n'
+            'set bmargin 8\n' % path
+        )
+        sp = os.path.join(self.tmp, fname + ".gp")
+        with open(sp, "w") as f:
+            f.write(head + script)
+        r = subprocess.run(["gnuplot", sp], capture_output=True, text=True)
+        if r.returncode:
+            print("report: gnuplot failed on %s: %s" % (fname, r.stderr.strip()), file=sys.stderr)
+            return False
+        self.made.append(fname)
+        return True
+
+    def data(self, fname, lines):
+        p = os.path.join(self.tmp, fname)
+        with open(p, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return p
+
+    def title(self, what, one_run=False):
+        m = self.machine
+        if one_run:
+            m = m.split(", QUICK")[0].split(", median of")[0] + ", one run"
+        return "%s\\n%s" % (what, m)
+
+
+def lines_plot(plot, fname, title, xlabel, ylabel, series, logx=False, extra="", yrange="[0:105]"):
+    """series: [(consumer, label, [(x, med, lo, hi)])]"""
+    parts = []
+    for i, (cons, label, pts) in enumerate(series):
+        if not pts:
+            continue
+        d = plot.data("%s.%d.dat" % (fname, i), ["%g %g %g %g" % p for p in sorted(pts)])
+        wc = cons.startswith("wc") or cons == "wirecap"
+        parts.append('"%s" using 1:2:3:4 with yerrorlines lw %d lc rgb "%s" pt %d ps %s title "%s"' % (
+            d, 3 if wc else 2, COLORS.get(cons, "#7f7f7f"), 5 + i, "1.4" if wc else "1", label))
+    if not parts:
+        return False
+    s = 'set title "%s"\nset xlabel "%s"\nset ylabel "%s"\nset yrange %s\n%s%s\nplot %s\n' % (
+        plot.title(title), xlabel, ylabel, yrange, "set logscale x\n" if logx else "", extra, ", \\\n  ".join(parts))
+    return plot.run(fname, s)
+
+
+def bars_plot(plot, fname, title, ylabel, cats, series, yrange="[0:*]", extra=""):
+    """cats: category labels; series: [(label, [(med, lo, hi)] per cat)]"""
+    rows = []
+    for i, c in enumerate(cats):
+        row = ['"%s"' % c]
+        for _, v in series:
+            row += ["%g %g %g" % v[i]]
+        rows.append(" ".join(row))
+    d = plot.data(fname + ".dat", rows)
+    parts = []
+    for j, (label, _) in enumerate(series):
+        col = 2 + 3 * j
+        parts.append('"%s" using %d:%d:%d title "%s"' % (d, col, col + 1, col + 2, label))
+    # labels in the script (not the data) so that "\n" breaks them
+    xt = ", ".join('"%s" %d' % (c.replace(", ", "\\n"), i) for i, c in enumerate(cats))
+    s = (
+        'set title "%s"\nset ylabel "%s"\nset yrange %s\nset style data histogram\n'
+        "set style histogram errorbars gap 2 lw 1.5\nset style fill solid 0.7 border -1\n"
+        "set boxwidth 0.9\nset xtics (%s) scale 0\n%s\nplot %s\n"
+        % (plot.title(title), ylabel, yrange, xt, extra, ", \\\n  ".join(parts))
+    )
+    return plot.run(fname, s)
+
+
+# ---- the report ------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.abspath(os.path.join(here, "..", ".."))
+    ap.add_argument("--raw", default=os.path.join(root, "docs", "bench", "raw"))
+    ap.add_argument("--out", default=os.path.join(root, "docs"))
+    a = ap.parse_args()
+    if not shutil.which("gnuplot"):
+        sys.exit("report: gnuplot is not installed (make deps: gnuplot-nox)")
+    with open(os.path.join(a.raw, "meta.json")) as f:
+        meta = json.load(f)
+    paths = {r[0]: r[1] for r in (l.rstrip("\n").split("\t") for l in open(os.path.join(a.raw, "paths.tsv"))) if len(r) == 2} \
+        if os.path.exists(os.path.join(a.raw, "paths.tsv")) else {}
+    loads = [l.rstrip("\n").split("\t") for l in open(os.path.join(a.raw, "load.tsv"))] \
+        if os.path.exists(os.path.join(a.raw, "load.tsv")) else []
+    figdir = os.path.join(a.out, "bench")
+    os.makedirs(figdir, exist_ok=True)
+    quick = meta.get("quick") == 1
+    runs = "1 run per point (QUICK=1: indicative only, no spread)" if meta["repeat"] == 1 else \
+        "median of %d runs per point, error bars min-max" % meta["repeat"]
+    machine = "%d CPUs, Linux %s, veth (XDP native, AF_XDP copy), load %s to %s%s" % (
+        meta["ncpu"], meta["kernel"].split("-")[0],
+        meta["load_start"].split()[0], meta["load_end"].split()[0],
+        ", QUICK: 1 run" if quick else ", median of %d runs, min-max bars" % meta["repeat"])
+    tmp = tempfile.mkdtemp(prefix="wc-report-")
+    plot = Plot(tmp, figdir, machine)
+    md = []
+    glance = []
+    w = md.append
+
+    dur = meta["t_end"] - meta["t_start"]
+    w("# Benchmarks")
+    w("")
+    w("<!-- Generated by tests/bench/report.py from docs/bench/raw (make bench). Do not edit: every")
+    w("     figure and every number below comes from the raw results of one run. -->")
+    w("")
+    w("`make bench%s` on %s UTC, %d min %d s, %s. Commit %s." % (
+        " QUICK=1" if quick else "", time.strftime("%Y-%m-%d %H:%M", time.gmtime(meta["t_start"])),
+        dur // 60, dur % 60, runs, meta["commit"]))
+    w("")
+    w("**Conditions.** %d CPUs (%s), %s RAM, Linux %s. Load average (1, 5, 15 min) %s at the start and %s at the end "
+      "(%s processes): %s" % (
+          meta["ncpu"], meta["cpu_model"], meta["memory"], meta["kernel"], meta["load_start"], meta["load_end"],
+          meta["processes"],
+          "the machine was shared with other jobs, so the consumers that depend on getting the CPU in time vary "
+          "between runs; read single figures with the spread in mind." if float(meta["load_start"].split()[0]) > 1.5
+          or float(meta["load_end"].split()[0]) > 1.5 else "a quiet machine."))
+    if loads:
+        w("Load average (1 min) at the start of each experiment: %s." % ", ".join("%s %s" % (l[0], l[2]) for l in loads))
+    w("Link: a veth pair with 4 queues between two namespaces; NAPI %s with GRO on the receiving end, its kthreads "
+      "pinned to CPU %d at SCHED_FIFO 50 (a NIC's softirq preempting the analyzer); the generator (`wirecap gen`, "
+      "AF_XDP copy mode, 64-byte UDP frames) on CPU %d. XDP in native (driver) mode on veth; AF_XDP in **copy mode** "
+      "(veth has no zero-copy AF_XDP; XDP on veth also copies each frame once more): real NICs with zero-copy "
+      "AF_XDP pay less per packet than every AF_XDP consumer here." % (meta["napi"], meta["cpu_cap"], meta["cpu_gen"]))
+    w("")
+    if meta.get("notes"):
+        w("Notes from the run: " + "; ".join(meta["notes"]) + ".")
+        w("")
+    w("GLANCE")
+    w("")
+    w("## The consumers")
+    w("")
+    w("| experiment | label | what ran (as the run recorded it) |")
+    w("| --- | --- | --- |")
+    for c, p in paths.items():
+        exp, _, cons = c.rpartition(":")
+        w("| %s | %s | %s |" % (exp, name(cons), p.replace("(libpcap libpcap version", "(libpcap")))
+    w("")
+    w("Captured % = packets the consumer counted itself / packets the generator sent (its TX completions). "
+      "A packet not captured was lost *before XDP/the socket* (the veth ring of the receiving queue was full: the "
+      "NAPI thread on the capture CPU could not keep up, a NIC's rx_missed), *dropped* by the consumer's own "
+      "kernel objects (AF_XDP fill/RX ring, wirecap's pool, AF_PACKET's ring: the consumer did not keep up), or "
+      "neither (not counted). The text under each figure names the largest of these for each consumer.")
+    w("")
+
+    # ---- 1. rate
+    rate = group(read_tsv(os.path.join(a.raw, "rate.tsv")))
+    if rate:
+        series = {}
+        # x: the target rates as categories, the unpaced runs last (the rate
+        # the generator reached is in the table: receivers slow it down)
+        xs = list(rate)
+        for i, (x, pts) in enumerate(rate.items()):
+            for c, p in pts.items():
+                series.setdefault(c, []).append((i, p.med(), p.lo(), p.hi()))
+        xt = ", ".join('"%s" %d' % ("unpaced (max)" if x == "max" else x, i) for i, x in enumerate(xs))
+        order = ["xdpdrop", "afxdp-big", "afxdp", "pcap", "pcap-big", "wc", "wc-capture"]
+        lines_plot(plot, "rate.png", "Captured % vs offered rate, no work per packet, 1 consumer thread",
+                   "target offered rate (kpps)", "captured (% of sent)",
+                   [(c, name(c) + (" = delivery ceiling" if c == "afxdp-big" else ""), series[c]) for c in order if c in series],
+                   extra="set xtics (%s)\nset xrange [-0.3:%g]\n" % (xt, len(xs) - 0.7))
+        w("## 1. Captured % against the offered rate")
+        w("")
+        w("![captured vs offered rate](bench/rate.png)")
+        w("")
+        w("Each rate for 1 s or 500,000 packets (QUICK: 150,000; unpaced: 600,000, QUICK 300,000, at the generator's best rate), no work per packet, "
+          "one consumer thread on the capture CPU. The AF_XDP loop with pool-sized rings and no work is the "
+          "kernel's delivery ceiling into AF_XDP; XDP_DROP is the machine's ceiling.")
+        w("")
+        table(w, rate, order, xlabel="offered")
+        veth_note(w, rate)
+        for x, pts in rate.items():
+            tgt = None if x == "max" else float(x)
+            if x == "max":
+                lbl = "unpaced (the generator reached %s)" % ", ".join(
+                    "%.0f kpps against %s" % (pts[c].med("gen"), name(c)) for c in ("xdpdrop", "wc") if c in pts)
+            else:
+                lbl = "at %s kpps" % x
+            if "wc" in pts:
+                s = compare(pts, "wc", ["afxdp", "afxdp-big", "pcap", "pcap-big"])
+                w("- %s: wirecap captured %s, %s. Limit for wirecap: %s." % (lbl, pts["wc"].fmt(), "; ".join(s),
+                                                                               limit(pts["wc"], tgt)))
+            for c in ("xdpdrop", "afxdp-big"):
+                if c in pts:
+                    w("  %s: %s (limit: %s)." % (name(c), pts[c].fmt(), limit(pts[c], tgt)))
+            if "wc-capture" in pts and "wc" in pts:
+                d = pts["wc-capture"].med() - pts["wc"].med()
+                w("  Capture to pcapng on tmpfs against no-op capture: %s vs %s (%+.1f points; limit for capture: %s)."
+                  % (pts["wc-capture"].fmt(), pts["wc"].fmt(), d, limit(pts["wc-capture"], tgt)))
+        w("")
+        best_gap(glance, rate, "rate", "the offered rates")
+        if "max" in rate and "wc" in rate["max"]:
+            top = rate["max"]
+            glance.append("Unpaced (the generator's maximum): wirecap %.1f%%; %s; ceilings: %s." % (
+                top["wc"].med(), ", ".join("%s %.1f%%" % (name(c), top[c].med()) for c in BASELINES if c in top),
+                ", ".join("%s %.1f%%" % (name(c), top[c].med()) for c in ("xdpdrop",) if c in top) or "-"))
+
+    # ---- 2. cost
+    cost = group(read_tsv(os.path.join(a.raw, "cost.tsv")))
+    if cost:
+        order = ["afxdp", "afxdp-big", "pcap", "pcap-big", "wc"]
+        series = {}
+        for x, pts in cost.items():
+            for c, p in pts.items():
+                series.setdefault(c, []).append((float(x), p.med(), p.lo(), p.hi()))
+        gk = statistics.median([p.med("gen") for pts in cost.values() for p in pts.values()])
+        lines_plot(plot, "cost.png", "Captured % vs per-packet cost x at 250 kpps, 1 consumer thread",
+                   "per-packet cost x (ns of CPU spin per packet)", "captured (% of sent)",
+                   [(c, name(c), series[c]) for c in order if c in series])
+        w("## 2. Captured % against the per-packet cost x")
+        w("")
+        w("![captured vs per-packet cost](bench/cost.png)")
+        w("")
+        w("250 kpps for 1 s (QUICK: 150,000 packets; the generator reached %.0f kpps, median); every consumer spins x ns per packet "
+          "(calibrated the same way), one thread on the capture CPU, which it shares with the NAPI thread." % gk)
+        w("")
+        table(w, cost, order, xlabel="x (ns)")
+        veth_note(w, cost)
+        for x, pts in cost.items():
+            if "wc" in pts:
+                w("- x = %s ns: wirecap %s, %s. Limit for wirecap: %s." % (
+                    x, pts["wc"].fmt(), "; ".join(compare(pts, "wc", BASELINES)), limit(pts["wc"], 250)))
+        if "0" in cost and "afxdp-big" in cost["0"]:
+            p0 = cost["0"]["afxdp-big"]
+            w("- The kernel's delivery ceiling at this rate (the AF_XDP loop with pool-sized rings and x = 0): %s "
+              "(limit: %s). No AF_XDP consumer can capture more than this on this path." % (p0.fmt(), limit(p0, 250)))
+        w("")
+        best_gap(glance, cost, "cost", "per-packet cost")
+        xs = list(cost)
+        top = cost[xs[-1]]
+        if "wc" in top:
+            glance.append("At the highest cost (x = %s ns, 250 kpps): wirecap %.1f%%; %s." % (
+                xs[-1], top["wc"].med(), ", ".join("%s %.1f%%" % (name(c), top[c].med()) for c in BASELINES if c in top)))
+
+    # ---- 3. burst
+    burst = group(read_tsv(os.path.join(a.raw, "burst.tsv")))
+    if burst:
+        order = ["wc-p64", "wc-p256", "wc-p1024", "afxdp", "afxdp-big"]
+        series = {}
+        for x, pts in burst.items():
+            for c, p in pts.items():
+                series.setdefault(c, []).append((float(x), p.med(), p.lo(), p.hi()))
+        lines_plot(plot, "burst.png", "Captured % vs burst length, bursts at 300 kpps, 3 us of work per packet",
+                   "burst length (packets, over 4 queues)", "captured (% of sent)",
+                   [(c, name(c), series[c]) for c in order if c in series], logx=True,
+                   extra='set format x "%.0s%c"\nset offsets graph 0.05, graph 0.05, 0, 0\n')
+        w("## 3. Captured % against the burst length, three pool sizes")
+        w("")
+        w("![captured vs burst length](bench/burst.png)")
+        w("")
+        w("One burst of L packets at 300 kpps into one consumer thread spending 3 us per packet: it falls behind "
+          "from the first packet, and what it cannot process at once must wait in its buffer. wirecap with pools "
+          "of 64, 256 and 1024 chunks of 64 frames per queue; the plain AF_XDP loop with 2048-entry rings and with "
+          "rings of 65,536 entries (as large as the largest pool).")
+        w("")
+        table(w, burst, order, xlabel="L (packets)")
+        for x, pts in burst.items():
+            s = []
+            for c in order:
+                if c in pts:
+                    p = pts[c]
+                    hwm = p.field("hwm")
+                    s.append("%s %s%s" % (name(c), p.fmt(), (" (pool high-water %d frames/queue)" % hwm) if hwm == hwm and hwm > 0 else ""))
+            big = [c for c in ("wc-p64", "wc-p256", "wc-p1024") if c in pts and pts[c].med("drop") < 0.1]
+            w("- L = %s: %s. Pools that held the whole burst (no engine drop): %s." % (
+                x, "; ".join(s), ", ".join(name(c) for c in big) or "none"))
+            for c in ("wc-p1024", "afxdp"):
+                if c in pts:
+                    w("  Limit for %s: %s." % (name(c), limit(pts[c], 300)))
+        w("")
+        if burst:
+            lastx = list(burst)[-1]
+            pts = burst[lastx]
+            if "wc-p1024" in pts and "afxdp" in pts:
+                glance.append("**Bursts**: a burst of %s packets at 300 kpps with 3 us of work per packet: wirecap with "
+                              "64 Ki frames/queue captured %.1f%%, the plain AF_XDP loop %.1f%% with 2048 rings%s." % (
+                                  lastx, pts["wc-p1024"].med(), pts["afxdp"].med(),
+                                  (" and %.1f%% with rings as large as the pool" % pts["afxdp-big"].med()) if "afxdp-big" in pts else ""))
+
+    # ---- 4. imbalance
+    imb = group(read_tsv(os.path.join(a.raw, "imbalance.tsv")))
+    if imb:
+        cats = list(imb)
+        keys = [(x, c) for x in cats for c in ("wc-b", "wc-a") if c in imb[x]]
+        series = [(lbl, [(imb[x][c].med(w_), imb[x][c].lo(w_), imb[x][c].hi(w_)) for x, c in keys])
+                  for lbl, w_ in (("captured", "cap"), ("dropped in the engine (pool exhausted)", "drop"),
+                                  ("lost before XDP (kernel receive path)", "pre"))]
+        bars_plot(plot, "imbalance.png", "Long-term imbalance over 4 queues: 100 kpps, 4 workers of 40 kpps each",
+                  "% of sent", ["%s, offloading %s" % (x, "on" if c == "wc-a" else "off") for x, c in keys], series,
+                  yrange="[0:110]")
+        w("## 4. Long-term imbalance: offloading off and on")
+        w("")
+        w("![imbalance](bench/imbalance.png)")
+        w("")
+        w("100 kpps over 4 queues in the proportions shown (RSS gone wrong), 4 workers, each spending 25 us per packet "
+          "(a sleep per chunk, so four workers fit on two CPUs): one worker sustains 40 kpps, the four together 160 "
+          "kpps. Pool of %s frames per queue. Without offloading the home worker of the heavy queue falls behind for "
+          "good and its backlog outgrows the pool; with it, the monitor moves flow buckets to idle workers." %
+          "{:,.0f}".format(next(iter(next(iter(imb.values())).values())).field("pool_frames")))
+        w("")
+        w("| queues | consumer | captured | bucket moves | converged (s after the first packet) | packets out of order per flow |")
+        w("| --- | --- | --- | --- | --- | --- |")
+        for x in cats:
+            for c in ("wc-b", "wc-a"):
+                if c in imb[x]:
+                    p = imb[x][c]
+                    conv = p.field("converged_s")
+                    w("| %s | %s | %s | %.0f | %s | %.0f |" % (x, name(c), p.fmt(), p.field("moves"),
+                                                             "%.2f" % conv if conv == conv and conv >= 0 else "-",
+                                                             p.field("reordered")))
+        w("")
+        for x in cats:
+            pts = imb[x]
+            if "wc-a" in pts and "wc-b" in pts:
+                A, B = pts["wc-a"], pts["wc-b"]
+                conv = A.field("converged_s")
+                w("- %s: offloading on captured %s against %s off (%s); %d bucket moves, the last %s after the first "
+                  "packet. Limit with offloading off: %s; on: %s." % (
+                      x, A.fmt(), B.fmt(),
+                      "within the spread" if overlap(A, B) else "%+.1f points, %.2fx" % (A.med() - B.med(), A.med() / B.med() if B.med() else float("inf")),
+                      A.field("moves"), ("%.2f s" % conv) if conv == conv and conv >= 0 else "never (no move)",
+                      limit(B), limit(A)))
+                w("  Dropped in the engine (pool exhausted: the overloaded worker's backlog outgrew the pool): "
+                  "%.1f%% of sent with offloading off, %.1f%% on; lost before XDP (the kernel's receive path): "
+                  "%.1f%% off, %.1f%% on." % (B.med("drop"), A.med("drop"), B.med("pre"), A.med("pre")))
+                glance.append("**Imbalance %s**: offloading on captured %.1f%%, off %.1f%% (x%.2f); dropped in the "
+                              "engine %.1f%% on against %.1f%% off, lost before XDP %.1f%% on against %.1f%% off." % (
+                                  x, A.med(), B.med(), A.med() / B.med() if B.med() else float("inf"),
+                                  A.med("drop"), B.med("drop"), A.med("pre"), B.med("pre")))
+        w("")
+        # the monitor at work
+        ts = None
+        for f in ("timeseries.100-0-0-0.tsv", "timeseries.70-10-10-10.tsv"):
+            if os.path.exists(os.path.join(a.raw, f)) and os.path.getsize(os.path.join(a.raw, f)):
+                ts = f
+                break
+        if ts:
+            rows = [list(map(float, l.split("\t"))) for l in open(os.path.join(a.raw, ts)) if l.strip()]
+            t0 = rows[0][0]
+            nw = (len(rows[0]) - 1) // 2
+            m0 = sum(rows[0][2 + 2 * i] for i in range(nw))
+            data = ["%g %s %g" % ((r[0] - t0) / 1e9, " ".join("%g" % r[1 + 2 * i] for i in range(nw)),
+                                  sum(r[2 + 2 * i] for i in range(nw)) - m0) for r in rows]
+            d = plot.data("timeline.dat", data)
+            parts = ['"%s" using 1:%d with lines lw 2 title "worker %d backlog"' % (d, 2 + i, i) for i in range(nw)]
+            parts.append('"%s" using 1:%d axes x1y2 with steps lw 2 dt 2 lc rgb "black" title "bucket moves (cumulative)"' % (d, 2 + nw))
+            plot.run("offload-timeline.png",
+                     'set title "%s"\nset xlabel "time since the monitor was first sampled (s)"\n'
+                     'set ylabel "backlog (frames: RX ring + held chunks)"\nset y2label "bucket moves"\n'
+                     "set ytics nomirror\nset y2tics\nset yrange [0:*]\nset y2range [0:*]\nplot %s\n" % (
+                         plot.title("Offloading at work: queues %s, 4 workers, offloading on (wirecap stats every 100 ms)"
+                                    % ts[len("timeseries."):-4].replace("-", "/"), one_run=True), ", \\\n  ".join(parts)))
+            peak = [max(r[1 + 2 * i] for r in rows) for i in range(nw)]
+            moves = rows[-1][1:]
+            w("![offloading over time](bench/offload-timeline.png)")
+            w("")
+            w("The monitor at work (queues %s, the first run with offloading; `wirecap stats --json --watch 0.1`): "
+              "peak backlog per worker %s frames; %d bucket moves in all over %.1f s." % (
+                  ts[len("timeseries."):-4].replace("-", "/"), ", ".join("%d" % p for p in peak),
+                  sum(moves[1 + 2 * i] for i in range(nw)) - m0, (rows[-1][0] - t0) / 1e9))
+            w("")
+
+    # ---- 5. zipf
+    zr = read_tsv(os.path.join(a.raw, "zipf.tsv"))
+    zipf = group(zr)
+    if zipf:
+        x = next(iter(zipf))
+        pts = zipf[x]
+        order = [c for c in ("wc-b", "wc-a", "fanout-hash", "fanout-roll") if c in pts]
+
+        def reo(p):
+            v = [100.0 * int(r["reordered"]) / max(1, int(r["got"])) for r in p.rows]
+            return (statistics.median(v), min(v), max(v))
+
+        short = {"wc-b": "wirecap, offload off", "wc-a": "wirecap, offload on", "fanout-hash": "fanout hash",
+                 "fanout-roll": "fanout rollover"}
+        bars_plot(plot, "zipf.png", "Skewed flow sizes (Zipf %s, 1024 flows) over 4 workers of 40 kpps, 110 kpps offered" % x,
+                  "% of sent (out of order: % of captured)", [short[c] for c in order],
+                  [("captured", [(pts[c].med(), pts[c].lo(), pts[c].hi()) for c in order]),
+                   ("dropped by the consumer (pool / ring full)", [(pts[c].med("drop"), pts[c].lo("drop"), pts[c].hi("drop")) for c in order]),
+                   ("lost before XDP / the socket", [(pts[c].med("pre"), pts[c].lo("pre"), pts[c].hi("pre")) for c in order]),
+                   ("out of order within its flow", [reo(pts[c]) for c in order])], yrange="[0:110]")
+        w("## 5. Skewed flow sizes over 4 workers: wirecap against AF_PACKET fanout")
+        w("")
+        w("![zipf](bench/zipf.png)")
+        w("")
+        w("1024 flows whose sizes follow a Zipf distribution with exponent %s (`wirecap gen --zipf %s`: a few heavy "
+          "hitters among many small flows), 110 kpps; 4 workers/threads of 25 us per packet (a sleep per chunk or "
+          "block: 40 kpps each, 160 kpps together). wirecap spreads flows with `--steer flow` (a static flow hash, as "
+          "fanout hash does), with and without offloading. Buffers hold the same number of packets for all: "
+          "wirecap's pool 16,384 frames per queue (65,536), the fanout rings 160 bytes x 65,536 (a 64-byte frame "
+          "takes 160 bytes of a TPACKET_V3 block), so that an overloaded worker shows as loss within the run "
+          "rather than only as delay." % (x, x))
+        w("")
+        w("| consumer | captured | per-worker packets (median run) | out of order within its flow | flow switches between workers |")
+        w("| --- | --- | --- | --- | --- |")
+        for c in order:
+            p = pts[c]
+            mid = sorted(p.rows, key=lambda r: int(r["got"]))[len(p.rows) // 2]
+            r = reo(p)
+            w("| %s | %s | %s | %.2f%% (%s packets) | %.0f |" % (name(c), p.fmt(), mid["per_worker"].replace(",", " / "),
+                                                             r[0], mid["reordered"], p.field("flow_switches")))
+        w("")
+        if "wc-a" in pts:
+            s = compare(pts, "wc-a", ["wc-b", "fanout-hash", "fanout-roll"])
+            w("- wirecap with offloading captured %s: %s." % (pts["wc-a"].fmt(), "; ".join(s)))
+            glance.append("**Skewed flows (Zipf %s)**: wirecap with offloading %.1f%%, without %.1f%%, fanout hash %.1f%%, "
+                          "fanout rollover %.1f%% with %.2f%% of its packets out of order within their flow." % (
+                              x, pts["wc-a"].med(), pts["wc-b"].med() if "wc-b" in pts else float("nan"),
+                              pts["fanout-hash"].med() if "fanout-hash" in pts else float("nan"),
+                              pts["fanout-roll"].med() if "fanout-roll" in pts else float("nan"),
+                              reo(pts["fanout-roll"])[0] if "fanout-roll" in pts else float("nan")))
+        for c in order:
+            w("- %s: limit: %s." % (name(c), limit(pts[c])))
+        if "fanout-roll" in pts:
+            r = reo(pts["fanout-roll"])
+            w("- Rollover reorders: %.2f%% of the packets it captured arrived after a later packet of their flow had "
+              "been processed by another thread (%.2f-%.2f%% over the runs); fanout hash %.2f%%, wirecap %.2f%% "
+              "(offloading moves a bucket only after its worker has drained it)." % (
+                  r[0], r[1], r[2], reo(pts["fanout-hash"])[0] if "fanout-hash" in pts else float("nan"),
+                  reo(pts["wc-a"])[0] if "wc-a" in pts else float("nan")))
+        w("")
+
+    # ---- 6. forward
+    fw = read_tsv(os.path.join(a.raw, "forward.tsv"))
+    if fw:
+        g = {}
+        for r in fw:
+            g.setdefault(r["x"], {}).setdefault(r["forwarder"], []).append(r)
+        series = {}
+        for x, d in g.items():
+            for m, rows in d.items():
+                off = statistics.median(float(r["offered_kpps"]) for r in rows)
+                v = [float(r["fwd_kpps"]) for r in rows]
+                series.setdefault(m, []).append((off, statistics.median(v), min(v), max(v)))
+        mx = max(p[0] for s in series.values() for p in s)
+        lines_plot(plot, "forward.png", "Forwarding: packets/s out of a one-CPU middlebox vs offered (64 B frames)",
+                   "offered (kpps, what the generator reached)", "forwarded (kpps, counted at the receiver)",
+                   [(m, name(m), series[m]) for m in ("wirecap", "xdp", "bridge") if m in series],
+                   yrange="[0:*]", extra="set xrange [0:%g]\n" % (mx * 1.05) +
+                   'set arrow from 0,0 to %g,%g nohead dt 3 lc rgb "gray"\n' % (mx, mx))
+        w("## 6. Forwarding")
+        w("")
+        w("![forwarding](bench/forward.png)")
+        w("")
+        w("tests/bench/forward.sh: client -> veth -> middlebox (one CPU) -> veth -> server (XDP_DROP, counting); "
+          "forwarded pps measured at the server in the steady part of each run. The dotted line is forwarded = offered.")
+        w("")
+        w("| offered | " + " | ".join(name(m) for m in ("wirecap", "xdp", "bridge")) + " |")
+        w("| --- | --- | --- | --- |")
+        for x, d in g.items():
+            cells = []
+            for m in ("wirecap", "xdp", "bridge"):
+                rows = d.get(m, [])
+                if rows:
+                    v = [float(r["fwd_kpps"]) for r in rows]
+                    off = statistics.median(float(r["offered_kpps"]) for r in rows)
+                    cells.append("%.0f kpps of %.0f%s" % (statistics.median(v), off,
+                                                          " [%.0f-%.0f]" % (min(v), max(v)) if len(v) > 1 else ""))
+                else:
+                    cells.append("-")
+            w("| %s | %s |" % (x if x == "max" else x + " kpps", " | ".join(cells)))
+        w("")
+        for x, d in g.items():
+            if "wirecap" in d and "xdp" in d and "bridge" in d:
+                f = {m: statistics.median(float(r["fwd_kpps"]) for r in d[m]) for m in d}
+                off = statistics.median(float(r["offered_kpps"]) for r in d["wirecap"])
+                w("- %s: wirecap forwarded %.0f kpps (%.0f%% of the %.0f offered), %.2fx XDP_REDIRECT and %.2fx the bridge." % (
+                    "unpaced" if x == "max" else "at %s kpps" % x, f["wirecap"], 100 * f["wirecap"] / off if off else 0, off,
+                    f["wirecap"] / f["xdp"] if f["xdp"] else 0, f["wirecap"] / f["bridge"] if f["bridge"] else 0))
+                over = [m for m in d if f[m] > 1.05 * statistics.median(float(r["offered_kpps"]) for r in d[m])]
+                if over:
+                    w("  (%s: more forwarded than offered: the forwarded rate is measured in the steady middle of the "
+                      "run, the offered one over the whole run (%s).)" % (
+                          ", ".join(name(m) for m in over),
+                          "the unpaced generator's rate changes over the run" if x == "max" else
+                          "a paced generator that was descheduled catches up with a burst, as the load on the machine makes it"))
+                if x == "max":
+                    low = [m for m in d if statistics.median(float(r["offered_kpps"]) for r in d[m]) <
+                           0.5 * max(statistics.median(float(r["offered_kpps"]) for r in d[n]) for n in d)]
+                    if low:
+                        w("  Unpaced, the generator reached less than half its best rate against %s: on veth the "
+                          "receiving side's work slows the sender (its TX completion and the veth ring), so these "
+                          "forwarders did not see the same offered load." % ", ".join(name(m) for m in low))
+        w("")
+
+    # ---- reproduce, method
+    w("## Method and reproduction")
+    w("")
+    w("```")
+    w("make bench            # full: every experiment, %s" % ("3 runs per point" if quick else "%d runs per point" % meta["repeat"]))
+    w("make bench QUICK=1    # a subset, 1 run per point, the same report (under 5 minutes)")
+    w("tests/bench/report.py # the report again from docs/bench/raw")
+    w("```")
+    w("")
+    w("tests/bench/run.sh runs the consumers one after the other on the same veth pair and the same `wirecap gen` "
+      "command line, the order rotated between rounds; every run is one line of docs/bench/raw/<experiment>.tsv "
+      "(sent, generator rate, captured, lost before XDP, dropped by the consumer, reordering, bucket moves, time "
+      "to converge, pool high-water, per-worker packets), meta.json has the machine and the load. "
+      "tests/bench/report.py computes everything above from those files. Earlier hand-written results are in "
+      "[bench/history.md](bench/history.md).")
+    w("")
+
+    text = "\n".join(md) + "\n"
+    if glance:
+        gl = "## At a glance\n\n" + "\n".join("- " + g for g in glance) + "\n"
+    else:
+        gl = ""
+    text = text.replace("GLANCE\n", gl)
+    with open(os.path.join(a.out, "benchmarks.md"), "w") as f:
+        f.write(text)
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("report: wrote %s and %s" % (os.path.join(a.out, "benchmarks.md"),
+                                       ", ".join(os.path.join(figdir, p) for p in plot.made)))
+
+
+def table(w, grp, order, xlabel):
+    cons = [c for c in order if any(c in pts for pts in grp.values())]
+    w("| %s | generator kpps | %s |" % (xlabel, " | ".join(name(c) for c in cons)))
+    w("| --- | --- |%s" % (" --- |" * len(cons)))
+    for x, pts in grp.items():
+        gens = [p.med("gen") for p in pts.values()]
+        w("| %s | %.0f-%.0f | %s |" % (x, min(gens), max(gens), " | ".join(pts[c].fmt() if c in pts else "-" for c in cons)))
+    w("")
+
+
+def veth_note(w, grp):
+    """Why the AF_XDP consumers lose before XDP where libpcap does not, when
+    the numbers show it."""
+    af, pc = [], []
+    for pts in grp.values():
+        for c in ("wc", "afxdp-big"):
+            if c in pts:
+                af.append(pts[c].med("pre"))
+        for c in ("pcap", "pcap-big"):
+            if c in pts:
+                pc.append(pts[c].med("pre"))
+    if af and pc and statistics.median(af) > 2 and statistics.median(af) > 3 * statistics.median(pc):
+        w("The AF_XDP consumers with large rings lost a median %.1f%% of the packets before XDP, libpcap %.1f%%: on "
+          "veth, XDP copies every frame into a page before AF_XDP (copy mode) copies it again into the UMEM, and the "
+          "sender's AF_XDP TX completion runs on the receiving CPU too, so each packet delivered into AF_XDP costs "
+          "the capture CPU more kernel time than AF_PACKET's path (which also slows the generator). A NIC with "
+          "native XDP and zero-copy AF_XDP does not pay these copies; this figure compares the engines on the veth "
+          "path only." % (statistics.median(af), statistics.median(pc)))
+        w("")
+
+
+def best_gap(glance, grp, exp, what):
+    """One line: where wirecap is furthest ahead of the best baseline, and
+    where it is behind or equal."""
+    ahead, behind = None, []
+    for x, pts in grp.items():
+        if "wc" not in pts:
+            continue
+        bl = [c for c in BASELINES if c in pts]
+        if not bl:
+            continue
+        best = max(bl, key=lambda c: pts[c].med())
+        d = pts["wc"].med() - pts[best].med()
+        if ahead is None or d > ahead[0]:
+            ahead = (d, x, best, pts["wc"].med(), pts[best].med())
+        if d < 0.5:
+            behind.append("%s %s: %.1f%% vs %s %.1f%%" % (exp, x, pts["wc"].med(), name(best), pts[best].med()))
+    if ahead:
+        unit = {"rate": " kpps", "cost": " ns"}.get(exp, "") if ahead[1] != "max" else ""
+        glance.append("**%s**: %s at %s%s: wirecap %.1f%%, the best baseline there %.1f%% (%s, %+.1f points)." % (
+            what[0].upper() + what[1:],
+            "wirecap's largest lead over the best baseline" if ahead[0] >= 0.5 else "wirecap is ahead of the best baseline nowhere; its best point",
+            ahead[1], unit, ahead[3], ahead[4], name(ahead[2]), ahead[0]))
+    if behind:
+        glance.append("Behind or equal to the best baseline (%s): %s." % (what, "; ".join(behind)))
+
+
+if __name__ == "__main__":
+    main()
