@@ -33,6 +33,9 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
 	-Iinclude -Iuserspace -I$(O) -DWC_VERSION=\"$(VERSION)\"
 LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden
 LDLIBS_LIB := -lxdp -lbpf -lelf -lz -lpcap -lpthread
+# json-c: the CLI's JSON output only (not a dependency of the library)
+JSONC_CFLAGS := $(shell pkg-config --cflags json-c)
+JSONC_LIBS := $(shell pkg-config --libs json-c)
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude \
 	-I/usr/include/$(MULTIARCH)
 
@@ -107,12 +110,12 @@ $(STLIB): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(O)/cmd/%.o: cmd/%.c $(HDRS) | $(O)/cmd
-	$(CC) $(ALL_CFLAGS) -DWC_LIBDIR=\"$(LIBDIR)\" -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(JSONC_CFLAGS) -DWC_LIBDIR=\"$(LIBDIR)\" -c $< -o $@
 
 # The CLI links the static archive: it also uses library-internal helpers
 # (pcapng writer, sequence checker) that the shared object does not export.
 $(CLI): $(CMD_OBJS) $(STLIB)
-	$(CC) $(SANFLAGS) -o $@ $(CMD_OBJS) $(STLIB) $(LDLIBS_LIB) -lm
+	$(CC) $(SANFLAGS) -o $@ $(CMD_OBJS) $(STLIB) $(LDLIBS_LIB) $(JSONC_LIBS) -lm
 
 $(UNIT): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(STLIB) $(HDRS) $(TEST_SKEL) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_SRCS) $(STLIB) $(LDLIBS_LIB) \

@@ -19,6 +19,7 @@
 
 #include "cmd.h"
 #include "report.h"
+#include "json.h"
 #include "setup.h"
 #include "seq.h"
 #include "clock.h"
@@ -247,7 +248,7 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	return 0;
 }
 
-static void extra(FILE *f, bool json, void *ctx)
+static void extra(FILE *f, json_t *json, void *ctx)
 {
 	struct bench *b = ctx;
 	const struct wc_seqtrack_result *r = &b->res;
@@ -256,38 +257,36 @@ static void extra(FILE *f, bool json, void *ctx)
 
 	if (!b->have_res)
 		return;
-	if (json)
-		fprintf(f,
-			",\"lost\":%llu,\"duplicates\":%llu,\"reordered\":%llu,"
-			"\"unique\":%llu,\"flows_seen\":%llu,\"not_payload\":%llu,"
-			"\"reverse_packets\":%llu,\"flow_switches\":%llu,\"flow_split_violations\":%llu,\"reordered_global\":%llu,\"moves\":%llu,"
-			"\"excess\":%llu,\"returns\":%llu,\"first_move_s\":%.3f,"
-			"\"converged_s\":%.3f,\"fence_timeouts\":%llu,\"stuck_events\":%llu,"
-			"\"fence_late\":%llu,\"user_filtered\":%llu",
-			(unsigned long long)r->lost,
-			(unsigned long long)r->duplicates,
-			(unsigned long long)r->reordered,
-			(unsigned long long)r->unique,
-			(unsigned long long)r->flows_seen,
-			(unsigned long long)atomic_load(&b->not_ours),
-			(unsigned long long)atomic_load(&b->reverse),
-			(unsigned long long)atomic_load(&b->flow_switches),
-			(unsigned long long)b->split_violations,
-			(unsigned long long)atomic_load(&b->reordered_global),
-			(unsigned long long)b->moves,
-			(unsigned long long)r->excess,
-			(unsigned long long)b->off.returns,
-			b->off.first_move_ns && first ?
-				(b->off.first_move_ns - first) / 1e9 :
-				-1.0,
-			b->off.last_move_ns && first ?
-				(b->off.last_move_ns - first) / 1e9 :
-				-1.0,
-			(unsigned long long)b->off.fence_timeouts,
-			(unsigned long long)b->off.stuck_events,
-			(unsigned long long)b->off.late,
-			(unsigned long long)atomic_load(&b->user_filtered));
-	else
+	if (json) {
+		jset_u64(json, "lost", r->lost);
+		jset_u64(json, "duplicates", r->duplicates);
+		jset_u64(json, "reordered", r->reordered);
+		jset_u64(json, "unique", r->unique);
+		jset_u64(json, "flows_seen", r->flows_seen);
+		jset_u64(json, "not_payload", atomic_load(&b->not_ours));
+		jset_u64(json, "reverse_packets", atomic_load(&b->reverse));
+		jset_u64(json, "flow_switches", atomic_load(&b->flow_switches));
+		jset_u64(json, "flow_split_violations", b->split_violations);
+		jset_u64(json, "reordered_global",
+			 atomic_load(&b->reordered_global));
+		jset_u64(json, "moves", b->moves);
+		jset_u64(json, "excess", r->excess);
+		jset_u64(json, "returns", b->off.returns);
+		jset_fixed(json, "first_move_s",
+			   b->off.first_move_ns && first ?
+				   (b->off.first_move_ns - first) / 1e9 :
+				   -1.0,
+			   3);
+		jset_fixed(json, "converged_s",
+			   b->off.last_move_ns && first ?
+				   (b->off.last_move_ns - first) / 1e9 :
+				   -1.0,
+			   3);
+		jset_u64(json, "fence_timeouts", b->off.fence_timeouts);
+		jset_u64(json, "stuck_events", b->off.stuck_events);
+		jset_u64(json, "fence_late", b->off.late);
+		jset_u64(json, "user_filtered", atomic_load(&b->user_filtered));
+	} else {
 		fprintf(f,
 			"  payload check: %llu unique in %llu flows, %llu lost, %llu duplicated, %llu reordered (%llu across workers), %llu without payload; %llu flow switches between workers, %llu bucket moves\n",
 			(unsigned long long)r->unique,
@@ -299,6 +298,7 @@ static void extra(FILE *f, bool json, void *ctx)
 			(unsigned long long)atomic_load(&b->not_ours),
 			(unsigned long long)atomic_load(&b->flow_switches),
 			(unsigned long long)b->moves);
+	}
 }
 
 static void usage(FILE *f)

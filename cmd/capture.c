@@ -59,6 +59,7 @@
 #include "pcapng.h"
 #include "filter_args.h"
 #include "report.h"
+#include "json.h"
 #include "setup.h"
 #include "clock.h"
 #include "reorder.h"
@@ -463,7 +464,20 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 
 /* ---- summary ------------------------------------------------------------------- */
 
-static void extra(FILE *f, bool json, void *ctx)
+static json_t *time_order_json(const struct cap *cp,
+			       const struct wc_reorder_stats *rs)
+{
+	json_t *o = jobj();
+
+	jset_i64(o, "sockets", cp->nq * wc_engine__workers(cp->e));
+	jset_u64(o, "delay_ms", cp->reorder_ns / 1000000);
+	jset_u64(o, "late", rs->late);
+	jset_u64(o, "forced", rs->forced);
+	jset_u64(o, "max_held_bytes", rs->max_pending_bytes);
+	return o;
+}
+
+static void extra(FILE *f, json_t *json, void *ctx)
 {
 	struct cap *cp = ctx;
 	uint64_t written = cp->ps.packets, lost = cp->ps.lost;
@@ -473,41 +487,18 @@ static void extra(FILE *f, bool json, void *ctx)
 
 	wc_reorder__stats(cp->ro, &rs);
 	if (json) {
-		fprintf(f,
-			",\"written\":%llu,\"filtered\":%llu,\"snapped\":%llu,"
-			"\"not_written\":%llu,\"lost_write_error\":%llu,"
-			"\"files\":%llu,\"bytes_written\":%llu,\"snaplen\":%u,"
-			"\"write_error\":",
-			(unsigned long long)written,
-			(unsigned long long)filtered,
-			(unsigned long long)snapped,
-			(unsigned long long)not_written,
-			(unsigned long long)lost,
-			(unsigned long long)cp->ps.files,
-			(unsigned long long)cp->ps.bytes, cp->snaplen);
-		if (atomic_load(&cp->werr)) {
-			fputc('"', f);
-			for (const char *s = cp->werrmsg; *s; s++) {
-				if (*s == '"' || *s == '\\')
-					fputc('\\', f);
-				if ((unsigned char)*s >= 0x20)
-					fputc(*s, f);
-			}
-			fputc('"', f);
-		} else {
-			fputs("null", f);
-		}
-		if (cp->ro)
-			fprintf(f,
-				",\"time_order\":{\"sockets\":%u,\"delay_ms\":%llu,"
-				"\"late\":%llu,\"forced\":%llu,\"max_held_bytes\":%llu}",
-				cp->nq * wc_engine__workers(cp->e),
-				(unsigned long long)(cp->reorder_ns / 1000000),
-				(unsigned long long)rs.late,
-				(unsigned long long)rs.forced,
-				(unsigned long long)rs.max_pending_bytes);
-		else
-			fputs(",\"time_order\":null", f);
+		jset_u64(json, "written", written);
+		jset_u64(json, "filtered", filtered);
+		jset_u64(json, "snapped", snapped);
+		jset_u64(json, "not_written", not_written);
+		jset_u64(json, "lost_write_error", lost);
+		jset_u64(json, "files", cp->ps.files);
+		jset_u64(json, "bytes_written", cp->ps.bytes);
+		jset_i64(json, "snaplen", cp->snaplen);
+		jset_str(json, "write_error",
+			 atomic_load(&cp->werr) ? cp->werrmsg : NULL);
+		jset(json, "time_order",
+		     cp->ro ? time_order_json(cp, &rs) : NULL);
 		return;
 	}
 	fprintf(f,

@@ -38,6 +38,7 @@
 #include "pcapng.h"
 #include "filter_args.h"
 #include "report.h"
+#include "json.h"
 #include "setup.h"
 
 struct fwd;
@@ -226,39 +227,58 @@ static void dir_human(const struct dir *d, FILE *f)
 			(long long)d->unaccounted);
 }
 
-static void dir_json(const struct dir *d, FILE *f)
+static json_t *tx_json(const struct wc_port_stats *s)
+{
+	json_t *o = jobj();
+
+	jset_u64(o, "offered", s->offered);
+	jset_u64(o, "submitted", s->submitted);
+	jset_u64(o, "completed", s->completed);
+	jset_u64(o, "ring_full_waits", s->ring_full_waits);
+	jset_u64(o, "kicks", s->kicks);
+	jset_u64(o, "kick_again", s->kick_again);
+	jset_u64(o, "invalid_descs", s->tx_invalid_descs);
+	jset_u64(o, "csum_completed", s->csum_completed);
+	jset_i64(o, "lanes", s->lanes);
+	jset_i64(o, "queues", s->queues);
+	jset_i64(o, "mtu", s->mtu);
+	jset_bool(o, "zerocopy", s->zerocopy);
+	return o;
+}
+
+static json_t *dir_json(const struct dir *d)
 {
 	const struct acct *a = &d->acct;
 	const struct wc_port_stats *s = &d->ps;
+	json_t *o = jobj(), *dr = jobj();
 
-	fprintf(f,
-		"{\"in\":\"%s\",\"out\":\"%s\",\"received\":%llu,\"forwarded\":%llu,"
-		"\"dropped_by_rule\":%llu,\"dropped_by_rule_xdp\":%llu,\"shed\":%llu,"
-		"\"passed\":%llu,\"delivered\":%llu,"
-		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
-		"\"no_socket\":%llu,\"too_big\":%llu,\"link_down\":%llu,"
-		"\"tx_ring_full\":%llu,\"bad_desc\":%llu,\"driver\":%llu,"
-		"\"not_completed\":%llu,\"total\":%llu},"
-		"\"unaccounted\":%lld,\"bytes\":%llu,\"written\":%llu,"
-		"\"tx\":{\"offered\":%llu,\"submitted\":%llu,\"completed\":%llu,\"ring_full_waits\":%llu,"
-		"\"kicks\":%llu,\"kick_again\":%llu,\"invalid_descs\":%llu,"
-		"\"csum_completed\":%llu,\"lanes\":%u,"
-		"\"queues\":%u,\"mtu\":%u,\"zerocopy\":%s},\"engine\":",
-		d->in, d->out, U(a->received), U(d->forwarded),
-		U(d->rule_total), U(a->filtered), U(a->shed), U(a->passed),
-		U(a->delivered), U(a->pool_exhausted), U(a->ring_full),
-		U(a->other_dropped), U(a->nosock_dropped), U(s->too_big),
-		U(s->link_down), U(s->ring_full), U(s->bad_desc),
-		U(s->driver_dropped), U(s->in_flight + s->abandoned),
-		U(d->engine_dropped + d->tx_dropped), (long long)d->unaccounted,
-		U(s->bytes), U(atomic_load(&d->written)), U(s->offered),
-		U(s->submitted), U(s->completed), U(s->ring_full_waits),
-		U(s->kicks), U(s->kick_again), U(s->tx_invalid_descs),
-		U(s->csum_completed), s->lanes, s->queues, s->mtu,
-		s->zerocopy ? "true" : "false");
-	acct_print_json(a, f, NULL, NULL);
-	/* acct_print_json ends with a newline: harmless inside JSON */
-	fprintf(f, "}");
+	jset_str(o, "in", d->in);
+	jset_str(o, "out", d->out);
+	jset_u64(o, "received", a->received);
+	jset_u64(o, "forwarded", d->forwarded);
+	jset_u64(o, "dropped_by_rule", d->rule_total);
+	jset_u64(o, "dropped_by_rule_xdp", a->filtered);
+	jset_u64(o, "shed", a->shed);
+	jset_u64(o, "passed", a->passed);
+	jset_u64(o, "delivered", a->delivered);
+	jset_u64(dr, "pool_exhausted", a->pool_exhausted);
+	jset_u64(dr, "ring_full", a->ring_full);
+	jset_u64(dr, "other", a->other_dropped);
+	jset_u64(dr, "no_socket", a->nosock_dropped);
+	jset_u64(dr, "too_big", s->too_big);
+	jset_u64(dr, "link_down", s->link_down);
+	jset_u64(dr, "tx_ring_full", s->ring_full);
+	jset_u64(dr, "bad_desc", s->bad_desc);
+	jset_u64(dr, "driver", s->driver_dropped);
+	jset_u64(dr, "not_completed", s->in_flight + s->abandoned);
+	jset_u64(dr, "total", d->engine_dropped + d->tx_dropped);
+	jset(o, "dropped", dr);
+	jset_i64(o, "unaccounted", d->unaccounted);
+	jset_u64(o, "bytes", s->bytes);
+	jset_u64(o, "written", atomic_load(&d->written));
+	jset(o, "tx", tx_json(s));
+	jset(o, "engine", acct_json(a, NULL, NULL));
+	return o;
 }
 
 static void usage(FILE *f)
@@ -795,25 +815,13 @@ int cmd_forward(int argc, char **argv)
 		for (unsigned i = 0; i < f->ndir; i++)
 			dir_human(&f->d[i], stderr);
 	if (json) {
-		FILE *jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
+		json_t *o = jobj(), *da = jarr();
 
-		if (!jf) {
-			rc = cmd_err("cannot write %s: %s", json,
-				     strerror(errno));
-		} else {
-			fprintf(jf, "{\"directions\":[");
-			for (unsigned i = 0; i < f->ndir; i++) {
-				if (i)
-					fprintf(jf, ",");
-				dir_json(&f->d[i], jf);
-			}
-			fprintf(jf, "]}\n");
-			if (jf != stdout && fclose(jf))
-				rc = cmd_err("cannot write %s: %s", json,
-					     strerror(errno));
-			else if (jf == stdout)
-				fflush(stdout);
-		}
+		for (unsigned i = 0; i < f->ndir; i++)
+			jpush(da, dir_json(&f->d[i]));
+		jset(o, "directions", da);
+		if (jwrite(o, json))
+			rc = 1;
 	}
 out:
 	cmd_stop_signals(NULL, true);

@@ -27,6 +27,7 @@
 #include <xdp/xsk.h>
 
 #include "cmd.h"
+#include "json.h"
 #include "netdev.h"
 #include "seq.h"
 #include "clock.h"
@@ -609,6 +610,19 @@ static int run(struct gen *g)
 	}
 }
 
+static json_t *queue_json(const struct gq *q)
+{
+	json_t *o = jobj();
+
+	jset_i64(o, "queue", q->id);
+	jset_i64(o, "weight", q->weight);
+	jset_u64(o, "sent", q->completed);
+	jset_i64(o, "flows", q->nflows);
+	jset_u64(o, "tx_invalid", q->st.tx_invalid_descs);
+	jset_u64(o, "tx_ring_empty", q->st.tx_ring_empty_descs);
+	return o;
+}
+
 static void summary(struct gen *g, const struct rtnl_link_stats64 *s0,
 		    const struct rtnl_link_stats64 *s1, bool have_stats)
 {
@@ -618,7 +632,6 @@ static void summary(struct gen *g, const struct rtnl_link_stats64 *s0,
 	double dur =
 		g->t_last > g->t_first ? (g->t_last - g->t_first) / 1e9 : 0;
 	double rate;
-	FILE *f = NULL;
 
 	for (unsigned i = 0; i < g->nq; i++) {
 		struct gq *q = &g->q[i];
@@ -634,48 +647,31 @@ static void summary(struct gen *g, const struct rtnl_link_stats64 *s0,
 		again += q->again;
 	}
 	rate = dur > 0 ? sent / dur : 0;
-	if (g->json && !strcmp(g->json, "-")) {
-		f = stdout;
-	} else if (g->json) {
-		f = fopen(g->json, "w");
-		if (!f)
-			cmd_err("cannot write %s: %s", g->json,
-				strerror(errno));
-	}
-	if (f) {
-		fprintf(f,
-			"{\"interface\":\"%s\",\"sent\":%llu,\"submitted\":%llu,"
-			"\"duration_s\":%.6f,\"pps\":%.1f,\"flows\":%u,"
-			"\"flow_base\":%u,\"zipf\":%g,\"size\":%u,\"reverse\":%s,"
-			"\"vlan\":%u,\"queues\":[",
-			g->ifname, (unsigned long long)sent,
-			(unsigned long long)submitted, dur, rate, g->flows,
-			g->flow_base, g->zipf, g->fo.size,
-			g->fo.reverse ? "true" : "false", g->fo.vlan);
+	if (g->json) {
+		json_t *o = jobj(), *qa = jarr();
+
+		jset_str(o, "interface", g->ifname);
+		jset_u64(o, "sent", sent);
+		jset_u64(o, "submitted", submitted);
+		jset_fixed(o, "duration_s", dur, 6);
+		jset_fixed(o, "pps", rate, 1);
+		jset_i64(o, "flows", g->flows);
+		jset_i64(o, "flow_base", g->flow_base);
+		jset_g(o, "zipf", g->zipf);
+		jset_i64(o, "size", g->fo.size);
+		jset_bool(o, "reverse", g->fo.reverse);
+		jset_i64(o, "vlan", g->fo.vlan);
 		for (unsigned i = 0; i < g->nq; i++)
-			fprintf(f,
-				"%s{\"queue\":%u,\"weight\":%u,\"sent\":%llu,"
-				"\"flows\":%u,\"tx_invalid\":%llu,"
-				"\"tx_ring_empty\":%llu}",
-				i ? "," : "", g->q[i].id, g->q[i].weight,
-				(unsigned long long)g->q[i].completed,
-				g->q[i].nflows,
-				(unsigned long long)g->q[i].st.tx_invalid_descs,
-				(unsigned long long)g->q[i]
-					.st.tx_ring_empty_descs);
-		fprintf(f,
-			"],\"tx_invalid\":%llu,\"tx_ring_empty\":%llu,"
-			"\"tx_busy_drops\":%llu,\"tx_retries\":%llu,"
-			"\"dev_tx_dropped\":%llu,\"interrupted\":%s}\n",
-			(unsigned long long)invalid, (unsigned long long)empty,
-			(unsigned long long)busy, (unsigned long long)again,
-			(unsigned long long)dropped,
-			g->aborted ? "true" : "false");
-		if (f != stdout && fclose(f))
-			cmd_err("cannot write %s: %s", g->json,
-				strerror(errno));
-		else if (f == stdout)
-			fflush(stdout);
+			jpush(qa, queue_json(&g->q[i]));
+		jset(o, "queues", qa);
+		jset_u64(o, "tx_invalid", invalid);
+		jset_u64(o, "tx_ring_empty", empty);
+		jset_u64(o, "tx_busy_drops", busy);
+		jset_u64(o, "tx_retries", again);
+		jset_u64(o, "dev_tx_dropped", dropped);
+		jset_bool(o, "interrupted", g->aborted);
+		/* a failed write is reported; the exit status is the send's */
+		jwrite(o, g->json);
 	}
 	if (sent != submitted)
 		cmd_err("warning: %llu packets submitted but not completed",

@@ -11,6 +11,7 @@
 
 #include "wirecap/wirecap.h"
 #include "cmd.h"
+#include "json.h"
 #include "report.h"
 #include "filter_args.h"
 
@@ -344,12 +345,9 @@ int cmd_detach(int argc, char **argv)
 	X(bad_queue) X(filtered) X(shed)
 /* clang-format on */
 
-static void print_qs_json(const struct wc_queue_stats *s)
+static void qs_json(json_t *o, const struct wc_queue_stats *s)
 {
-	const char *sep = "";
-#define X(f)                                                        \
-	printf("%s\"" #f "\":%llu", sep, (unsigned long long)s->f); \
-	sep = ",";
+#define X(f) jset_u64(o, #f, s->f);
 	QS_FIELDS(X)
 #undef X
 }
@@ -369,39 +367,26 @@ static const char *filter_action_name(const struct wc_config *cfg)
 	return a == WC_ACT_DROP ? "dropped" : "passed to the stack";
 }
 
-static void print_json_str(const char *s)
+static json_t *filter_json(const struct wc_filter_info *fi,
+			   const struct wc_config *cfg,
+			   const struct wc_queue_stats *tot)
 {
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
+	json_t *o;
 
-static void print_filter_json(const struct wc_filter_info *fi,
-			      const struct wc_config *cfg,
-			      const struct wc_queue_stats *tot)
-{
-	if (!fi->installed || !cfg->filter) {
-		printf("null");
-		return;
-	}
-	printf("{\"expr\":");
-	print_json_str(fi->expr);
-	printf(",\"drop_matching\":%s,\"action\":\"%s\",\"classic_insns\":%u,"
-	       "\"ebpf_insns\":%u,\"prog_id\":%u,\"generation\":%llu,"
-	       "\"filtered\":%llu,\"packets\":%llu}",
-	       fi->invert ? "true" : "false",
-	       filter_action_name(cfg)[0] == 'd' ? "drop" : "pass",
-	       fi->classic_insns, fi->ebpf_insns, fi->prog_id,
-	       (unsigned long long)fi->generation,
-	       (unsigned long long)tot->filtered,
-	       (unsigned long long)tot->packets);
+	if (!fi->installed || !cfg->filter)
+		return NULL;
+	o = jobj();
+	jset_str(o, "expr", fi->expr);
+	jset_bool(o, "drop_matching", fi->invert);
+	jset_str(o, "action",
+		 filter_action_name(cfg)[0] == 'd' ? "drop" : "pass");
+	jset_i64(o, "classic_insns", fi->classic_insns);
+	jset_i64(o, "ebpf_insns", fi->ebpf_insns);
+	jset_i64(o, "prog_id", fi->prog_id);
+	jset_u64(o, "generation", fi->generation);
+	jset_u64(o, "filtered", tot->filtered);
+	jset_u64(o, "packets", tot->packets);
+	return o;
 }
 
 /* served queues always; a queue the engine does not serve when the
@@ -410,6 +395,55 @@ static bool shown(const struct wc_iface_info *info,
 		  const struct wc_queue_stats *qs, __u32 q)
 {
 	return q < info->queues || qs[q].packets;
+}
+
+static void print_status_json(const struct wc_iface_info *info,
+			      const struct wc_config *cfg, bool transient,
+			      __u32 epid, bool alive,
+			      const struct wc_queue_stats *qs,
+			      const struct wc_queue_stats *tot,
+			      const struct wc_filter_info *fi)
+{
+	json_t *o = jobj(), *eng = NULL, *tj = jobj(), *qa = jarr();
+
+	jset_str(o, "ifname", info->ifname);
+	jset_i64(o, "ifindex", info->ifindex);
+	jset_i64(o, "prog_id", info->prog_id);
+	jset_str(o, "mode", mode_name(info->mode));
+	jset_i64(o, "n_queues", info->queues);
+	jset_i64(o, "dev_queues", info->dev_queues);
+	jset_i64(o, "n_workers", info->workers);
+	jset_i64(o, "buckets", info->buckets);
+	jset_str(o, "steer",
+		 info->steer_mode == WC_STEER_FLOW ? "flow" : "queue");
+	jset_str(o, "no_socket",
+		 cfg->no_socket_action == WC_ACT_DROP ? "drop" : "pass");
+	jset_str(o, "hash", cfg->hash_mode == WC_HASH_L3 ? "l3" : "l4");
+	jset_bool(o, "meta", cfg->meta_enabled);
+	jset_str(o, "pin_dir", info->pin_dir);
+	jset_bool(o, "transient", transient);
+	if (epid) {
+		eng = jobj();
+		jset_i64(eng, "pid", epid);
+		jset_bool(eng, "alive", alive);
+	}
+	jset(o, "engine", eng);
+	qs_json(tj, tot);
+	jset(o, "totals", tj);
+	jset(o, "filter", filter_json(fi, cfg, tot));
+	for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
+		json_t *qj;
+
+		if (!shown(info, qs, q))
+			continue;
+		qj = jobj();
+		jset_i64(qj, "queue", q);
+		jset_bool(qj, "served", q < info->queues);
+		qs_json(qj, &qs[q]);
+		jpush(qa, qj);
+	}
+	jset(o, "queues", qa);
+	jprint(o, stdout);
 }
 
 int cmd_status(int argc, char **argv)
@@ -466,37 +500,8 @@ int cmd_status(int argc, char **argv)
 	}
 	wc_iface__filter_info(ifc, &fi);
 	if (json) {
-		printf("{\"ifname\":\"%s\",\"ifindex\":%d,\"prog_id\":%u,\"mode\":\"%s\","
-		       "\"n_queues\":%u,\"dev_queues\":%u,\"n_workers\":%u,\"buckets\":%u,"
-		       "\"steer\":\"%s\",\"no_socket\":\"%s\",\"hash\":\"%s\",\"meta\":%s,"
-		       "\"pin_dir\":\"%s\",\"transient\":%s,\"engine\":",
-		       info.ifname, info.ifindex, info.prog_id,
-		       mode_name(info.mode), info.queues, info.dev_queues,
-		       info.workers, info.buckets,
-		       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
-		       cfg.no_socket_action == WC_ACT_DROP ? "drop" : "pass",
-		       cfg.hash_mode == WC_HASH_L3 ? "l3" : "l4",
-		       cfg.meta_enabled ? "true" : "false", info.pin_dir,
-		       transient ? "true" : "false");
-		if (epid)
-			printf("{\"pid\":%u,\"alive\":%s}", epid,
-			       alive ? "true" : "false");
-		else
-			printf("null");
-		printf(",\"totals\":{");
-		print_qs_json(&tot);
-		printf("},\"filter\":");
-		print_filter_json(&fi, &cfg, &tot);
-		printf(",\"queues\":[");
-		for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
-			if (!shown(&info, qs, q))
-				continue;
-			printf("%s{\"queue\":%u,\"served\":%s,", q ? "," : "",
-			       q, q < info.queues ? "true" : "false");
-			print_qs_json(&qs[q]);
-			printf("}");
-		}
-		printf("]}\n");
+		print_status_json(&info, &cfg, transient, epid, alive, qs, &tot,
+				  &fi);
 	} else {
 		printf("%s (ifindex %d): XDP program %u, %s mode\n",
 		       info.ifname, info.ifindex, info.prog_id,

@@ -23,6 +23,7 @@
 
 #include "wirecap/wirecap.h"
 #include "cmd.h"
+#include "json.h"
 #include "netdev.h"
 
 #define BATCH 64
@@ -235,6 +236,33 @@ static void usage(FILE *f)
 		"unreadable (what is complete is sent first).\n");
 }
 
+static json_t *replay_json(const struct replay *r,
+			   const struct wc_port_stats *st, double dur,
+			   double rate)
+{
+	json_t *o = jobj(), *d = jobj();
+
+	jset_str(o, "file", r->file);
+	jset_str(o, "interface", r->ifname);
+	jset_i64(o, "queue", r->queue);
+	jset_u64(o, "read", r->read);
+	jset_u64(o, "sent", st->sent);
+	jset_u64(o, "loops", r->loops_done);
+	jset_fixed(o, "duration_s", dur, 6);
+	jset_fixed(o, "pps", rate, 1);
+	jset_u64(o, "snapped", r->snapped);
+	jset_u64(d, "oversize", r->oversize);
+	jset_u64(d, "too_big", st->too_big);
+	jset_u64(d, "link_down", st->link_down);
+	jset_u64(d, "ring_full", st->ring_full);
+	jset_u64(d, "driver", st->driver_dropped);
+	jset_u64(d, "not_completed", st->in_flight);
+	jset(o, "dropped", d);
+	jset_bool(o, "truncated", r->truncated);
+	jset_bool(o, "interrupted", r->aborted);
+	return o;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	enum { O_PPS = 256, O_SPEED, O_TOP, O_LOOP, O_QUEUE, O_JSON };
@@ -382,40 +410,8 @@ int cmd_replay(int argc, char **argv)
 	if (st.sent != r.read - r.oversize ||
 	    st.dropped + st.in_flight + r.oversize)
 		rc = 1;
-	if (r.json) {
-		FILE *f = strcmp(r.json, "-") ? fopen(r.json, "w") : stdout;
-
-		if (!f) {
-			rc = cmd_err("cannot write %s: %s", r.json,
-				     strerror(errno));
-		} else {
-			fprintf(f,
-				"{\"file\":\"%s\",\"interface\":\"%s\",\"queue\":%u,"
-				"\"read\":%llu,\"sent\":%llu,\"loops\":%llu,"
-				"\"duration_s\":%.6f,\"pps\":%.1f,\"snapped\":%llu,"
-				"\"dropped\":{\"oversize\":%llu,\"too_big\":%llu,"
-				"\"link_down\":%llu,\"ring_full\":%llu,\"driver\":%llu,"
-				"\"not_completed\":%llu},\"truncated\":%s,\"interrupted\":%s}\n",
-				r.file, r.ifname, r.queue,
-				(unsigned long long)r.read,
-				(unsigned long long)st.sent,
-				(unsigned long long)r.loops_done, dur, rate,
-				(unsigned long long)r.snapped,
-				(unsigned long long)r.oversize,
-				(unsigned long long)st.too_big,
-				(unsigned long long)st.link_down,
-				(unsigned long long)st.ring_full,
-				(unsigned long long)st.driver_dropped,
-				(unsigned long long)st.in_flight,
-				r.truncated ? "true" : "false",
-				r.aborted ? "true" : "false");
-			if (f != stdout && fclose(f))
-				rc = cmd_err("cannot write %s: %s", r.json,
-					     strerror(errno));
-			else if (f == stdout)
-				fflush(stdout);
-		}
-	}
+	if (r.json && jwrite(replay_json(&r, &st, dur, rate), r.json))
+		rc = 1;
 	if (!r.quiet)
 		fprintf(stderr,
 			"wirecap replay: %s: %llu of %llu packets sent in %.3f s (%.0f pps)%s; dropped: %llu larger than a frame, %llu above the MTU, %llu link down, %llu tx ring full, %llu by the driver, %llu not completed%s\n",

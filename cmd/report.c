@@ -10,6 +10,7 @@
 #include "netdev.h"
 #include "cmd.h"
 #include "report.h"
+#include "json.h"
 #include "setup.h"
 
 static __u64 now_ns(void)
@@ -115,76 +116,93 @@ void acct_link_note(const struct wc_link_stats *l, char *buf, size_t len)
 		l->down_ns / 1e9, l->down ? ", still down at the end" : "");
 }
 
-void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
-		     void *ctx)
+static json_t *queue_json(const struct acct *a, unsigned q)
+{
+	const struct acct_queue *aq = &a->q[q];
+	json_t *o = jobj();
+
+	jset_i64(o, "queue", q);
+	jset_bool(o, "served", q < a->nq);
+	jset_u64(o, "received", aq->xdp.packets);
+	jset_u64(o, "bytes", aq->xdp.bytes);
+	jset_u64(o, "delivered", aq->pool.delivered);
+	jset_u64(o, "passed", aq->xdp.passed);
+	jset_u64(o, "pool_exhausted", aq->pool.fill_empty);
+	jset_u64(o, "ring_full", aq->pool.ring_full);
+	jset_u64(o, "other_dropped", aq->pool.other_dropped);
+	jset_u64(o, "no_socket_dropped", aq->xdp.dropped);
+	jset_u64(o, "frames", aq->pool.frames);
+	jset_u64(o, "in_use", aq->pool.in_use);
+	jset_u64(o, "hwm", aq->pool.hwm);
+	jset_u64(o, "non_ip", aq->xdp.non_ip);
+	jset_u64(o, "truncated", aq->xdp.truncated);
+	jset_u64(o, "fragment", aq->xdp.fragment);
+	jset_u64(o, "filtered", aq->xdp.filtered);
+	jset_u64(o, "shed", aq->xdp.shed);
+	return o;
+}
+
+static json_t *worker_json(const struct wc_worker_stats *ws, unsigned w)
+{
+	json_t *o = jobj();
+
+	jset_i64(o, "worker", w);
+	jset_u64(o, "packets", ws->packets);
+	jset_u64(o, "bytes", ws->bytes);
+	jset_u64(o, "chunks", ws->chunks);
+	jset_u64(o, "ring_full", ws->ring_full);
+	jset_u64(o, "buckets_owned", ws->buckets_owned);
+	jset_u64(o, "buckets_foreign", ws->buckets_foreign);
+	jset_u64(o, "moves_in", ws->moves_in);
+	jset_u64(o, "moves_out", ws->moves_out);
+	jset_i64(o, "cpu", (int)ws->cpu);
+	return o;
+}
+
+json_t *acct_json(const struct acct *a, acct_extra_fn extra, void *ctx)
 {
 	double secs = (a->t1_ns - a->t0_ns) / 1e9;
 	struct wc_engine_info ei;
+	json_t *o = jobj(), *d = jobj(), *l = jobj(), *qa = jarr(),
+	       *wa = jarr();
 
 	wc_engine__info(a->e, &ei);
-	fprintf(f,
-		"{\"received\":%llu,\"delivered\":%llu,\"passed\":%llu,"
-		"\"xdp_filtered\":%llu,\"shed\":%llu,"
-		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,"
-		"\"other\":%llu,\"no_socket\":%llu,\"total\":%llu},"
-		"\"unaccounted\":%lld,\"nic_dropped\":%llu,\"invalid_descs\":%llu,"
-		"\"duration_s\":%.3f,\"bind\":\"%s\",\"pool_frames_per_queue\":%llu,"
-		"\"chunk_size\":%u,\"hwm\":%llu",
-		U(a->received), U(a->delivered), U(a->passed), U(a->filtered),
-		U(a->shed), U(a->pool_exhausted), U(a->ring_full),
-		U(a->other_dropped), U(a->nosock_dropped),
-		U(a->pool_exhausted + a->ring_full + a->other_dropped +
-		  a->nosock_dropped),
-		(long long)a->unaccounted, U(a->nic_dropped),
-		U(a->invalid_descs), secs,
-		ei.bind_mode == WC_BIND_ZEROCOPY ? "zerocopy" : "copy",
-		U(a->nq ? a->frames / a->nq : 0), ei.chunk_size, U(a->hwm_max));
-	fprintf(f,
-		",\"link\":{\"down_events\":%llu,\"down_s\":%.3f,"
-		"\"down_at_end\":%s}",
-		U(a->link.down_events), a->link.down_ns / 1e9,
-		a->link.down ? "true" : "false");
-	fprintf(f, ",\"queues\":[");
-	for (unsigned q = 0; q < a->nq_all; q++) {
-		const struct acct_queue *aq = &a->q[q];
-
-		if (q >= a->nq && !aq->xdp.packets)
-			continue;
-		fprintf(f,
-			"%s{\"queue\":%u,\"served\":%s,\"received\":%llu,\"bytes\":%llu,"
-			"\"delivered\":%llu,\"passed\":%llu,\"pool_exhausted\":%llu,"
-			"\"ring_full\":%llu,\"other_dropped\":%llu,\"no_socket_dropped\":%llu,"
-			"\"frames\":%llu,\"in_use\":%llu,\"hwm\":%llu,"
-			"\"non_ip\":%llu,\"truncated\":%llu,\"fragment\":%llu,"
-			"\"filtered\":%llu,\"shed\":%llu}",
-			q ? "," : "", q, q < a->nq ? "true" : "false",
-			U(aq->xdp.packets), U(aq->xdp.bytes),
-			U(aq->pool.delivered), U(aq->xdp.passed),
-			U(aq->pool.fill_empty), U(aq->pool.ring_full),
-			U(aq->pool.other_dropped), U(aq->xdp.dropped),
-			U(aq->pool.frames), U(aq->pool.in_use), U(aq->pool.hwm),
-			U(aq->xdp.non_ip), U(aq->xdp.truncated),
-			U(aq->xdp.fragment), U(aq->xdp.filtered),
-			U(aq->xdp.shed));
-	}
-	fprintf(f, "],\"workers\":[");
-	for (unsigned w = 0; w < a->nw; w++) {
-		const struct wc_worker_stats *ws = &a->w[w];
-
-		fprintf(f,
-			"%s{\"worker\":%u,\"packets\":%llu,\"bytes\":%llu,"
-			"\"chunks\":%llu,\"ring_full\":%llu,\"buckets_owned\":%llu,"
-			"\"buckets_foreign\":%llu,\"moves_in\":%llu,\"moves_out\":%llu,"
-			"\"cpu\":%d}",
-			w ? "," : "", w, U(ws->packets), U(ws->bytes),
-			U(ws->chunks), U(ws->ring_full), U(ws->buckets_owned),
-			U(ws->buckets_foreign), U(ws->moves_in),
-			U(ws->moves_out), (int)ws->cpu);
-	}
-	fprintf(f, "]");
+	jset_u64(o, "received", a->received);
+	jset_u64(o, "delivered", a->delivered);
+	jset_u64(o, "passed", a->passed);
+	jset_u64(o, "xdp_filtered", a->filtered);
+	jset_u64(o, "shed", a->shed);
+	jset_u64(d, "pool_exhausted", a->pool_exhausted);
+	jset_u64(d, "ring_full", a->ring_full);
+	jset_u64(d, "other", a->other_dropped);
+	jset_u64(d, "no_socket", a->nosock_dropped);
+	jset_u64(d, "total",
+		 a->pool_exhausted + a->ring_full + a->other_dropped +
+			 a->nosock_dropped);
+	jset(o, "dropped", d);
+	jset_i64(o, "unaccounted", a->unaccounted);
+	jset_u64(o, "nic_dropped", a->nic_dropped);
+	jset_u64(o, "invalid_descs", a->invalid_descs);
+	jset_fixed(o, "duration_s", secs, 3);
+	jset_str(o, "bind",
+		 ei.bind_mode == WC_BIND_ZEROCOPY ? "zerocopy" : "copy");
+	jset_u64(o, "pool_frames_per_queue", a->nq ? a->frames / a->nq : 0);
+	jset_i64(o, "chunk_size", ei.chunk_size);
+	jset_u64(o, "hwm", a->hwm_max);
+	jset_u64(l, "down_events", a->link.down_events);
+	jset_fixed(l, "down_s", a->link.down_ns / 1e9, 3);
+	jset_bool(l, "down_at_end", a->link.down);
+	jset(o, "link", l);
+	for (unsigned q = 0; q < a->nq_all; q++)
+		if (q < a->nq || a->q[q].xdp.packets)
+			jpush(qa, queue_json(a, q));
+	jset(o, "queues", qa);
+	for (unsigned w = 0; w < a->nw; w++)
+		jpush(wa, worker_json(&a->w[w], w));
+	jset(o, "workers", wa);
 	if (extra)
-		extra(f, true, ctx);
-	fprintf(f, "}\n");
+		extra(NULL, o, ctx);
+	return o;
 }
 
 void acct_print_human(const struct acct *a, FILE *f, acct_extra_fn extra,
@@ -237,7 +255,7 @@ void acct_print_human(const struct acct *a, FILE *f, acct_extra_fn extra,
 		fprintf(f, "  worker %u: %llu packets, %llu chunks\n", w,
 			U(a->w[w].packets), U(a->w[w].chunks));
 	if (extra)
-		extra(f, false, ctx);
+		extra(f, NULL, ctx);
 }
 
 int acct_report(const struct acct *a, const char *json_path, bool quiet,
@@ -245,20 +263,8 @@ int acct_report(const struct acct *a, const char *json_path, bool quiet,
 {
 	if (!quiet)
 		acct_print_human(a, stderr, extra, ctx);
-	if (json_path) {
-		FILE *f =
-			strcmp(json_path, "-") ? fopen(json_path, "w") : stdout;
-
-		if (!f)
-			return cmd_err("cannot write %s: %s", json_path,
-				       strerror(errno));
-		acct_print_json(a, f, extra, ctx);
-		if (f != stdout && fclose(f))
-			return cmd_err("cannot write %s: %s", json_path,
-				       strerror(errno));
-		if (f == stdout)
-			fflush(stdout);
-	}
+	if (json_path)
+		return jwrite(acct_json(a, extra, ctx), json_path);
 	return 0;
 }
 

@@ -9,6 +9,8 @@
 
 #include "wirecap/wirecap.h"
 
+struct json_object;
+
 struct acct_queue {
 	__u32 queue;
 	struct wc_queue_stats xdp; /* delta since start */
@@ -43,13 +45,14 @@ int acct_start(struct acct *a, struct wc_engine *e);
 /* Read final counters (call after the workers drained). */
 int acct_finish(struct acct *a);
 
-typedef void (*acct_extra_fn)(FILE *f, bool json, void *ctx);
+/* The caller's part of the summary: with @json non-NULL, its fields are
+ * added to that object; otherwise human lines are printed to @f. */
+typedef void (*acct_extra_fn)(FILE *f, struct json_object *json, void *ctx);
 
 /* One JSON object: delivered, dropped{...}, passed, received, queues[],
- * workers[], plus the caller's fields (extra, printed inside the object
- * with a leading comma when json). */
-void acct_print_json(const struct acct *a, FILE *f, acct_extra_fn extra,
-		     void *ctx);
+ * workers[], plus the caller's fields (extra); the caller owns it. */
+struct json_object *acct_json(const struct acct *a, acct_extra_fn extra,
+			      void *ctx);
 void acct_print_human(const struct acct *a, FILE *f, acct_extra_fn extra,
 		      void *ctx);
 /* --stats-json FILE ('-' stdout) and the human summary on stderr */

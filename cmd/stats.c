@@ -22,6 +22,7 @@
 
 #include "wirecap/wirecap.h"
 #include "cmd.h"
+#include "json.h"
 
 #define U(x) ((unsigned long long)(x))
 
@@ -177,13 +178,10 @@ static __u64 pool_drops(const struct wc_pool_stats *p)
 	return p->fill_empty + p->ring_full + p->other_dropped;
 }
 
-/* print "%.1f" or null */
-static void jrate(bool have, double v)
+/* a rate with one decimal, or null without one */
+static void jrate(json_t *o, const char *key, bool have, double v)
 {
-	if (have)
-		printf("%.1f", v);
-	else
-		printf("null");
+	jset_fixed_or_null(o, key, have, v, 1);
 }
 
 /* served queues always, others once the program saw packets there */
@@ -192,95 +190,169 @@ static bool shown(const struct stats_ctx *sc, const struct sample *b, __u32 q)
 	return q < sc->info.queues || b->xdp[q].packets;
 }
 
-static void print_json(struct stats_ctx *sc, const struct sample *a,
-		       const struct sample *b, bool have_rate)
+static json_t *xdp_json(const struct wc_iface_info *in)
 {
-	const struct wc_iface_info *in = &sc->info;
+	json_t *o = jobj();
+
+	jset_i64(o, "prog_id", in->prog_id);
+	jset_str(o, "mode", mode_name(in->mode));
+	jset_i64(o, "queues", in->queues);
+	jset_i64(o, "workers", in->workers);
+	jset_i64(o, "buckets", in->buckets);
+	jset_str(o, "steer",
+		 in->steer_mode == WC_STEER_FLOW ? "flow" : "queue");
+	return o;
+}
+
+static json_t *engine_json(const struct sample *b)
+{
 	const struct wc_engine_info *ei = &b->ei;
-	double dt = have_rate ? (b->t_ns - a->t_ns) / 1e9 : 0;
-	/* engine counters: the engine's publication times are the time base */
-	double edt = have_rate && a->running && b->running &&
-				     b->ei.update_ns > a->ei.update_ns ?
-			     (b->ei.update_ns - a->ei.update_ns) / 1e9 :
-			     dt;
-	bool erate = have_rate && a->running && b->running;
-	unsigned nw = b->running ? ei->workers : in->workers;
+	json_t *o = jobj();
+
+	jset_bool(o, "running", b->running);
+	jset_i64(o, "pid", b->running ? ei->pid : 0);
+	jset_bool(o, "stale", b->stale);
+	if (!b->running)
+		return o;
+	jset_str(o, "bind", bind_name(ei->bind_mode));
+	jset_i64(o, "queues", ei->queues);
+	jset_i64(o, "workers", ei->workers);
+	jset_i64(o, "chunks", ei->chunks);
+	jset_i64(o, "chunk_size", ei->chunk_size);
+	jset_u64(o, "pool_frames_per_queue",
+		 (__u64)ei->chunks * ei->chunk_size);
+	jset_i64(o, "frame_size", ei->frame_size);
+	jset_i64(o, "rx_ring_size", ei->rx_ring_size);
+	jset_i64(o, "fill_ring_size", ei->fill_ring_size);
+	jset_str(o, "huge_pages", huge_name(ei->huge_pages));
+	jset_u64(o, "umem_bytes", ei->umem_bytes);
+	jset_str(o, "wait", wait_name(ei->wait_mode));
+	jset_i64(o, "chunk_timeout_us", ei->chunk_timeout_us);
+	jset_fixed(o, "uptime_s",
+		   b->wall_ns > ei->start_ns ?
+			   (b->wall_ns - ei->start_ns) / 1e9 :
+			   0.0,
+		   3);
+	jset_fixed(o, "update_age_ms",
+		   b->wall_ns > ei->update_ns ?
+			   (b->wall_ns - ei->update_ns) / 1e6 :
+			   0.0,
+		   1);
+	return o;
+}
+
+/* the drops of a queue (or the totals): by cause with an engine, else
+ * only what XDP dropped for want of a socket */
+static json_t *dropped_json(const struct wc_pool_stats *p, __u64 nosock)
+{
+	json_t *o = jobj();
+
+	if (p) {
+		jset_u64(o, "pool_exhausted", p->fill_empty);
+		jset_u64(o, "ring_full", p->ring_full);
+		jset_u64(o, "other", p->other_dropped);
+	}
+	jset_u64(o, "no_socket", nosock);
+	jset_u64(o, "total", (p ? pool_drops(p) : 0) + nosock);
+	return o;
+}
+
+/* rates of one print: dt over the sample clock, edt over the engine's
+ * publication times (erate: both samples had an engine) */
+struct rates {
+	bool have, erate;
+	double dt, edt;
+};
+
+static json_t *queue_json(const struct stats_ctx *sc, const struct sample *a,
+			  const struct sample *b, __u32 q,
+			  const struct rates *r)
+{
+	const struct wc_queue_stats *x = &b->xdp[q];
+	const struct wc_pool_stats *p = &b->pool[q];
+	json_t *o = jobj();
+
+	jset_i64(o, "queue", q);
+	jset_bool(o, "served", q < sc->info.queues);
+	jset_u64(o, "packets", x->packets);
+	jset_u64(o, "bytes", x->bytes);
+	jrate(o, "pps", r->have, rate(a->xdp[q].packets, x->packets, r->dt));
+	jrate(o, "bps", r->have, 8 * rate(a->xdp[q].bytes, x->bytes, r->dt));
+	jset_u64(o, "redirected", x->redirected);
+	jset_u64(o, "passed", x->passed);
+	jset_u64(o, "non_ip", x->non_ip);
+	jset_u64(o, "truncated", x->truncated);
+	jset_u64(o, "fragment", x->fragment);
+	jset_u64(o, "unknown_l4", x->unknown_l4);
+	jset_u64(o, "bad_queue", x->bad_queue);
+	jset_u64(o, "filtered", x->filtered);
+	jset_u64(o, "shed", x->shed);
+	if (!(b->running && q < b->ei.queues && q < sc->info.queues)) {
+		jset(o, "dropped", dropped_json(NULL, x->dropped));
+		return o;
+	}
+	jset_u64(o, "delivered", p->delivered);
+	jset_u64(o, "delivered_bytes", p->bytes);
+	jrate(o, "delivered_pps", r->erate,
+	      rate(a->pool[q].delivered, p->delivered, r->edt));
+	jset_u64(o, "pool_frames", p->frames);
+	jset_u64(o, "pool_in_use", p->in_use);
+	jset_fixed(o, "pool_use_pct",
+		   p->frames ? 100.0 * p->in_use / p->frames : 0.0, 1);
+	jset_u64(o, "pool_hwm", p->hwm);
+	jset_fixed(o, "pool_hwm_pct",
+		   p->frames ? 100.0 * p->hwm / p->frames : 0.0, 1);
+	jset_u64(o, "invalid_descs", p->invalid_descs);
+	jset(o, "dropped", dropped_json(p, x->dropped));
+	jrate(o, "dropped_pps", r->erate,
+	      rate(pool_drops(&a->pool[q]), pool_drops(p), r->edt));
+	return o;
+}
+
+static json_t *worker_json(const struct sample *a, const struct sample *b,
+			   unsigned w, const struct rates *r)
+{
+	const struct wc_worker_stats *s = &b->ws[w];
+	json_t *o = jobj();
+
+	jset_i64(o, "worker", w);
+	if (!b->running) {
+		jset_u64(o, "buckets_owned", b->owned[w]);
+		jset_u64(o, "buckets_foreign", b->foreign[w]);
+		return o;
+	}
+	jset_u64(o, "packets", s->packets);
+	jset_u64(o, "bytes", s->bytes);
+	jrate(o, "pps", r->erate, rate(a->ws[w].packets, s->packets, r->edt));
+	jset_u64(o, "chunks", s->chunks);
+	jset_u64(o, "held_chunks", s->held_chunks);
+	jset_u64(o, "held_frames", s->held_frames);
+	jset_u64(o, "rx_backlog", s->rx_backlog);
+	jset_u64(o, "ring_full", s->ring_full);
+	jset_u64(o, "buckets_owned", s->buckets_owned);
+	jset_u64(o, "buckets_foreign", s->buckets_foreign);
+	jset_u64(o, "moves_in", s->moves_in);
+	jset_u64(o, "moves_out", s->moves_out);
+	jset_u64(o, "stalls", s->stalls);
+	jset_i64(o, "cpu", (int)s->cpu);
+	jset_str(o, "state", state_name(s->state));
+	return o;
+}
+
+static json_t *totals_json(const struct stats_ctx *sc, const struct sample *a,
+			   const struct sample *b, const struct rates *r)
+{
 	struct wc_queue_stats tx = {};
 	struct wc_pool_stats tp = {};
 	__u64 tx_a = 0, tdel_a = 0;
+	json_t *o = jobj();
 
-	printf("{\"interface\":\"%s\",\"time_ns\":%llu,\"interval_s\":",
-	       in->ifname, U(b->wall_ns));
-	jrate(have_rate, dt);
-	printf(",\"xdp\":{\"prog_id\":%u,\"mode\":\"%s\",\"queues\":%u,\"workers\":%u,"
-	       "\"buckets\":%u,\"steer\":\"%s\"}",
-	       in->prog_id, mode_name(in->mode), in->queues, in->workers,
-	       in->buckets, in->steer_mode == WC_STEER_FLOW ? "flow" : "queue");
-	printf(",\"engine\":{\"running\":%s,\"pid\":%u,\"stale\":%s",
-	       b->running ? "true" : "false", b->running ? ei->pid : 0,
-	       b->stale ? "true" : "false");
-	if (b->running)
-		printf(",\"bind\":\"%s\",\"queues\":%u,\"workers\":%u,\"chunks\":%u,"
-		       "\"chunk_size\":%u,\"pool_frames_per_queue\":%llu,\"frame_size\":%u,"
-		       "\"rx_ring_size\":%u,\"fill_ring_size\":%u,\"huge_pages\":\"%s\","
-		       "\"umem_bytes\":%llu,\"wait\":\"%s\",\"chunk_timeout_us\":%u,"
-		       "\"uptime_s\":%.3f,\"update_age_ms\":%.1f",
-		       bind_name(ei->bind_mode), ei->queues, ei->workers,
-		       ei->chunks, ei->chunk_size,
-		       U((__u64)ei->chunks * ei->chunk_size), ei->frame_size,
-		       ei->rx_ring_size, ei->fill_ring_size,
-		       huge_name(ei->huge_pages), U(ei->umem_bytes),
-		       wait_name(ei->wait_mode), ei->chunk_timeout_us,
-		       b->wall_ns > ei->start_ns ?
-			       (b->wall_ns - ei->start_ns) / 1e9 :
-			       0.0,
-		       b->wall_ns > ei->update_ns ?
-			       (b->wall_ns - ei->update_ns) / 1e6 :
-			       0.0);
-	printf("},\"queues\":[");
 	for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
 		const struct wc_queue_stats *x = &b->xdp[q];
 		const struct wc_pool_stats *p = &b->pool[q];
 
 		if (!shown(sc, b, q))
 			continue;
-		printf("%s{\"queue\":%u,\"served\":%s,\"packets\":%llu,\"bytes\":%llu,\"pps\":",
-		       q ? "," : "", q, q < in->queues ? "true" : "false",
-		       U(x->packets), U(x->bytes));
-		jrate(have_rate, rate(a->xdp[q].packets, x->packets, dt));
-		printf(",\"bps\":");
-		jrate(have_rate, 8 * rate(a->xdp[q].bytes, x->bytes, dt));
-		printf(",\"redirected\":%llu,\"passed\":%llu,\"non_ip\":%llu,\"truncated\":%llu,"
-		       "\"fragment\":%llu,\"unknown_l4\":%llu,\"bad_queue\":%llu,"
-		       "\"filtered\":%llu,\"shed\":%llu",
-		       U(x->redirected), U(x->passed), U(x->non_ip),
-		       U(x->truncated), U(x->fragment), U(x->unknown_l4),
-		       U(x->bad_queue), U(x->filtered), U(x->shed));
-		if (b->running && q < ei->queues && q < in->queues) {
-			printf(",\"delivered\":%llu,\"delivered_bytes\":%llu,\"delivered_pps\":",
-			       U(p->delivered), U(p->bytes));
-			jrate(erate,
-			      rate(a->pool[q].delivered, p->delivered, edt));
-			printf(",\"pool_frames\":%llu,\"pool_in_use\":%llu,\"pool_use_pct\":%.1f,"
-			       "\"pool_hwm\":%llu,\"pool_hwm_pct\":%.1f,\"invalid_descs\":%llu",
-			       U(p->frames), U(p->in_use),
-			       p->frames ? 100.0 * p->in_use / p->frames : 0.0,
-			       U(p->hwm),
-			       p->frames ? 100.0 * p->hwm / p->frames : 0.0,
-			       U(p->invalid_descs));
-			printf(",\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,"
-			       "\"other\":%llu,\"no_socket\":%llu,\"total\":%llu}",
-			       U(p->fill_empty), U(p->ring_full),
-			       U(p->other_dropped), U(x->dropped),
-			       U(pool_drops(p) + x->dropped));
-			printf(",\"dropped_pps\":");
-			jrate(erate, rate(pool_drops(&a->pool[q]),
-					  pool_drops(p), edt));
-		} else {
-			printf(",\"dropped\":{\"no_socket\":%llu,\"total\":%llu}",
-			       U(x->dropped), U(x->dropped));
-		}
-		printf("}");
 		tx.packets += x->packets;
 		tx.bytes += x->bytes;
 		tx.passed += x->passed;
@@ -295,50 +367,51 @@ static void print_json(struct stats_ctx *sc, const struct sample *a,
 		tp.other_dropped += p->other_dropped;
 		tdel_a += a->pool[q].delivered;
 	}
-	printf("],\"workers\":[");
-	for (unsigned w = 0; w < nw && w < WC_MAX_WORKERS; w++) {
-		const struct wc_worker_stats *s = &b->ws[w];
+	jset_u64(o, "packets", tx.packets);
+	jset_u64(o, "bytes", tx.bytes);
+	jrate(o, "pps", r->have, rate(tx_a, tx.packets, r->dt));
+	jset_u64(o, "passed", tx.passed);
+	jset_u64(o, "filtered", tx.filtered);
+	if (!b->running) {
+		jset(o, "dropped", dropped_json(NULL, tx.dropped));
+		return o;
+	}
+	jset_u64(o, "delivered", tp.delivered);
+	jrate(o, "delivered_pps", r->erate, rate(tdel_a, tp.delivered, r->edt));
+	jset_u64(o, "pool_frames", tp.frames);
+	jset_u64(o, "pool_in_use", tp.in_use);
+	jset(o, "dropped", dropped_json(&tp, tx.dropped));
+	return o;
+}
 
-		printf("%s{\"worker\":%u", w ? "," : "", w);
-		if (b->running) {
-			printf(",\"packets\":%llu,\"bytes\":%llu,\"pps\":",
-			       U(s->packets), U(s->bytes));
-			jrate(erate, rate(a->ws[w].packets, s->packets, edt));
-			printf(",\"chunks\":%llu,\"held_chunks\":%llu,\"held_frames\":%llu,"
-			       "\"rx_backlog\":%llu,\"ring_full\":%llu,\"buckets_owned\":%llu,"
-			       "\"buckets_foreign\":%llu,\"moves_in\":%llu,\"moves_out\":%llu,"
-			       "\"stalls\":%llu,\"cpu\":%d,\"state\":\"%s\"}",
-			       U(s->chunks), U(s->held_chunks),
-			       U(s->held_frames), U(s->rx_backlog),
-			       U(s->ring_full), U(s->buckets_owned),
-			       U(s->buckets_foreign), U(s->moves_in),
-			       U(s->moves_out), U(s->stalls), (int)s->cpu,
-			       state_name(s->state));
-		} else {
-			printf(",\"buckets_owned\":%llu,\"buckets_foreign\":%llu}",
-			       U(b->owned[w]), U(b->foreign[w]));
-		}
-	}
-	printf("],\"totals\":{\"packets\":%llu,\"bytes\":%llu,\"pps\":",
-	       U(tx.packets), U(tx.bytes));
-	jrate(have_rate, rate(tx_a, tx.packets, dt));
-	printf(",\"passed\":%llu,\"filtered\":%llu", U(tx.passed),
-	       U(tx.filtered));
-	if (b->running) {
-		printf(",\"delivered\":%llu,\"delivered_pps\":",
-		       U(tp.delivered));
-		jrate(erate, rate(tdel_a, tp.delivered, edt));
-		printf(",\"pool_frames\":%llu,\"pool_in_use\":%llu,"
-		       "\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
-		       "\"no_socket\":%llu,\"total\":%llu}",
-		       U(tp.frames), U(tp.in_use), U(tp.fill_empty),
-		       U(tp.ring_full), U(tp.other_dropped), U(tx.dropped),
-		       U(pool_drops(&tp) + tx.dropped));
-	} else {
-		printf(",\"dropped\":{\"no_socket\":%llu,\"total\":%llu}",
-		       U(tx.dropped), U(tx.dropped));
-	}
-	printf("}}\n");
+static void print_json(struct stats_ctx *sc, const struct sample *a,
+		       const struct sample *b, bool have_rate)
+{
+	const struct wc_iface_info *in = &sc->info;
+	unsigned nw = b->running ? b->ei.workers : in->workers;
+	struct rates r = { .have = have_rate };
+	json_t *o = jobj(), *qa = jarr(), *wa = jarr();
+
+	r.dt = have_rate ? (b->t_ns - a->t_ns) / 1e9 : 0;
+	/* engine counters: the engine's publication times are the time base */
+	r.erate = have_rate && a->running && b->running;
+	r.edt = r.erate && b->ei.update_ns > a->ei.update_ns ?
+			(b->ei.update_ns - a->ei.update_ns) / 1e9 :
+			r.dt;
+	jset_str(o, "interface", in->ifname);
+	jset_u64(o, "time_ns", b->wall_ns);
+	jset_fixed_or_null(o, "interval_s", have_rate, r.dt, 1);
+	jset(o, "xdp", xdp_json(in));
+	jset(o, "engine", engine_json(b));
+	for (__u32 q = 0; q < WC_MAX_QUEUES; q++)
+		if (shown(sc, b, q))
+			jpush(qa, queue_json(sc, a, b, q, &r));
+	jset(o, "queues", qa);
+	for (unsigned w = 0; w < nw && w < WC_MAX_WORKERS; w++)
+		jpush(wa, worker_json(a, b, w, &r));
+	jset(o, "workers", wa);
+	jset(o, "totals", totals_json(sc, a, b, &r));
+	jprint(o, stdout);
 }
 
 /* human number with a k/M/G suffix */

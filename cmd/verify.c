@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "json.h"
 #include "seq.h"
 
 #define MAX_SOURCES 16
@@ -73,100 +74,23 @@ static void usage(FILE *f)
 		"duplicated, reordered or in excess of the expectation.\n");
 }
 
-/* Minimal reader for the flat JSON object written by `wirecap gen`. */
-static const char *json_skip_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
-static const char *json_skip_string(const char *p)
-{
-	for (p++; *p && *p != '"'; p++)
-		if (*p == '\\' && p[1])
-			p++;
-	return *p ? p + 1 : NULL;
-}
-
-static const char *json_skip_value(const char *p)
-{
-	int depth = 0;
-
-	if (*p == '"')
-		return json_skip_string(p);
-	if (*p != '{' && *p != '[') {
-		while (*p && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
-		       *p != '\n' && *p != '\r' && *p != '\t')
-			p++;
-		return p;
-	}
-	for (; *p; p++) {
-		if (*p == '"') {
-			p = json_skip_string(p);
-			if (!p)
-				return NULL;
-			p--; /* the loop steps past the closing quote */
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if ((*p == '}' || *p == ']') && --depth == 0) {
-			return p + 1;
-		}
-	}
-	return NULL;
-}
-
-/* Value of a top-level key, or NULL */
-static const char *json_get(const char *s, const char *key)
-{
-	size_t klen = strlen(key);
-	const char *p = json_skip_ws(s);
-
-	if (*p++ != '{')
-		return NULL;
-	for (;;) {
-		const char *k, *end;
-
-		p = json_skip_ws(p);
-		if (*p != '"')
-			return NULL;
-		k = p + 1;
-		end = json_skip_string(p);
-		if (!end)
-			return NULL;
-		p = json_skip_ws(end);
-		if (*p++ != ':')
-			return NULL;
-		p = json_skip_ws(p);
-		if ((size_t)(end - 1 - k) == klen && !memcmp(k, key, klen))
-			return p;
-		p = json_skip_value(p);
-		if (!p)
-			return NULL;
-		p = json_skip_ws(p);
-		if (*p != ',')
-			return NULL;
-		p++;
-	}
-}
-
-static int json_u64(const char *s, const char *key, uint64_t max, uint64_t *out,
+/* An unsigned integer of the summary written by `wirecap gen` */
+static int json_u64(json_t *o, const char *key, uint64_t max, uint64_t *out,
 		    bool required, const char *file)
 {
-	const char *v = json_get(s, key);
-	unsigned long long x;
-	char *end;
+	json_t *val;
+	uint64_t x;
 
-	if (!v) {
+	if (!json_object_object_get_ex(o, key, &val)) {
 		if (required)
 			return cmd_err("%s: no \"%s\" in the JSON summary",
 				       file, key),
 			       -1;
 		return 0;
 	}
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno || end == v || *v == '-' || x > max)
+	x = json_object_get_uint64(val);
+	if (!json_object_is_type(val, json_type_int) ||
+	    json_object_get_int64(val) < 0 || x > max)
 		return cmd_err("%s: invalid \"%s\" in the JSON summary", file,
 			       key),
 		       -1;
@@ -178,41 +102,36 @@ static int load_json(struct verify *v, const char *file)
 {
 	struct source *s = &v->src[v->nsrc];
 	uint64_t sent = 0, flows = 0, base = 0;
-	const char *rev;
-	char *buf = NULL;
-	size_t len = 0, n;
+	json_t *o, *rev;
 	FILE *f;
+	int err;
 
 	if (v->nsrc == MAX_SOURCES)
 		return cmd_err("too many expectations (max %d)", MAX_SOURCES);
 	f = !strcmp(file, "-") ? stdin : fopen(file, "r");
 	if (!f)
 		return cmd_err("cannot open %s: %s", file, strerror(errno));
-	do {
-		char *nb = realloc(buf, len + 4097);
-
-		if (!nb) {
-			free(buf);
-			if (f != stdin)
-				fclose(f);
-			return cmd_err("out of memory");
-		}
-		buf = nb;
-		n = fread(buf + len, 1, 4096, f);
-		len += n;
-	} while (n == 4096 && len < (1u << 20));
-	buf[len] = '\0';
+	o = json_object_from_fd(fileno(f));
 	if (f != stdin)
 		fclose(f);
-	if (json_u64(buf, "sent", UINT64_MAX, &sent, true, file) ||
-	    json_u64(buf, "flows", WC_SEQTRACK_MAX_FLOWS, &flows, true, file) ||
-	    json_u64(buf, "flow_base", UINT32_MAX, &base, false, file)) {
-		free(buf);
-		return -1;
+	if (!json_object_is_type(o, json_type_object)) {
+		const char *why = json_util_get_last_err();
+
+		json_object_put(o);
+		/* json-c's message ends with a newline */
+		return cmd_err("%s: not a JSON summary of wirecap gen (%.*s)",
+			       file, why ? (int)strcspn(why, "\n") : 0,
+			       why ? why : "");
 	}
-	rev = json_get(buf, "reverse");
-	s->reverse = rev && !strncmp(rev, "true", 4);
-	free(buf);
+	err = json_u64(o, "sent", UINT64_MAX, &sent, true, file) ||
+	      json_u64(o, "flows", WC_SEQTRACK_MAX_FLOWS, &flows, true, file) ||
+	      json_u64(o, "flow_base", UINT32_MAX, &base, false, file);
+	s->reverse = json_object_object_get_ex(o, "reverse", &rev) &&
+		     json_object_is_type(rev, json_type_boolean) &&
+		     json_object_get_boolean(rev);
+	json_object_put(o);
+	if (err)
+		return -1;
 	if (!flows || base + flows - 1 > UINT32_MAX)
 		return cmd_err("%s: invalid flow range in the JSON summary",
 			       file);
@@ -383,21 +302,21 @@ static int read_file(struct verify *v, const char *file, char *rerr,
 	return 0;
 }
 
-static void print_dir_json(const char *name, const struct wc_seqtrack_result *r,
-			   const struct dir *d)
+static json_t *dir_json(const struct wc_seqtrack_result *r, const struct dir *d)
 {
-	printf(",\"%s\":{\"received\":%llu,\"unique\":%llu,\"lost\":%llu,"
-	       "\"duplicates\":%llu,\"reordered\":%llu,\"excess\":%llu,"
-	       "\"foreign\":%llu,\"flows_seen\":%llu",
-	       name, (unsigned long long)r->received,
-	       (unsigned long long)r->unique, (unsigned long long)r->lost,
-	       (unsigned long long)r->duplicates,
-	       (unsigned long long)r->reordered, (unsigned long long)r->excess,
-	       (unsigned long long)(r->foreign + d->uncovered),
-	       (unsigned long long)r->flows_seen);
+	json_t *o = jobj();
+
+	jset_u64(o, "received", r->received);
+	jset_u64(o, "unique", r->unique);
+	jset_u64(o, "lost", r->lost);
+	jset_u64(o, "duplicates", r->duplicates);
+	jset_u64(o, "reordered", r->reordered);
+	jset_u64(o, "excess", r->excess);
+	jset_u64(o, "foreign", r->foreign + d->uncovered);
+	jset_u64(o, "flows_seen", r->flows_seen);
 	if (d->has_exp)
-		printf(",\"expected\":%llu", (unsigned long long)d->expected);
-	printf("}");
+		jset_u64(o, "expected", d->expected);
+	return o;
 }
 
 /* Print the first few flows that lost, duplicated or reordered packets */
@@ -569,33 +488,27 @@ int cmd_verify(int argc, char **argv)
 			 file, (unsigned long long)v.packets);
 
 	if (json) {
-		printf("{\"file\":\"");
-		for (const char *c = file; *c; c++)
-			if (*c == '"' || *c == '\\')
-				printf("\\%c", *c);
-			else if ((unsigned char)*c >= 0x20)
-				putchar(*c);
-		printf("\",\"packets\":%llu,\"received\":%llu,\"unique\":%llu,"
-		       "\"lost\":%llu,\"duplicates\":%llu,\"reordered\":%llu,"
-		       "\"excess\":%llu,\"foreign\":%llu,\"non_payload\":%llu,"
-		       "\"flows_seen\":%llu",
-		       (unsigned long long)v.packets,
-		       (unsigned long long)tot.received,
-		       (unsigned long long)tot.unique,
-		       (unsigned long long)tot.lost,
-		       (unsigned long long)tot.duplicates,
-		       (unsigned long long)tot.reordered,
-		       (unsigned long long)tot.excess,
-		       (unsigned long long)foreign,
-		       (unsigned long long)v.non_payload,
-		       (unsigned long long)tot.flows_seen);
+		json_t *o = jobj();
+
+		jset_str(o, "file", file);
+		jset_u64(o, "packets", v.packets);
+		jset_u64(o, "received", tot.received);
+		jset_u64(o, "unique", tot.unique);
+		jset_u64(o, "lost", tot.lost);
+		jset_u64(o, "duplicates", tot.duplicates);
+		jset_u64(o, "reordered", tot.reordered);
+		jset_u64(o, "excess", tot.excess);
+		jset_u64(o, "foreign", foreign);
+		jset_u64(o, "non_payload", v.non_payload);
+		jset_u64(o, "flows_seen", tot.flows_seen);
 		if (any_exp)
-			printf(",\"expected\":%llu",
-			       (unsigned long long)(v.dir[0].expected +
-						    v.dir[1].expected));
+			jset_u64(o, "expected",
+				 v.dir[0].expected + v.dir[1].expected);
 		for (int d = 0; d < 2; d++)
-			print_dir_json(v.dir[d].name, &v.dir[d].r, &v.dir[d]);
-		printf(",\"ok\":%s}\n", reason[0] ? "false" : "true");
+			jset(o, v.dir[d].name,
+			     dir_json(&v.dir[d].r, &v.dir[d]));
+		jset_bool(o, "ok", !reason[0]);
+		jprint(o, stdout);
 	} else {
 		printf("%s: %llu packets, %llu test packets in %llu flows",
 		       file, (unsigned long long)v.packets,

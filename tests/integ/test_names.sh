@@ -5,7 +5,10 @@
 #  a) attach, status (human and JSON), pins in <root>/vb%2e10, capture -c N
 #     writes N packets, stats, detach leaves no program and no pins;
 #  b) a missing dotted name says "no such interface" (not "permission
-#     denied") for attach, status, detach, stats and capture.
+#     denied") for attach, status, detach, stats and capture;
+#  c) JSON for any name: on a veth named q"x\y, status --json, stats
+#     --json, capture --stats-json, gen, verify and replay --json parse and
+#     carry the name back, with files whose names have quotes.
 set -u
 # shellcheck source=../lib/net.sh
 . "$(dirname "$0")/../lib/net.sh"
@@ -81,5 +84,66 @@ done
 check_error "capture -i nosuch.1: no such interface" "no such interface" \
 	W capture -i nosuch.1 -w "$WCT_DIR/x.pcapng" -c 1
 check_eq "nosuch.1: no pins made" absent "$(present "$WIRECAP_PIN_ROOT/nosuch%2e1")"
+
+# ---- c) JSON output with a quote and a backslash in the names ----
+QA='p"x\y'
+QB='q"x\y'
+ip -n "$WCT_NS_TX" link add "$QA" type veth peer name "$QB" netns "$WCT_NS_RX"
+ip -n "$WCT_NS_TX" link set "$QA" up
+ip -n "$WCT_NS_RX" link set "$QB" up
+wct_wait_for 50 0.1 wct_link_up "$WCT_NS_TX" "$QA"
+# valid JSON (python's parser, strict) whose $2 (jq path) is $3
+check_json() {
+	local what=$1 path=$2 want=$3 out=$4
+	if printf '%s\n' "$out" | python3 -m json.tool >/dev/null 2>&1; then
+		pass "$what: valid JSON"
+	else
+		fail "$what: invalid JSON: $out"
+	fi
+	check_eq "$what: $path" "$want" "$(printf '%s\n' "$out" | jq -r "$path")"
+}
+check_ok "attach $QB" W attach "$QB" --mode native
+check_json 'status --json on q"x\y' .ifname "$QB" "$(W status "$QB" --json)"
+check_json 'stats --json on q"x\y' .interface "$QB" "$(W stats "$QB" --json --no-rate)"
+QDIR=$WCT_DIR/'d"ir\x'
+mkdir -p "$QDIR"
+QCAP=$QDIR/'c"ap.pcapng'
+QJSON=$QDIR/'s"tats.json'
+rm -f "$WCT_DIR/q.ready"
+wct_bg qpid nsenter --net=/run/netns/"$WCT_NS_RX" -- "$WIRECAP" capture -i "$QB" \
+	-w "$QCAP" -c 5 --stats-json "$QJSON" -q --ready-file "$WCT_DIR/q.ready" \
+	>"$WCT_DIR/q.out" 2>"$WCT_DIR/q.err"
+if wct_wait_for "$(wct_tries 200)" 0.1 test -e "$WCT_DIR/q.ready"; then
+	out=$(W stats "$QB" --json --watch 0.2 --count 2)
+	check_eq 'stats --json --watch on q"x\y: one object per line' 2 \
+		"$(printf '%s\n' "$out" | grep -c '^{.*}$')"
+	check_json 'stats --json of a running capture on q"x\y' .engine.running true \
+		"$(printf '%s\n' "$out" | tail -n 1)"
+	QGEN=$QDIR/'g"en.json'
+	run_in "$WCT_NS_TX" timeout "$(wct_time 60)" "$WIRECAP_GEN" gen -i "$QA" \
+		--quiet $(wct_pace) -c 20 --flows 2 --json "$QGEN" >/dev/null
+	check_json 'gen --json on p"x\y to a file with quotes' .interface "$QA" "$(cat "$QGEN")"
+	rc=0
+	timeout 20 tail --pid="$qpid" -f /dev/null || rc=timeout
+	if [ "$rc" = timeout ]; then
+		kill -9 "$qpid" 2>/dev/null
+		fail 'capture -c 5 on q"x\y did not exit'
+	else
+		wait "$qpid"
+		check_eq 'capture on q"x\y: exit status' 0 "$?"
+		check_eq 'capture -w with quotes: 5 packets in the file' 5 "$(capinfos_count "$QCAP")"
+		check_json 'capture --stats-json to a file with quotes' .written 5 "$(cat "$QJSON")"
+		check_json 'verify --json of a file with quotes' .file "$QCAP" \
+			"$(W verify "$QCAP" --expect-json "$QGEN" --json 2>/dev/null)"
+		check_json 'replay --json of a file with quotes on p"x\y' .interface "$QA" \
+			"$(run_in "$WCT_NS_TX" timeout "$(wct_time 60)" "$WIRECAP" replay "$QCAP" -i "$QA" --json - -q)"
+	fi
+else
+	kill -9 "$qpid" 2>/dev/null
+	fail "capture on $QB did not start: $(tr '\n' '|' <"$WCT_DIR/q.err")"
+fi
+check_json 'capture --stats-json - on q"x\y' .write_error null \
+	"$(W capture -i "$QB" -w "$QDIR/idle.pcapng" --duration 1 -q --stats-json -)"
+check_ok "detach $QB" W detach "$QB"
 
 wct_finish
