@@ -12,7 +12,13 @@
 #      tcpdump   tcpdump -i IF -w FILE EXPR (AF_PACKET, its filter in the
 #                kernel, libpcap's default buffer)
 #    Captured = packets in the file (capinfos) / BURST / 64, median of
-#    BENCH_REPEAT runs (consumers interleaved).
+#    BENCH_REPEAT runs (consumers interleaved). Where the rest went, also
+#    medians: veth_drop = frames the sending veth dropped (gen's
+#    dev_tx_dropped: all flows, before any consumer sees them), cons_drop =
+#    the consumer's own drops (wirecap: dropped.total of --stats-json;
+#    tcpdump: "dropped by kernel"). of_arrived = captured / ((sent -
+#    veth_drop) / 64), an estimate of the share of the matching packets
+#    that reached the receiving interface (veth drops are not per flow).
 # 2. The XDP program's cost per packet: run_time_ns / run_cnt of the
 #    attached steering program (kernel.bpf_stats_enabled=1, restored at
 #    exit) while gen offers RATE pps for T s with no consumer, for no
@@ -71,15 +77,16 @@ gen() {
 	run_in "$WCT_NS_TX" timeout 120 "$WIRECAP" gen -i "$WCT_IF_TX" --flows 64 --quiet "$@"
 }
 
-# share CONSUMER RUN: prints "CONSUMER RUN sent matching_sent captured"
+# share CONSUMER RUN: prints "CONSUMER RUN sent matching_sent captured
+# veth_drop cons_drop"
 share() {
 	local cons=$1 r=$2 pid f=$TMPFS/$1.pcap err=$WCT_DIR/$1.$2.err gj=$WCT_DIR/$1.$2.gen
-	local ready=$WCT_DIR/ready sent n
+	local ready=$WCT_DIR/ready j=$WCT_DIR/$1.$2.json sent n vd cd
 	local -a cmd
 	rm -f "$ready" "$f"
 	case $cons in
 	xdp | user)
-		cmd=("$WIRECAP" capture -i "$IF" -w "$f" --ready-file "$ready")
+		cmd=("$WIRECAP" capture -i "$IF" -w "$f" --ready-file "$ready" --stats-json "$j")
 		[ "$cons" = user ] && cmd+=(--filter-in user)
 		cmd+=("$EXPR")
 		;;
@@ -104,8 +111,14 @@ share() {
 	wait "$pid" 2>/dev/null
 	sent=$(jq -r .sent "$gj")
 	n=$(capinfos_count "$f")
+	vd=$(jq -r '.dev_tx_dropped // 0' "$gj")
+	if [ "$cons" = tcpdump ]; then
+		cd=$(sed -n 's/^\([0-9]*\) packets* dropped by kernel$/\1/p' "$err" | tail -1)
+	else
+		cd=$(jq -r '.dropped.total // 0' "$j" 2>/dev/null)
+	fi
 	rm -f "$f"
-	echo "$cons $r $sent $((sent / 64)) ${n:-0}"
+	echo "$cons $r $sent $((sent / 64)) ${n:-0} ${vd:-0} ${cd:-0}"
 }
 
 # prog_stats ID: "run_time_ns run_cnt" of a program (0 0 when unknown)
@@ -154,8 +167,11 @@ for r in $(seq 1 "$REPEAT"); do
 		share "$cons" "$r"
 	done
 done >"$WCT_DIR/share"
-printf '%-8s %9s %9s %9s %8s %s\n' consumer sent matching captured share "runs (captured)"
-awk '{ c[$1] = c[$1] " " $5; s[$1] = s[$1] " " $3; m[$1] = m[$1] " " $4 }
+printf '%-8s %9s %9s %9s %8s %9s %9s %10s %s\n' consumer sent matching captured share veth_drop cons_drop \
+	of_arrived
+ "runs (captured)"
+awk '{ c[$1] = c[$1] " " $5; s[$1] = s[$1] " " $3; m[$1] = m[$1] " " $4
+	vd[$1] = vd[$1] " " $6; cd[$1] = cd[$1] " " $7 }
 	function med(l,   v, n, i, j, t) {
 		n = split(l, v, " ")
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
@@ -165,7 +181,8 @@ awk '{ c[$1] = c[$1] " " $5; s[$1] = s[$1] " " $3; m[$1] = m[$1] " " $4 }
 		split("xdp user tcpdump", k, " ")
 		for (i = 1; i <= 3; i++) {
 			x = k[i]; cs = med(c[x]); ms = med(m[x]); share[x] = ms ? cs / ms : 0
-			printf "%-8s %9d %9d %9d %7.1f%% %s\n", x, med(s[x]), ms, cs, 100 * share[x], c[x]
+			printf "%-8s %9d %9d %9d %7.1f%% %9d %9d %9.1f%% %s\n", x, med(s[x]), ms, cs, 100 * share[x],
+				med(vd[x]), med(cd[x]), 100 * cs / ((med(s[x]) - med(vd[x])) / 64), c[x]
 		}
 		printf "ratio xdp/user %.2f\n", share["user"] ? share["xdp"] / share["user"] : 0
 		printf "ratio xdp/tcpdump %.2f\n", share["tcpdump"] ? share["xdp"] / share["tcpdump"] : 0
