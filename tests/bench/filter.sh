@@ -17,8 +17,9 @@
 #    dev_tx_dropped: all flows, before any consumer sees them), cons_drop =
 #    the consumer's own drops (wirecap: dropped.total of --stats-json;
 #    tcpdump: "dropped by kernel"). of_arrived = captured / ((sent -
-#    veth_drop) / 64), an estimate of the share of the matching packets
-#    that reached the receiving interface (veth drops are not per flow).
+#    veth_drop) / 64) per run, median: an estimate of the share of the
+#    matching packets that reached the receiving interface (the veth's
+#    drops are not counted per flow).
 # 2. The XDP program's cost per packet: run_time_ns / run_cnt of the
 #    attached steering program (kernel.bpf_stats_enabled=1, restored at
 #    exit) while gen offers RATE pps for T s with no consumer, for no
@@ -167,11 +168,11 @@ for r in $(seq 1 "$REPEAT"); do
 		share "$cons" "$r"
 	done
 done >"$WCT_DIR/share"
-printf '%-8s %9s %9s %9s %8s %9s %9s %10s %s\n' consumer sent matching captured share veth_drop cons_drop \
-	of_arrived
- "runs (captured)"
+printf '%-8s %9s %9s %9s %8s %9s %9s %10s %s\n' consumer sent matching captured share veth_drop \
+	cons_drop of_arrived "runs (captured)"
 awk '{ c[$1] = c[$1] " " $5; s[$1] = s[$1] " " $3; m[$1] = m[$1] " " $4
-	vd[$1] = vd[$1] " " $6; cd[$1] = cd[$1] " " $7 }
+	vd[$1] = vd[$1] " " $6; cd[$1] = cd[$1] " " $7
+	a[$1] = a[$1] " " ($3 > $6 ? $5 / (($3 - $6) / 64) : 0) }
 	function med(l,   v, n, i, j, t) {
 		n = split(l, v, " ")
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
@@ -182,7 +183,7 @@ awk '{ c[$1] = c[$1] " " $5; s[$1] = s[$1] " " $3; m[$1] = m[$1] " " $4
 		for (i = 1; i <= 3; i++) {
 			x = k[i]; cs = med(c[x]); ms = med(m[x]); share[x] = ms ? cs / ms : 0
 			printf "%-8s %9d %9d %9d %7.1f%% %9d %9d %9.1f%% %s\n", x, med(s[x]), ms, cs, 100 * share[x],
-				med(vd[x]), med(cd[x]), 100 * cs / ((med(s[x]) - med(vd[x])) / 64), c[x]
+				med(vd[x]), med(cd[x]), 100 * med(a[x]), c[x]
 		}
 		printf "ratio xdp/user %.2f\n", share["user"] ? share["xdp"] / share["user"] : 0
 		printf "ratio xdp/tcpdump %.2f\n", share["tcpdump"] ? share["xdp"] / share["tcpdump"] : 0
