@@ -507,7 +507,7 @@ for n in "${NOTES[@]}"; do
 done
 # the start-up, tcpdump and forwarding-under-overload benchmarks print
 # their own tables (not in the generated report yet)
-for extra_bench in startup tcpdump forward_shed; do
+for extra_bench in startup tcpdump forward_shed filter; do
 	f=$(dirname "$0")/$extra_bench.sh
 	if [ -x "$f" ] && [ -z "${BENCH_ONLY:-}" ] && [ "$QUICK" != 1 ]; then
 		echo
