@@ -42,6 +42,9 @@ gen() { run_in "$TX" "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet "$@"; }
 # flow 3 as a classic program, as tcpdump prints it
 tcpdump -ddd "udp src port 32771" >"$WCT_DIR/flow3.ddd" 2>/dev/null
 status_json() { run_in "$RX" "$WIRECAP" status "$IF" --json; }
+# the XDP program's packet count on the interface since attach
+xdp_packets() { status_json | jq -r '.totals.packets // 0'; }
+xdp_saw_at_least() { [ "$(xdp_packets)" -ge "$1" ]; }
 xdp_seen() { status_json | jq -r '.totals.packets'; }
 # at_least N CMD...: CMD prints a number >= N
 at_least() {
@@ -128,19 +131,22 @@ test_capture() {
 # ---- (c) replacement under traffic ----------------------------------------------
 
 test_replace() {
-	local m=$1 j g pid gpid i=0 gen0 gen1 arrived
+	local m=$1 j g pid gpid i=0 gen0 gen1 arrived p0
 	j=$WCT_DIR/rep-$m.json
 	run_in "$RX" "$WIRECAP" filter "$IF" "udp src port 32770" >/dev/null
 	gen0=$(status_json | jq -r .filter.generation)
 	rm -f "$WCT_DIR/rep.ready"
-	wct_bg pid nsenter --net=/run/netns/"$RX" -- timeout 300 "$WIRECAP" bench -i "$IF" \
-		"${WCT_POOL[@]}" --flows "$FLOWS" --idle-exit "$(wct_time 3)" --stats-json "$j" \
+	# the bench runs until the test stops it, once XDP judged every packet
+	# that arrived (not after an idle time: a loaded machine pauses)
+	wct_bg pid nsenter --net=/run/netns/"$RX" -- timeout --foreground 300 "$WIRECAP" bench -i "$IF" \
+		"${WCT_POOL[@]}" --flows "$FLOWS" --stats-json "$j" \
 		--ready-file "$WCT_DIR/rep.ready" -q 2>"$WCT_DIR/rep.err"
 	if ! wct_wait_for "$(wct_tries 300)" 0.1 test -e "$WCT_DIR/rep.ready"; then
 		fail "$m bench did not start: $(tr '\n' '|' <"$WCT_DIR/rep.err")"
 		kill -9 "$pid" 2>/dev/null
 		return
 	fi
+	p0=$(xdp_packets)
 	wct_bg gpid nsenter --net=/run/netns/"$TX" -- "$WIRECAP_GEN" gen -i "$WCT_IF_TX" --quiet \
 		-c "$((3 * N))" --flows "$FLOWS" --pps "$PPS" --json "$WCT_DIR/gen-rep-$m.json"
 	# replace while the generator runs (bounded: at most 200 times): flow 3
@@ -154,13 +160,16 @@ test_replace() {
 		i=$((i + 1))
 	done
 	wait_exit "$gpid" "$(wct_time 60)"
+	g=$(cat "$WCT_DIR/gen-rep-$m.json")
+	arrived=$(wct_arrived "$g" "$((3 * N))")
+	wct_wait_for "$(wct_tries 600)" 0.1 xdp_saw_at_least $((p0 + arrived)) ||
+		log "$m replace: XDP saw $(($(xdp_packets) - p0)) of $arrived packets"
+	kill -INT "$pid" 2>/dev/null
 	wait_exit "$pid" "$(wct_time 60)"
 	check_eq "$m replace: bench exit status" 0 "$EXIT_RC"
 	gen1=$(status_json | jq -r .filter.generation)
 	log "$m: filter replaced $i times under traffic"
 	check_eq "$m replace: every replacement counted (generation)" "$((gen0 + i))" "$gen1"
-	g=$(cat "$WCT_DIR/gen-rep-$m.json")
-	arrived=$(wct_arrived "$g" "$((3 * N))")
 	check_match "$m replace: status shows the classic program last installed or the expression" \
 		"^(classic: [0-9]+ .*|udp src port 32770)$" "$(status_json | jq -r .filter.expr)"
 	check_invariant "$m replace" "$j"
