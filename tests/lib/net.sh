@@ -228,7 +228,10 @@ wct_cleanup() {
 			2>/dev/null
 	fi
 	if [ -n "$WCT_DIR" ] && [ -d "$WCT_DIR" ]; then
-		mountpoint -q "$WCT_DIR/bpf" && umount "$WCT_DIR/bpf"
+		# every mount a test made under its directory (the bpffs, a
+		# tmpfs), deepest first, before the directory goes
+		findmnt -rn -o TARGET | grep -F "$WCT_DIR/" | sort -r |
+			while read -r mp; do umount "$mp" 2>/dev/null; done
 		rm -rf "$WCT_DIR"
 	fi
 	exit "$rc"
