@@ -4,8 +4,9 @@
  *
  * Captures on an interface with one thread per worker, looks at every
  * packet in place (no copy), keeps per-worker counters of IPv4/IPv6/other
- * packets and bytes per flow bucket, and prints the busiest buckets and
- * the engine's accounting every second until Ctrl-C.
+ * packets and bytes per flow bucket, and prints the busiest bucket and
+ * the engine's accounting every second until Ctrl-C: where every packet
+ * went, drops by cause, and at the end `unaccounted 0`.
  *
  * Build:  cc -O2 flowtop.c $(pkg-config --cflags --libs wirecap-xdp) -o flowtop
  * Run:    ./flowtop eth0   (as root)
@@ -66,10 +67,59 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	return 0;
 }
 
-static void print_report(struct app *a)
+/* Where every packet the XDP program saw went, summed over the queues.
+ * received = delivered + dropped by cause + passed + filtered + shed, and
+ * `rest` is what the equation leaves over: the packets waiting in the RX
+ * rings while the engine runs, 0 once it stopped (see libwirecap-xdp(3),
+ * ACCOUNTING). */
+struct totals {
+	unsigned long long received, delivered, pool_exhausted, ring_full,
+		other_dropped, passed, nosock_dropped, filtered, shed;
+	long long rest;
+};
+
+static int account(struct wc_engine *e, struct totals *t)
+{
+	unsigned nq = wc_engine__queues(e);
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	/* every queue: XDP also counts packets of queues the engine does not
+	 * serve (passed or dropped there) */
+	for (unsigned q = 0; q < WC_MAX_QUEUES; q++) {
+		struct wc_queue_stats x;
+		struct wc_pool_stats p;
+
+		err = wc_engine__queue_stats(e, q, &x);
+		if (err)
+			return err;
+		t->received += x.packets;
+		t->passed += x.passed;
+		t->nosock_dropped += x.dropped;
+		t->filtered += x.filtered;
+		t->shed += x.shed;
+		if (q >= nq)
+			continue;
+		err = wc_engine__pool_stats(e, q, &p);
+		if (err)
+			return err;
+		t->delivered += p.delivered;
+		t->pool_exhausted += p.fill_empty;
+		t->ring_full += p.ring_full;
+		t->other_dropped += p.other_dropped;
+	}
+	t->rest = (long long)t->received -
+		  (long long)(t->delivered + t->pool_exhausted + t->ring_full +
+			      t->other_dropped + t->passed + t->nosock_dropped +
+			      t->filtered + t->shed);
+	return 0;
+}
+
+static void print_report(struct app *a, bool final)
 {
 	unsigned long long v4 = 0, v6 = 0, other = 0, bytes = 0, top = 0;
 	unsigned top_b = 0;
+	struct totals t;
 
 	for (unsigned w = 0; w < a->workers; w++) {
 		v4 += a->wc[w].ipv4;
@@ -93,15 +143,21 @@ static void print_report(struct app *a)
 		struct wc_pool_stats ps;
 
 		if (!wc_engine__pool_stats(a->e, q, &ps))
-			printf("  queue %u: delivered %llu, pool %llu/%llu in use (high-water %llu), dropped %llu\n",
+			printf("  queue %u: delivered %llu, pool %llu/%llu in use (high-water %llu)\n",
 			       q, (unsigned long long)ps.delivered,
 			       (unsigned long long)ps.in_use,
 			       (unsigned long long)ps.frames,
-			       (unsigned long long)ps.hwm,
-			       (unsigned long long)(ps.fill_empty +
-						    ps.ring_full +
-						    ps.other_dropped));
+			       (unsigned long long)ps.hwm);
 	}
+	if (account(a->e, &t))
+		return;
+	printf("  received %llu = delivered %llu + dropped (pool exhausted %llu, rx ring full %llu, other %llu, no socket %llu) + passed %llu + filtered %llu + shed %llu + %s %lld\n",
+	       t.received, t.delivered, t.pool_exhausted, t.ring_full,
+	       t.other_dropped, t.nosock_dropped, t.passed, t.filtered, t.shed,
+	       final ? "unaccounted" : "in rx rings", t.rest);
+	if (final && t.rest)
+		fprintf(stderr, "flowtop: %lld packets unaccounted for\n",
+			t.rest);
 }
 
 struct runner {
@@ -168,12 +224,13 @@ int main(int argc, char **argv)
 		}
 		while (!wc_engine__stopped(a.e)) {
 			nanosleep(&one, NULL);
-			print_report(&a);
+			print_report(&a, false);
 		}
 		pthread_join(t, NULL);
 		err = r.err;
 	}
-	print_report(&a);
+	/* stopped and drained: the accounting is final */
+	print_report(&a, true);
 	wc_engine__close(a.e);
 	for (unsigned w = 0; w < a.workers; w++)
 		free(a.wc[w].per_bucket);

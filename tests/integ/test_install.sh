@@ -88,5 +88,7 @@ wait $fpid
 check_eq "flowtop exits 0 on SIGINT" 0 $?
 last=$(grep '^ipv4' "$WCT_DIR/flowtop.out" | tail -1)
 check_match "flowtop saw every IPv4 packet sent" "^ipv4 $want " "$last"
+check_match "flowtop reconciles every packet at the end (unaccounted 0)" \
+	' unaccounted 0$' "$(grep 'unaccounted' "$WCT_DIR/flowtop.out" | tail -1)"
 check_eq "flowtop detached what it attached" none "$(xdp_prog_id "$WCT_NS_RX" "$WCT_IF_RX")"
 wct_finish
