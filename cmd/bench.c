@@ -114,6 +114,15 @@ static void stall_until(struct bench *b)
 		wc_clock_sleep_ns(5000000);
 }
 
+/* the run is done; a stall may have recycled the chunk already (c NULL) */
+static int stop_run(struct bench *b, struct wc_chunk *c)
+{
+	if (c)
+		return WC_RUN_STOP; /* the run recycles it */
+	wc_engine__stop(b->e);
+	return WC_CHUNK_KEEP;
+}
+
 static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 {
 	struct bench *b = ctx;
@@ -130,10 +139,10 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 		 * the end of its stall */
 		if (b->idle_exit_ns && last && now - last >= b->idle_exit_ns &&
 		    !atomic_load(&b->stalled))
-			return 1;
+			return WC_RUN_STOP;
 		if (b->duration_ns && now - b->start_ns >= b->duration_ns)
-			return 1;
-		return 0;
+			return WC_RUN_STOP;
+		return WC_RUN_CONTINUE;
 	}
 	n = wc_chunk__count(c);
 	p = wc_chunk__pkts(c);
@@ -232,20 +241,15 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 		c = NULL;
 	}
 	if (b->count && atomic_fetch_add(&b->total, n) + n >= b->count) {
-		if (c)
-			wc_chunk__recycle(c);
-		return 1;
+		return stop_run(b, c);
 	} else if (!b->count) {
 		atomic_fetch_add(&b->total, n);
 	}
-	if (b->duration_ns && now - b->start_ns >= b->duration_ns) {
-		if (c)
-			wc_chunk__recycle(c);
-		return 1;
-	}
+	if (b->duration_ns && now - b->start_ns >= b->duration_ns)
+		return stop_run(b, c);
 	if (!c)
 		return WC_CHUNK_KEEP; /* already recycled */
-	return 0;
+	return WC_RUN_CONTINUE;
 }
 
 static void extra(FILE *f, json_t *json, void *ctx)

@@ -382,9 +382,9 @@ static int stop_for_duration(struct cap *cp)
 	if (cp->duration_ns &&
 	    wc_clock_mono_ns() - cp->start_ns >= cp->duration_ns) {
 		wc_engine__stop(cp->e);
-		return 1;
+		return WC_RUN_STOP;
 	}
-	return 0;
+	return WC_RUN_CONTINUE;
 }
 
 static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)

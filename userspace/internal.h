@@ -4,6 +4,8 @@
 #define WIRECAP_INTERNAL_H
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "wirecap/wirecap.h"
@@ -25,6 +27,12 @@ void wc_pr(enum wc_print_level level, const char *fmt, ...)
 					 sizeof((opts)->field))
 #define WC_OPTS_GET(opts, field, def) \
 	(WC_OPTS_HAS(opts, field) ? (opts)->field : (def))
+/* as libbpf's OPTS_VALID: NULL, or sz at least a size_t and every byte
+ * beyond the library's struct zero (opts.c); each public function taking
+ * options checks them first and fails with EINVAL */
+bool wc_opts_valid(const void *opts, size_t known_sz, const char *type);
+#define WC_OPTS_VALID(opts, type) \
+	(!(opts) || wc_opts_valid((opts), sizeof(struct type), #type))
 
 /* the attachment internals shared with the engine */
 struct wc_iface {

@@ -17,6 +17,38 @@ struct run_thread {
 	pthread_t tid;
 };
 
+/* A callback's return, as the header names them; anything else is
+ * refused: it stops the run with EINVAL, so that a typo is not a silent
+ * keep or stop. Returns 0 to go on, 1 to stop, -errno to fail. */
+static int cb_ret(struct run_thread *t, int r, bool chunk)
+{
+	if (r == WC_RUN_CONTINUE)
+		return 0;
+	if (r == WC_RUN_STOP)
+		return 1;
+	if (r < 0)
+		return r;
+	pr_warn("worker %u: %s returned %d: not WC_RUN_CONTINUE, %sWC_RUN_STOP or a negative errno: stopping\n",
+		t->w->idx, chunk ? "on_chunk" : "on_packet", r,
+		chunk ? "WC_CHUNK_KEEP, " : "");
+	return -EINVAL;
+}
+
+/* after on_chunk: the library recycles the chunk unless the application
+ * kept it (an idle call has none) */
+static int chunk_done(struct run_thread *t, struct wc_chunk *c, int r)
+{
+	if (r == WC_CHUNK_KEEP)
+		return 0;
+	wc_chunk__recycle(c);
+	return cb_ret(t, r, true);
+}
+
+static int pkt_done(struct run_thread *t, int r)
+{
+	return cb_ret(t, r, false);
+}
+
 static void *worker_main(void *arg)
 {
 	struct run_thread *t = arg;
@@ -60,18 +92,15 @@ static void *worker_main(void *arg)
 		}
 		if (n == 0) {
 			if (idle_ms && on_chunk)
-				r = on_chunk(t->w, NULL, ctx);
+				r = chunk_done(t, NULL,
+					       on_chunk(t->w, NULL, ctx));
 		} else if (on_chunk) {
-			r = on_chunk(t->w, c, ctx);
-			if (r != WC_CHUNK_KEEP)
-				wc_chunk__recycle(c);
-			else
-				r = 0;
+			r = chunk_done(t, c, on_chunk(t->w, c, ctx));
 		} else {
 			struct wc_pkt *p = wc_chunk__pkts(c);
 
 			for (int i = 0; i < n && !r; i++)
-				r = on_packet(t->w, &p[i], ctx);
+				r = pkt_done(t, on_packet(t->w, &p[i], ctx));
 			wc_chunk__recycle(c);
 		}
 		if (r) {
@@ -93,10 +122,13 @@ WC_API int wc_engine__run(struct wc_engine *e, const struct wc_run_opts *o)
 	int err = 0;
 	unsigned started = 0;
 
-	if (!e || !o ||
-	    (!WC_OPTS_GET(o, on_chunk, NULL) &&
-	     !WC_OPTS_GET(o, on_packet, NULL)))
+	if (!e || !o || !WC_OPTS_VALID(o, wc_run_opts))
 		return -EINVAL;
+	if (!WC_OPTS_GET(o, on_chunk, NULL) ==
+	    !WC_OPTS_GET(o, on_packet, NULL)) {
+		pr_warn("wc_engine__run: set one of on_chunk and on_packet\n");
+		return -EINVAL;
+	}
 	t = calloc(e->nw, sizeof(*t));
 	if (!t)
 		return -ENOMEM;

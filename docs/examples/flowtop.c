@@ -42,7 +42,8 @@ static void on_sigint(int sig)
 }
 
 /* Called by each worker thread with a chunk of up to chunk_size packets;
- * returning 0 recycles the chunk (its frames go back to their pools). */
+ * WC_RUN_CONTINUE has the library recycle the chunk (its frames go back to
+ * their pools). */
 static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 {
 	struct app *a = ctx;
@@ -51,7 +52,7 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	unsigned n;
 
 	if (!c) /* idle tick (run option idle_ms) */
-		return 0;
+		return WC_RUN_CONTINUE;
 	p = wc_chunk__pkts(c);
 	n = wc_chunk__count(c);
 	for (unsigned i = 0; i < n; i++) {
@@ -64,7 +65,7 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 		k->bytes += p[i].len;
 		k->per_bucket[p[i].bucket % a->buckets]++;
 	}
-	return 0;
+	return WC_RUN_CONTINUE;
 }
 
 /* Where every packet the XDP program saw went, summed over the queues.

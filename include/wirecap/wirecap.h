@@ -10,7 +10,10 @@
  *    negative errno on failure; functions returning a pointer return NULL
  *    and set errno;
  *  - options structs start with `size_t sz` (set it with WC_OPTS()) so they
- *    can grow without breaking the ABI; zeroed fields mean "default".
+ *    can grow without breaking the ABI; zeroed fields mean "default". A
+ *    struct larger than the library's (a program built against a newer
+ *    header) is refused with EINVAL when a field the library does not know
+ *    is non-zero.
  */
 #ifndef WIRECAP_WIRECAP_H
 #define WIRECAP_WIRECAP_H
@@ -398,15 +401,24 @@ int wc_engine__link_stats(struct wc_engine *e, struct wc_link_stats *out);
 void wc_engine__stop(struct wc_engine *e);
 bool wc_engine__stopped(const struct wc_engine *e);
 
-#define WC_CHUNK_KEEP 1 /* chunk callback keeps the chunk: it recycles it */
+/* What a run callback returns (anything else stops the run with EINVAL):
+ *  WC_RUN_CONTINUE  go on; on_chunk: the library recycles the chunk
+ *  WC_CHUNK_KEEP    on_chunk only: go on, the application keeps the chunk
+ *                   and recycles (or forwards) it later, from any thread
+ *  WC_RUN_STOP      recycle, stop the run: wc_engine__run() returns 0
+ *  -errno           recycle, stop the run: wc_engine__run() returns it */
+#define WC_RUN_CONTINUE 0
+#define WC_CHUNK_KEEP 1
+#define WC_RUN_STOP 2
 
+/* on_chunk gets a NULL chunk on an idle tick (wc_run_opts.idle_ms) */
 typedef int (*wc_chunk_cb)(struct wc_worker *w, struct wc_chunk *c, void *ctx);
 typedef int (*wc_pkt_cb)(struct wc_worker *w, struct wc_pkt *p, void *ctx);
 
 struct wc_run_opts {
 	size_t sz;
-	wc_chunk_cb on_chunk; /* one of on_chunk, on_packet */
-	wc_pkt_cb on_packet; /* non-zero return stops the run */
+	wc_chunk_cb on_chunk; /* exactly one of on_chunk, on_packet */
+	wc_pkt_cb on_packet;
 	void *ctx;
 	const unsigned
 		*cpus; /* worker w runs on cpus[w % ncpus]; NULL: no pinning */
@@ -416,8 +428,9 @@ struct wc_run_opts {
 	size_t : 0;
 };
 
-/* Run one thread per worker until wc_engine__stop() or a callback returns
- * non-zero (< 0: error, returned; > 0 with on_packet: stop). Blocks. */
+/* Run one thread per worker until wc_engine__stop() or a callback stops it
+ * (see WC_RUN_STOP); returns 0, a callback's -errno, -ENETDOWN or -ENOLINK.
+ * Blocks. */
 int wc_engine__run(struct wc_engine *e, const struct wc_run_opts *opts);
 
 /* ---- transmit: egress ports, forwarding, new packets -------------------- */

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Options structs (userspace/opts.c), as libbpf's OPTS_VALID: a struct
+ * from a program built against a newer header (larger sz) is accepted
+ * when the fields this library does not know are zero and refused with
+ * EINVAL when one is set; a sz smaller than the size_t itself is refused.
+ */
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* a newer header's wc_engine_opts: the library's, then a field it lacks */
+struct newer_engine_opts {
+	struct wc_engine_opts known;
+	__u64 future;
+};
+
+START_TEST(test_sizes)
+{
+	struct newer_engine_opts n;
+
+	wc_set_print(NULL); /* the refusals are logged: expected here */
+	memset(&n, 0, sizeof(n));
+	n.known.sz = sizeof(n.known);
+	ck_assert(WC_OPTS_VALID(&n.known, wc_engine_opts));
+	n.known.sz = offsetof(struct wc_engine_opts, chunk_size); /* older */
+	ck_assert(WC_OPTS_VALID(&n.known, wc_engine_opts));
+	n.known.sz = sizeof(n);
+	ck_assert(WC_OPTS_VALID(&n.known, wc_engine_opts));
+	n.future = 1;
+	ck_assert(!WC_OPTS_VALID(&n.known, wc_engine_opts));
+	n.known.sz = 0;
+	ck_assert(!WC_OPTS_VALID(&n.known, wc_engine_opts));
+	ck_assert(WC_OPTS_VALID((struct wc_engine_opts *)NULL, wc_engine_opts));
+}
+END_TEST
+
+START_TEST(test_macro)
+{
+	WC_OPTS(wc_run_opts, ro, .idle_ms = 5);
+	struct wc_run_opts *o = &ro;
+
+	ck_assert_uint_eq(ro.sz, sizeof(struct wc_run_opts));
+	ck_assert_int_eq(ro.idle_ms, 5);
+	ck_assert(WC_OPTS_VALID(o, wc_run_opts));
+	ck_assert_int_eq(WC_OPTS_GET(o, idle_ms, 7), 5);
+	ro.sz = offsetof(struct wc_run_opts, idle_ms); /* older: default */
+	ck_assert_int_eq(WC_OPTS_GET(o, idle_ms, 7), 7);
+}
+END_TEST
+
+Suite *opts_suite(void)
+{
+	Suite *s = suite_create("opts");
+	TCase *tc = tcase_create("valid");
+
+	tcase_add_test(tc, test_sizes);
+	tcase_add_test(tc, test_macro);
+	suite_add_tcase(s, tc);
+	return s;
+}
