@@ -179,6 +179,11 @@ struct wc_meta {
 #define WC_PKT_UNKNOWN_L4 0x8
 #define WC_PKT_IPV6 0x10
 #define WC_PKT_VLAN 0x20
+/* set by the library, never by XDP: the packet came without struct
+ * wc_meta (an attachment without metadata, or a frame whose metadata does
+ * not name its socket): its ts_ns is the capture's time, and hash, bucket
+ * and gen are 0 */
+#define WC_PKT_NO_META 0x8000
 
 /*
  * Symmetric flow hash, shared by the XDP program and user space (unit

@@ -291,6 +291,15 @@ struct wc_engine_opts {
 	 * which is put back at close); NULL: the attachment's filter, if
 	 * any, is left as it is */
 	const struct wc_filter_opts *filter;
+	/* the attachment's rx queues, workers and flow buckets (0: those of
+	 * attach, else the defaults of wc_attach_opts). They are fixed for
+	 * the life of an attachment: when the interface is attached already,
+	 * a non-zero value here or in attach that differs from the
+	 * attachment's fails with EEXIST and a line saying which (detach
+	 * first, or leave it 0 to take the attachment's). */
+	__u32 queues;
+	__u32 workers;
+	__u32 buckets;
 	size_t : 0;
 };
 
@@ -301,8 +310,8 @@ struct wc_pkt {
 	void *data;
 	__u32 len;
 	__u16 queue; /* rx queue */
-	__u16 flags; /* WC_PKT_* parse outcome from XDP */
-	__u64 ts_ns; /* CLOCK_REALTIME ns at XDP entry */
+	__u16 flags; /* WC_PKT_* parse outcome from XDP, or WC_PKT_NO_META */
+	__u64 ts_ns; /* CLOCK_REALTIME ns at XDP entry (see WC_PKT_NO_META) */
 	__u32 hash; /* symmetric flow hash */
 	__u32 bucket;
 	__u32 gen; /* steering generation of the bucket at XDP time */
