@@ -42,7 +42,12 @@ static int build(const struct wc_filter_opts *o,
 	size_t n = 0, ni = 0;
 	int ret;
 
-	if (!o || (!expr && !classic) || (expr && classic)) {
+	if (!o || !WC_OPTS_VALID(o, wc_filter_opts)) {
+		set_err(o,
+			"invalid struct wc_filter_opts (its sz, or a field this library does not know)");
+		return -EINVAL;
+	}
+	if ((!expr && !classic) || (expr && classic)) {
 		set_err(o, "a filter needs an expression or a classic program");
 		return -EINVAL;
 	}

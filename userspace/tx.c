@@ -1094,7 +1094,8 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 	__u32 scratch;
 	int err;
 
-	if (!ifname || (qlist && (!nql || nql > WC_MAX_WORKERS))) {
+	if (!ifname || !WC_OPTS_VALID(o, wc_port_opts) ||
+	    (qlist && (!nql || nql > WC_MAX_WORKERS))) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -51,6 +51,56 @@ START_TEST(test_macro)
 }
 END_TEST
 
+/* every public function taking options refuses a newer struct with a
+ * field set, and takes one whose unknown tail is zero */
+struct newer_filter_opts {
+	struct wc_filter_opts known;
+	__u64 future;
+};
+
+START_TEST(test_filter_check)
+{
+	struct newer_filter_opts n;
+	char err[256] = "";
+
+	wc_set_print(NULL);
+	memset(&n, 0, sizeof(n));
+	n.known.sz = sizeof(n);
+	n.known.expr = "udp";
+	n.known.errbuf = err;
+	n.known.errbuf_sz = sizeof(err);
+	n.future = 1;
+	ck_assert_int_eq(wc_filter_check(&n.known), -EINVAL);
+	ck_assert_msg(strstr(err, "wc_filter_opts"), "errbuf: %s", err);
+	n.future = 0;
+	/* 0 as root; -EPERM without the right to load BPF */
+	ck_assert_int_ne(wc_filter_check(&n.known), -EINVAL);
+}
+END_TEST
+
+struct newer_port_opts {
+	struct wc_port_opts known;
+	__u64 future;
+};
+
+START_TEST(test_port_open)
+{
+	struct newer_port_opts n;
+
+	wc_set_print(NULL);
+	memset(&n, 0, sizeof(n));
+	n.known.sz = sizeof(n);
+	n.future = 1;
+	errno = 0;
+	ck_assert_ptr_null(wc_port__open(NULL, "wct-no-such0", &n.known));
+	ck_assert_int_eq(errno, EINVAL);
+	n.future = 0;
+	errno = 0;
+	ck_assert_ptr_null(wc_port__open(NULL, "wct-no-such0", &n.known));
+	ck_assert_int_ne(errno, EINVAL); /* ENODEV: the options passed */
+}
+END_TEST
+
 Suite *opts_suite(void)
 {
 	Suite *s = suite_create("opts");
@@ -58,6 +108,8 @@ Suite *opts_suite(void)
 
 	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_macro);
+	tcase_add_test(tc, test_filter_check);
+	tcase_add_test(tc, test_port_open);
 	suite_add_tcase(s, tc);
 	return s;
 }
