@@ -68,59 +68,13 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	return WC_RUN_CONTINUE;
 }
 
-/* Where every packet the XDP program saw went, summed over the queues.
- * received = delivered + dropped by cause + passed + filtered + shed, and
- * `rest` is what the equation leaves over: the packets waiting in the RX
- * rings while the engine runs, 0 once it stopped (see libwirecap-xdp(3),
- * ACCOUNTING). */
-struct totals {
-	unsigned long long received, delivered, pool_exhausted, ring_full,
-		other_dropped, passed, nosock_dropped, filtered, shed;
-	long long rest;
-};
-
-static int account(struct wc_engine *e, struct totals *t)
-{
-	unsigned nq = wc_engine__queues(e);
-	int err;
-
-	memset(t, 0, sizeof(*t));
-	/* every queue: XDP also counts packets of queues the engine does not
-	 * serve (passed or dropped there) */
-	for (unsigned q = 0; q < WC_MAX_QUEUES; q++) {
-		struct wc_queue_stats x;
-		struct wc_pool_stats p;
-
-		err = wc_engine__queue_stats(e, q, &x);
-		if (err)
-			return err;
-		t->received += x.packets;
-		t->passed += x.passed;
-		t->nosock_dropped += x.dropped;
-		t->filtered += x.filtered;
-		t->shed += x.shed;
-		if (q >= nq)
-			continue;
-		err = wc_engine__pool_stats(e, q, &p);
-		if (err)
-			return err;
-		t->delivered += p.delivered;
-		t->pool_exhausted += p.fill_empty;
-		t->ring_full += p.ring_full;
-		t->other_dropped += p.other_dropped;
-	}
-	t->rest = (long long)t->received -
-		  (long long)(t->delivered + t->pool_exhausted + t->ring_full +
-			      t->other_dropped + t->passed + t->nosock_dropped +
-			      t->filtered + t->shed);
-	return 0;
-}
+#define U(x) ((unsigned long long)(x))
 
 static void print_report(struct app *a, bool final)
 {
 	unsigned long long v4 = 0, v6 = 0, other = 0, bytes = 0, top = 0;
 	unsigned top_b = 0;
-	struct totals t;
+	struct wc_accounting t = { .sz = sizeof(t) };
 
 	for (unsigned w = 0; w < a->workers; w++) {
 		v4 += a->wc[w].ipv4;
@@ -145,20 +99,23 @@ static void print_report(struct app *a, bool final)
 
 		if (!wc_engine__pool_stats(a->e, q, &ps))
 			printf("  queue %u: delivered %llu, pool %llu/%llu in use (high-water %llu)\n",
-			       q, (unsigned long long)ps.delivered,
-			       (unsigned long long)ps.in_use,
-			       (unsigned long long)ps.frames,
-			       (unsigned long long)ps.hwm);
+			       q, U(ps.delivered), U(ps.in_use), U(ps.frames),
+			       U(ps.hwm));
 	}
-	if (account(a->e, &t))
+	/* where every packet went: received == delivered + dropped (by
+	 * cause) + passed + filtered + shed + unaccounted; unaccounted is
+	 * what is still in the RX rings, 0 once stopped (libwirecap-xdp(3),
+	 * Accounting) */
+	if (wc_engine__accounting(a->e, &t))
 		return;
-	printf("  received %llu = delivered %llu + dropped (pool exhausted %llu, rx ring full %llu, other %llu, no socket %llu) + passed %llu + filtered %llu + shed %llu + %s %lld\n",
-	       t.received, t.delivered, t.pool_exhausted, t.ring_full,
-	       t.other_dropped, t.nosock_dropped, t.passed, t.filtered, t.shed,
-	       final ? "unaccounted" : "in rx rings", t.rest);
-	if (final && t.rest)
+	printf("  received %llu = delivered %llu + dropped %llu (pool exhausted %llu, rx ring full %llu, other %llu, no socket %llu) + passed %llu + filtered %llu + shed %llu + %s %lld\n",
+	       U(t.received), U(t.delivered), U(t.dropped), U(t.fill_empty),
+	       U(t.ring_full), U(t.other_dropped), U(t.nosock_dropped),
+	       U(t.passed), U(t.filtered), U(t.shed),
+	       final ? "unaccounted" : "in rx rings", (long long)t.unaccounted);
+	if (final && t.unaccounted)
 		fprintf(stderr, "flowtop: %lld packets unaccounted for\n",
-			t.rest);
+			(long long)t.unaccounted);
 }
 
 struct runner {

@@ -378,6 +378,33 @@ int wc_engine__pool_stats(struct wc_engine *e, unsigned queue,
 int wc_engine__worker_stats(struct wc_engine *e, unsigned worker,
 			    struct wc_worker_stats *out);
 
+/* Where every packet the XDP program saw went, summed over every queue
+ * (sized: set sz to sizeof(struct wc_accounting) before the call; the
+ * library fills what it knows of the caller's sz and zeroes the rest):
+ *   received == delivered + dropped + passed + filtered + shed + unaccounted
+ *   dropped == fill_empty + ring_full + other_dropped + nosock_dropped
+ * unaccounted is 0 once the engine stopped (wc_engine__run() returned);
+ * while it runs it counts the packets on their way to the workers (in the
+ * RX rings). */
+struct wc_accounting {
+	size_t sz;
+	__u64 received; /* wc_queue_stats.packets */
+	__u64 delivered; /* handed to the application */
+	__u64 dropped; /* the four causes below */
+	__u64 fill_empty; /* the pool was exhausted */
+	__u64 ring_full; /* an RX ring was full */
+	__u64 other_dropped; /* dropped by a socket for another reason */
+	__u64 nosock_dropped; /* no socket in the slot, action drop (and
+			       * no headroom for the metadata) */
+	__u64 passed; /* to the stack: no socket in the slot, action pass */
+	__u64 filtered; /* filtered out in XDP (passed or dropped) */
+	__u64 shed; /* refused by admission control */
+	__s64 unaccounted; /* received less the above: 0 once stopped */
+	bool stopped; /* wc_engine__stopped() when read */
+};
+
+int wc_engine__accounting(struct wc_engine *e, struct wc_accounting *out);
+
 /* Buddy-group offloading so far (see docs/monitor.md). */
 struct wc_offload_stats {
 	__u64 moves; /* buckets moved off a worker (sheds and returns) */
