@@ -294,9 +294,10 @@ struct wc_engine_opts {
 	/* the attachment's rx queues, workers and flow buckets (0: those of
 	 * attach, else the defaults of wc_attach_opts). They are fixed for
 	 * the life of an attachment: when the interface is attached already,
-	 * a non-zero value here or in attach that differs from the
-	 * attachment's fails with EEXIST and a line saying which (detach
-	 * first, or leave it 0 to take the attachment's). */
+	 * a non-zero value here that differs from the attachment's fails with
+	 * EEXIST and a line saying which (detach first, or leave it 0 to take
+	 * the attachment's). The attach options, by contrast, apply only when
+	 * the engine attaches (a difference is logged at info level). */
 	__u32 queues;
 	__u32 workers;
 	__u32 buckets;
