@@ -7,7 +7,8 @@
  *   attach.c       loading and attaching the program (wc_iface__attach)
  *   iface_config.c config and steering entries
  *   iface_stats.c  info and counters: the program's, the engine's published
- * Calls go one way only: attach -> iface -> pins -> xdp, config.
+ * Calls go one way only: attach -> iface -> pins -> xdp, config;
+ * iface_stats -> xdp.
  */
 #ifndef WIRECAP_IFACE_H
 #define WIRECAP_IFACE_H
