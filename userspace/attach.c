@@ -108,6 +108,10 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	__u32 zero = 0;
 	long ncpu;
 
+	if (!WC_OPTS_VALID(opts, wc_attach_opts)) {
+		errno = EINVAL;
+		return NULL;
+	}
 	err = wc_check_ifname(ifname);
 	if (err) {
 		if (err == -ENODEV)
@@ -145,7 +149,7 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	err = wc_pins_open(ifc);
 	if (err == 0) {
 		if (!force) {
-			pr_warn("%s: already attached (program %u); use --force to replace it\n",
+			pr_warn("%s: already attached (program %u): detach it, or attach with the force option to replace it\n",
 				ifname, wc_prog_id_of_fd(ifc->prog_fd));
 			err = -EEXIST;
 			goto out;
@@ -168,7 +172,7 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 	cur = wc_xdp_attached(ifc->ifindex, &cur_mode);
 	if (cur) {
 		if (!force) {
-			pr_warn("%s: another XDP program (id %u) is attached; use --force to replace it\n",
+			pr_warn("%s: another XDP program (id %u) is attached: attach with the force option to replace it\n",
 				ifname, cur);
 			err = -EBUSY;
 			goto out;
@@ -294,7 +298,7 @@ load:
 	}
 	if (err) {
 		if (err == -EOPNOTSUPP && mode == WC_MODE_NATIVE)
-			pr_warn("%s: the driver refuses native XDP; try --mode generic\n",
+			pr_warn("%s: the driver refuses native XDP: attach in generic (or auto) mode\n",
 				ifname);
 		else if (err == -EBUSY || err == -EEXIST)
 			pr_warn("%s: another XDP program is attached\n",

@@ -101,6 +101,29 @@ START_TEST(test_port_open)
 }
 END_TEST
 
+struct newer_attach_opts {
+	struct wc_attach_opts known;
+	__u64 future;
+};
+
+START_TEST(test_attach)
+{
+	struct newer_attach_opts n;
+
+	wc_set_print(NULL);
+	memset(&n, 0, sizeof(n));
+	n.known.sz = sizeof(n);
+	n.future = 1;
+	errno = 0;
+	ck_assert_ptr_null(wc_iface__attach("wct-no-such0", &n.known));
+	ck_assert_int_eq(errno, EINVAL);
+	n.future = 0;
+	errno = 0;
+	ck_assert_ptr_null(wc_iface__attach("wct-no-such0", &n.known));
+	ck_assert_int_eq(errno, ENODEV); /* the options passed */
+}
+END_TEST
+
 Suite *opts_suite(void)
 {
 	Suite *s = suite_create("opts");
@@ -110,6 +133,7 @@ Suite *opts_suite(void)
 	tcase_add_test(tc, test_macro);
 	tcase_add_test(tc, test_filter_check);
 	tcase_add_test(tc, test_port_open);
+	tcase_add_test(tc, test_attach);
 	suite_add_tcase(s, tc);
 	return s;
 }
