@@ -16,9 +16,9 @@
 
 static const char *mode_name(enum wc_xdp_mode m)
 {
-	return m == WC_MODE_GENERIC ? "generic" :
-	       m == WC_MODE_NATIVE  ? "native" :
-				      "auto";
+	return m == WC_XDP_GENERIC ? "generic" :
+	       m == WC_XDP_NATIVE  ? "native" :
+				     "auto";
 }
 
 /* one line explaining errno for an interface operation (each case says
@@ -148,13 +148,13 @@ int cmd_attach(int argc, char **argv)
 			break;
 		case 'm':
 			if (!strcmp(optarg, "auto"))
-				o.mode = WC_MODE_AUTO;
+				o.mode = WC_XDP_AUTO;
 			else if (!strcmp(optarg, "native") ||
 				 !strcmp(optarg, "drv"))
-				o.mode = WC_MODE_NATIVE;
+				o.mode = WC_XDP_NATIVE;
 			else if (!strcmp(optarg, "generic") ||
 				 !strcmp(optarg, "skb"))
-				o.mode = WC_MODE_GENERIC;
+				o.mode = WC_XDP_GENERIC;
 			else
 				return cmd_err(
 					"invalid --mode '%s' (auto, native or generic)",

@@ -449,9 +449,9 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 		if (!strcmp(v, "auto"))
 			ea->eo.bind = WC_BIND_AUTO;
 		else if (!strcmp(v, "zc") || !strcmp(v, "zerocopy"))
-			ea->eo.bind = WC_BIND_ZC;
+			ea->eo.bind = WC_BIND_ZEROCOPY;
 		else if (!strcmp(v, "copy"))
-			ea->eo.bind = WC_BIND_COPY_ONLY;
+			ea->eo.bind = WC_BIND_COPY;
 		else
 			return cmd_err("invalid --bind '%s' (auto, zc or copy)",
 				       v),
@@ -469,11 +469,11 @@ int engine_args_parse(struct engine_args *ea, const char *n, const char *v)
 			       -1;
 	} else if (!strcmp(n, "mode")) {
 		if (!strcmp(v, "auto"))
-			ea->ao.mode = WC_MODE_AUTO;
+			ea->ao.mode = WC_XDP_AUTO;
 		else if (!strcmp(v, "native"))
-			ea->ao.mode = WC_MODE_NATIVE;
+			ea->ao.mode = WC_XDP_NATIVE;
 		else if (!strcmp(v, "generic"))
-			ea->ao.mode = WC_MODE_GENERIC;
+			ea->ao.mode = WC_XDP_GENERIC;
 		else
 			return cmd_err("invalid --mode '%s' (auto, native or generic)",
 				       v),

@@ -44,9 +44,9 @@ void engine_prepare(struct engine_args *ea, const char *ifname,
 
 static const char *mode_name(enum wc_xdp_mode m)
 {
-	return m == WC_MODE_NATIVE  ? "native" :
-	       m == WC_MODE_GENERIC ? "generic" :
-				      "auto";
+	return m == WC_XDP_NATIVE  ? "native" :
+	       m == WC_XDP_GENERIC ? "generic" :
+				     "auto";
 }
 
 void engine_notes(struct wc_engine *e, const char *ifname,
@@ -63,7 +63,7 @@ void engine_notes(struct wc_engine *e, const char *ifname,
 		fprintf(stderr,
 			"wirecap: note: %s is attached with %u workers; --workers %u applies only when wirecap attaches\n",
 			ifname, ii.workers, ao->workers);
-	if (ao->mode != WC_MODE_AUTO && ii.mode != ao->mode)
+	if (ao->mode != WC_XDP_AUTO && ii.mode != ao->mode)
 		fprintf(stderr,
 			"wirecap: note: %s is attached in %s mode; --mode %s applies only when wirecap attaches\n",
 			ifname, mode_name(ii.mode), mode_name(ao->mode));

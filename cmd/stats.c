@@ -144,9 +144,9 @@ static const char *bind_name(__u32 m)
 
 static const char *huge_name(__u32 h)
 {
-	return h == WC_HUGE_HUGETLB ? "hugetlb" :
-	       h == WC_HUGE_THP	    ? "thp" :
-				      "none";
+	return h == WC_PAGES_HUGETLB ? "hugetlb" :
+	       h == WC_PAGES_THP     ? "thp" :
+				       "none";
 }
 
 static const char *wait_name(__u32 w)
@@ -165,9 +165,9 @@ static const char *state_name(__u32 s)
 
 static const char *mode_name(enum wc_xdp_mode m)
 {
-	return m == WC_MODE_GENERIC ? "generic" :
-	       m == WC_MODE_NATIVE  ? "native" :
-				      "auto";
+	return m == WC_XDP_GENERIC ? "generic" :
+	       m == WC_XDP_NATIVE  ? "native" :
+				     "auto";
 }
 
 static __u64 pool_drops(const struct wc_iface_pool_stats *p)
@@ -456,9 +456,9 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 			       0.0,
 		       bind_name(ei->bind_mode), ei->chunks, ei->chunk_size,
 		       ei->frame_size, U(ei->umem_bytes >> 20),
-		       ei->huge_pages == WC_HUGE_HUGETLB ? "huge" :
-		       ei->huge_pages == WC_HUGE_THP	 ? "transparent huge" :
-							   "normal",
+		       ei->huge_pages == WC_PAGES_HUGETLB ? "huge" :
+		       ei->huge_pages == WC_PAGES_THP	  ? "transparent huge" :
+							    "normal",
 		       ei->rx_ring_size, wait_name(ei->wait_mode));
 	} else if (b->stale) {
 		printf("  no capture running: the engine that published (pid %u) is gone; XDP counters only\n",

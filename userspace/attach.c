@@ -33,7 +33,7 @@ static int validate_opts(const struct wc_attach_opts *o, __u32 *workers,
 	int steer = WC_OPTS_GET(o, steer_mode, WC_STEER_QUEUE);
 	int act = WC_OPTS_GET(o, no_socket_action, 0);
 	int hm = WC_OPTS_GET(o, hash_mode, WC_HASH_L4);
-	int mode = WC_OPTS_GET(o, mode, WC_MODE_AUTO);
+	int mode = WC_OPTS_GET(o, mode, WC_XDP_AUTO);
 
 	if (o && o->sz < offsetof(struct wc_attach_opts, mode))
 		return -EINVAL;
@@ -58,7 +58,7 @@ static int validate_opts(const struct wc_attach_opts *o, __u32 *workers,
 		pr_warn("invalid hash mode %d\n", hm);
 		return -EINVAL;
 	}
-	if (mode < WC_MODE_AUTO || mode > WC_MODE_GENERIC) {
+	if (mode < WC_XDP_AUTO || mode > WC_XDP_GENERIC) {
 		pr_warn("invalid XDP mode %d\n", mode);
 		return -EINVAL;
 	}
@@ -92,14 +92,14 @@ WC_API struct wc_iface *wc_iface__attach(const char *ifname,
 					 const struct wc_attach_opts *opts)
 {
 	const char *root = wc_pin_root(WC_OPTS_GET(opts, pin_root, NULL));
-	enum wc_xdp_mode mode = WC_OPTS_GET(opts, mode, WC_MODE_AUTO),
-			 got = WC_MODE_AUTO;
+	enum wc_xdp_mode mode = WC_OPTS_GET(opts, mode, WC_XDP_AUTO),
+			 got = WC_XDP_AUTO;
 	bool force = WC_OPTS_GET(opts, force, false);
 	bool transient = WC_OPTS_GET(opts, transient, false);
 	struct wirecap_bpf *skel = NULL;
 	unsigned dev_rx = 0, dev_tx = 0;
 	__u32 workers, buckets, queues, cur, replace = 0;
-	enum wc_xdp_mode cur_mode = WC_MODE_AUTO;
+	enum wc_xdp_mode cur_mode = WC_XDP_AUTO;
 	struct wc_iface *ifc = NULL;
 	int err, lockfd = -1, attached = 0, pinned = 0, link_fd = -1;
 	bool old_pins = false, requeued = false, workers_auto;
@@ -256,7 +256,7 @@ load:
 		/* native and generic cannot coexist: take the old program off
 		 * in its own mode, then attach ours in the mode asked for */
 		err = wc_xdp_detach(ifc->ifindex,
-				    cur_mode == WC_MODE_GENERIC ?
+				    cur_mode == WC_XDP_GENERIC ?
 					    XDP_FLAGS_SKB_MODE :
 					    XDP_FLAGS_DRV_MODE,
 				    -1, replace);
@@ -282,7 +282,7 @@ load:
 			err = bpf_xdp_attach(
 				ifc->ifindex, new_fd,
 				XDP_FLAGS_REPLACE |
-					(got == WC_MODE_NATIVE ?
+					(got == WC_XDP_NATIVE ?
 						 XDP_FLAGS_DRV_MODE :
 						 XDP_FLAGS_SKB_MODE),
 				&ro);
@@ -297,7 +297,7 @@ load:
 				    transient ? &link_fd : NULL);
 	}
 	if (err) {
-		if (err == -EOPNOTSUPP && mode == WC_MODE_NATIVE)
+		if (err == -EOPNOTSUPP && mode == WC_XDP_NATIVE)
 			pr_warn("%s: the driver refuses native XDP: attach in generic (or auto) mode\n",
 				ifname);
 		else if (err == -EBUSY || err == -EEXIST)
@@ -328,8 +328,7 @@ load:
 		attached = 0;
 		goto load;
 	}
-	cfg.attach_mode =
-		got == WC_MODE_NATIVE ? WC_ATTACH_NATIVE : WC_ATTACH_GENERIC;
+	cfg.attach_mode = got == WC_XDP_NATIVE ? WC_XDP_NATIVE : WC_XDP_GENERIC;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg,
 				BPF_ANY)) {
 		err = -errno;
@@ -348,7 +347,7 @@ load:
 	if (err)
 		goto out;
 	pr_info("%s: attached in %s mode%s, %u queues, %u workers, %u buckets\n",
-		ifname, got == WC_MODE_NATIVE ? "native" : "generic",
+		ifname, got == WC_XDP_NATIVE ? "native" : "generic",
 		transient ? " (transient: BPF link)" : "", queues, workers,
 		buckets);
 	ifc->link_fd = link_fd;
@@ -364,8 +363,8 @@ out:
 			    .old_prog_fd =
 				    bpf_program__fd(skel->progs.wirecap_steer));
 		bpf_xdp_detach(ifc->ifindex,
-			       got == WC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
-						       XDP_FLAGS_SKB_MODE,
+			       got == WC_XDP_NATIVE ? XDP_FLAGS_DRV_MODE :
+						      XDP_FLAGS_SKB_MODE,
 			       &ao);
 	}
 	if (err && prev && !transient) {
@@ -373,8 +372,8 @@ out:
 			    .old_prog_fd =
 				    bpf_program__fd(prev->progs.wirecap_steer));
 		bpf_xdp_detach(ifc->ifindex,
-			       got == WC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
-						       XDP_FLAGS_SKB_MODE,
+			       got == WC_XDP_NATIVE ? XDP_FLAGS_DRV_MODE :
+						      XDP_FLAGS_SKB_MODE,
 			       &po);
 	}
 	wirecap_bpf__destroy(prev);

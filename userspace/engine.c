@@ -255,7 +255,7 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 		if (err)
 			return err;
 		e->bind_mode = e->umem_owner->bind_mode;
-		bind = WC_BIND_COPY_ONLY; /* skips the owner socket below */
+		bind = WC_BIND_COPY; /* skips the owner socket below */
 	}
 
 	if (bind == WC_BIND_AUTO && !e->zc_capable) {
@@ -263,13 +263,13 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 		 * descriptor per UMEM frame for it (0.3 s for 1.5 GiB) */
 		pr_info("%s: the driver has no zero-copy AF_XDP: copy mode\n",
 			e->ifname);
-		bind = WC_BIND_COPY_ONLY;
+		bind = WC_BIND_COPY;
 	}
-	if (bind != WC_BIND_COPY_ONLY) {
+	if (bind != WC_BIND_COPY) {
 		err = owner_socket(e, XDP_ZEROCOPY);
 		if (!err)
 			e->bind_mode = WC_BIND_ZEROCOPY;
-		else if (bind == WC_BIND_ZC || err == -EBUSY)
+		else if (bind == WC_BIND_ZEROCOPY || err == -EBUSY)
 			return err;
 		else
 			pr_info("%s: zero-copy refused (%s), using copy mode\n",
@@ -555,7 +555,7 @@ static inline void chunk_add(struct wc_engine *e, struct wc_worker *w,
 		p->hash = 0;
 		p->bucket = 0;
 		p->gen = 0;
-		p->flags = 0;
+		p->flags = WC_PKT_NO_META;
 	}
 	c->n++;
 }
@@ -1305,7 +1305,7 @@ static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge,
 	avail = meminfo("MemAvailable");
 	reserve = mem_reserve();
 	if (avail && len + reserve > avail) {
-		pr_warn("the pools need %zu MiB but at most %llu MiB may be pinned (%llu MiB available, %llu MiB kept free: 5%% of the RAM, at least 256 MiB): use smaller pools (--pool-chunks, --chunk-size)\n",
+		pr_warn("the pools need %zu MiB but at most %llu MiB may be pinned (%llu MiB available, %llu MiB kept free: 5%% of the RAM, at least 256 MiB): use smaller pools (fewer chunks, or a smaller chunk_size)\n",
 			len >> 20,
 			(unsigned long long)(avail > reserve ? avail - reserve :
 							       0) >>
@@ -1320,7 +1320,7 @@ static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 		if (e->umem != MAP_FAILED) {
 			e->umem_len = hlen;
-			e->huge = WC_HUGE_HUGETLB;
+			e->huge = WC_PAGES_HUGETLB;
 			goto populate;
 		}
 		if (huge == WC_HUGE_REQUIRE) {
@@ -1337,7 +1337,7 @@ static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge,
 		e->umem = NULL;
 		return -ENOMEM;
 	}
-	e->huge = WC_HUGE_NONE;
+	e->huge = WC_PAGES_NORMAL;
 	/* Transparent huge pages only where they pay: zero-copy drivers map
 	 * the UMEM for DMA page by page, and fewer pages map faster. In copy
 	 * mode the kernel copies through its own mapping, and faulting in
@@ -1346,11 +1346,11 @@ static int umem_alloc(struct wc_engine *e, enum wc_huge_mode huge,
 	 * docs/pool.md). */
 	if (huge != WC_HUGE_OFF && e->zc_capable &&
 	    !madvise(e->umem, len, MADV_HUGEPAGE))
-		e->huge = WC_HUGE_THP;
+		e->huge = WC_PAGES_THP;
 populate:
 	err = umem_populate(e, cancel);
 	if (err == -ENOMEM)
-		pr_warn("cannot fault in the pools' %zu MiB: out of memory: use smaller pools (--pool-chunks, --chunk-size)\n",
+		pr_warn("cannot fault in the pools' %zu MiB: out of memory: use smaller pools (fewer chunks, or a smaller chunk_size)\n",
 			e->umem_len >> 20);
 	return err;
 }
@@ -1530,6 +1530,39 @@ static int engine_claim(struct wc_engine *e)
 	return 0;
 }
 
+/* An attachment's queues, workers and buckets are fixed: an engine that
+ * asks for others is refused in one line, never silently given the
+ * attachment's; the attach options apply only when the engine attaches. */
+static int geometry_check(const struct wc_iface *ifc,
+			  const struct wc_engine_opts *o,
+			  const struct wc_attach_opts *ao)
+{
+	const struct {
+		const char *what;
+		__u32 want, attach, have;
+	} g[] = {
+		{ "rx queues", WC_OPTS_GET(o, queues, 0),
+		  WC_OPTS_GET(ao, queues, 0), ifc->cfg.queues },
+		{ "workers", WC_OPTS_GET(o, workers, 0),
+		  WC_OPTS_GET(ao, workers, 0), ifc->cfg.workers },
+		{ "buckets", WC_OPTS_GET(o, buckets, 0),
+		  WC_OPTS_GET(ao, buckets, 0), ifc->cfg.buckets },
+	};
+
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		if (g[i].want && g[i].want != g[i].have) {
+			pr_warn("%s: attached with %u %s, not %u: detach it first, or open the engine with %s 0 (the attachment's)\n",
+				ifc->ifname, g[i].have, g[i].what, g[i].want,
+				g[i].what);
+			return -EEXIST;
+		}
+		if (!g[i].want && g[i].attach && g[i].attach != g[i].have)
+			pr_info("%s: attached with %u %s: the attach option of %u applies only when the engine attaches\n",
+				ifc->ifname, g[i].have, g[i].what, g[i].attach);
+	}
+	return 0;
+}
+
 WC_API struct wc_engine *wc_engine__open(const char *ifname,
 					 const struct wc_engine_opts *o)
 {
@@ -1539,6 +1572,12 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	struct wc_engine *e;
 	int err;
 
+	if (!WC_OPTS_VALID(o, wc_engine_opts) ||
+	    !WC_OPTS_VALID(ao, wc_attach_opts) ||
+	    !WC_OPTS_VALID(WC_OPTS_GET(o, filter, NULL), wc_filter_opts)) {
+		errno = EINVAL;
+		return NULL;
+	}
 	err = wc_kernel_check();
 	if (err) {
 		errno = -err;
@@ -1564,6 +1603,13 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 			       ao->sz < sizeof(def) ? ao->sz : sizeof(def));
 		def.sz = sizeof(def);
 		def.transient = true;
+		/* the engine's own geometry, when asked, over attach's */
+		if (WC_OPTS_GET(o, queues, 0))
+			def.queues = o->queues;
+		if (WC_OPTS_GET(o, workers, 0))
+			def.workers = o->workers;
+		if (WC_OPTS_GET(o, buckets, 0))
+			def.buckets = o->buckets;
 		if (pin_root && !def.pin_root)
 			def.pin_root = pin_root;
 		e->ifc = wc_iface__attach(ifname, &def);
@@ -1573,6 +1619,9 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		err = -errno;
 		goto fail;
 	}
+	err = geometry_check(e->ifc, o, ao);
+	if (err)
+		goto fail;
 	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
 	e->ifindex = e->ifc->ifindex;
 	e->nq = e->ifc->cfg.queues;
@@ -1682,15 +1731,15 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 			/* before 6.3 the kernel allocates each ring as one
 			 * physically contiguous block (a 262144-entry RX ring
 			 * is an order-10 allocation): fragmentation fails it */
-			pr_warn("%s: cannot set up the sockets: %s (rings of %u entries: kernels before 6.3 need each ring physically contiguous; try --rx-ring 32768 or a smaller pool)\n",
+			pr_warn("%s: cannot set up the sockets: %s (rings of %u entries: kernels before 6.3 need each ring physically contiguous; try an rx_ring_size of 32768 or a smaller pool)\n",
 				ifname, strerror(-err), e->rx_size);
 		else if (err == -ENOMEM || err == -ENOBUFS)
 			pr_warn("%s: cannot set up the sockets: %s (rings of %u entries, %zu MiB UMEM)\n",
 				ifname, strerror(-err), e->rx_size,
 				e->umem_len >> 20);
 		else if (err == -EOPNOTSUPP &&
-			 WC_OPTS_GET(o, bind, WC_BIND_AUTO) == WC_BIND_ZC)
-			pr_warn("%s: the driver has no zero-copy AF_XDP (--bind zc): use --bind auto or copy\n",
+			 WC_OPTS_GET(o, bind, WC_BIND_AUTO) == WC_BIND_ZEROCOPY)
+			pr_warn("%s: the driver has no zero-copy AF_XDP: bind WC_BIND_AUTO (falls back to copy mode) or WC_BIND_COPY\n",
 				ifname);
 		else
 			pr_warn("%s: cannot set up AF_XDP sockets: %s\n",
@@ -1748,9 +1797,9 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		ifname, e->nq, e->nw,
 		e->bind_mode == WC_BIND_ZEROCOPY ? "zero-copy" : "copy",
 		e->chunks, e->chunk_size, e->frame_size, e->rx_size,
-		e->huge == WC_HUGE_HUGETLB ? "huge pages" :
-		e->huge == WC_HUGE_THP	   ? "transparent huge pages" :
-					     "normal pages");
+		e->huge == WC_PAGES_HUGETLB ? "huge pages" :
+		e->huge == WC_PAGES_THP	    ? "transparent huge pages" :
+					      "normal pages");
 	return e;
 fail:
 	if (e->ifc) {

@@ -151,7 +151,7 @@ struct wc_engine {
 	unsigned nq, nw;
 	__u32 frame_size, chunk_size, chunks, rx_size, fq_size, cq_size;
 	__u32 bind_mode; /* WC_BIND_ZEROCOPY / WC_BIND_COPY */
-	__u32 huge; /* WC_HUGE_* */
+	__u32 huge; /* WC_PAGES_* */
 	/* the driver advertises zero-copy AF_XDP: 1 yes, 0 no, -1 unknown */
 	int zc_capable;
 	enum wc_wait_mode wait;

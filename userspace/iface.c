@@ -32,8 +32,8 @@ __u32 wc_iface_attached_id(const struct wc_iface *ifc)
 
 	if (bpf_xdp_query(ifc->ifindex, 0, &q))
 		return 0;
-	return ifc->cfg.attach_mode == WC_ATTACH_GENERIC ? q.skb_prog_id :
-							   q.drv_prog_id;
+	return ifc->cfg.attach_mode == WC_XDP_GENERIC ? q.skb_prog_id :
+							q.drv_prog_id;
 }
 
 void wc_iface_free(struct wc_iface *ifc)
@@ -227,8 +227,8 @@ WC_API int wc_iface__detach(struct wc_iface *ifc)
 	if (!ifc)
 		return -EINVAL;
 	lockfd = wc_root_lock(ifc->pin_root);
-	flags = ifc->cfg.attach_mode == WC_ATTACH_GENERIC ? XDP_FLAGS_SKB_MODE :
-							    XDP_FLAGS_DRV_MODE;
+	flags = ifc->cfg.attach_mode == WC_XDP_GENERIC ? XDP_FLAGS_SKB_MODE :
+							 XDP_FLAGS_DRV_MODE;
 	if (ifc->link_fd >= 0) {
 		/* ours: detach it (closing alone would not if the fd was
 		 * inherited); gone already (detached by force) is fine */

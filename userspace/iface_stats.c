@@ -18,7 +18,7 @@ WC_API int wc_iface__info(const struct wc_iface *ifc,
 			  struct wc_iface_info *info)
 {
 	unsigned rx = 0, tx = 0;
-	enum wc_xdp_mode m = WC_MODE_AUTO;
+	enum wc_xdp_mode m = WC_XDP_AUTO;
 
 	if (!ifc || !info)
 		return -EINVAL;
@@ -26,9 +26,8 @@ WC_API int wc_iface__info(const struct wc_iface *ifc,
 	snprintf(info->ifname, sizeof(info->ifname), "%s", ifc->ifname);
 	info->ifindex = ifc->ifindex;
 	info->prog_id = wc_xdp_attached(ifc->ifindex, &m);
-	info->mode = ifc->cfg.attach_mode == WC_ATTACH_GENERIC ?
-			     WC_MODE_GENERIC :
-			     WC_MODE_NATIVE;
+	info->mode = ifc->cfg.attach_mode == WC_XDP_GENERIC ? WC_XDP_GENERIC :
+							      WC_XDP_NATIVE;
 	info->queues = ifc->cfg.queues;
 	info->workers = ifc->cfg.workers;
 	info->buckets = ifc->cfg.buckets;

@@ -27,10 +27,33 @@ void wc_pr(enum wc_print_level level, const char *fmt, ...)
 					 sizeof((opts)->field))
 #define WC_OPTS_GET(opts, field, def) \
 	(WC_OPTS_HAS(opts, field) ? (opts)->field : (def))
-/* as libbpf's OPTS_VALID: NULL, or sz at least a size_t and every byte
- * beyond the library's struct zero (opts.c); each public function taking
- * options checks them first and fails with EINVAL */
-bool wc_opts_valid(const void *opts, size_t known_sz, const char *type);
+/* Options structs from callers built against another version of the
+ * header, as libbpf's OPTS_VALID: a struct smaller than the library's
+ * reads its missing fields as zero (WC_OPTS_GET); a larger one is accepted
+ * only when the fields the library does not know are all zero, since a
+ * non-zero one asks for something this version cannot do. Each public
+ * function taking options checks them first and fails with EINVAL. */
+static inline bool wc_opts_valid(const void *opts, size_t known_sz,
+				 const char *type)
+{
+	const size_t user_sz = *(const size_t *)opts;
+	const char *p = opts;
+
+	if (user_sz < sizeof(size_t)) {
+		pr_warn("struct %s: sz %zu is too small (declare it with WC_OPTS())\n",
+			type, user_sz);
+		return false;
+	}
+	for (size_t i = known_sz; i < user_sz; i++) {
+		if (p[i]) {
+			pr_warn("struct %s: a field this library does not know (offset %zu, beyond its %zu bytes) is set: library too old\n",
+				type, i, known_sz);
+			return false;
+		}
+	}
+	return true;
+}
+
 #define WC_OPTS_VALID(opts, type) \
 	(!(opts) || wc_opts_valid((opts), sizeof(struct type), #type))
 

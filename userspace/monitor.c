@@ -716,7 +716,7 @@ static void *monitor_main(void *arg)
 		if (m->cfg.offload_enabled && m->boot.meta_enabled)
 			offload(e, m, now);
 		else if (m->cfg.offload_enabled && !m->warned_meta) {
-			pr_warn("%s: offloading needs the packet metadata (attached with --no-meta): off\n",
+			pr_warn("%s: offloading needs the packet metadata (attached with no_meta): off\n",
 				e->ifname);
 			m->warned_meta = true;
 		}

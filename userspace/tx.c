@@ -1012,9 +1012,9 @@ static int lane_open(struct wc_port *p, struct lane *l, struct txq *q,
 	}
 	if (first_of_umem) {
 		sxdp.sxdp_flags = XDP_USE_NEED_WAKEUP |
-				  (bmode == WC_BIND_ZC	      ? XDP_ZEROCOPY :
-				   bmode == WC_BIND_COPY_ONLY ? XDP_COPY :
-								0);
+				  (bmode == WC_BIND_ZEROCOPY ? XDP_ZEROCOPY :
+				   bmode == WC_BIND_COPY     ? XDP_COPY :
+							       0);
 	} else {
 		sxdp.sxdp_flags = XDP_SHARED_UMEM;
 		sxdp.sxdp_shared_umem_fd = first_of_q ? umem_fd(p) : q->pool_fd;

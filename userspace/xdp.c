@@ -31,8 +31,8 @@ __u32 wc_xdp_attached(int ifindex, enum wc_xdp_mode *mode)
 	if (bpf_xdp_query(ifindex, 0, &q))
 		return 0;
 	if (mode)
-		*mode = q.attach_mode == XDP_ATTACHED_SKB ? WC_MODE_GENERIC :
-							    WC_MODE_NATIVE;
+		*mode = q.attach_mode == XDP_ATTACHED_SKB ? WC_XDP_GENERIC :
+							    WC_XDP_NATIVE;
 	if (q.attach_mode == XDP_ATTACHED_SKB)
 		return q.skb_prog_id;
 	if (q.attach_mode == XDP_ATTACHED_DRV ||
@@ -113,14 +113,14 @@ int wc_xdp_attach(int ifindex, int prog_fd, enum wc_xdp_mode mode,
 	__u32 flags = replace_id ? 0 : XDP_FLAGS_UPDATE_IF_NOEXIST;
 	int err = -EOPNOTSUPP;
 
-	if (mode == WC_MODE_AUTO || mode == WC_MODE_NATIVE) {
+	if (mode == WC_XDP_AUTO || mode == WC_XDP_NATIVE) {
 		err = attach_in_mode(ifindex, prog_fd,
 				     flags | XDP_FLAGS_DRV_MODE, link_fd);
 		if (!err) {
-			*got = WC_MODE_NATIVE;
+			*got = WC_XDP_NATIVE;
 			return 0;
 		}
-		if (mode == WC_MODE_NATIVE || err == -EBUSY || err == -EEXIST ||
+		if (mode == WC_XDP_NATIVE || err == -EBUSY || err == -EEXIST ||
 		    err == -EPERM)
 			return err;
 		pr_info("native XDP refused (%s), falling back to generic\n",
@@ -129,6 +129,6 @@ int wc_xdp_attach(int ifindex, int prog_fd, enum wc_xdp_mode mode,
 	err = attach_in_mode(ifindex, prog_fd, flags | XDP_FLAGS_SKB_MODE,
 			     link_fd);
 	if (!err)
-		*got = WC_MODE_GENERIC;
+		*got = WC_XDP_GENERIC;
 	return err;
 }

@@ -59,7 +59,7 @@ struct wc_config {
 	__u32 offload_max_moves; /* buckets moved per interval, at most */
 	/* identity of the attachment, to detect stale pins */
 	__u32 ifindex;
-	__u32 attach_mode; /* WC_ATTACH_NATIVE / WC_ATTACH_GENERIC */
+	__u32 attach_mode; /* enum wc_xdp_mode: WC_XDP_NATIVE or WC_XDP_GENERIC */
 	__u64 netns_ino; /* inode of the network namespace attached in */
 	/* filter in XDP (docs/filter.md) */
 	__u32 filter; /* 1: a filter is installed (see the filter_info map) */
@@ -69,8 +69,7 @@ struct wc_config {
 
 #define WC_CONFIG_VERSION 1
 
-#define WC_ATTACH_NATIVE 1
-#define WC_ATTACH_GENERIC 2
+/* config.attach_mode takes the values of enum wc_xdp_mode (wirecap.h) */
 
 /* Per-queue counters (per-CPU array, key = rx queue). Every packet the
  * program sees is counted in `packets` and in exactly one of
@@ -275,16 +274,15 @@ WC_INLINE __u32 wc_mac_hash(const __u8 *a, const __u8 *b, __u16 proto)
  * monitor interval and at exit, so `wirecap stats` and bpftool can read a
  * running capture from outside.
  */
-#define WC_BIND_ZEROCOPY 1
-#define WC_BIND_COPY 2
-
-#define WC_HUGE_NONE 0
-#define WC_HUGE_THP 1 /* transparent huge pages (madvise) */
-#define WC_HUGE_HUGETLB 2 /* MAP_HUGETLB, reserved huge pages */
+/* wc_engine_info.huge_pages: the pages the UMEM got (a request is enum
+ * wc_huge_mode, another family) */
+#define WC_PAGES_NORMAL 0
+#define WC_PAGES_THP 1 /* transparent huge pages (madvise) */
+#define WC_PAGES_HUGETLB 2 /* MAP_HUGETLB, reserved huge pages */
 
 struct wc_engine_info {
 	__u32 pid; /* 0 when no engine runs */
-	__u32 bind_mode; /* WC_BIND_* */
+	__u32 bind_mode; /* enum wc_bind_mode: WC_BIND_ZEROCOPY or WC_BIND_COPY */
 	__u32 queues;
 	__u32 workers;
 	__u32 chunks; /* chunks per queue pool (R) */
@@ -292,7 +290,7 @@ struct wc_engine_info {
 	__u32 frame_size;
 	__u32 rx_ring_size;
 	__u32 fill_ring_size;
-	__u32 huge_pages; /* WC_HUGE_* */
+	__u32 huge_pages; /* WC_PAGES_* */
 	__u32 wait_mode;
 	__u32 chunk_timeout_us;
 	__u64 umem_bytes;

@@ -59,10 +59,12 @@ const char *wc_version(void);
 
 /* ---- attachment: the XDP program and its pinned maps on one interface --- */
 
+/* asked for (wc_attach_opts.mode), and obtained (wc_iface_info.mode,
+ * wc_config.attach_mode: native or generic) */
 enum wc_xdp_mode {
-	WC_MODE_AUTO = 0, /* native, fall back to generic */
-	WC_MODE_NATIVE,
-	WC_MODE_GENERIC,
+	WC_XDP_AUTO = 0, /* native, fall back to generic */
+	WC_XDP_NATIVE = 1,
+	WC_XDP_GENERIC = 2,
 };
 
 struct wc_attach_opts {
@@ -125,7 +127,7 @@ struct wc_iface_info {
 	char ifname[16];
 	int ifindex;
 	__u32 prog_id; /* attached XDP program id */
-	enum wc_xdp_mode mode; /* WC_MODE_NATIVE or WC_MODE_GENERIC */
+	enum wc_xdp_mode mode; /* WC_XDP_NATIVE or WC_XDP_GENERIC */
 	__u32 queues; /* served rx queues */
 	__u32 dev_queues; /* rx queues of the device */
 	__u32 workers;
@@ -303,12 +305,16 @@ enum wc_wait_mode {
 	WC_WAIT_BUSY_POLL, /* spin with SO_PREFER_BUSY_POLL; needs a core */
 };
 
+/* asked for (wc_engine_opts.bind, wc_port_opts.bind), and obtained
+ * (wc_engine_info.bind_mode: zero-copy or copy) */
 enum wc_bind_mode {
 	WC_BIND_AUTO = 0, /* zero-copy, falling back to copy mode */
-	WC_BIND_ZC, /* zero-copy or fail */
-	WC_BIND_COPY_ONLY,
+	WC_BIND_ZEROCOPY = 1, /* zero-copy or fail */
+	WC_BIND_COPY = 2, /* copy mode only */
 };
 
+/* asked for (wc_engine_opts.huge_pages); what the UMEM got is reported
+ * as WC_PAGES_* (wc_engine_info.huge_pages) */
 enum wc_huge_mode {
 	WC_HUGE_AUTO = 0, /* MAP_HUGETLB, else transparent huge pages */
 	WC_HUGE_OFF,

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Options structs (userspace/opts.c), as libbpf's OPTS_VALID: a struct
- * from a program built against a newer header (larger sz) is accepted
- * when the fields this library does not know are zero and refused with
- * EINVAL when one is set; a sz smaller than the size_t itself is refused.
+ * Options structs (wc_opts_valid, userspace/internal.h), as libbpf's
+ * OPTS_VALID: a struct from a program built against a newer header (larger
+ * sz) is accepted when the fields this library does not know are zero and
+ * refused with EINVAL when one is set; a sz smaller than the size_t itself
+ * is refused.
  */
 #include <check.h>
 #include <errno.h>
@@ -124,6 +125,24 @@ START_TEST(test_attach)
 }
 END_TEST
 
+START_TEST(test_engine_open)
+{
+	struct newer_engine_opts n;
+
+	wc_set_print(NULL);
+	memset(&n, 0, sizeof(n));
+	n.known.sz = sizeof(n);
+	n.future = 1;
+	errno = 0;
+	ck_assert_ptr_null(wc_engine__open("wct-no-such0", &n.known));
+	ck_assert_int_eq(errno, EINVAL);
+	n.future = 0;
+	errno = 0;
+	ck_assert_ptr_null(wc_engine__open("wct-no-such0", &n.known));
+	ck_assert_int_ne(errno, EINVAL); /* ENODEV: the options passed */
+}
+END_TEST
+
 Suite *opts_suite(void)
 {
 	Suite *s = suite_create("opts");
@@ -134,6 +153,7 @@ Suite *opts_suite(void)
 	tcase_add_test(tc, test_filter_check);
 	tcase_add_test(tc, test_port_open);
 	tcase_add_test(tc, test_attach);
+	tcase_add_test(tc, test_engine_open);
 	suite_add_tcase(s, tc);
 	return s;
 }
