@@ -10,6 +10,7 @@
 #include "wirecap/wirecap.h"
 #include "cmd.h"
 #include "filter_args.h"
+#include "params.h"
 
 char *filter_join(int argc, char **argv, int from)
 {
@@ -38,6 +39,13 @@ int filter_in_parse(const char *v, bool *user)
 	else
 		return cmd_err("invalid --filter-in '%s' (kernel or user)", v);
 	return 0;
+}
+
+int filter_in_set(void *cfg, const struct param *p, const char *arg)
+{
+	struct filter_args *fa = (void *)((char *)cfg + p->off);
+
+	return filter_in_parse(arg, &fa->user) ? -1 : 0;
 }
 
 int filter_report(const char *what, const char *expr, int err, const char *why)
