@@ -10,13 +10,14 @@
 
 #define MAX_OPTS 96
 #define HELP_COL 25 /* where the help of an option starts */
-#define LONG_ONLY 256 /* getopt values of long-only options: 256 + index */
 
-/* the table flattened: each option with the offset of its fragment */
+/* the table flattened: each option with the offset of its fragment, and
+ * the option of each getopt_long entry */
 struct flat {
 	const struct param *p[MAX_OPTS];
 	size_t off[MAX_OPTS];
 	unsigned n;
+	int of_long[MAX_OPTS];
 };
 
 static void flatten(struct flat *f, const struct param *t, size_t off)
@@ -31,8 +32,11 @@ static void flatten(struct flat *f, const struct param *t, size_t off)
 	}
 }
 
-static void build(const struct params_cmd *c, const struct flat *f,
-		  struct option *lo, char *so)
+/* Long-only options all return 0 (the entry is getopt's long index), as
+ * hand-written tables had them: getopt_long then takes an abbreviation
+ * shared by such options as the first of them, as before. */
+static void build(const struct params_cmd *c, struct flat *f, struct option *lo,
+		  char *so)
 {
 	unsigned nl = 0;
 
@@ -40,27 +44,29 @@ static void build(const struct params_cmd *c, const struct flat *f,
 		*so++ = '+';
 	for (unsigned i = 0; i < f->n; i++) {
 		const struct param *p = f->p[i];
-		int val = p->short_opt ? p->short_opt : LONG_ONLY + (int)i;
+		int val = p->short_opt;
 
 		if (p->short_opt) {
 			*so++ = (char)p->short_opt;
 			if (p->arg)
 				*so++ = ':';
 		}
-		if (p->name)
+		if (p->name) {
+			f->of_long[nl] = (int)i;
 			lo[nl++] = (struct option){ p->name,
 						    p->arg ? required_argument :
 							     no_argument,
 						    NULL, val };
+		}
 	}
 	*so = '\0';
 	lo[nl] = (struct option){ 0 };
 }
 
-static int find(const struct flat *f, int val)
+static int find(const struct flat *f, int val, int idx)
 {
-	if (val >= LONG_ONLY)
-		return val - LONG_ONLY < (int)f->n ? val - LONG_ONLY : -1;
+	if (!val)
+		return f->of_long[idx];
 	for (unsigned i = 0; i < f->n; i++)
 		if (f->p[i]->short_opt == val)
 			return (int)i;
@@ -73,14 +79,15 @@ int params_parse(const struct params_cmd *c, void *cfg, int argc, char **argv,
 	struct flat f = { .n = 0 };
 	struct option lo[MAX_OPTS + 1];
 	char so[2 * MAX_OPTS + 2];
-	int val, i;
+	int val, i, idx;
 
 	flatten(&f, c->params, 0);
 	build(c, &f, lo, so);
-	while ((val = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+	optind = 0; /* a fresh scan (and "+" read again) */
+	while ((val = getopt_long(argc, argv, so, lo, &idx)) != -1) {
 		void *at;
 
-		i = find(&f, val);
+		i = find(&f, val, idx);
 		if (val == '?' || i < 0) {
 			*rc = cmd_bad_option(c->name, argv,
 					     so[0] == '+' ? so + 1 : so, lo);

@@ -6,6 +6,7 @@
 #ifndef WIRECAP_CMD_PARAMS_H
 #define WIRECAP_CMD_PARAMS_H
 
+#include <getopt.h> /* optind: the first operand after params_parse */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
