@@ -13,6 +13,7 @@
 #include "json.h"
 #include "report.h"
 #include "filter_args.h"
+#include "params.h"
 
 static const char *mode_name(enum wc_xdp_mode m)
 {
@@ -452,6 +453,23 @@ static void print_status_json(const struct wc_iface_info *info,
 	jprint(o, stdout);
 }
 
+#define STATUS_USAGE "Usage: wirecap status IFACE [--json]\n"
+
+static const struct param status_params[] = {
+	PARAM_FLAG(
+		'j', "json", "one JSON object", struct { bool json; }, json),
+	PARAM_HELP,
+	PARAM_END,
+};
+
+static const struct params_cmd status_cmd = {
+	.name = "status",
+	.head = STATUS_USAGE
+	"Attach mode, program id, queues, workers and per-queue counters.\n",
+	.params = status_params,
+	.bad_option_usage = STATUS_USAGE,
+};
+
 int cmd_status(int argc, char **argv)
 {
 	struct wc_queue_stats qs[WC_MAX_QUEUES], tot = {};
@@ -462,28 +480,15 @@ int cmd_status(int argc, char **argv)
 	const char *ifname = NULL;
 	bool json = false, alive;
 	__u32 epid;
-	int err, transient;
+	int err, transient, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--help") ||
-			   !strcmp(argv[i], "-h")) {
-			printf("Usage: wirecap status IFACE [--json]\n"
-			       "Attach mode, program id, queues, workers and per-queue counters.\n");
-			return 0;
-		} else if (argv[i][0] == '-' || ifname) {
-			fprintf(stderr,
-				"Usage: wirecap status IFACE [--json]\n");
-			return 2;
-		} else {
-			ifname = argv[i];
-		}
-	}
-	if (!ifname) {
-		fprintf(stderr, "Usage: wirecap status IFACE [--json]\n");
+	if (params_parse(&status_cmd, &json, argc, argv, &rc))
+		return rc;
+	if (optind != argc - 1) {
+		fputs(STATUS_USAGE, stderr);
 		return 2;
 	}
+	ifname = argv[optind];
 	if (cmd_check_ifname(ifname))
 		return 1;
 	ifc = wc_iface__open(ifname, NULL);

@@ -88,6 +88,11 @@ int params_parse(const struct params_cmd *c, void *cfg, int argc, char **argv,
 		void *at;
 
 		i = find(&f, val, idx);
+		if ((val == '?' || i < 0) && c->bad_option_usage) {
+			fputs(c->bad_option_usage, stderr);
+			*rc = 2;
+			return 1;
+		}
 		if (val == '?' || i < 0) {
 			*rc = cmd_bad_option(c->name, argv,
 					     so[0] == '+' ? so + 1 : so, lo);

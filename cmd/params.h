@@ -39,6 +39,9 @@ struct params_cmd {
 	const char *tail; /* lines after them, or NULL */
 	const struct param *params;
 	bool in_order; /* stop at the first non-option ("+") */
+	/* printed on stderr for an unknown option (exit 2) instead of the
+	 * one line naming it, or NULL */
+	const char *bad_option_usage;
 	/* called after each option was set (e.g. to pass it on), or NULL */
 	int (*after)(void *cfg, const struct param *p, const char *arg);
 };
