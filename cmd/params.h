@@ -67,30 +67,38 @@ int param_set_word(void *at, const struct param *p, const char *v,
 /* -h, --help: the help on stdout, exit 0 */
 int param_help(void *cfg, const struct param *p, const char *arg);
 
+/* offsetof(type, field), refused at compile time unless the field has
+ * the size the setter writes */
+#define PARAM_OFF(type, field, size) \
+	(offsetof(type, field) +     \
+	 0 * sizeof(char[sizeof(((type *)0)->field) == (size) ? 1 : -1]))
+
 #define PARAM_TEXT(t)       \
 	{                   \
 		.help = (t) \
 	}
-#define PARAM_FLAG(s, n, h, type, field)                            \
-	{                                                           \
-		.name = (n), .short_opt = (s), .help = (h),         \
-		.set = param_set_flag, .off = offsetof(type, field) \
+#define PARAM_FLAG(s, n, h, type, field)                    \
+	{                                                   \
+		.name = (n), .short_opt = (s), .help = (h), \
+		.set = param_set_flag,                      \
+		.off = PARAM_OFF(type, field, sizeof(bool)) \
 	}
 #define PARAM_STR(s, n, a, h, type, field)                              \
 	{                                                               \
 		.name = (n), .short_opt = (s), .arg = (a), .help = (h), \
-		.set = param_set_str, .off = offsetof(type, field)      \
+		.set = param_set_str,                                   \
+		.off = PARAM_OFF(type, field, sizeof(char *))           \
 	}
 #define PARAM_U32(s, n, a, h, type, field, lo, hi, w)                   \
 	{                                                               \
 		.name = (n), .short_opt = (s), .arg = (a), .help = (h), \
-		.set = param_set_u32, .off = offsetof(type, field),     \
+		.set = param_set_u32, .off = PARAM_OFF(type, field, 4), \
 		.min = (lo), .max = (hi), .what = (w)                   \
 	}
 #define PARAM_U64(s, n, a, h, type, field, lo, hi, w)                   \
 	{                                                               \
 		.name = (n), .short_opt = (s), .arg = (a), .help = (h), \
-		.set = param_set_u64, .off = offsetof(type, field),     \
+		.set = param_set_u64, .off = PARAM_OFF(type, field, 8), \
 		.min = (lo), .max = (hi), .what = (w)                   \
 	}
 #define PARAM_FN(s, n, a, h, fn)                                        \
