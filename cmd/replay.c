@@ -426,12 +426,13 @@ int cmd_replay(int argc, char **argv)
 {
 	struct replay r = { .speed = 1.0, .loops = 1 };
 	__u64 t0, base_off = 0;
-	int rc = 0;
+	int rc;
 
 	if (replay_parse(&r, argc, argv, &rc))
 		return rc;
 	if (replay_open(&r))
 		return 1;
+	rc = 0;
 	cmd_stop_signals(on_signal, true);
 	t0 = now_ns();
 	for (r.loops_done = 0; r.loops_done < r.loops && !stop_req;
