@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 
 #include "cmd.h"
 #include "report.h"
+#include "params.h"
 #include "json.h"
 #include "setup.h"
 #include "seq.h"
@@ -77,6 +77,13 @@ struct bench {
 	uint64_t moves;
 	struct wc_offload_stats off;
 	int err;
+
+	/* the options (bench_params) */
+	const char *ifname, *json, *ready;
+	bool quiet;
+	struct filter_args fa;
+	struct engine_args ea;
+	struct acct acct;
 };
 
 /* the steering generation of (queue, bucket) index qb */
@@ -305,360 +312,336 @@ static void extra(FILE *f, json_t *json, void *ctx)
 	}
 }
 
-static void usage(FILE *f)
+/* --duration, --idle-exit, --stall-every: seconds, kept in ns at p->off */
+static int set_secs(void *cfg, const struct param *p, const char *v)
 {
-	fprintf(f,
-		"Usage: wirecap bench -i IFACE [options] [FILTER EXPRESSION]\n"
+	char *end;
+	double d = strtod(v, &end);
+
+	if (*end || d < 0 || d > 1e6)
+		return cmd_err("invalid %s: '%s'", p->name, v), -1;
+	*(uint64_t *)((char *)cfg + p->off) = d * 1e9;
+	return 0;
+}
+
+static int set_cost_mode(void *cfg, const struct param *p, const char *v)
+{
+	struct bench *b = cfg;
+
+	(void)p;
+	if (!strcmp(v, "spin"))
+		b->cost_mode = COST_SPIN;
+	else if (!strcmp(v, "sleep"))
+		b->cost_mode = COST_SLEEP;
+	else
+		return cmd_err("invalid --cost-mode '%s' (spin or sleep)", v),
+		       -1;
+	return 0;
+}
+
+static int set_stall_until(void *cfg, const struct param *p, const char *v)
+{
+	struct bench *b = cfg;
+
+	(void)p;
+	if (!*v)
+		return cmd_err("invalid --stall-until: empty path"), -1;
+	b->stall_until = v;
+	return 0;
+}
+
+static int set_stall_workers(void *cfg, const struct param *p, const char *v)
+{
+	struct bench *b = cfg;
+	unsigned list[WC_MAX_WORKERS];
+	int n = cmd_parse_list("--stall-workers", v, list, WC_MAX_WORKERS);
+
+	(void)p;
+	if (n < 0)
+		return -1;
+	b->stall_mask = 0;
+	for (int i = 0; i < n; i++) {
+		if (list[i] >= WC_MAX_WORKERS)
+			return cmd_err("invalid --stall-workers: worker %u",
+				       list[i]),
+			       -1;
+		b->stall_mask |= 1ull << list[i];
+	}
+	return 0;
+}
+
+#define B struct bench
+#define SECS(n, a, h, field)                                           \
+	{                                                              \
+		.name = (n), .arg = (a), .help = (h), .set = set_secs, \
+		.off = offsetof(B, field)                              \
+	}
+
+static const struct param bench_params[] = {
+	PARAM_STR('i', "interface", "IFACE",
+		  "interface (attached by wirecap, or attached now)", B,
+		  ifname),
+	PARAM_U64('c', "count", "COUNT", "stop after COUNT packets", B, count,
+		  1, UINT64_MAX, "-c"),
+	SECS("duration", "SEC", "stop after SEC seconds", duration_ns),
+	SECS("idle-exit", "SEC", "stop SEC seconds after the last packet",
+	     idle_exit_ns),
+	PARAM_U64(0, "cost-ns", "N", "work per packet, in ns", B, cost_ns, 0,
+		  1000000000, "--cost-ns"),
+	PARAM_FN(0, "cost-mode", "M",
+		 "spin (CPU per packet, default) or sleep (per chunk)",
+		 set_cost_mode),
+	PARAM_U64(0, "stall-ms", "MS",
+		  "stall MS ms, first at the first packet...", B, stall_ms, 0,
+		  3600000, "--stall-ms"),
+	SECS("stall-every", "SEC", "...then every SEC seconds (0: once)",
+	     stall_every_ns),
+	PARAM_FN(0, "stall-until", "FILE",
+		 "stall at the first packet until FILE exists\n"
+		 "(instead of --stall-ms; once)",
+		 set_stall_until),
+	PARAM_FN(0, "stall-workers", "L",
+		 "workers that stall (default: all), e.g. 1 or 0,2",
+		 set_stall_workers),
+	PARAM_U32(0, "flows", "F", "flow ids tracked (default 1048576)", B,
+		  nflows, 1, WC_SEQTRACK_MAX_FLOWS, "--flows"),
+	PARAM_U64(
+		0, "expect", "N",
+		"packets sent by `wirecap gen -c N` (with --flows/--flow-base:\n"
+		"flow i expects N/F (+1 for i < N%F)): counts tail losses",
+		B, expect, 0, UINT64_MAX, "--expect"),
+	PARAM_U64(0, "flow-base", "B", "first flow id of --expect", B,
+		  flow_base, 0, WC_SEQTRACK_MAX_FLOWS, "--flow-base"),
+	PARAM_STR(0, "stats-json", "FILE", "accounting as JSON ('-': stdout)",
+		  B, json),
+	PARAM_STR(0, "ready-file", "FILE", "created when the engine is up", B,
+		  ready),
+	PARAM_FLAG('q', "quiet",
+		   "no start-up line, no human summary (warnings stay)", B,
+		   quiet),
+	PARAM_FILTER_IN(FILTER_IN_HELP, B, fa),
+	PARAM_INCLUDE(engine_params, B, ea),
+	PARAM_HELP,
+	PARAM_END,
+};
+
+static const struct params_cmd bench_cmd = {
+	.name = "bench",
+	.head = "Usage: wirecap bench -i IFACE [options] [FILTER EXPRESSION]\n"
 		"Capture without writing; verify the payload of `wirecap gen`; print the accounting.\n"
-		"SIGINT, SIGTERM and SIGHUP stop and print it. Not passive, as capture (see its --help).\n"
-		"  -i IFACE              interface (attached by wirecap, or attached now)\n"
-		"  -c COUNT              stop after COUNT packets\n"
-		"      --duration SEC    stop after SEC seconds\n"
-		"      --idle-exit SEC   stop SEC seconds after the last packet\n"
-		"      --cost-ns N       work per packet, in ns\n"
-		"      --cost-mode M     spin (CPU per packet, default) or sleep (per chunk)\n"
-		"      --stall-ms MS     stall MS ms, first at the first packet...\n"
-		"      --stall-every SEC ...then every SEC seconds (0: once)\n"
-		"      --stall-until FILE stall at the first packet until FILE exists\n"
-		"                        (instead of --stall-ms; once)\n"
-		"      --stall-workers L workers that stall (default: all), e.g. 1 or 0,2\n"
-		"      --flows F         flow ids tracked (default 1048576)\n"
-		"      --expect N        packets sent by `wirecap gen -c N` (with --flows/--flow-base:\n"
-		"                        flow i expects N/F (+1 for i < N%%F)): counts tail losses\n"
-		"      --flow-base B     first flow id of --expect\n"
-		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
-		"      --ready-file FILE created when the engine is up\n"
-		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" FILTER_ARGS_HELP
-			ENGINE_ARGS_HELP);
+		"SIGINT, SIGTERM and SIGHUP stop and print it. Not passive, as capture (see its --help).\n",
+	.params = bench_params,
+	/* options before the filter expression only (tcpdump) */
+	.in_order = true,
+};
+
+/* the filter expression: checked, in XDP or user space */
+static int bench_filter(struct bench *b, int argc, char **argv)
+{
+	struct filter_args *fa = &b->fa;
+	char why[512] = "";
+	int e;
+
+	fa->expr = filter_join(argc, argv, optind);
+	if (!fa->expr)
+		return cmd_err("bench: out of memory");
+	if (fa->user) {
+		e = wc_filter_compile(fa->expr, &b->ufilter, &b->nufilter, why,
+				      sizeof(why));
+		if (e)
+			return filter_report("bench", fa->expr, -e, why);
+	} else if (filter_check("bench", fa)) {
+		return 1;
+	} else {
+		b->ea.eo.filter = &fa->fo;
+	}
+	if (!b->quiet)
+		fprintf(stderr, "wirecap: filter %s: %s\n",
+			fa->user ?
+				"in user space (--filter-in user), after the copy" :
+				"in XDP, before the copy",
+			fa->expr);
+	return 0;
+}
+
+/* 0, or 1 when the command ends now with *rc */
+static int bench_parse(struct bench *b, int argc, char **argv, int *rc)
+{
+	*rc = 1;
+	engine_args_init(&b->ea);
+	if (params_parse(&bench_cmd, b, argc, argv, rc))
+		return 1;
+	if (!b->ifname) {
+		params_usage(&bench_cmd, stderr);
+		return cmd_err("bench: -i IFACE is required");
+	}
+	if (optind < argc && bench_filter(b, argc, argv))
+		return 1;
+	if (cmd_check_ifname(b->ifname))
+		return 1;
+	if (b->stall_until && (b->stall_ms || b->stall_every_ns))
+		return cmd_err(
+			"bench: --stall-until excludes --stall-ms and --stall-every");
+	if (b->expect && b->flow_base + b->nflows > WC_SEQTRACK_MAX_FLOWS)
+		return cmd_err("bench: --flow-base + --flows too large");
+	if (cmd_check_output("--stats-json", b->json) ||
+	    cmd_check_output("--ready-file", b->ready))
+		return 1;
+	return 0;
+}
+
+/* The engine and the per-flow state. 0, or the exit status: 0 when a
+ * signal stopped the engine's set-up, else 1. */
+static int bench_setup(struct bench *b)
+{
+	struct wc_iface_info ii;
+	int rc;
+
+	b->flow_last = calloc(b->nflows, sizeof(*b->flow_last));
+	b->flow_max = calloc(b->nflows, sizeof(*b->flow_max));
+	b->flow_max_rev = calloc(b->nflows, sizeof(*b->flow_max_rev));
+	if (!b->flow_last || !b->flow_max || !b->flow_max_rev)
+		return cmd_err("bench: out of memory");
+	sig_engine = NULL;
+	cmd_stop_signals(on_signal, true);
+	engine_prepare(&b->ea, b->ifname, NULL);
+	b->ea.eo.cancel = &sig_seen; /* Ctrl-C during a long pool set-up */
+	b->e = engine_open(b->ifname, &b->ea);
+	if (!b->e) {
+		rc = errno == EINTR && sig_seen ? 0 : 1;
+		return rc;
+	}
+	wc_iface__info(wc_engine__iface(b->e), &ii);
+	b->buckets = ii.buckets;
+	b->nqb = ii.queues * ii.buckets;
+	b->flow_sw = calloc(b->nflows, sizeof(*b->flow_sw));
+	b->flow_qb = calloc(b->nflows, sizeof(*b->flow_qb));
+	b->gen0 = calloc(b->nqb, sizeof(*b->gen0));
+	if (!b->flow_sw || !b->flow_qb || !b->gen0)
+		return cmd_err("bench: out of memory");
+	for (uint32_t i = 0; i < b->nqb; i++)
+		b->gen0[i] = steer_gen(b, i);
+	for (unsigned w = 0; w < wc_engine__workers(b->e); w++) {
+		b->track[w] = wc_seqtrack_new(b->flow_base + b->nflows);
+		if (!b->track[w])
+			return cmd_err("bench: out of memory");
+	}
+	if (b->cost_ns && b->cost_mode == COST_SPIN)
+		b->spins_per_us = wc_spin_calibrate();
+	warn_if_addresses(b->ifname);
+	sig_engine = b->e;
+	if (sig_seen)
+		wc_engine__stop(b->e);
+	return 0;
+}
+
+/* Runs until stopped. 0, or 1 after a one-line error. */
+static int bench_run(struct bench *b)
+{
+	struct engine_args *ea = &b->ea;
+	int err, rc = 0;
+
+	acct_start(&b->acct, b->e);
+	b->start_ns = wc_clock_mono_ns();
+	if (!b->quiet) {
+		char desc[256];
+
+		engine_describe(b->e, desc, sizeof(desc));
+		fprintf(stderr, "wirecap: bench on %s: %s\n", b->ifname, desc);
+	}
+	if (cmd_ready_file(b->ready)) {
+		rc = 1;
+		wc_engine__stop(b->e);
+	}
+	{
+		WC_OPTS(wc_run_opts, ro, .on_chunk = on_chunk, .ctx = b,
+			.cpus = ea->ncpus > 0 ? ea->cpus : NULL,
+			.ncpus = ea->ncpus > 0 ? (unsigned)ea->ncpus : 0,
+			.idle_ms = 50);
+
+		err = wc_engine__run(b->e, &ro);
+	}
+	if (err == -ENETDOWN)
+		rc = cmd_err("%s disappeared during the capture", b->ifname);
+	else if (err == -ENOLINK)
+		rc = cmd_err(
+			"the XDP program on %s was detached or replaced: stopping",
+			b->ifname);
+	else if (err)
+		rc = cmd_err("capture failed: %s", strerror(-err));
+	return rc;
+}
+
+/* The sequence checks merged across workers, the summary. 0, or 1. */
+static int bench_report(struct bench *b)
+{
+	int rc = 0;
+
+	acct_finish(&b->acct);
+	for (unsigned w = 0; w < wc_engine__workers(b->e); w++)
+		b->moves += b->acct.w[w].moves_in;
+	wc_engine__offload_stats(b->e, &b->off);
+	for (unsigned w = 1; w < wc_engine__workers(b->e); w++)
+		wc_seqtrack_merge(b->track[0], b->track[w]);
+	for (uint32_t i = 0; b->expect && i < b->nflows; i++) {
+		uint64_t n =
+			b->expect / b->nflows + (i < b->expect % b->nflows);
+
+		wc_seqtrack_set_expected(b->track[0], b->flow_base + i, n);
+	}
+	wc_seqtrack_result(b->track[0], &b->res);
+	for (uint32_t f = 0; f < b->nflows; f++) {
+		uint32_t qb = b->flow_qb[f], moves;
+
+		if (!qb || !b->flow_sw[f])
+			continue;
+		moves = steer_gen(b, qb - 1) - b->gen0[qb - 1];
+		if (b->flow_sw[f] > moves)
+			b->split_violations += b->flow_sw[f] - moves;
+	}
+	b->have_res = true;
+	if (b->err)
+		rc = cmd_err("bench: out of memory while tracking sequences");
+	if (acct_report(&b->acct, b->json, b->quiet, extra, b))
+		rc = 1;
+	return rc;
+}
+
+static void bench_free(struct bench *b)
+{
+	sig_engine = NULL;
+	wc_engine__close(b->e);
+	for (unsigned w = 0; w < WC_MAX_WORKERS; w++)
+		wc_seqtrack_free(b->track[w]);
+	free((void *)b->flow_last);
+	free((void *)b->flow_max);
+	free((void *)b->flow_max_rev);
+	free((void *)b->flow_sw);
+	free((void *)b->flow_qb);
+	free(b->gen0);
+	free(b->ufilter);
+	free(b->fa.expr);
 }
 
 int cmd_bench(int argc, char **argv)
 {
-	enum {
-		O_DUR = 256,
-		O_IDLE,
-		O_COST,
-		O_COSTMODE,
-		O_STALL,
-		O_STALLEVERY,
-		O_FLOWS,
-		O_EXPECT,
-		O_FLOWBASE,
-		O_JSON,
-		O_READY,
-		O_STALLW,
-		O_STALLUNTIL,
-		O_FILTER_IN
-	};
-	static const struct option lo[] = {
-		{ "interface", required_argument, 0, 'i' },
-		{ "count", required_argument, 0, 'c' },
-		{ "duration", required_argument, 0, O_DUR },
-		{ "idle-exit", required_argument, 0, O_IDLE },
-		{ "cost-ns", required_argument, 0, O_COST },
-		{ "cost-mode", required_argument, 0, O_COSTMODE },
-		{ "stall-ms", required_argument, 0, O_STALL },
-		{ "stall-every", required_argument, 0, O_STALLEVERY },
-		{ "stall-workers", required_argument, 0, O_STALLW },
-		{ "stall-until", required_argument, 0, O_STALLUNTIL },
-		{ "flows", required_argument, 0, O_FLOWS },
-		{ "expect", required_argument, 0, O_EXPECT },
-		{ "flow-base", required_argument, 0, O_FLOWBASE },
-		{ "stats-json", required_argument, 0, O_JSON },
-		{ "ready-file", required_argument, 0, O_READY },
-		{ "filter-in", required_argument, 0, O_FILTER_IN },
-		{ "quiet", no_argument, 0, 'q' },
-		{ "help", no_argument, 0, 'h' },
-		ENGINE_ARGS_LONGOPTS,
-		{ 0 }
-	};
 	struct bench b = { .nflows = 1u << 20,
 			   .cost_mode = COST_SPIN,
 			   .stall_mask = UINT64_MAX };
-	const char *ifname = NULL, *json = NULL, *ready = NULL;
-	struct filter_args fa = { 0 };
-	struct engine_args ea;
-	struct acct acct;
-	uint64_t v;
-	double d;
-	bool quiet = false;
-	int c, idx, err, rc = 0;
-	char *end;
+	int rc;
 
-	engine_args_init(&ea);
-	/* "+": options before the filter expression only (tcpdump) */
-	while ((c = getopt_long(argc, argv, "+i:c:qh", lo, &idx)) != -1) {
-		switch (c) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'c':
-			if (cmd_parse_u64("-c", optarg, 1, UINT64_MAX,
-					  &b.count))
-				return 1;
-			break;
-		case O_DUR:
-		case O_IDLE:
-		case O_STALLEVERY:
-			d = strtod(optarg, &end);
-			if (*end || d < 0 || d > 1e6)
-				return cmd_err("invalid %s: '%s'", lo[idx].name,
-					       optarg);
-			if (c == O_DUR)
-				b.duration_ns = d * 1e9;
-			else if (c == O_IDLE)
-				b.idle_exit_ns = d * 1e9;
-			else
-				b.stall_every_ns = d * 1e9;
-			break;
-		case O_COST:
-			if (cmd_parse_u64("--cost-ns", optarg, 0, 1000000000,
-					  &b.cost_ns))
-				return 1;
-			break;
-		case O_COSTMODE:
-			if (!strcmp(optarg, "spin"))
-				b.cost_mode = COST_SPIN;
-			else if (!strcmp(optarg, "sleep"))
-				b.cost_mode = COST_SLEEP;
-			else
-				return cmd_err(
-					"invalid --cost-mode '%s' (spin or sleep)",
-					optarg);
-			break;
-		case O_STALL:
-			if (cmd_parse_u64("--stall-ms", optarg, 0, 3600000,
-					  &b.stall_ms))
-				return 1;
-			break;
-		case O_STALLUNTIL:
-			if (!*optarg)
-				return cmd_err(
-					"invalid --stall-until: empty path");
-			b.stall_until = optarg;
-			break;
-		case O_STALLW: {
-			unsigned list[WC_MAX_WORKERS];
-			int n = cmd_parse_list("--stall-workers", optarg, list,
-					       WC_MAX_WORKERS);
-
-			if (n < 0)
-				return 1;
-			b.stall_mask = 0;
-			for (int i = 0; i < n; i++) {
-				if (list[i] >= WC_MAX_WORKERS)
-					return cmd_err(
-						"invalid --stall-workers: worker %u",
-						list[i]);
-				b.stall_mask |= 1ull << list[i];
-			}
-			break;
-		}
-		case O_FLOWS:
-			if (cmd_parse_u64("--flows", optarg, 1,
-					  WC_SEQTRACK_MAX_FLOWS, &v))
-				return 1;
-			b.nflows = v;
-			break;
-		case O_EXPECT:
-			if (cmd_parse_u64("--expect", optarg, 0, UINT64_MAX,
-					  &b.expect))
-				return 1;
-			break;
-		case O_FLOWBASE:
-			if (cmd_parse_u64("--flow-base", optarg, 0,
-					  WC_SEQTRACK_MAX_FLOWS, &b.flow_base))
-				return 1;
-			break;
-		case O_JSON:
-			json = optarg;
-			break;
-		case O_READY:
-			ready = optarg;
-			break;
-		case O_FILTER_IN:
-			if (filter_in_parse(optarg, &fa.user))
-				return 1;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 0:
-			err = engine_args_parse(&ea, lo[idx].name, optarg);
-			if (err < 0)
-				return 1;
-			break;
-		default:
-			return cmd_bad_option("bench", argv, "i:c:qh", lo);
-		}
-	}
-	if (!ifname) {
-		usage(stderr);
-		return cmd_err("bench: -i IFACE is required");
-	}
-	if (optind < argc) {
-		char why[512] = "";
-		int e;
-
-		fa.expr = filter_join(argc, argv, optind);
-		if (!fa.expr)
-			return cmd_err("bench: out of memory");
-		if (fa.user) {
-			e = wc_filter_compile(fa.expr, &b.ufilter, &b.nufilter,
-					      why, sizeof(why));
-			if (e) {
-				filter_report("bench", fa.expr, -e, why);
-				free(fa.expr);
-				return 1;
-			}
-		} else if (filter_check("bench", &fa)) {
-			free(fa.expr);
-			return 1;
-		} else {
-			ea.eo.filter = &fa.fo;
-		}
-		if (!quiet)
-			fprintf(stderr, "wirecap: filter %s: %s\n",
-				fa.user ?
-					"in user space (--filter-in user), after the copy" :
-					"in XDP, before the copy",
-				fa.expr);
-	}
-	if (cmd_check_ifname(ifname))
-		return 1;
-	if (b.stall_until && (b.stall_ms || b.stall_every_ns))
-		return cmd_err(
-			"bench: --stall-until excludes --stall-ms and --stall-every");
-	if (b.expect && b.flow_base + b.nflows > WC_SEQTRACK_MAX_FLOWS)
-		return cmd_err("bench: --flow-base + --flows too large");
-	if (cmd_check_output("--stats-json", json) ||
-	    cmd_check_output("--ready-file", ready))
-		return 1;
-	b.flow_last = calloc(b.nflows, sizeof(*b.flow_last));
-	b.flow_max = calloc(b.nflows, sizeof(*b.flow_max));
-	b.flow_max_rev = calloc(b.nflows, sizeof(*b.flow_max_rev));
-	if (!b.flow_last || !b.flow_max || !b.flow_max_rev) {
-		free((void *)b.flow_last);
-		free((void *)b.flow_max);
-		free((void *)b.flow_max_rev);
-		return cmd_err("bench: out of memory");
-	}
-	sig_engine = NULL;
-	cmd_stop_signals(on_signal, true);
-	engine_prepare(&ea, ifname, NULL);
-	ea.eo.cancel = &sig_seen; /* Ctrl-C during a long pool set-up */
-	b.e = engine_open(ifname, &ea);
-	if (!b.e) {
-		rc = errno == EINTR && sig_seen ? 0 : 1;
-		cmd_stop_signals(NULL, true);
-		free((void *)b.flow_last);
-		free((void *)b.flow_max);
-		free((void *)b.flow_max_rev);
+	if (bench_parse(&b, argc, argv, &rc)) {
+		free(b.ufilter);
+		free(b.fa.expr);
 		return rc;
 	}
-	{
-		struct wc_iface_info ii;
-
-		wc_iface__info(wc_engine__iface(b.e), &ii);
-		b.buckets = ii.buckets;
-		b.nqb = ii.queues * ii.buckets;
-		b.flow_sw = calloc(b.nflows, sizeof(*b.flow_sw));
-		b.flow_qb = calloc(b.nflows, sizeof(*b.flow_qb));
-		b.gen0 = calloc(b.nqb, sizeof(*b.gen0));
-		if (!b.flow_sw || !b.flow_qb || !b.gen0) {
-			rc = cmd_err("bench: out of memory");
-			goto out;
-		}
-		for (uint32_t i = 0; i < b.nqb; i++)
-			b.gen0[i] = steer_gen(&b, i);
+	rc = bench_setup(&b);
+	if (!rc && b.e) {
+		rc = bench_run(&b);
+		if (bench_report(&b))
+			rc = 1;
 	}
-	for (unsigned w = 0; w < wc_engine__workers(b.e); w++) {
-		b.track[w] = wc_seqtrack_new(b.flow_base + b.nflows);
-		if (!b.track[w]) {
-			rc = cmd_err("bench: out of memory");
-			goto out;
-		}
-	}
-	if (b.cost_ns && b.cost_mode == COST_SPIN)
-		b.spins_per_us = wc_spin_calibrate();
-	warn_if_addresses(ifname);
-	sig_engine = b.e;
-	if (sig_seen)
-		wc_engine__stop(b.e);
-	acct_start(&acct, b.e);
-	b.start_ns = wc_clock_mono_ns();
-	if (!quiet) {
-		char desc[256];
-
-		engine_describe(b.e, desc, sizeof(desc));
-		fprintf(stderr, "wirecap: bench on %s: %s\n", ifname, desc);
-	}
-	if (cmd_ready_file(ready)) {
-		rc = 1;
-		wc_engine__stop(b.e);
-	}
-	{
-		WC_OPTS(wc_run_opts, ro, .on_chunk = on_chunk, .ctx = &b,
-			.cpus = ea.ncpus > 0 ? ea.cpus : NULL,
-			.ncpus = ea.ncpus > 0 ? (unsigned)ea.ncpus : 0,
-			.idle_ms = 50);
-
-		err = wc_engine__run(b.e, &ro);
-	}
-	if (err == -ENETDOWN)
-		rc = cmd_err("%s disappeared during the capture", ifname);
-	else if (err == -ENOLINK)
-		rc = cmd_err(
-			"the XDP program on %s was detached or replaced: stopping",
-			ifname);
-	else if (err)
-		rc = cmd_err("capture failed: %s", strerror(-err));
-	acct_finish(&acct);
-	for (unsigned w = 0; w < wc_engine__workers(b.e); w++)
-		b.moves += acct.w[w].moves_in;
-	wc_engine__offload_stats(b.e, &b.off);
-	for (unsigned w = 1; w < wc_engine__workers(b.e); w++)
-		wc_seqtrack_merge(b.track[0], b.track[w]);
-	if (b.expect) {
-		for (uint32_t i = 0; i < b.nflows; i++) {
-			uint64_t n =
-				b.expect / b.nflows + (i < b.expect % b.nflows);
-
-			wc_seqtrack_set_expected(b.track[0], b.flow_base + i,
-						 n);
-		}
-	}
-	wc_seqtrack_result(b.track[0], &b.res);
-	for (uint32_t f = 0; f < b.nflows; f++) {
-		uint32_t qb = b.flow_qb[f], moves;
-
-		if (!qb || !b.flow_sw[f])
-			continue;
-		moves = steer_gen(&b, qb - 1) - b.gen0[qb - 1];
-		if (b.flow_sw[f] > moves)
-			b.split_violations += b.flow_sw[f] - moves;
-	}
-	b.have_res = true;
-	if (b.err)
-		rc = cmd_err("bench: out of memory while tracking sequences");
-	if (acct_report(&acct, json, quiet, extra, &b))
-		rc = 1;
-out:
 	cmd_stop_signals(NULL, true);
-	sig_engine = NULL;
-	wc_engine__close(b.e);
-	for (unsigned w = 0; w < WC_MAX_WORKERS; w++)
-		wc_seqtrack_free(b.track[w]);
-	free((void *)b.flow_last);
-	free((void *)b.flow_max);
-	free((void *)b.flow_max_rev);
-	free((void *)b.flow_sw);
-	free((void *)b.flow_qb);
-	free(b.gen0);
-	free(b.ufilter);
-	free(fa.expr);
+	bench_free(&b);
 	return rc;
 }

@@ -39,7 +39,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
 #include <signal.h>
@@ -63,6 +62,7 @@
 #include "setup.h"
 #include "clock.h"
 #include "reorder.h"
+#include "params.h"
 
 #define IDLE_MS 50
 /* the time order: how long a packet may wait for the other sockets, and
@@ -70,6 +70,7 @@
  * (XDP stamps a frame before the NAPI poll makes it visible in the ring) */
 #define REORDER_MS_DEFAULT 250
 #define REORDER_MARGIN_NS 2000000ull
+_Static_assert(REORDER_MS_DEFAULT == 250, "capture --help names it");
 
 /* per-worker counters, one cache line each; only its worker adds to them
  * (relaxed atomics so the ISB callback can read them live) */
@@ -116,6 +117,16 @@ struct cap {
 	bool acct_started;
 	bool acct_final;
 	struct wc_pcapng_stats ps; /* final */
+
+	/* the options (capture_params) and what set-up derives from them */
+	const char *json, *ready;
+	uint64_t rotate_mb;
+	uint32_t rotate_secs, max_files, reorder_ms;
+	bool quiet, is_fifo;
+	struct filter_args fa;
+	char *expr; /* the filter expression (malloc'd) */
+	struct engine_args ea;
+	struct wc_pcapng_opts po;
 };
 
 static struct wc_engine *volatile sig_engine;
@@ -517,43 +528,6 @@ static void extra(FILE *f, json_t *json, void *ctx)
 			rs.max_pending_bytes / 1048576.0);
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: wirecap capture -i IFACE -w FILE [options] [FILTER EXPRESSION]\n"
-		"Capture to pcapng (tcpdump-style). FILTER is tcpdump syntax (libpcap),\n"
-		"run in XDP (--filter-in user: in user space). Ctrl-C, SIGTERM and SIGHUP stop, drain, and close a\n"
-		"valid file.\n"
-		"Not passive: what XDP redirects to wirecap never reaches the host's stack\n"
-		"(ARP, ping, TCP to this host on IFACE stop while capturing), and only\n"
-		"ingress is seen. Capture on a mirror (SPAN) port or a tap.\n"
-		"  -i IFACE              interface (attached by wirecap, or attached now)\n"
-		"  -w FILE               output pcapng file ('-': standard output; a FIFO:\n"
-		"                        waits for its reader before the capture starts)\n"
-		"  -c COUNT              write exactly COUNT packets, then stop\n"
-		"      --duration SEC    stop after SEC seconds\n"
-		"  -s SNAPLEN            bytes kept per packet (0: 262144, the default)\n"
-		"  -C MB                 rotate before a file exceeds MB x 1,000,000 bytes\n"
-		"  -G SEC                rotate every SEC seconds (FILE may hold strftime %%-patterns)\n"
-		"  -W N                  keep N files (ring), with -C or -G\n"
-		"                        File names (suffixes at the end of FILE):\n"
-		"                          -C: FILE, FILE1, FILE2, ...\n"
-		"                          -C -W N: FILE0..FILE<N-1> (zero-padded), overwritten\n"
-		"                            in a ring\n"
-		"                          -G, FILE without %%: as -C (with -W N: as -C -W N)\n"
-		"                          -G, FILE with %%: strftime(3), local time, at each\n"
-		"                            file's opening; the same name twice gets 1, 2, ...;\n"
-		"                            with -W N the oldest file is removed beyond N\n"
-		"      --stats-json FILE accounting as JSON ('-': stdout, not with -w -)\n"
-		"      --ready-file FILE created when the capture is running\n"
-		"      --reorder-ms MS   write packets in time order across rx queues and\n"
-		"                        workers, holding each up to MS ms (default %u; 0: in\n"
-		"                        the order the workers hand them over)\n"
-		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n" FILTER_ARGS_HELP
-			ENGINE_ARGS_HELP,
-		REORDER_MS_DEFAULT);
-}
-
 static int compile_filter(struct cap *cp, const char *expr)
 {
 	pcap_t *pd = pcap_open_dead(DLT_EN10MB, (int)cp->snaplen);
@@ -620,283 +594,255 @@ static int open_fifo(struct cap *cp, const struct wc_pcapng_opts *po,
 	return 0;
 }
 
-int cmd_capture(int argc, char **argv)
+static int set_duration(void *cfg, const struct param *p, const char *v)
 {
-	enum { O_DUR = 256, O_JSON, O_READY, O_REORDER, O_FILTER_IN };
-	static const struct option lo[] = {
-		{ "interface", required_argument, 0, 'i' },
-		{ "write", required_argument, 0, 'w' },
-		{ "count", required_argument, 0, 'c' },
-		{ "snaplen", required_argument, 0, 's' },
-		{ "file-size", required_argument, 0, 'C' },
-		{ "rotate-seconds", required_argument, 0, 'G' },
-		{ "file-count", required_argument, 0, 'W' },
-		{ "duration", required_argument, 0, O_DUR },
-		{ "stats-json", required_argument, 0, O_JSON },
-		{ "ready-file", required_argument, 0, O_READY },
-		{ "reorder-ms", required_argument, 0, O_REORDER },
-		{ "filter-in", required_argument, 0, O_FILTER_IN },
-		{ "quiet", no_argument, 0, 'q' },
-		{ "help", no_argument, 0, 'h' },
-		ENGINE_ARGS_LONGOPTS,
-		{ 0 }
-	};
-	struct cap *cp;
-	const char *json = NULL, *ready = NULL;
-	struct engine_args ea;
-	uint64_t rotate_mb = 0;
-	uint32_t rotate_secs = 0, max_files = 0,
-		 reorder_ms = REORDER_MS_DEFAULT;
-	char *expr = NULL, errbuf[600];
-	struct filter_args fa = { 0 };
-	struct wc_pcapng_opts po;
-	bool quiet = false, is_fifo = false;
-	char desc[256];
-	struct stat st;
-	double d;
+	struct cap *cp = cfg;
 	char *end;
-	int c, idx, err, rc = 0;
+	double d = strtod(v, &end);
 
-	cp = calloc(1, sizeof(*cp));
-	if (!cp)
-		return cmd_err("capture: out of memory");
-	engine_args_init(&ea);
-	/* "+": options before the filter expression only (tcpdump) */
-	while ((c = getopt_long(argc, argv, "+i:w:c:s:C:G:W:qh", lo, &idx)) !=
-	       -1) {
-		switch (c) {
-		case 'i':
-			cp->ifname = optarg;
-			break;
-		case 'w':
-			cp->path = optarg;
-			break;
-		case 'c':
-			if (cmd_parse_u64("-c", optarg, 1, UINT64_MAX / 2,
-					  &cp->count))
-				goto bad_arg;
-			break;
-		case 's':
-			if (cmd_parse_u32("-s (snap length)", optarg, 0,
-					  WC_PCAPNG_MAX_SNAPLEN, &cp->snaplen))
-				goto bad_arg;
-			break;
-		case 'C':
-			if (cmd_parse_u64("-C (MB)", optarg, 1, 1000000000,
-					  &rotate_mb))
-				goto bad_arg;
-			break;
-		case 'G':
-			if (cmd_parse_u32("-G (seconds)", optarg, 1, 100000000,
-					  &rotate_secs))
-				goto bad_arg;
-			break;
-		case 'W':
-			if (cmd_parse_u32("-W (files)", optarg, 1, 1000000,
-					  &max_files))
-				goto bad_arg;
-			break;
-		case O_DUR:
-			d = strtod(optarg, &end);
-			if (end == optarg || *end || !(d > 0) || d > 1e7) {
-				cmd_err("invalid --duration: '%s' (seconds > 0)",
-					optarg);
-				goto bad_arg;
-			}
-			cp->duration_ns = (uint64_t)(d * 1e9);
-			break;
-		case O_JSON:
-			json = optarg;
-			break;
-		case O_READY:
-			ready = optarg;
-			break;
-		case O_REORDER:
-			if (cmd_parse_u32("--reorder-ms", optarg, 0, 60000,
-					  &reorder_ms))
-				goto bad_arg;
-			break;
-		case O_FILTER_IN:
-			if (filter_in_parse(optarg, &fa.user))
-				goto bad_arg;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			free(cp);
-			return 0;
-		case 0:
-			if (engine_args_parse(&ea, lo[idx].name, optarg) < 0)
-				goto bad_arg;
-			break;
-		default:
-			free(cp);
-			return cmd_bad_option("capture", argv,
-					      "i:w:c:s:C:G:W:qh", lo);
-		}
-	}
-	if (!cp->ifname || !cp->path) {
-		free(cp);
+	(void)p;
+	if (end == v || *end || !(d > 0) || d > 1e7)
+		return cmd_err("invalid --duration: '%s' (seconds > 0)", v), -1;
+	cp->duration_ns = (uint64_t)(d * 1e9);
+	return 0;
+}
+
+#define CAP struct cap
+
+static const struct param capture_params[] = {
+	PARAM_STR('i', "interface", "IFACE",
+		  "interface (attached by wirecap, or attached now)", CAP,
+		  ifname),
+	PARAM_STR('w', "write", "FILE",
+		  "output pcapng file ('-': standard output; a FIFO:\n"
+		  "waits for its reader before the capture starts)",
+		  CAP, path),
+	PARAM_U64('c', "count", "COUNT",
+		  "write exactly COUNT packets, then stop", CAP, count, 1,
+		  UINT64_MAX / 2, "-c"),
+	PARAM_FN(0, "duration", "SEC", "stop after SEC seconds", set_duration),
+	PARAM_U32('s', "snaplen", "SNAPLEN",
+		  "bytes kept per packet (0: 262144, the default)", CAP,
+		  snaplen, 0, WC_PCAPNG_MAX_SNAPLEN, "-s (snap length)"),
+	PARAM_U64('C', "file-size", "MB",
+		  "rotate before a file exceeds MB x 1,000,000 bytes", CAP,
+		  rotate_mb, 1, 1000000000, "-C (MB)"),
+	PARAM_U32(
+		'G', "rotate-seconds", "SEC",
+		"rotate every SEC seconds (FILE may hold strftime %-patterns)",
+		CAP, rotate_secs, 1, 100000000, "-G (seconds)"),
+	PARAM_U32('W', "file-count", "N",
+		  "keep N files (ring), with -C or -G\n"
+		  "File names (suffixes at the end of FILE):\n"
+		  "  -C: FILE, FILE1, FILE2, ...\n"
+		  "  -C -W N: FILE0..FILE<N-1> (zero-padded), overwritten\n"
+		  "    in a ring\n"
+		  "  -G, FILE without %: as -C (with -W N: as -C -W N)\n"
+		  "  -G, FILE with %: strftime(3), local time, at each\n"
+		  "    file's opening; the same name twice gets 1, 2, ...;\n"
+		  "    with -W N the oldest file is removed beyond N",
+		  CAP, max_files, 1, 1000000, "-W (files)"),
+	PARAM_STR(0, "stats-json", "FILE",
+		  "accounting as JSON ('-': stdout, not with -w -)", CAP, json),
+	PARAM_STR(0, "ready-file", "FILE",
+		  "created when the capture is running", CAP, ready),
+	/* 250: REORDER_MS_DEFAULT (asserted where it is defined) */
+	PARAM_U32(0, "reorder-ms", "MS",
+		  "write packets in time order across rx queues and\n"
+		  "workers, holding each up to MS ms (default 250; 0: in\n"
+		  "the order the workers hand them over)",
+		  CAP, reorder_ms, 0, 60000, "--reorder-ms"),
+	PARAM_FLAG('q', "quiet",
+		   "no start-up line, no human summary (warnings stay)", CAP,
+		   quiet),
+	PARAM_FILTER_IN(FILTER_IN_HELP, CAP, fa),
+	PARAM_INCLUDE(engine_params, CAP, ea),
+	PARAM_HELP,
+	PARAM_END,
+};
+
+static const struct params_cmd capture_cmd = {
+	.name = "capture",
+	.head = "Usage: wirecap capture -i IFACE -w FILE [options] [FILTER EXPRESSION]\n"
+		"Capture to pcapng (tcpdump-style). FILTER is tcpdump syntax (libpcap),\n"
+		"run in XDP (--filter-in user: in user space). Ctrl-C, SIGTERM and SIGHUP stop, drain, and close a\n"
+		"valid file.\n"
+		"Not passive: what XDP redirects to wirecap never reaches the host's stack\n"
+		"(ARP, ping, TCP to this host on IFACE stop while capturing), and only\n"
+		"ingress is seen. Capture on a mirror (SPAN) port or a tap.\n",
+	.params = capture_params,
+	/* options before the filter expression only (tcpdump) */
+	.in_order = true,
+};
+
+/* the options and the filter expression: checked before anything is
+ * touched. 0, or 1 when the command ends now with *rc. */
+static int capture_parse(struct cap *cp, int argc, char **argv, int *rc)
+{
+	struct filter_args *fa = &cp->fa;
+
+	*rc = 1;
+	cp->reorder_ms = REORDER_MS_DEFAULT;
+	engine_args_init(&cp->ea);
+	if (params_parse(&capture_cmd, cp, argc, argv, rc))
+		return 1;
+	if (!cp->ifname || !cp->path)
 		return cmd_err(
 			"capture: -i IFACE and -w FILE are required (see wirecap capture --help)");
-	}
-	if (cmd_check_ifname(cp->ifname)) {
-		free(cp);
+	if (cmd_check_ifname(cp->ifname))
 		return 1;
-	}
 	if (!cp->snaplen)
 		cp->snaplen = WC_PCAPNG_DEFAULT_SNAPLEN;
-	if (!strcmp(cp->path, "-") && (rotate_mb || rotate_secs || max_files)) {
-		free(cp);
+	if (!strcmp(cp->path, "-") &&
+	    (cp->rotate_mb || cp->rotate_secs || cp->max_files))
 		return cmd_err(
 			"capture: rotation (-C, -G, -W) needs a file, not -w -");
-	}
-	if (max_files && !rotate_mb && !rotate_secs) {
-		free(cp);
+	if (cp->max_files && !cp->rotate_mb && !cp->rotate_secs)
 		return cmd_err("capture: -W needs -C or -G");
-	}
-	if (json && !strcmp(json, "-") && !strcmp(cp->path, "-")) {
-		free(cp);
+	if (cp->json && !strcmp(cp->json, "-") && !strcmp(cp->path, "-"))
 		return cmd_err(
 			"capture: --stats-json - and -w - would both use standard output");
-	}
 
-	/* 1. the outputs written later, and the filter: a bad path or
+	/* the outputs written later, and the filter: a bad path or
 	 * expression fails before anything is touched */
-	if (cmd_check_output("--stats-json", json) ||
-	    cmd_check_output("--ready-file", ready)) {
-		free(cp);
+	if (cmd_check_output("--stats-json", cp->json) ||
+	    cmd_check_output("--ready-file", cp->ready))
 		return 1;
+	if (optind >= argc)
+		return 0;
+	cp->expr = filter_join(argc, argv, optind);
+	if (!cp->expr)
+		return cmd_err("capture: out of memory");
+	fa->expr = cp->expr;
+	/* in XDP by default: what the filter rejects never takes a pool
+	 * frame; in user space on request */
+	if (fa->user ? compile_filter(cp, cp->expr) :
+		       filter_check("capture", fa))
+		return 1;
+	if (!fa->user) {
+		cp->ea.eo.filter = &fa->fo;
+		cp->xdp_filter = true;
 	}
-	if (optind < argc) {
-		expr = filter_join(argc, argv, optind);
-		if (!expr) {
-			free(cp);
-			return cmd_err("capture: out of memory");
-		}
-		fa.expr = expr;
-		/* in XDP by default: what the filter rejects never takes
-		 * a pool frame; in user space on request */
-		if (fa.user ? compile_filter(cp, expr) :
-			      filter_check("capture", &fa)) {
-			free(expr);
-			free(cp);
-			return 1;
-		}
-		if (!fa.user) {
-			ea.eo.filter = &fa.fo;
-			cp->xdp_filter = true;
-		}
-		if (!quiet)
-			fprintf(stderr, "wirecap: filter %s: %s\n",
-				fa.user ?
-					"in user space (--filter-in user), after the copy" :
-					"in XDP, before the copy",
-				expr);
-	}
+	if (!cp->quiet)
+		fprintf(stderr, "wirecap: filter %s: %s\n",
+			fa->user ?
+				"in user space (--filter-in user), after the copy" :
+				"in XDP, before the copy",
+			cp->expr);
+	return 0;
+}
 
-	/* 2. the output: an unwritable path fails before attaching, and
-	 * nothing is created, truncated or removed until the engine runs.
-	 * The check opens an existing file for writing without O_TRUNC (a
-	 * new one is tried as a probe file in its directory); the writer
-	 * opens, locks and empties it once the engine is up (so -G periods
-	 * also start with the capture). Opening late rather than writing a
-	 * temporary file renamed into place keeps the file's inode, owner,
-	 * mode and hard links, a `tail -f` on it, and leaves no temporary
-	 * file behind after kill -9; the writer's lock keeps a second
-	 * capture from emptying a file a first one writes. A FIFO is
-	 * opened first (opening it destroys nothing): the capture waits
-	 * for its reader before the engine starts. */
-	po = (struct wc_pcapng_opts){
-		.sz = sizeof(po),
+/* The output: an unwritable path fails before attaching, and nothing is
+ * created, truncated or removed until the engine runs. The check opens an
+ * existing file for writing without O_TRUNC (a new one is tried as a probe
+ * file in its directory); the writer opens, locks and empties it once the
+ * engine is up (so -G periods also start with the capture). Opening late
+ * rather than writing a temporary file renamed into place keeps the file's
+ * inode, owner, mode and hard links, a `tail -f` on it, and leaves no
+ * temporary file behind after kill -9; the writer's lock keeps a second
+ * capture from emptying a file a first one writes. A FIFO is opened first
+ * (opening it destroys nothing): the capture waits for its reader before
+ * the engine starts. 0 (with cp->pw open for a FIFO), or 1; a FIFO wait
+ * stopped by a signal is 0 without cp->pw. */
+static int capture_check_output(struct cap *cp)
+{
+	char errbuf[600];
+	struct stat st;
+
+	cp->po = (struct wc_pcapng_opts){
+		.sz = sizeof(cp->po),
 		.path = cp->path,
-		.rotate_bytes = rotate_mb * 1000000ull,
-		.rotate_secs = rotate_secs,
-		.max_files = max_files,
+		.rotate_bytes = cp->rotate_mb * 1000000ull,
+		.rotate_secs = cp->rotate_secs,
+		.max_files = cp->max_files,
 		.snaplen = cp->snaplen,
 		.stats_cb = isb_cb,
 		.cb_ctx = cp,
 		.flags = WC_PCAPNG_EPB_INBOUND,
 	};
-	is_fifo = strcmp(cp->path, "-") && !stat(cp->path, &st) &&
-		  S_ISFIFO(st.st_mode);
 	signal(SIGPIPE, SIG_IGN);
-	if (is_fifo) {
-		rc = open_fifo(cp, &po, quiet);
-		if (rc || !cp->pw)
-			goto out_filter;
-	} else if (wc_pcapng_check(&po, errbuf, sizeof(errbuf))) {
-		rc = cmd_err_only("capture: %s", errbuf);
-		goto out_filter;
-	}
+	cp->is_fifo = strcmp(cp->path, "-") && !stat(cp->path, &st) &&
+		      S_ISFIFO(st.st_mode);
+	if (cp->is_fifo)
+		return open_fifo(cp, &cp->po, cp->quiet);
+	if (wc_pcapng_check(&cp->po, errbuf, sizeof(errbuf)))
+		return cmd_err_only("capture: %s", errbuf);
+	return 0;
+}
 
-	/* 3. the engine (attaches when needed) */
+/* The engine (attaches when needed). 0, or the exit status: 0 when a
+ * signal stopped the set-up (nothing captured, as when the wait for a
+ * FIFO's reader is stopped), else 1. */
+static int capture_open_engine(struct cap *cp)
+{
 	cmd_stop_signals(on_signal, true);
-	engine_prepare(&ea, cp->ifname, NULL);
-	ea.eo.cancel = &sig_seen; /* Ctrl-C during a long pool set-up */
-	cp->e = engine_open(cp->ifname, &ea);
-	if (!cp->e) {
-		/* stopped by a signal during set-up: nothing captured, as
-		 * when the wait for a FIFO's reader is stopped */
-		rc = errno == EINTR && sig_seen ? 0 : 1;
-		goto out_filter;
-	}
+	engine_prepare(&cp->ea, cp->ifname, NULL);
+	cp->ea.eo.cancel = &sig_seen; /* Ctrl-C during a long pool set-up */
+	cp->e = engine_open(cp->ifname, &cp->ea);
+	if (!cp->e)
+		return errno == EINTR && sig_seen ? 0 : 1;
 	sig_engine = cp->e;
 	if (sig_seen)
 		wc_engine__stop(cp->e);
 	warn_if_addresses(cp->ifname);
+	return 0;
+}
 
-	/* 4. the writer: SHB and one IDB (nanosecond timestamps) */
+/* The writer (SHB and one IDB, nanosecond timestamps), the time-order
+ * merge, the accounting baseline. 0, or 1. */
+static int capture_setup(struct cap *cp)
+{
+	struct wc_engine_info ei;
+	char errbuf[600];
+	unsigned nsrc;
+
 	if (!cp->pw)
-		cp->pw = wc_pcapng_open(&po, errbuf, sizeof(errbuf));
-	if (!cp->pw) {
-		rc = cmd_err("capture: %s", errbuf);
-		goto out_engine;
-	}
-	err = wc_pcapng_add_iface(cp->pw, cp->ifname,
-				  "wirecap XDP/AF_XDP capture", 0);
-	if (err < 0) {
-		rc = cmd_err("capture: %s", wc_pcapng_strerror(cp->pw));
-		goto out_engine;
-	}
+		cp->pw = wc_pcapng_open(&cp->po, errbuf, sizeof(errbuf));
+	if (!cp->pw)
+		return cmd_err("capture: %s", errbuf);
+	if (wc_pcapng_add_iface(cp->pw, cp->ifname,
+				"wirecap XDP/AF_XDP capture", 0) < 0)
+		return cmd_err("capture: %s", wc_pcapng_strerror(cp->pw));
 	pthread_mutex_init(&cp->wlock, NULL);
-	{
-		struct wc_engine_info ei;
-
-		wc_engine__info(cp->e, &ei);
-		cp->nq = wc_engine__queues(cp->e);
-		cp->chunk_size = ei.chunk_size;
-		cp->reorder_ns = reorder_ms * 1000000ull;
-		if (cp->reorder_ns && cp->nq * wc_engine__workers(cp->e) > 1) {
-			cp->ro = wc_reorder__new(
-				cp->nq * wc_engine__workers(cp->e),
-				cp->reorder_ns, cp->snaplen, 0);
-			if (!cp->ro) {
-				rc = cmd_err("capture: out of memory");
-				goto out_engine;
-			}
-		}
+	wc_engine__info(cp->e, &ei);
+	cp->nq = wc_engine__queues(cp->e);
+	cp->chunk_size = ei.chunk_size;
+	cp->reorder_ns = cp->reorder_ms * 1000000ull;
+	nsrc = cp->nq * wc_engine__workers(cp->e);
+	if (cp->reorder_ns && nsrc > 1) {
+		cp->ro = wc_reorder__new(nsrc, cp->reorder_ns, cp->snaplen, 0);
+		if (!cp->ro)
+			return cmd_err("capture: out of memory");
 	}
 	acct_start(&cp->acct, cp->e);
 	cp->acct_started = true;
 	cp->start_ns = wc_clock_mono_ns();
 	atomic_store(&cp->last_write_ns, 0);
-	if (!quiet) {
+	return 0;
+}
+
+/* Runs until stopped. 0, or 1 after a one-line error. */
+static int capture_run(struct cap *cp)
+{
+	const char *out = strcmp(cp->path, "-") ? cp->path : "the output";
+	struct engine_args *ea = &cp->ea;
+	char desc[256];
+	int err, rc = 0;
+
+	if (!cp->quiet) {
 		engine_describe(cp->e, desc, sizeof(desc));
 		fprintf(stderr, "wirecap: capturing on %s: %s\n", cp->ifname,
 			desc);
 	}
-	if (cmd_ready_file(ready)) {
+	if (cmd_ready_file(cp->ready)) {
 		/* a script waits for it: stop, and still close the file */
 		rc = 1;
 		wc_engine__stop(cp->e);
 	}
 	{
 		WC_OPTS(wc_run_opts, ro, .on_chunk = on_chunk, .ctx = cp,
-			.cpus = ea.ncpus > 0 ? ea.cpus : NULL,
-			.ncpus = ea.ncpus > 0 ? (unsigned)ea.ncpus : 0,
+			.cpus = ea->ncpus > 0 ? ea->cpus : NULL,
+			.ncpus = ea->ncpus > 0 ? (unsigned)ea->ncpus : 0,
 			.idle_ms = IDLE_MS);
 
 		err = wc_engine__run(cp->e, &ro);
@@ -904,21 +850,27 @@ int cmd_capture(int argc, char **argv)
 	if (err == -ENETDOWN)
 		rc = cmd_err(
 			"%s disappeared during the capture; the capture stopped, %s is complete",
-			cp->ifname,
-			strcmp(cp->path, "-") ? cp->path : "the output");
+			cp->ifname, out);
 	else if (err == -ENOLINK)
 		rc = cmd_err(
 			"the XDP program on %s was detached or replaced: stopping; %s is complete",
-			cp->ifname,
-			strcmp(cp->path, "-") ? cp->path : "the output");
+			cp->ifname, out);
 	else if (err && err != -EINTR)
 		rc = cmd_err("capture on %s failed: %s", cp->ifname,
 			     strerror(-err));
+	return rc;
+}
 
-	/* what the merge still holds, in order (the workers are done) */
+/* The end: what the merge still holds, the final counters (the closing
+ * ISBs use them), the file closed, the summary. 0, or 1. */
+static int capture_report(struct cap *cp)
+{
+	uint64_t handed, sum;
+	int err, rc = 0;
+
+	/* the workers are done: the rest in order */
 	if (cp->ro)
 		reorder_release(cp, &cp->cnt[0], true);
-	/* final counters, then the closing ISBs use them */
 	acct_finish(&cp->acct);
 	cp->acct_final = true;
 	err = wc_pcapng_finish(cp->pw);
@@ -934,37 +886,60 @@ int cmd_capture(int argc, char **argv)
 		rc = cmd_err(
 			"%s; capture stopped (%llu packets written before the error)",
 			cp->werrmsg, (unsigned long long)cp->ps.packets);
-	{
-		uint64_t handed = SUM(cp, handed), sum;
-
-		sum = cp->ps.packets + SUM(cp, filtered) +
-		      SUM(cp, not_written) + cp->ps.lost;
-		if (sum != cp->acct.delivered ||
-		    handed != cp->ps.packets + cp->ps.lost)
-			fprintf(stderr,
-				"wirecap: warning: capture accounting does not reconcile: delivered %llu, written + filtered + not written + lost %llu (handed %llu)\n",
-				(unsigned long long)cp->acct.delivered,
-				(unsigned long long)sum,
-				(unsigned long long)handed);
-	}
-	if (acct_report(&cp->acct, json, quiet, extra, cp))
+	handed = SUM(cp, handed);
+	sum = cp->ps.packets + SUM(cp, filtered) + SUM(cp, not_written) +
+	      cp->ps.lost;
+	if (sum != cp->acct.delivered || handed != cp->ps.packets + cp->ps.lost)
+		fprintf(stderr,
+			"wirecap: warning: capture accounting does not reconcile: delivered %llu, written + filtered + not written + lost %llu (handed %llu)\n",
+			(unsigned long long)cp->acct.delivered,
+			(unsigned long long)sum, (unsigned long long)handed);
+	if (acct_report(&cp->acct, cp->json, cp->quiet, extra, cp))
 		rc = 1;
-out_engine:
+	return rc;
+}
+
+static void capture_free(struct cap *cp)
+{
 	sig_engine = NULL;
 	if (cp->pw)
 		wc_pcapng_close(cp->pw);
 	wc_reorder__free(cp->ro);
 	wc_engine__close(cp->e);
-out_filter:
 	cmd_stop_signals(NULL, true);
-	if (!cp->e)
-		wc_pcapng_close(cp->pw); /* a FIFO's, opened first */
 	if (cp->have_filter)
 		pcap_freecode(&cp->prog);
-	free(expr);
+	free(cp->expr);
 	free(cp);
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	struct cap *cp = calloc(1, sizeof(*cp));
+	int rc;
+
+	if (!cp)
+		return cmd_err("capture: out of memory");
+	if (capture_parse(cp, argc, argv, &rc)) {
+		if (cp->have_filter)
+			pcap_freecode(&cp->prog);
+		free(cp->expr);
+		free(cp);
+		return rc;
+	}
+	rc = capture_check_output(cp);
+	if (rc || (cp->is_fifo && !cp->pw))
+		goto out; /* stopped while waiting for the FIFO's reader */
+	rc = capture_open_engine(cp);
+	if (rc || !cp->e)
+		goto out;
+	rc = capture_setup(cp);
+	if (rc)
+		goto out;
+	rc = capture_run(cp);
+	if (capture_report(cp))
+		rc = 1;
+out:
+	capture_free(cp);
 	return rc;
-bad_arg:
-	free(cp);
-	return 1;
 }

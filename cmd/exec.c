@@ -7,7 +7,6 @@
  * environment already had (later ones win); CMD replaces this process.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -20,27 +19,13 @@
 
 #include "cmd.h"
 #include "report.h"
+#include "params.h"
 
 #define PCAP_LIB "libwirecap-pcap.so"
 #define OPTS_ENV "WIRECAP_PCAP_OPTS"
 #ifndef WC_LIBDIR
 #define WC_LIBDIR "/usr/local/lib"
 #endif
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: wirecap exec [OPTIONS] -- CMD [ARGS]\n"
-		"Run a libpcap program (tcpdump, tshark, nfpcapd...) with its devices\n"
-		"named wirecap:IFACE served by a wirecap engine (" PCAP_LIB
-		" preloaded).\n"
-		"Engine options (as capture takes them; also read from $" OPTS_ENV
-		"):\n" ENGINE_ARGS_HELP
-		"      --reorder-ms MS    time-order window across queues (250; 0: none)\n"
-		"  -h, --help\n"
-		"Setuid and file-capability programs ignore LD_PRELOAD; statically\n"
-		"linked ones cannot be served (see README).\n");
-}
 
 /* The library: $WIRECAP_PCAP_LIB, else next to this executable (the build
  * directory, or an installed bin/../lib), else the installed LIBDIR. */
@@ -151,49 +136,60 @@ static void warn_secure_exec(const char *cmd)
 			path);
 }
 
+struct exec_opts {
+	struct engine_args ea;
+	uint32_t reorder_ms; /* checked here, read by the library */
+	char *opts; /* the options as "--name value ..." for OPTS_ENV */
+};
+
+/* every engine option is passed on to the library in OPTS_ENV */
+static int pass_on(void *cfg, const struct param *p, const char *arg)
+{
+	struct exec_opts *x = cfg;
+
+	return add_opt(&x->opts, p->name, arg);
+}
+
+static const struct param exec_params[] = {
+	PARAM_INCLUDE(engine_params, struct exec_opts, ea),
+	PARAM_U32(0, "reorder-ms", "MS",
+		  "time-order window across queues (250; 0: none)",
+		  struct exec_opts, reorder_ms, 0, 10000, "--reorder-ms"),
+	{ .name = "help", .short_opt = 'h', .help = "", .set = param_help },
+	PARAM_END,
+};
+
+static const struct params_cmd exec_cmd = {
+	.name = "exec",
+	.head = "Usage: wirecap exec [OPTIONS] -- CMD [ARGS]\n"
+		"Run a libpcap program (tcpdump, tshark, nfpcapd...) with its devices\n"
+		"named wirecap:IFACE served by a wirecap engine (" PCAP_LIB
+		" preloaded).\n"
+		"Engine options (as capture takes them; also read from $" OPTS_ENV
+		"):\n",
+	.tail = "Setuid and file-capability programs ignore LD_PRELOAD; statically\n"
+		"linked ones cannot be served (see README).\n",
+	.params = exec_params,
+	/* the first non-option is CMD (its own options are its own) */
+	.in_order = true,
+	.after = pass_on,
+};
+
 int cmd_exec(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		ENGINE_ARGS_LONGOPTS,
-		{ "reorder-ms", required_argument, 0, 0 },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 },
-	};
-	struct engine_args ea;
-	char lib[PATH_MAX], *opts = NULL;
-	int c, idx;
+	struct exec_opts x = { .opts = NULL };
+	char lib[PATH_MAX];
+	int rc;
 
-	engine_args_init(&ea);
-	/* '+': the first non-option is CMD (its own options are its own) */
-	while ((c = getopt_long(argc, argv, "+h", lo, &idx)) != -1) {
-		switch (c) {
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 0:
-			if (!strcmp(lo[idx].name, "reorder-ms")) {
-				uint32_t ms;
-
-				if (cmd_parse_u32("--reorder-ms", optarg, 0,
-						  10000, &ms))
-					return 1;
-			} else if (engine_args_parse(&ea, lo[idx].name,
-						     optarg) < 0) {
-				return 1;
-			}
-			if (add_opt(&opts, lo[idx].name, optarg))
-				return 1;
-			break;
-		default:
-			return cmd_bad_option("exec", argv, "+h", lo);
-		}
-	}
+	engine_args_init(&x.ea);
+	if (params_parse(&exec_cmd, &x, argc, argv, &rc))
+		return rc;
 	if (optind >= argc)
 		return cmd_err(
 			"exec: no command given (wirecap exec -- CMD [ARGS])");
-	if (find_lib(lib, sizeof(lib)) || set_env(lib, opts))
+	if (find_lib(lib, sizeof(lib)) || set_env(lib, x.opts))
 		return 1;
-	free(opts);
+	free(x.opts);
 	warn_secure_exec(argv[optind]);
 	execvp(argv[optind], argv + optind);
 	return cmd_err("cannot run %s: %s", argv[optind], strerror(errno));

@@ -2,7 +2,6 @@
 /* wirecap filter IFACE EXPR | --clear, and the filter helpers of capture,
  * bench, forward and attach (docs/filter.md) */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "wirecap/wirecap.h"
 #include "cmd.h"
 #include "filter_args.h"
+#include "params.h"
 
 char *filter_join(int argc, char **argv, int from)
 {
@@ -38,6 +38,13 @@ int filter_in_parse(const char *v, bool *user)
 	else
 		return cmd_err("invalid --filter-in '%s' (kernel or user)", v);
 	return 0;
+}
+
+int filter_in_set(void *cfg, const struct param *p, const char *arg)
+{
+	struct filter_args *fa = (void *)((char *)cfg + p->off);
+
+	return filter_in_parse(arg, &fa->user) ? -1 : 0;
 }
 
 int filter_report(const char *what, const char *expr, int err, const char *why)
@@ -113,134 +120,150 @@ static char *read_text(const char *path)
 	return buf;
 }
 
-static void usage(FILE *f)
+struct filter_opts {
+	struct filter_args fa;
+	const char *classic; /* --classic FILE */
+	char *text; /* its contents (malloc'd) */
+	bool clear;
+	const char *ifname;
+};
+
+static int set_action(void *cfg, const struct param *p, const char *v)
 {
-	fprintf(f,
-		"Usage: wirecap filter IFACE [--drop] [--action pass|drop] EXPRESSION\n"
+	struct filter_opts *o = cfg;
+
+	(void)p;
+	return filter_action_parse(v, &o->fa.fo.action) ? -1 : 0;
+}
+
+#define FO struct filter_opts
+
+static const struct param filter_params[] = {
+	PARAM_FLAG('d', "drop", "filter out the packets that match instead", FO,
+		   fa.fo.drop_matching),
+	PARAM_FN('a', "action", "A",
+		 "what to do with filtered packets: pass or drop\n"
+		 "(default: the interface's no-socket action)",
+		 set_action),
+	PARAM_STR('C', "classic", "FILE",
+		  "a classic BPF program as `tcpdump -ddd` (or -dd) prints it\n"
+		  "('-': standard input), instead of an expression",
+		  FO, classic),
+	PARAM_FLAG('c', "clear", "remove the filter", FO, clear),
+	PARAM_HELP,
+	PARAM_END,
+};
+
+static const struct params_cmd filter_cmd = {
+	.name = "filter",
+	.head = "Usage: wirecap filter IFACE [--drop] [--action pass|drop] EXPRESSION\n"
 		"       wirecap filter IFACE [--drop] [--action pass|drop] --classic FILE\n"
 		"       wirecap filter IFACE --clear\n"
 		"Install (or replace, live) a tcpdump filter in the XDP program of an\n"
 		"attached interface: packets it does not match take no socket; they are\n"
-		"counted as filtered and passed to the stack or dropped.\n"
-		"  --drop         filter out the packets that match instead\n"
-		"  --action A     what to do with filtered packets: pass or drop\n"
-		"                 (default: the interface's no-socket action)\n"
-		"  --classic FILE a classic BPF program as `tcpdump -ddd` (or -dd) prints it\n"
-		"                 ('-': standard input), instead of an expression\n"
-		"  --clear        remove the filter\n");
+		"counted as filtered and passed to the stack or dropped.\n",
+	.params = filter_params,
+};
+
+/* the options, IFACE and exactly one of EXPRESSION, --classic, --clear.
+ * 0, or 1 when the command ends now with *rc. */
+static int filter_parse(struct filter_opts *o, int argc, char **argv, int *rc)
+{
+	*rc = 1;
+	if (params_parse(&filter_cmd, o, argc, argv, rc))
+		return 1;
+	if (optind >= argc) {
+		params_usage(&filter_cmd, stderr);
+		return cmd_err("filter: expected an interface name");
+	}
+	o->ifname = argv[optind++];
+	if (cmd_check_ifname(o->ifname))
+		return 1;
+	if (o->clear + (optind < argc) + !!o->classic != 1) {
+		params_usage(&filter_cmd, stderr);
+		return cmd_err(
+			"filter: expected one of an expression, --classic FILE or --clear");
+	}
+	return 0;
+}
+
+/* The program: --classic FILE read and checked, or the expression
+ * compiled for XDP; a bad one fails before the interface is looked at.
+ * 0, or 1 after a one-line error. */
+static int filter_load(struct filter_opts *o, int argc, char **argv)
+{
+	struct filter_args *fa = &o->fa;
+	int err;
+
+	if (o->classic) {
+		o->text = read_text(o->classic);
+		if (!o->text)
+			return 1;
+		fa->fo.sz = sizeof(fa->fo);
+		fa->fo.classic = o->text;
+		fa->fo.errbuf = fa->err;
+		fa->fo.errbuf_sz = sizeof(fa->err);
+		fa->expr = strdup(o->classic);
+		err = wc_filter_check(&fa->fo);
+		if (err || !fa->expr)
+			return cmd_err_only(
+				"filter: classic program %s: %s", o->classic,
+				fa->expr ? fa->err : "out of memory");
+		return 0;
+	}
+	if (o->clear)
+		return 0;
+	fa->expr = filter_join(argc, argv, optind);
+	if (!fa->expr)
+		return cmd_err("filter: out of memory");
+	return filter_check("filter", fa);
+}
+
+/* installs or clears it on the attachment. 0, or 1. */
+static int filter_apply(struct filter_opts *o)
+{
+	struct filter_args *fa = &o->fa;
+	struct wc_iface *ifc = wc_iface__open(o->ifname, NULL);
+	int err;
+
+	if (!ifc) {
+		err = errno;
+		if (err == ENODEV)
+			return cmd_err_only("filter: no such interface: %s",
+					    o->ifname);
+		if (err == ENOENT)
+			return cmd_err_only(
+				"filter: wirecap is not attached to %s (wirecap attach %s --filter EXPR)",
+				o->ifname, o->ifname);
+		return cmd_err("filter %s: %s", o->ifname, strerror(err));
+	}
+	if (o->clear) {
+		err = wc_iface__clear_filter(ifc);
+		if (!err)
+			printf("%s: filter removed\n", o->ifname);
+	} else {
+		err = wc_iface__set_filter(ifc, &fa->fo);
+		if (!err)
+			printf("%s: filter installed: %s\n", o->ifname,
+			       fa->expr);
+	}
+	wc_iface__close(ifc);
+	if (err && !o->clear)
+		return filter_report("filter", fa->expr, -err, fa->err);
+	return err ? cmd_err("filter %s: %s", o->ifname, strerror(-err)) : 0;
 }
 
 int cmd_filter(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "drop", no_argument, 0, 'd' },
-		{ "action", required_argument, 0, 'a' },
-		{ "clear", no_argument, 0, 'c' },
-		{ "classic", required_argument, 0, 'C' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 },
-	};
-	struct filter_args fa = { 0 };
-	const char *classic = NULL;
-	char *text = NULL;
-	bool clear = false;
-	struct wc_iface *ifc;
-	const char *ifname;
-	int c, err;
+	struct filter_opts o = {};
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "a:dcC:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			fa.fo.drop_matching = true;
-			break;
-		case 'a':
-			if (filter_action_parse(optarg, &fa.fo.action))
-				return 1;
-			break;
-		case 'c':
-			clear = true;
-			break;
-		case 'C':
-			classic = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			return cmd_bad_option("filter", argv, "a:dcC:h", lo);
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return cmd_err("filter: expected an interface name");
-	}
-	ifname = argv[optind++];
-	if (cmd_check_ifname(ifname))
-		return 1;
-	if (clear + (optind < argc) + !!classic != 1) {
-		usage(stderr);
-		return cmd_err(
-			"filter: expected one of an expression, --classic FILE or --clear");
-	}
-	if (classic) {
-		text = read_text(classic);
-		if (!text)
-			return 1;
-		fa.fo.sz = sizeof(fa.fo);
-		fa.fo.classic = text;
-		fa.fo.errbuf = fa.err;
-		fa.fo.errbuf_sz = sizeof(fa.err);
-		fa.expr = strdup(classic);
-		err = wc_filter_check(&fa.fo);
-		if (err || !fa.expr) {
-			cmd_err_only("filter: classic program %s: %s", classic,
-				     fa.expr ? fa.err : "out of memory");
-			free(text);
-			free(fa.expr);
-			return 1;
-		}
-	} else if (!clear) {
-		fa.expr = filter_join(argc, argv, optind);
-		if (!fa.expr)
-			return cmd_err("filter: out of memory");
-		/* a bad expression fails before the interface is looked at */
-		if (filter_check("filter", &fa)) {
-			free(fa.expr);
-			return 1;
-		}
-	}
-	ifc = wc_iface__open(ifname, NULL);
-	if (!ifc) {
-		err = errno;
-		free(fa.expr);
-		free(text);
-		if (err == ENODEV)
-			return cmd_err_only("filter: no such interface: %s",
-					    ifname);
-		if (err == ENOENT)
-			return cmd_err_only(
-				"filter: wirecap is not attached to %s (wirecap attach %s --filter EXPR)",
-				ifname, ifname);
-		return cmd_err("filter %s: %s", ifname, strerror(err));
-	}
-	if (clear) {
-		err = wc_iface__clear_filter(ifc);
-		if (!err)
-			printf("%s: filter removed\n", ifname);
-	} else {
-		err = wc_iface__set_filter(ifc, &fa.fo);
-		if (!err)
-			printf("%s: filter installed: %s\n", ifname, fa.expr);
-	}
-	wc_iface__close(ifc);
-	free(text);
-	if (err && !clear) {
-		filter_report("filter", fa.expr, -err, fa.err);
-		free(fa.expr);
-		return 1;
-	}
-	free(fa.expr);
-	return err ? cmd_err("filter %s: %s", ifname, strerror(-err)) : 0;
+	if (filter_parse(&o, argc, argv, &rc))
+		return rc;
+	rc = filter_load(&o, argc, argv) || filter_apply(&o);
+	free(o.text);
+	free(o.fa.expr);
+	return rc;
 }
 
 int filter_action_parse(const char *v, int *action)

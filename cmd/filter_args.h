@@ -5,6 +5,7 @@
 #define WIRECAP_CMD_FILTER_ARGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "wirecap/wirecap.h"
 
@@ -27,9 +28,17 @@ int filter_check(const char *what, struct filter_args *fa);
 /* one line for a failed wc_iface__set_filter / wc_filter_check (err > 0) */
 int filter_report(const char *what, const char *expr, int err, const char *why);
 
-#define FILTER_ARGS_HELP                                                                        \
-	"      --filter-in WHERE  kernel: the filter runs in XDP, before the copy (default);\n" \
-	"                         user: on the captured packets (libpcap), e.g. for what\n"     \
-	"                         XDP cannot run (inbound, protochain)\n"
+/* --filter-in WHERE: a struct filter_args at cfg + p->off (params.h) */
+struct param;
+int filter_in_set(void *cfg, const struct param *p, const char *arg);
+#define PARAM_FILTER_IN(h, type, field)                            \
+	{                                                          \
+		.name = "filter-in", .arg = "WHERE", .help = (h),  \
+		.set = filter_in_set, .off = offsetof(type, field) \
+	}
+#define FILTER_IN_HELP                                                 \
+	"kernel: the filter runs in XDP, before the copy (default);\n" \
+	"user: on the captured packets (libpcap), e.g. for what\n"     \
+	"XDP cannot run (inbound, protochain)"
 
 #endif

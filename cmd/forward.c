@@ -19,7 +19,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
@@ -38,6 +37,7 @@
 #include "pcapng.h"
 #include "filter_args.h"
 #include "report.h"
+#include "params.h"
 #include "json.h"
 #include "setup.h"
 
@@ -77,6 +77,14 @@ struct fwd {
 	atomic_int pw_err;
 	__u64 duration_ns, start_ns;
 	__u64 cost_ns; /* --cost-ns: a slower middlebox (tests) */
+
+	/* the options (forward_params) */
+	const char *in, *out, *drop, *wpath, *json, *ready;
+	struct engine_args ea, ea2;
+	struct filter_args fa;
+	__u32 tx_ring, tx_wait, budget_ms, exp_pps;
+	bool bidir, reflect, quiet, no_shed;
+	int csum; /* enum wc_csum_mode */
 };
 
 static struct fwd *volatile sig_fwd;
@@ -281,48 +289,6 @@ static json_t *dir_json(const struct dir *d)
 	return o;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: wirecap forward -i IFACE -o IFACE [options]\n"
-		"A bump in the wire: forward what arrives on -i out of -o, zero-copy\n"
-		"(AF_XDP TX sharing the capture engine's UMEM).\n"
-		"  -i IFACE              ingress\n"
-		"  -o IFACE              egress\n"
-		"      --bidir           both directions (a second engine on -o, same UMEM)\n"
-		"      --reflect         allow -o to be -i: send every frame back out of the\n"
-		"                        port it came from (refused without it)\n"
-		"      --drop EXPR       drop packets matching this tcpdump expression, in XDP\n"
-		"                        before the copy (--filter-in user: after it)\n"
-		"  -w FILE               pcapng of every packet handed to transmit (not those\n"
-		"                        --drop matched), written before it is sent: packets\n"
-		"                        the transmit path or the driver then drops (counted\n"
-		"                        as dropped in transmit) are in it too ('-': stdout)\n"
-		"      --duration SEC    stop after SEC seconds (default: until SIGINT, SIGTERM\n"
-		"                        or SIGHUP)\n"
-		"      --tx-ring N       TX ring entries per lane (default 2048)\n"
-		"      --tx-wait-ms MS   TX ring full this long without progress: drop (200)\n"
-		"      --latency-budget-ms MS  the backlog a queue may hold, in time at the\n"
-		"                        expected rate (default 2): beyond it the XDP program\n"
-		"                        sheds the queue's packets before the copy (counted\n"
-		"                        as shed) until half of it is left; also sizes the\n"
-		"                        pools (twice the budget) unless --pool-chunks is given\n"
-		"                        and the partial chunk wait (a twentieth of it, at\n"
-		"                        most 1 ms) unless --chunk-timeout is given\n"
-		"      --expected-pps PPS  the rate the budget is counted at, all queues\n"
-		"                        together (default 1000000)\n"
-		"      --no-shed         no shedding: overload drops as pool exhausted\n"
-		"      --cost-ns N       sleep N ns per packet before forwarding it (per chunk:\n"
-		"                        a slower middlebox, for tests)\n"
-		"      --csum complete|keep  TCP/UDP checksums a host stack left to the NIC\n"
-		"                        (CHECKSUM_PARTIAL, as veth peers send them) are\n"
-		"                        completed before they leave (complete, default)\n"
-		"      --stats-json FILE accounting as JSON ('-': stdout)\n"
-		"      --ready-file FILE created when forwarding runs\n"
-		"  -q, --quiet           no start-up line, no human summary (warnings stay)\n"
-		"      --filter-in WHERE kernel (default) or user: where --drop runs\n" ENGINE_ARGS_HELP);
-}
-
 static int check_iface(const char *name)
 {
 	struct wc_netdev_info di;
@@ -428,342 +394,347 @@ static int open_writer(struct fwd *f, const char *wpath, const char *in,
 	return 0;
 }
 
-int cmd_forward(int argc, char **argv)
+static int set_duration(void *cfg, const struct param *p, const char *v)
 {
-	enum {
-		O_BIDIR = 256,
-		O_REFLECT,
-		O_DROP,
-		O_FILTER_IN,
-		O_DUR,
-		O_TXRING,
-		O_TXWAIT,
-		O_JSON,
-		O_READY,
-		O_CSUM,
-		O_BUDGET,
-		O_EXPPPS,
-		O_NOSHED,
-		O_COST
-	};
-	static const struct option lo[] = {
-		{ "interface", required_argument, 0, 'i' },
-		{ "output", required_argument, 0, 'o' },
-		{ "bidir", no_argument, 0, O_BIDIR },
-		{ "reflect", no_argument, 0, O_REFLECT },
-		{ "drop", required_argument, 0, O_DROP },
-		{ "filter-in", required_argument, 0, O_FILTER_IN },
-		{ "write", required_argument, 0, 'w' },
-		{ "duration", required_argument, 0, O_DUR },
-		{ "tx-ring", required_argument, 0, O_TXRING },
-		{ "tx-wait-ms", required_argument, 0, O_TXWAIT },
-		{ "csum", required_argument, 0, O_CSUM },
-		{ "latency-budget-ms", required_argument, 0, O_BUDGET },
-		{ "expected-pps", required_argument, 0, O_EXPPPS },
-		{ "no-shed", no_argument, 0, O_NOSHED },
-		{ "cost-ns", required_argument, 0, O_COST },
-		{ "stats-json", required_argument, 0, O_JSON },
-		{ "ready-file", required_argument, 0, O_READY },
-		{ "quiet", no_argument, 0, 'q' },
-		{ "help", no_argument, 0, 'h' },
-		ENGINE_ARGS_LONGOPTS,
-		{ 0 }
-	};
-	static struct fwd F;
-	struct fwd *f = &F;
-	const char *in = NULL, *out = NULL, *drop = NULL, *wpath = NULL,
-		   *json = NULL, *ready = NULL;
-	struct engine_args ea, ea2;
-	struct filter_args fa = { 0 };
-	__u32 tx_ring = 0, tx_wait = 0, budget_ms = 2, exp_pps = 1000000;
-	bool bidir = false, reflect = false, quiet = false, shed = true;
-	uint64_t cost;
-	enum wc_csum_mode csum = WC_CSUM_COMPLETE;
-	int c, idx, err, rc = 0;
-	char eb[600];
-	double dsec;
+	struct fwd *f = cfg;
 	char *end;
+	double d = strtod(v, &end);
 
-	memset(f, 0, sizeof(*f));
-	pthread_mutex_init(&f->pw_lock, NULL);
-	engine_args_init(&ea);
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "i:o:w:qh", lo, &idx)) != -1) {
-		switch (c) {
-		case 'i':
-			in = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'w':
-			wpath = optarg;
-			break;
-		case O_BIDIR:
-			bidir = true;
-			break;
-		case O_FILTER_IN:
-			if (filter_in_parse(optarg, &fa.user))
-				return 1;
-			break;
-		case O_REFLECT:
-			reflect = true;
-			break;
-		case O_DROP:
-			drop = optarg;
-			break;
-		case O_DUR:
-			dsec = strtod(optarg, &end);
-			if (*end || !(dsec > 0) || dsec > 1e7)
-				return cmd_err("invalid --duration: '%s'",
-					       optarg);
-			f->duration_ns = dsec * 1e9;
-			break;
-		case O_TXRING:
-			if (cmd_parse_u32("--tx-ring", optarg, 64, 1u << 20,
-					  &tx_ring))
-				return 1;
-			if (tx_ring & (tx_ring - 1))
-				return cmd_err(
-					"invalid --tx-ring %u: must be a power of two",
-					tx_ring);
-			break;
-		case O_TXWAIT:
-			if (cmd_parse_u32("--tx-wait-ms", optarg, 1, 600000,
-					  &tx_wait))
-				return 1;
-			break;
-		case O_CSUM:
-			if (!strcmp(optarg, "complete"))
-				csum = WC_CSUM_COMPLETE;
-			else if (!strcmp(optarg, "keep"))
-				csum = WC_CSUM_KEEP;
-			else
-				return cmd_err(
-					"invalid --csum '%s' (complete or keep)",
-					optarg);
-			break;
-		case O_BUDGET:
-			if (cmd_parse_u32("--latency-budget-ms", optarg, 1,
-					  60000, &budget_ms))
-				return 1;
-			break;
-		case O_EXPPPS:
-			if (cmd_parse_u32("--expected-pps", optarg, 1000,
-					  1000000000, &exp_pps))
-				return 1;
-			break;
-		case O_NOSHED:
-			shed = false;
-			break;
-		case O_COST:
-			if (cmd_parse_u64("--cost-ns", optarg, 0, 100000000,
-					  &cost))
-				return 1;
-			f->cost_ns = cost;
-			break;
-		case O_JSON:
-			json = optarg;
-			break;
-		case O_READY:
-			ready = optarg;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 0:
-			err = engine_args_parse(&ea, lo[idx].name, optarg);
-			if (err < 0)
-				return 1;
-			break;
-		default:
-			return cmd_bad_option("forward", argv, "i:o:w:qh", lo);
-		}
+	(void)p;
+	if (*end || !(d > 0) || d > 1e7)
+		return cmd_err("invalid --duration: '%s'", v), -1;
+	f->duration_ns = d * 1e9;
+	return 0;
+}
+
+static int set_tx_ring(void *cfg, const struct param *p, const char *v)
+{
+	struct fwd *f = cfg;
+
+	if (param_set_u32(cfg, p, v))
+		return -1;
+	if (f->tx_ring & (f->tx_ring - 1))
+		return cmd_err("invalid --tx-ring %u: must be a power of two",
+			       f->tx_ring),
+		       -1;
+	return 0;
+}
+
+static int set_csum(void *cfg, const struct param *p, const char *v)
+{
+	struct fwd *f = cfg;
+
+	(void)p;
+	if (!strcmp(v, "complete"))
+		f->csum = WC_CSUM_COMPLETE;
+	else if (!strcmp(v, "keep"))
+		f->csum = WC_CSUM_KEEP;
+	else
+		return cmd_err("invalid --csum '%s' (complete or keep)", v), -1;
+	return 0;
+}
+
+#define FWD struct fwd
+
+static const struct param forward_params[] = {
+	PARAM_STR('i', "interface", "IFACE", "ingress", FWD, in),
+	PARAM_STR('o', "output", "IFACE", "egress", FWD, out),
+	PARAM_FLAG(0, "bidir",
+		   "both directions (a second engine on -o, same UMEM)", FWD,
+		   bidir),
+	PARAM_FLAG(0, "reflect",
+		   "allow -o to be -i: send every frame back out of the\n"
+		   "port it came from (refused without it)",
+		   FWD, reflect),
+	PARAM_STR(0, "drop", "EXPR",
+		  "drop packets matching this tcpdump expression, in XDP\n"
+		  "before the copy (--filter-in user: after it)",
+		  FWD, drop),
+	PARAM_STR('w', "write", "FILE",
+		  "pcapng of every packet handed to transmit (not those\n"
+		  "--drop matched), written before it is sent: packets\n"
+		  "the transmit path or the driver then drops (counted\n"
+		  "as dropped in transmit) are in it too ('-': stdout)",
+		  FWD, wpath),
+	PARAM_FN(0, "duration", "SEC",
+		 "stop after SEC seconds (default: until SIGINT, SIGTERM\n"
+		 "or SIGHUP)",
+		 set_duration),
+	{ .name = "tx-ring",
+	  .arg = "N",
+	  .help = "TX ring entries per lane (default 2048)",
+	  .set = set_tx_ring,
+	  .off = offsetof(FWD, tx_ring),
+	  .min = 64,
+	  .max = 1u << 20,
+	  .what = "--tx-ring" },
+	PARAM_U32(0, "tx-wait-ms", "MS",
+		  "TX ring full this long without progress: drop (200)", FWD,
+		  tx_wait, 1, 600000, "--tx-wait-ms"),
+	PARAM_U32(0, "latency-budget-ms", "MS",
+		  "the backlog a queue may hold, in time at the\n"
+		  "expected rate (default 2): beyond it the XDP program\n"
+		  "sheds the queue's packets before the copy (counted\n"
+		  "as shed) until half of it is left; also sizes the\n"
+		  "pools (twice the budget) unless --pool-chunks is given\n"
+		  "and the partial chunk wait (a twentieth of it, at\n"
+		  "most 1 ms) unless --chunk-timeout is given",
+		  FWD, budget_ms, 1, 60000, "--latency-budget-ms"),
+	PARAM_U32(0, "expected-pps", "PPS",
+		  "the rate the budget is counted at, all queues\n"
+		  "together (default 1000000)",
+		  FWD, exp_pps, 1000, 1000000000, "--expected-pps"),
+	PARAM_FLAG(0, "no-shed",
+		   "no shedding: overload drops as pool exhausted", FWD,
+		   no_shed),
+	PARAM_U64(0, "cost-ns", "N",
+		  "sleep N ns per packet before forwarding it (per chunk:\n"
+		  "a slower middlebox, for tests)",
+		  FWD, cost_ns, 0, 100000000, "--cost-ns"),
+	PARAM_FN(0, "csum", "complete|keep",
+		 "TCP/UDP checksums a host stack left to the NIC\n"
+		 "(CHECKSUM_PARTIAL, as veth peers send them) are\n"
+		 "completed before they leave (complete, default)",
+		 set_csum),
+	PARAM_STR(0, "stats-json", "FILE", "accounting as JSON ('-': stdout)",
+		  FWD, json),
+	PARAM_STR(0, "ready-file", "FILE", "created when forwarding runs", FWD,
+		  ready),
+	PARAM_FLAG('q', "quiet",
+		   "no start-up line, no human summary (warnings stay)", FWD,
+		   quiet),
+	PARAM_FILTER_IN("kernel (default) or user: where --drop runs", FWD, fa),
+	PARAM_INCLUDE(engine_params, FWD, ea),
+	PARAM_HELP,
+	PARAM_END,
+};
+
+static const struct params_cmd forward_cmd = {
+	.name = "forward",
+	.head = "Usage: wirecap forward -i IFACE -o IFACE [options]\n"
+		"A bump in the wire: forward what arrives on -i out of -o, zero-copy\n"
+		"(AF_XDP TX sharing the capture engine's UMEM).\n",
+	.params = forward_params,
+};
+
+/* --drop: checked for XDP, or compiled for user space */
+static int forward_drop(struct fwd *f)
+{
+	struct filter_args *fa = &f->fa;
+	pcap_t *pd;
+
+	if (!fa->user) {
+		/* in XDP: what matches is dropped before the copy */
+		fa->expr = (char *)f->drop;
+		fa->fo.drop_matching = true;
+		fa->fo.action = WC_ACT_DROP;
+		return filter_check("forward --drop", fa);
 	}
+	pd = pcap_open_dead(DLT_EN10MB, 262144);
+	if (!pd)
+		return cmd_err("forward: cannot set up the filter compiler");
+	if (pcap_compile(pd, &f->filter, f->drop, 1, PCAP_NETMASK_UNKNOWN)) {
+		cmd_err("invalid --drop expression '%s': %s", f->drop,
+			pcap_geterr(pd));
+		pcap_close(pd);
+		return 1;
+	}
+	pcap_close(pd);
+	f->have_filter = true;
+	return 0;
+}
+
+/* 0, or 1 when the command ends now with *rc */
+static int forward_parse(struct fwd *f, int argc, char **argv, int *rc)
+{
+	*rc = 1;
+	f->budget_ms = 2;
+	f->exp_pps = 1000000;
+	f->csum = WC_CSUM_COMPLETE;
+	engine_args_init(&f->ea);
+	if (params_parse(&forward_cmd, f, argc, argv, rc))
+		return 1;
 	if (optind != argc)
 		return cmd_err("forward: unexpected argument '%s'",
 			       argv[optind]);
-	if (!in || !out)
+	if (!f->in || !f->out)
 		return cmd_err("forward: -i IFACE and -o IFACE are required");
-	if (cmd_check_ifname(in) || cmd_check_ifname(out))
+	if (cmd_check_ifname(f->in) || cmd_check_ifname(f->out))
 		return 1;
-	if (wpath && json && !strcmp(wpath, "-") && !strcmp(json, "-"))
+	if (f->wpath && f->json && !strcmp(f->wpath, "-") &&
+	    !strcmp(f->json, "-"))
 		return cmd_err(
 			"forward: -w - and --stats-json - cannot both use standard output");
-	if (!strcmp(in, out) && bidir)
+	if (!strcmp(f->in, f->out) && f->bidir)
 		return cmd_err("forward: --bidir needs two interfaces");
-	if (!strcmp(in, out) && !reflect)
+	if (!strcmp(f->in, f->out) && !f->reflect)
 		return cmd_err(
 			"forward: -i and -o are both %s: every frame would go back out of the port it came from (--reflect if that is meant)",
-			in);
-	if (check_iface(in) || check_iface(out))
+			f->in);
+	if (check_iface(f->in) || check_iface(f->out))
 		return 1;
-	if (cmd_check_output("--stats-json", json) ||
-	    cmd_check_output("--ready-file", ready))
+	if (cmd_check_output("--stats-json", f->json) ||
+	    cmd_check_output("--ready-file", f->ready))
 		return 1;
-	if (drop && !fa.user) {
-		/* in XDP: what matches is dropped before the copy */
-		fa.expr = (char *)drop;
-		fa.fo.drop_matching = true;
-		fa.fo.action = WC_ACT_DROP;
-		if (filter_check("forward --drop", &fa))
-			return 1;
-	} else if (drop) {
-		pcap_t *pd = pcap_open_dead(DLT_EN10MB, 262144);
+	if (f->drop && forward_drop(f))
+		return 1;
+	return 0;
+}
 
-		if (!pd)
-			return cmd_err(
-				"forward: cannot set up the filter compiler");
-		if (pcap_compile(pd, &f->filter, drop, 1,
-				 PCAP_NETMASK_UNKNOWN)) {
-			cmd_err("invalid --drop expression '%s': %s", drop,
-				pcap_geterr(pd));
-			pcap_close(pd);
-			return 1;
-		}
-		pcap_close(pd);
-		f->have_filter = true;
-	}
-	/* -w: checked now, opened once the engines run, as capture does
-	 * (nothing created, truncated or removed when start-up fails); a
-	 * FIFO is opened now (that destroys nothing) */
-	if (wpath) {
-		struct wc_pcapng_opts wpo = { .sz = sizeof(wpo),
-					      .path = wpath };
-		struct stat st;
+/* -w: checked now, opened once the engines run, as capture does (nothing
+ * created, truncated or removed when start-up fails); a FIFO is opened now
+ * (that destroys nothing). 0, or 1. */
+static int forward_check_output(struct fwd *f)
+{
+	struct wc_pcapng_opts wpo = { .sz = sizeof(wpo), .path = f->wpath };
+	struct stat st;
+	char eb[600];
 
-		signal(SIGPIPE, SIG_IGN);
-		if (strcmp(wpath, "-") && !stat(wpath, &st) &&
-		    S_ISFIFO(st.st_mode)) {
-			rc = open_writer(f, wpath, in, out, bidir);
-			if (rc)
-				goto out;
-		} else if (wc_pcapng_check(&wpo, eb, sizeof(eb))) {
-			rc = cmd_err_only("forward: %s", eb);
-			goto out;
-		}
-	}
-	f->ndir = bidir ? 2 : 1;
-	f->d[0].in = in;
-	f->d[0].out = out;
-	f->d[1].in = out;
-	f->d[1].out = in;
+	if (!f->wpath)
+		return 0;
+	signal(SIGPIPE, SIG_IGN);
+	if (strcmp(f->wpath, "-") && !stat(f->wpath, &st) &&
+	    S_ISFIFO(st.st_mode))
+		return open_writer(f, f->wpath, f->in, f->out, f->bidir);
+	if (wc_pcapng_check(&wpo, eb, sizeof(eb)))
+		return cmd_err_only("forward: %s", eb);
+	return 0;
+}
+
+/* The engine options of both directions: one UMEM for both (frames for
+ * the larger MTU), the latency budget. 0, or 1. */
+static int forward_prepare(struct fwd *f)
+{
+	struct engine_args *ea = &f->ea, *ea2 = &f->ea2;
+	unsigned nq;
+	int err;
+
+	f->ndir = f->bidir ? 2 : 1;
+	f->d[0].in = f->in;
+	f->d[0].out = f->out;
+	f->d[1].in = f->out;
+	f->d[1].out = f->in;
 	for (unsigned i = 0; i < 2; i++)
 		f->d[i].f = f;
-	/* one UMEM for both directions: frames for the larger MTU */
-	engine_prepare(&ea, in, bidir ? out : NULL);
-	err = size_budget(&ea, in, budget_ms, exp_pps, shed);
-	if (err) {
-		rc = cmd_err("cannot read the queues of %s: %s", in,
-			     strerror(-err));
-		goto out;
+	engine_prepare(ea, f->in, f->bidir ? f->out : NULL);
+	err = size_budget(ea, f->in, f->budget_ms, f->exp_pps, !f->no_shed);
+	if (err)
+		return cmd_err("cannot read the queues of %s: %s", f->in,
+			       strerror(-err));
+	if (f->drop && !f->fa.user)
+		ea->eo.filter = &f->fa.fo;
+	*ea2 = *ea;
+	ea2->eo.attach = &ea2->ao;
+	if (f->bidir) {
+		err = engine_queues(f->out, ea, &nq);
+		if (err)
+			return cmd_err("cannot read the queues of %s: %s",
+				       f->out, strerror(-err));
+		ea->eo.guest_queues = nq;
 	}
-	if (drop && !fa.user)
-		ea.eo.filter = &fa.fo;
-	ea2 = ea;
-	ea2.eo.attach = &ea2.ao;
-	if (bidir) {
-		unsigned nq;
+	return 0;
+}
 
-		err = engine_queues(out, &ea, &nq);
-		if (err) {
-			rc = cmd_err("cannot read the queues of %s: %s", out,
-				     strerror(-err));
-			goto out;
-		}
-		ea.eo.guest_queues = nq;
-	}
+/* The engines, each direction's egress port, the writer. 0, or the exit
+ * status: 0 when a signal stopped the set-up, else 1. */
+static int forward_open(struct fwd *f)
+{
+	struct engine_args *ea = &f->ea, *ea2 = &f->ea2;
+
 	sig_fwd = f;
 	cmd_stop_signals(on_signal, true);
 	/* Ctrl-C during a long pool set-up */
-	ea.eo.cancel = ea2.eo.cancel = &sig_seen;
-	f->d[0].e = engine_open(in, &ea);
-	if (!f->d[0].e) {
-		rc = errno == EINTR && sig_seen ? 0 : 1;
-		goto out;
-	}
-	if (bidir) {
-		ea2.eo.umem_of = f->d[0].e;
-		f->d[1].e = engine_open(out, &ea2);
-		if (!f->d[1].e) {
-			rc = errno == EINTR && sig_seen ? 0 : 1;
-			goto out;
-		}
+	ea->eo.cancel = ea2->eo.cancel = &sig_seen;
+	f->d[0].e = engine_open(f->in, ea);
+	if (!f->d[0].e)
+		return errno == EINTR && sig_seen ? 0 : 1;
+	if (f->bidir) {
+		ea2->eo.umem_of = f->d[0].e;
+		f->d[1].e = engine_open(f->out, ea2);
+		if (!f->d[1].e)
+			return errno == EINTR && sig_seen ? 0 : 1;
 	}
 	for (unsigned i = 0; i < f->ndir; i++) {
 		struct dir *d = &f->d[i];
-		WC_OPTS(wc_port_opts, po, .tx_ring_size = tx_ring,
-			.tx_wait_ms = tx_wait, .csum = csum);
+		WC_OPTS(wc_port_opts, po, .tx_ring_size = f->tx_ring,
+			.tx_wait_ms = f->tx_wait, .csum = f->csum);
 		struct wc_engine_info info;
 
 		d->port = wc_port__open(d->e, d->out, &po);
-		if (!d->port) {
-			rc = cmd_err("%s: cannot open the egress port: %s",
-				     d->out, strerror(errno));
-			goto out;
-		}
+		if (!d->port)
+			return cmd_err("%s: cannot open the egress port: %s",
+				       d->out, strerror(errno));
 		wc_engine__info(d->e, &info);
 		d->chunk_size = info.chunk_size;
 		d->verdicts = calloc(
 			(size_t)wc_engine__workers(d->e) * d->chunk_size, 1);
-		if (!d->verdicts) {
-			rc = cmd_err("out of memory");
-			goto out;
-		}
-		memcpy(d->cpus, ea.cpus, sizeof(d->cpus));
-		d->ncpus = ea.ncpus;
+		if (!d->verdicts)
+			return cmd_err("out of memory");
+		memcpy(d->cpus, ea->cpus, sizeof(d->cpus));
+		d->ncpus = ea->ncpus;
 	}
-	if (wpath && !f->pw) {
-		rc = open_writer(f, wpath, in, out, bidir);
-		if (rc)
-			goto out;
-	}
+	if (f->wpath && !f->pw)
+		return open_writer(f, f->wpath, f->in, f->out, f->bidir);
+	return 0;
+}
+
+static void stop_all(struct fwd *f)
+{
+	for (unsigned i = 0; i < f->ndir; i++)
+		wc_engine__stop(f->d[i].e);
+}
+
+/* The counters at start, a thread per direction. 0, or 1. */
+static int forward_start(struct fwd *f)
+{
+	int err;
+
 	if (sig_seen)
-		for (unsigned i = 0; i < f->ndir; i++)
-			wc_engine__stop(f->d[i].e);
+		stop_all(f);
 	for (unsigned i = 0; i < f->ndir; i++) {
 		err = acct_start(&f->d[i].acct, f->d[i].e);
-		if (err) {
-			rc = cmd_err("cannot read the counters of %s: %s",
-				     f->d[i].in, strerror(-err));
-			goto out;
-		}
+		if (err)
+			return cmd_err("cannot read the counters of %s: %s",
+				       f->d[i].in, strerror(-err));
 		f->d[i].acct_started = true;
 	}
 	f->start_ns = mono_ns();
 	for (unsigned i = 0; i < f->ndir; i++) {
 		err = pthread_create(&f->d[i].tid, NULL, runner, &f->d[i]);
-		if (err) {
-			rc = cmd_err("cannot start a thread: %s",
-				     strerror(err));
-			for (unsigned j = 0; j < i; j++) {
-				wc_engine__stop(f->d[j].e);
-				pthread_join(f->d[j].tid, NULL);
-			}
-			goto out;
+		if (!err)
+			continue;
+		for (unsigned j = 0; j < i; j++) {
+			wc_engine__stop(f->d[j].e);
+			pthread_join(f->d[j].tid, NULL);
 		}
+		return cmd_err("cannot start a thread: %s", strerror(err));
 	}
-	if (!quiet) {
+	return 0;
+}
+
+/* Until both directions stopped (a signal, --duration, an error). 0, or
+ * 1 after a one-line error. */
+static int forward_run(struct fwd *f)
+{
+	int rc = 0;
+
+	if (!f->quiet) {
 		char desc[256], desc2[256];
 
 		engine_describe(f->d[0].e, desc, sizeof(desc));
-		if (bidir) {
+		if (f->bidir) {
 			engine_describe(f->d[1].e, desc2, sizeof(desc2));
 			fprintf(stderr,
 				"wirecap: forwarding %s <-> %s: %s: %s; %s: %s\n",
-				in, out, in, desc, out, desc2);
+				f->in, f->out, f->in, desc, f->out, desc2);
 		} else {
 			fprintf(stderr, "wirecap: forwarding %s -> %s: %s\n",
-				in, out, desc);
+				f->in, f->out, desc);
 		}
 	}
-	if (cmd_ready_file(ready)) {
+	if (cmd_ready_file(f->ready)) {
 		rc = 1;
-		for (unsigned i = 0; i < f->ndir; i++)
-			wc_engine__stop(f->d[i].e);
+		stop_all(f);
 	}
 	for (;;) {
 		bool all = true;
@@ -774,8 +745,7 @@ int cmd_forward(int argc, char **argv)
 		if (all)
 			break;
 		if (f->duration_ns && mono_ns() - f->start_ns >= f->duration_ns)
-			for (unsigned i = 0; i < f->ndir; i++)
-				wc_engine__stop(f->d[i].e);
+			stop_all(f);
 		nanosleep(&ts, NULL);
 	}
 	for (unsigned i = 0; i < f->ndir; i++) {
@@ -792,7 +762,14 @@ int cmd_forward(int argc, char **argv)
 			rc = cmd_err("forwarding %s -> %s failed: %s", d->in,
 				     d->out, strerror(-d->run_err));
 	}
-	/* what is on the TX rings leaves (bounded), then the numbers */
+	return rc;
+}
+
+/* What is on the TX rings leaves (bounded), then the numbers. 0, or 1. */
+static int forward_report(struct fwd *f)
+{
+	int err, rc = 0;
+
 	for (unsigned i = 0; i < f->ndir; i++)
 		wc_port__flush(f->d[i].port, 1000);
 	for (unsigned i = 0; i < f->ndir; i++) {
@@ -807,23 +784,27 @@ int cmd_forward(int argc, char **argv)
 		f->pw = NULL;
 		if (err || atomic_load(&f->pw_err))
 			rc = cmd_err(
-				"writing %s failed: %s", wpath,
+				"writing %s failed: %s", f->wpath,
 				strerror(-(err ? err :
 						 atomic_load(&f->pw_err))));
 	}
-	if (!quiet)
+	if (!f->quiet)
 		for (unsigned i = 0; i < f->ndir; i++)
 			dir_human(&f->d[i], stderr);
-	if (json) {
+	if (f->json) {
 		json_t *o = jobj(), *da = jarr();
 
 		for (unsigned i = 0; i < f->ndir; i++)
 			jpush(da, dir_json(&f->d[i]));
 		jset(o, "directions", da);
-		if (jwrite(o, json))
+		if (jwrite(o, f->json))
 			rc = 1;
 	}
-out:
+	return rc;
+}
+
+static void forward_close(struct fwd *f)
+{
 	cmd_stop_signals(NULL, true);
 	sig_fwd = NULL;
 	/* ports before engines, the guest engine before its UMEM's owner */
@@ -840,5 +821,36 @@ out:
 		wc_pcapng_close(f->pw);
 	if (f->have_filter)
 		pcap_freecode(&f->filter);
+}
+
+int cmd_forward(int argc, char **argv)
+{
+	static struct fwd F;
+	struct fwd *f = &F;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	pthread_mutex_init(&f->pw_lock, NULL);
+	if (forward_parse(f, argc, argv, &rc)) {
+		if (f->have_filter)
+			pcap_freecode(&f->filter);
+		return rc;
+	}
+	rc = forward_check_output(f);
+	if (!rc)
+		rc = forward_prepare(f);
+	if (!rc)
+		rc = forward_open(f);
+	if (!rc && f->d[0].e && (!f->bidir || f->d[1].e))
+		rc = forward_start(f);
+	else if (!rc)
+		goto out; /* stopped by a signal during set-up */
+	if (!rc) {
+		rc = forward_run(f);
+		if (forward_report(f))
+			rc = 1;
+	}
+out:
+	forward_close(f);
 	return rc;
 }

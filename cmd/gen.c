@@ -11,7 +11,6 @@
  * sent when its TX completion comes back.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <net/if.h>
 #include <signal.h>
@@ -31,6 +30,7 @@
 #include "netdev.h"
 #include "seq.h"
 #include "clock.h"
+#include "params.h"
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -94,6 +94,11 @@ struct gen {
 	uint32_t next_f; /* flow of packet k */
 	uint64_t t_first, t_last;
 	bool aborted;
+
+	/* the options (gen_params) read later */
+	const char *qlist, *wlist;
+	uint32_t size, vlan;
+	bool src_set;
 };
 
 static volatile sig_atomic_t stop_req;
@@ -111,44 +116,6 @@ static void sleep_until(uint64_t t)
 
 	/* a signal interrupts the sleep: the caller rechecks stop_req */
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: wirecap gen -i IFACE [options]\n"
-		"Send UDP/IPv4 test packets (198.18.0.0/15) carrying flow id and\n"
-		"per-flow sequence number, over AF_XDP in copy mode (TX only).\n"
-		"Packet k goes to flow k mod F; each flow stays on one TX queue.\n\n"
-		"  -i, --interface IFACE   device to send on (required)\n"
-		"  -q, --queues LIST       TX queues, e.g. 0,1,2-3 (default: all)\n"
-		"  -c, --count N           packets to send (default %u when no\n"
-		"                          --duration is given)\n"
-		"  -d, --duration SEC      stop after SEC seconds (fractions allowed)\n"
-		"      --pps N             packet rate (default 0: as fast as possible)\n"
-		"      --flows F           number of flows (default 64, max %u)\n"
-		"      --flow-base B       flow ids B..B+F-1 (default 0)\n"
-		"      --zipf S            flow of each packet drawn from a Zipf\n"
-		"                          distribution with exponent S (flow i has\n"
-		"                          weight 1/(i+1)^S; fixed seed: the same\n"
-		"                          sequence every run) instead of k mod F\n"
-		"  -s, --size BYTES        frame size without FCS (default and\n"
-		"                          minimum %u, %u with --vlan; max 1514,\n"
-		"                          1518 with --vlan); smaller sizes are raised\n"
-		"      --weights W,W,..    per-queue weights for assigning flows\n"
-		"                          (one per queue, 0 = no flows)\n"
-		"      --burst N           send N packets, then pause ...\n"
-		"      --burst-gap-ms MS   ... MS milliseconds, repeat\n"
-		"      --reverse           the reverse direction of the flows\n"
-		"      --vlan ID           add an 802.1Q tag\n"
-		"      --src-mac MAC       (default: the interface's address)\n"
-		"      --dst-mac MAC       (default: 02:00:00:00:00:01)\n"
-		"      --json FILE|-       write a JSON summary ('-': stdout)\n"
-		"      --quiet             no human summary on stderr\n\n"
-		"A packet counts as sent when its TX completion returns. Ctrl-C stops\n"
-		"and still prints the summary of the packets completed.\n",
-		DEFAULT_COUNT, MAX_FLOWS, WC_SEQ_MIN_FRAME,
-		WC_SEQ_MIN_FRAME + 4);
 }
 
 static int parse_mac(const char *what, const char *s, uint8_t mac[6])
@@ -688,265 +655,274 @@ static void summary(struct gen *g, const struct rtnl_link_stats64 *s0,
 			g->aborted ? " (interrupted)" : "");
 }
 
-int cmd_gen(int argc, char **argv)
+static int set_duration(void *cfg, const struct param *p, const char *v)
 {
-	enum {
-		O_PPS = 256,
-		O_FLOWS,
-		O_FLOW_BASE,
-		O_WEIGHTS,
-		O_BURST,
-		O_GAP,
-		O_REVERSE,
-		O_SRC_MAC,
-		O_DST_MAC,
-		O_JSON,
-		O_QUIET,
-		O_VLAN,
-		O_ZIPF,
-	};
-	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "queues", required_argument, NULL, 'q' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "size", required_argument, NULL, 's' },
-		{ "pps", required_argument, NULL, O_PPS },
-		{ "flows", required_argument, NULL, O_FLOWS },
-		{ "flow-base", required_argument, NULL, O_FLOW_BASE },
-		{ "zipf", required_argument, NULL, O_ZIPF },
-		{ "weights", required_argument, NULL, O_WEIGHTS },
-		{ "burst", required_argument, NULL, O_BURST },
-		{ "burst-gap-ms", required_argument, NULL, O_GAP },
-		{ "reverse", no_argument, NULL, O_REVERSE },
-		{ "src-mac", required_argument, NULL, O_SRC_MAC },
-		{ "dst-mac", required_argument, NULL, O_DST_MAC },
-		{ "vlan", required_argument, NULL, O_VLAN },
-		{ "json", required_argument, NULL, O_JSON },
-		{ "quiet", no_argument, NULL, O_QUIET },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct gen g = { .flows = 64,
-			 .fo.dst_mac = { 0x02, 0, 0, 0, 0, 0x01 } };
-	unsigned qids[MAX_QUEUES], rxq, txq;
-	uint32_t weights[MAX_QUEUES], size = 0, vlan = 0;
-	int nq = 0, nw = 0, opt, err;
-	bool src_set = false, have_stats;
-	const char *qlist = NULL, *wlist = NULL;
-	struct rtnl_link_stats64 s0 = {}, s1 = {};
-	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-	uint64_t gap = 0;
-	int ret = 1;
+	struct gen *g = cfg;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "i:q:c:d:s:h", opts, NULL)) !=
-	       -1) {
-		switch (opt) {
-		case 'i':
-			g.ifname = optarg;
-			break;
-		case 'q':
-			qlist = optarg;
-			break;
-		case 'c':
-			if (cmd_parse_u64("count", optarg, 1, UINT64_MAX / 2,
-					  &g.count))
-				return 1;
-			break;
-		case 'd':
-			if (parse_seconds(optarg, &g.duration))
-				return 1;
-			break;
-		case 's':
-			if (cmd_parse_u32("size", optarg, 60,
-					  WC_SEQ_MAX_FRAME_VLAN, &size))
-				return 1;
-			break;
-		case O_PPS:
-			if (cmd_parse_u64("pps", optarg, 0, 1000000000ULL,
-					  &g.pps))
-				return 1;
-			break;
-		case O_FLOWS:
-			if (cmd_parse_u32("flows", optarg, 1, MAX_FLOWS,
-					  &g.flows))
-				return 1;
-			break;
-		case O_FLOW_BASE:
-			if (cmd_parse_u32("flow base", optarg, 0, UINT32_MAX,
-					  &g.flow_base))
-				return 1;
-			break;
-		case O_ZIPF: {
-			char *end;
+	(void)p;
+	return parse_seconds(v, &g->duration) ? -1 : 0;
+}
 
-			errno = 0;
-			g.zipf = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(g.zipf > 0) ||
-			    g.zipf > 10)
-				return cmd_err(
-					"invalid --zipf: '%s' (expected an exponent in (0, 10])",
-					optarg);
-			break;
-		}
-		case O_WEIGHTS:
-			wlist = optarg;
-			break;
-		case O_BURST:
-			if (cmd_parse_u64("burst", optarg, 1, UINT64_MAX / 2,
-					  &g.burst))
-				return 1;
-			break;
-		case O_GAP:
-			if (cmd_parse_u64("burst gap", optarg, 0, 3600000,
-					  &gap))
-				return 1;
-			break;
-		case O_REVERSE:
-			g.fo.reverse = true;
-			break;
-		case O_SRC_MAC:
-			if (parse_mac("source MAC", optarg, g.fo.src_mac))
-				return 1;
-			src_set = true;
-			break;
-		case O_DST_MAC:
-			if (parse_mac("destination MAC", optarg, g.fo.dst_mac))
-				return 1;
-			break;
-		case O_VLAN:
-			if (cmd_parse_u32("VLAN id", optarg, 1, 4094, &vlan))
-				return 1;
-			break;
-		case O_JSON:
-			g.json = optarg;
-			break;
-		case O_QUIET:
-			g.quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			return cmd_bad_option("gen", argv, "i:q:c:d:s:h", opts);
-		}
-	}
+static int set_zipf(void *cfg, const struct param *p, const char *v)
+{
+	struct gen *g = cfg;
+	char *end;
+
+	(void)p;
+	errno = 0;
+	g->zipf = strtod(v, &end);
+	if (errno || end == v || *end || !(g->zipf > 0) || g->zipf > 10)
+		return cmd_err("invalid --zipf: '%s' (expected an exponent in (0, 10])",
+			       v),
+		       -1;
+	return 0;
+}
+
+static int set_src_mac(void *cfg, const struct param *p, const char *v)
+{
+	struct gen *g = cfg;
+
+	(void)p;
+	if (parse_mac("source MAC", v, g->fo.src_mac))
+		return -1;
+	g->src_set = true;
+	return 0;
+}
+
+static int set_dst_mac(void *cfg, const struct param *p, const char *v)
+{
+	struct gen *g = cfg;
+
+	(void)p;
+	return parse_mac("destination MAC", v, g->fo.dst_mac);
+}
+
+#define G struct gen
+/* the numbers the help names */
+_Static_assert(DEFAULT_COUNT == 1000 && MAX_FLOWS == 1048576 &&
+		       WC_SEQ_MIN_FRAME == 66,
+	       "gen --help names them");
+
+static const struct param gen_params[] = {
+	PARAM_STR('i', "interface", "IFACE", "device to send on (required)", G,
+		  ifname),
+	PARAM_STR('q', "queues", "LIST",
+		  "TX queues, e.g. 0,1,2-3 (default: all)", G, qlist),
+	PARAM_U64('c', "count", "N",
+		  "packets to send (default 1000 when no\n"
+		  "--duration is given)",
+		  G, count, 1, UINT64_MAX / 2, "count"),
+	PARAM_FN('d', "duration", "SEC",
+		 "stop after SEC seconds (fractions allowed)", set_duration),
+	PARAM_U64(0, "pps", "N", "packet rate (default 0: as fast as possible)",
+		  G, pps, 0, 1000000000ULL, "pps"),
+	PARAM_U32(0, "flows", "F", "number of flows (default 64, max 1048576)",
+		  G, flows, 1, MAX_FLOWS, "flows"),
+	PARAM_U32(0, "flow-base", "B", "flow ids B..B+F-1 (default 0)", G,
+		  flow_base, 0, UINT32_MAX, "flow base"),
+	PARAM_FN(0, "zipf", "S",
+		 "flow of each packet drawn from a Zipf\n"
+		 "distribution with exponent S (flow i has\n"
+		 "weight 1/(i+1)^S; fixed seed: the same\n"
+		 "sequence every run) instead of k mod F",
+		 set_zipf),
+	PARAM_U32('s', "size", "BYTES",
+		  "frame size without FCS (default and\n"
+		  "minimum 66, 70 with --vlan; max 1514,\n"
+		  "1518 with --vlan); smaller sizes are raised",
+		  G, size, 60, WC_SEQ_MAX_FRAME_VLAN, "size"),
+	PARAM_STR(0, "weights", "W,W,..",
+		  "per-queue weights for assigning flows\n"
+		  "(one per queue, 0 = no flows)",
+		  G, wlist),
+	PARAM_U64(0, "burst", "N", "send N packets, then pause ...", G, burst,
+		  1, UINT64_MAX / 2, "burst"),
+	PARAM_U64(0, "burst-gap-ms", "MS", "... MS milliseconds, repeat", G,
+		  burst_gap_ms, 0, 3600000, "burst gap"),
+	PARAM_FLAG(0, "reverse", "the reverse direction of the flows", G,
+		   fo.reverse),
+	PARAM_U32(0, "vlan", "ID", "add an 802.1Q tag", G, vlan, 1, 4094,
+		  "VLAN id"),
+	PARAM_FN(0, "src-mac", "MAC", "(default: the interface's address)",
+		 set_src_mac),
+	PARAM_FN(0, "dst-mac", "MAC", "(default: 02:00:00:00:00:01)",
+		 set_dst_mac),
+	PARAM_STR(0, "json", "FILE|-", "write a JSON summary ('-': stdout)", G,
+		  json),
+	PARAM_FLAG(0, "quiet", "no human summary on stderr", G, quiet),
+	PARAM_HELP,
+	PARAM_END,
+};
+
+static const struct params_cmd gen_cmd = {
+	.name = "gen",
+	.head = "Usage: wirecap gen -i IFACE [options]\n"
+		"Send UDP/IPv4 test packets (198.18.0.0/15) carrying flow id and\n"
+		"per-flow sequence number, over AF_XDP in copy mode (TX only).\n"
+		"Packet k goes to flow k mod F; each flow stays on one TX queue.\n\n",
+	.tail = "\nA packet counts as sent when its TX completion returns. Ctrl-C stops\n"
+		"and still prints the summary of the packets completed.\n",
+	.params = gen_params,
+};
+
+/* the options, and the frame size they give. 0, or 1 when the command
+ * ends now with *rc. */
+static int gen_parse(struct gen *g, int argc, char **argv, int *rc)
+{
+	*rc = 1;
+	if (params_parse(&gen_cmd, g, argc, argv, rc))
+		return 1;
 	if (optind < argc)
 		return cmd_err("unexpected argument '%s'", argv[optind]);
-	if (!g.ifname)
+	if (!g->ifname)
 		return cmd_err("gen needs an interface: -i IFACE");
-	if (cmd_check_ifname(g.ifname))
+	if (cmd_check_ifname(g->ifname))
 		return 1;
-	if (!g.count && !g.duration)
-		g.count = DEFAULT_COUNT;
-	if (gap && !g.burst)
+	if (!g->count && !g->duration)
+		g->count = DEFAULT_COUNT;
+	if (g->burst_gap_ms && !g->burst)
 		return cmd_err("--burst-gap-ms needs --burst");
-	g.burst_gap_ms = gap;
-	if ((uint64_t)g.flow_base + g.flows - 1 > UINT32_MAX)
+	if ((uint64_t)g->flow_base + g->flows - 1 > UINT32_MAX)
 		return cmd_err("flow ids %u..%llu do not fit in 32 bits",
-			       g.flow_base,
-			       (unsigned long long)g.flow_base + g.flows - 1);
-	g.fo.vlan = (uint16_t)vlan;
-	g.fo.size = size ? size : wc_seq_min_size(&g.fo);
-	if (g.fo.size < wc_seq_min_size(&g.fo)) {
-		if (!g.quiet)
+			       g->flow_base,
+			       (unsigned long long)g->flow_base + g->flows - 1);
+	g->fo.vlan = (uint16_t)g->vlan;
+	g->fo.size = g->size ? g->size : wc_seq_min_size(&g->fo);
+	if (g->fo.size < wc_seq_min_size(&g->fo)) {
+		if (!g->quiet)
 			fprintf(stderr,
 				"wirecap gen: frame size %u raised to "
 				"%u, the minimum for the test headers\n",
-				g.fo.size, wc_seq_min_size(&g.fo));
-		g.fo.size = wc_seq_min_size(&g.fo);
+				g->fo.size, wc_seq_min_size(&g->fo));
+		g->fo.size = wc_seq_min_size(&g->fo);
 	}
-	if (!vlan && g.fo.size > WC_SEQ_MAX_FRAME)
+	if (!g->vlan && g->fo.size > WC_SEQ_MAX_FRAME)
 		return cmd_err(
 			"frame size %u too large: max %u (%u with --vlan)",
-			g.fo.size, WC_SEQ_MAX_FRAME, WC_SEQ_MAX_FRAME_VLAN);
+			g->fo.size, WC_SEQ_MAX_FRAME, WC_SEQ_MAX_FRAME_VLAN);
+	return 0;
+}
 
-	/* the device */
-	err = wc_netdev_get_info(g.ifname, &g.dev);
+/* -q LIST: queues of the device, each once (default: all) */
+static int gen_queues(struct gen *g, unsigned txq, unsigned *qids)
+{
+	int nq;
+
+	if (!g->qlist) {
+		for (unsigned i = 0; i < txq; i++)
+			qids[i] = i;
+		return (int)txq;
+	}
+	nq = cmd_parse_list("queues", g->qlist, qids, MAX_QUEUES);
+	if (nq < 0)
+		return -1;
+	for (int i = 0; i < nq; i++) {
+		if (qids[i] >= txq)
+			return cmd_err("queue %u out of range: %s has %u "
+				       "TX queue%s (0-%u)",
+				       qids[i], g->ifname, txq,
+				       txq > 1 ? "s" : "", txq - 1),
+			       -1;
+		for (int j = 0; j < i; j++)
+			if (qids[j] == qids[i])
+				return cmd_err("queue %u listed twice",
+					       qids[i]),
+				       -1;
+	}
+	return nq;
+}
+
+/* --weights: one per queue, not all 0. 0, or 1. */
+static int gen_weights(struct gen *g, int nq, uint32_t *weights)
+{
+	uint64_t sum = 0;
+	int nw = parse_weights(g->wlist, weights, MAX_QUEUES);
+
+	if (nw < 0)
+		return 1;
+	if (nw != nq)
+		return cmd_err("--weights has %d entr%s, expected %d "
+			       "(one per queue)",
+			       nw, nw == 1 ? "y" : "ies", nq);
+	for (int i = 0; i < nw; i++)
+		sum += weights[i];
+	if (!sum)
+		return cmd_err("all weights are 0");
+	return 0;
+}
+
+/* The device (up, with carrier, MTU), its queues and their weights; then
+ * the flows' state and templates. 0, or 1 after a one-line error. */
+static int gen_setup(struct gen *g)
+{
+	unsigned qids[MAX_QUEUES], rxq, txq;
+	uint32_t weights[MAX_QUEUES];
+	int nq, err;
+
+	err = wc_netdev_get_info(g->ifname, &g->dev);
 	if (err == -ENODEV)
-		return cmd_err("unknown interface '%s'", g.ifname);
+		return cmd_err("unknown interface '%s'", g->ifname);
 	if (err)
-		return cmd_err("cannot query interface %s: %s", g.ifname,
+		return cmd_err("cannot query interface %s: %s", g->ifname,
 			       strerror(-err));
-	if (!(g.dev.flags & IFF_UP))
-		return cmd_err("interface %s is down", g.ifname);
-	if (!(g.dev.flags & IFF_RUNNING))
+	if (!(g->dev.flags & IFF_UP))
+		return cmd_err("interface %s is down", g->ifname);
+	if (!(g->dev.flags & IFF_RUNNING))
 		return cmd_err("interface %s has no carrier (is its peer up?)",
-			       g.ifname);
-	if (g.fo.size - 14 - (vlan ? 4 : 0) > g.dev.mtu)
+			       g->ifname);
+	if (g->fo.size - 14 - (g->vlan ? 4 : 0) > g->dev.mtu)
 		return cmd_err("frame size %u exceeds the MTU %u of %s",
-			       g.fo.size, g.dev.mtu, g.ifname);
-	if (!src_set)
-		memcpy(g.fo.src_mac, g.dev.mac, 6);
-	err = wc_netdev_queues(g.ifname, &rxq, &txq);
+			       g->fo.size, g->dev.mtu, g->ifname);
+	if (!g->src_set)
+		memcpy(g->fo.src_mac, g->dev.mac, 6);
+	err = wc_netdev_queues(g->ifname, &rxq, &txq);
 	if (err)
-		return cmd_err("cannot read queue count of %s: %s", g.ifname,
+		return cmd_err("cannot read queue count of %s: %s", g->ifname,
 			       strerror(-err));
 	if (txq > MAX_QUEUES)
 		txq = MAX_QUEUES;
-	if (qlist) {
-		nq = cmd_parse_list("queues", qlist, qids, MAX_QUEUES);
-		if (nq < 0)
-			return 1;
-		for (int i = 0; i < nq; i++) {
-			if (qids[i] >= txq)
-				return cmd_err(
-					"queue %u out of range: %s has %u "
-					"TX queue%s (0-%u)",
-					qids[i], g.ifname, txq,
-					txq > 1 ? "s" : "", txq - 1);
-			for (int j = 0; j < i; j++)
-				if (qids[j] == qids[i])
-					return cmd_err("queue %u listed twice",
-						       qids[i]);
-		}
-	} else {
-		nq = (int)txq;
-		for (int i = 0; i < nq; i++)
-			qids[i] = i;
-	}
-	if (wlist) {
-		uint64_t sum = 0;
+	nq = gen_queues(g, txq, qids);
+	if (nq < 0 || (g->wlist && gen_weights(g, nq, weights)))
+		return 1;
 
-		nw = parse_weights(wlist, weights, MAX_QUEUES);
-		if (nw < 0)
-			return 1;
-		if (nw != nq)
-			return cmd_err("--weights has %d entr%s, expected %d "
-				       "(one per queue)",
-				       nw, nw == 1 ? "y" : "ies", nq);
-		for (int i = 0; i < nw; i++)
-			sum += weights[i];
-		if (!sum)
-			return cmd_err("all weights are 0");
+	g->nq = (unsigned)nq;
+	g->q = calloc(g->nq, sizeof(*g->q));
+	g->flow_q = malloc(g->flows * sizeof(*g->flow_q));
+	g->tmpl = malloc((size_t)g->flows * sizeof(*g->tmpl));
+	g->flow_seq = calloc(g->flows, sizeof(*g->flow_seq));
+	g->fl = malloc((size_t)g->nq * BATCH * sizeof(*g->fl));
+	if (!g->q || !g->flow_q || !g->tmpl || !g->flow_seq || !g->fl)
+		return cmd_err("out of memory for %u flows", g->flows);
+	for (unsigned i = 0; i < g->nq; i++) {
+		g->q[i].id = qids[i];
+		g->q[i].weight = g->wlist ? weights[i] : 1;
+		g->q[i].fd = -1;
 	}
+	for (uint32_t f = 0; f < g->flows; f++)
+		if (wc_seq_tmpl_init(&g->tmpl[f], &g->fo, g->flow_base + f))
+			return cmd_err("cannot build a %u-byte frame",
+				       g->fo.size);
+	assign_flows(g);
+	if (g->zipf > 0 && zipf_init(g))
+		return 1;
+	g->next_f = draw_flow(g);
+	return 0;
+}
 
-	g.nq = (unsigned)nq;
-	g.q = calloc(g.nq, sizeof(*g.q));
-	g.flow_q = malloc(g.flows * sizeof(*g.flow_q));
-	g.tmpl = malloc((size_t)g.flows * sizeof(*g.tmpl));
-	g.flow_seq = calloc(g.flows, sizeof(*g.flow_seq));
-	g.fl = malloc((size_t)g.nq * BATCH * sizeof(*g.fl));
-	if (!g.q || !g.flow_q || !g.tmpl || !g.flow_seq || !g.fl) {
-		cmd_err("out of memory for %u flows", g.flows);
+int cmd_gen(int argc, char **argv)
+{
+	struct gen g = { .flows = 64,
+			 .fo.dst_mac = { 0x02, 0, 0, 0, 0, 0x01 } };
+	struct rtnl_link_stats64 s0 = {}, s1 = {};
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	bool have_stats;
+	int ret = 1, err;
+
+	if (gen_parse(&g, argc, argv, &ret))
+		return ret;
+	ret = 1;
+	if (gen_setup(&g))
 		goto out;
-	}
-	for (unsigned i = 0; i < g.nq; i++) {
-		g.q[i].id = qids[i];
-		g.q[i].weight = wlist ? weights[i] : 1;
-		g.q[i].fd = -1;
-	}
-	for (uint32_t f = 0; f < g.flows; f++)
-		if (wc_seq_tmpl_init(&g.tmpl[f], &g.fo, g.flow_base + f)) {
-			cmd_err("cannot build a %u-byte frame", g.fo.size);
-			goto out;
-		}
-	assign_flows(&g);
-	if (g.zipf > 0 && zipf_init(&g))
-		goto out;
-	g.next_f = draw_flow(&g);
-
 	/* root has CAP_IPC_LOCK; others need the limit for the UMEM */
 	setrlimit(RLIMIT_MEMLOCK, &rl);
 	for (unsigned i = 0; i < g.nq; i++)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* wirecap attach / detach / status */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "json.h"
 #include "report.h"
 #include "filter_args.h"
+#include "params.h"
 
 static const char *mode_name(enum wc_xdp_mode m)
 {
@@ -87,159 +87,196 @@ static __u32 engine_pid(const struct wc_iface *ifc)
 	return alive ? pid : 0;
 }
 
-static void attach_usage(FILE *f)
+struct attach_cfg {
+	struct wc_attach_opts o;
+	struct filter_args fa;
+	struct offload_args oa;
+};
+
+static int set_xdp_mode(void *cfg, const struct param *p, const char *v)
 {
-	fprintf(f,
-		"Usage: wirecap attach IFACE [--mode auto|native|generic] [--workers N]\n"
+	static const struct param_word w[] = {
+		{ "auto", WC_XDP_AUTO },   { "native", WC_XDP_NATIVE },
+		{ "drv", WC_XDP_NATIVE },  { "generic", WC_XDP_GENERIC },
+		{ "skb", WC_XDP_GENERIC }, { 0 },
+	};
+	struct attach_cfg *a = cfg;
+
+	return param_set_word(&a->o.mode, p, v, w, "auto, native or generic");
+}
+
+static int set_steer(void *cfg, const struct param *p, const char *v)
+{
+	static const struct param_word w[] = {
+		{ "queue", WC_STEER_QUEUE },
+		{ "flow", WC_STEER_FLOW },
+		{ 0 },
+	};
+	struct attach_cfg *a = cfg;
+
+	return param_set_word(&a->o.steer_mode, p, v, w, "queue or flow");
+}
+
+static int set_no_socket(void *cfg, const struct param *p, const char *v)
+{
+	static const struct param_word w[] = {
+		{ "pass", WC_ACT_PASS },
+		{ "drop", WC_ACT_DROP },
+		{ 0 },
+	};
+	struct attach_cfg *a = cfg;
+
+	return param_set_word(&a->o.no_socket_action, p, v, w, "pass or drop");
+}
+
+static int set_hash(void *cfg, const struct param *p, const char *v)
+{
+	static const struct param_word w[] = {
+		{ "l4", WC_HASH_L4 },
+		{ "l3", WC_HASH_L3 },
+		{ 0 },
+	};
+	struct attach_cfg *a = cfg;
+
+	return param_set_word(&a->o.hash_mode, p, v, w, "l4 or l3");
+}
+
+static int set_filter(void *cfg, const struct param *p, const char *v)
+{
+	struct attach_cfg *a = cfg;
+
+	(void)p;
+	a->fa.expr = (char *)v;
+	return 0;
+}
+
+static int set_filter_action(void *cfg, const struct param *p, const char *v)
+{
+	struct attach_cfg *a = cfg;
+
+	(void)p;
+	return filter_action_parse(v, &a->fa.fo.action) ? -1 : 0;
+}
+
+#define AC struct attach_cfg
+
+static const struct param attach_params[] = {
+	PARAM_FN('m', "mode", "MODE",
+		 "auto (native, falling back to generic), native, generic",
+		 set_xdp_mode),
+	PARAM_U32(
+		'w', "workers", "W",
+		"capture workers (1..64; default one per queue, at most #CPUs)",
+		AC, o.workers, 1, WC_MAX_WORKERS, "--workers"),
+	PARAM_U32('q', "queues", "N",
+		  "rx queues served (default: all of the device's)", AC,
+		  o.queues, 1, WC_MAX_QUEUES, "--queues"),
+	{ .name = "buckets",
+	  .short_opt = 'b',
+	  .arg = "N",
+	  .help = "flow buckets per queue, a power of two (default 256, max 4096)",
+	  .set = param_set_u32_pow2,
+	  .off = offsetof(AC, o.buckets),
+	  .min = 1,
+	  .max = WC_MAX_BUCKETS,
+	  .what = "--buckets" },
+	PARAM_FN(
+		's', "steer", "MODE",
+		"queue: a queue's buckets go to its home worker q % W (default)\n"
+		"flow: bucket b goes to worker b % W on every queue",
+		set_steer),
+	PARAM_FN(
+		'n', "no-socket", "pass|drop",
+		"what to do with a packet whose (queue, worker) socket is absent",
+		set_no_socket),
+	PARAM_FN('H', "hash", "l4|l3",
+		 "l4: symmetric 5-tuple (default), l3: addresses only",
+		 set_hash),
+	PARAM_FLAG('M', "no-meta", NULL, AC, o.no_meta),
+	PARAM_FN(
+		0, "filter", "EXPR",
+		"a tcpdump expression run in XDP (one argument, quoted):\n"
+		"packets it does not match take no socket (counted as filtered)",
+		set_filter),
+	PARAM_FN(0, "filter-action", "pass|drop",
+		 "what happens to them: pass or drop (default: --no-socket)",
+		 set_filter_action),
+	PARAM_FLAG('f', "force",
+		   "replace an existing attachment or another XDP program\n"
+		   "(refused while a capture engine runs on IFACE)",
+		   AC, o.force),
+	PARAM_INCLUDE(offload_params, AC, oa),
+	PARAM_HELP,
+	PARAM_END,
+};
+
+static const struct params_cmd attach_cmd = {
+	.name = "attach",
+	.head = "Usage: wirecap attach IFACE [--mode auto|native|generic] [--workers N]\n"
 		"                      [--queues N] [--buckets N] [--steer queue|flow]\n"
 		"                      [--no-socket pass|drop] [--hash l4|l3] [--no-meta] [--force]\n"
 		"                      [--filter EXPR [--filter-action pass|drop]]\n"
 		"Load the wirecap XDP program on IFACE and pin it and its maps under\n"
-		"/sys/fs/bpf/wirecap/IFACE (or $WIRECAP_PIN_ROOT/IFACE).\n"
-		"  --mode       auto (native, falling back to generic), native, generic\n"
-		"  --workers    capture workers W (1..64; default one per queue, at most #CPUs)\n"
-		"  --queues     rx queues served (default: all of the device's)\n"
-		"  --buckets    flow buckets per queue, a power of two (default 256, max 4096)\n"
-		"  --steer      queue: a queue's buckets go to its home worker q %% W (default)\n"
-		"               flow: bucket b goes to worker b %% W on every queue\n"
-		"  --no-socket  what to do with a packet whose (queue, worker) socket is absent\n"
-		"  --hash       l4: symmetric 5-tuple (default), l3: addresses only\n"
-		"  --filter     a tcpdump expression run in XDP (one argument, quoted):\n"
-		"               packets it does not match take no socket (counted as filtered)\n"
-		"  --filter-action  what happens to them: pass or drop (default: --no-socket)\n"
-		"  --force      replace an existing attachment or another XDP program\n"
-		"               (refused while a capture engine runs on IFACE)\n" OFFLOAD_ARGS_HELP);
+		"/sys/fs/bpf/wirecap/IFACE (or $WIRECAP_PIN_ROOT/IFACE).\n",
+	.params = attach_params,
+};
+
+/* The attachment with its offload settings and filter; prints what it
+ * made. 0, or 1 after a one-line error (nothing left attached). */
+static int attach_run(const char *ifname, struct attach_cfg *a)
+{
+	struct filter_args *fa = &a->fa;
+	struct wc_iface_info info;
+	struct wc_iface *ifc;
+	int err;
+
+	ifc = wc_iface__attach(ifname, &a->o);
+	if (!ifc)
+		return iface_err("attach", ifname, errno);
+	if (offload_args_apply(ifc, &a->oa)) {
+		wc_iface__detach(ifc);
+		return 1;
+	}
+	if (fa->expr) {
+		err = wc_iface__set_filter(ifc, &fa->fo);
+		if (err) {
+			wc_iface__detach(ifc);
+			return filter_report("attach", fa->expr, -err, fa->err);
+		}
+	}
+	cmd_setup_done();
+	wc_iface__info(ifc, &info);
+	printf("%s: attached in %s mode (program %u), %u queues, %u workers, %u buckets, steer %s, pins in %s\n",
+	       ifname, mode_name(info.mode), info.prog_id, info.queues,
+	       info.workers, info.buckets,
+	       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
+	       info.pin_dir);
+	if (fa->expr)
+		printf("%s: filter in XDP: %s\n", ifname, fa->expr);
+	wc_iface__close(ifc);
+	return 0;
 }
 
 int cmd_attach(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "mode", required_argument, 0, 'm' },
-		{ "workers", required_argument, 0, 'w' },
-		{ "queues", required_argument, 0, 'q' },
-		{ "buckets", required_argument, 0, 'b' },
-		{ "steer", required_argument, 0, 's' },
-		{ "no-socket", required_argument, 0, 'n' },
-		{ "hash", required_argument, 0, 'H' },
-		{ "no-meta", no_argument, 0, 'M' },
-		{ "force", no_argument, 0, 'f' },
-		{ "filter", required_argument, 0, 'F' },
-		{ "filter-action", required_argument, 0, 'A' },
-		{ "help", no_argument, 0, 'h' },
-		OFFLOAD_ARGS_LONGOPTS,
-		{ 0 }
-	};
-	WC_OPTS(wc_attach_opts, o);
-	struct filter_args fa = { 0 };
-	struct offload_args oa;
-	int idx;
-	struct wc_iface_info info;
-	struct wc_iface *ifc;
+	struct attach_cfg a = { .o = { .sz = sizeof(a.o) } };
 	const char *ifname;
-	int c;
+	int rc;
 
-	offload_args_init(&oa);
-	while ((c = getopt_long(argc, argv, "m:w:q:b:s:n:H:Mfh", lo, &idx)) !=
-	       -1) {
-		switch (c) {
-		case 0:
-			if (offload_args_parse(&oa, lo[idx].name, optarg) < 0)
-				return 1;
-			break;
-		case 'm':
-			if (!strcmp(optarg, "auto"))
-				o.mode = WC_XDP_AUTO;
-			else if (!strcmp(optarg, "native") ||
-				 !strcmp(optarg, "drv"))
-				o.mode = WC_XDP_NATIVE;
-			else if (!strcmp(optarg, "generic") ||
-				 !strcmp(optarg, "skb"))
-				o.mode = WC_XDP_GENERIC;
-			else
-				return cmd_err(
-					"invalid --mode '%s' (auto, native or generic)",
-					optarg);
-			break;
-		case 'w':
-			if (cmd_parse_u32("--workers", optarg, 1,
-					  WC_MAX_WORKERS, &o.workers))
-				return 1;
-			break;
-		case 'q':
-			if (cmd_parse_u32("--queues", optarg, 1, WC_MAX_QUEUES,
-					  &o.queues))
-				return 1;
-			break;
-		case 'b':
-			if (cmd_parse_u32("--buckets", optarg, 1,
-					  WC_MAX_BUCKETS, &o.buckets))
-				return 1;
-			if (o.buckets & (o.buckets - 1))
-				return cmd_err(
-					"invalid --buckets %u: must be a power of two",
-					o.buckets);
-			break;
-		case 's':
-			if (!strcmp(optarg, "queue"))
-				o.steer_mode = WC_STEER_QUEUE;
-			else if (!strcmp(optarg, "flow"))
-				o.steer_mode = WC_STEER_FLOW;
-			else
-				return cmd_err(
-					"invalid --steer '%s' (queue or flow)",
-					optarg);
-			break;
-		case 'n':
-			if (!strcmp(optarg, "pass"))
-				o.no_socket_action = WC_ACT_PASS;
-			else if (!strcmp(optarg, "drop"))
-				o.no_socket_action = WC_ACT_DROP;
-			else
-				return cmd_err(
-					"invalid --no-socket '%s' (pass or drop)",
-					optarg);
-			break;
-		case 'H':
-			if (!strcmp(optarg, "l4"))
-				o.hash_mode = WC_HASH_L4;
-			else if (!strcmp(optarg, "l3"))
-				o.hash_mode = WC_HASH_L3;
-			else
-				return cmd_err("invalid --hash '%s' (l4 or l3)",
-					       optarg);
-			break;
-		case 'M':
-			o.no_meta = true;
-			break;
-		case 'f':
-			o.force = true;
-			break;
-		case 'F':
-			fa.expr = optarg;
-			break;
-		case 'A':
-			if (filter_action_parse(optarg, &fa.fo.action))
-				return 1;
-			break;
-		case 'h':
-			attach_usage(stdout);
-			return 0;
-		default:
-			return cmd_bad_option("attach", argv,
-					      "m:w:q:b:s:n:H:Mfh", lo);
-		}
-	}
+	offload_args_init(&a.oa);
+	if (params_parse(&attach_cmd, &a, argc, argv, &rc))
+		return rc;
 	if (optind != argc - 1) {
-		attach_usage(stderr);
+		params_usage(&attach_cmd, stderr);
 		return cmd_err("attach: expected one interface name");
 	}
 	ifname = argv[optind];
 	if (cmd_check_ifname(ifname))
 		return 1;
 	/* a bad filter fails before anything is attached */
-	if (fa.expr && filter_check("attach", &fa))
+	if (a.fa.expr && filter_check("attach", &a.fa))
 		return 1;
-	if (o.force) {
+	if (a.o.force) {
 		/* replacing the program under a running capture would leave it
 		 * blind (it stops when it notices): not without being asked */
 		struct wc_iface *cur = wc_iface__open(ifname, NULL);
@@ -251,68 +288,38 @@ int cmd_attach(int argc, char **argv)
 				"attach: a capture engine (pid %u) runs on %s: stop it first, or detach it with `wirecap detach --force %s` (the capture then stops)",
 				pid, ifname, ifname);
 	}
-	ifc = wc_iface__attach(ifname, &o);
-	if (!ifc)
-		return iface_err("attach", ifname, errno);
-	if (offload_args_apply(ifc, &oa)) {
-		wc_iface__detach(ifc);
-		return 1;
-	}
-	if (fa.expr) {
-		int err = wc_iface__set_filter(ifc, &fa.fo);
-
-		if (err) {
-			wc_iface__detach(ifc);
-			return filter_report("attach", fa.expr, -err, fa.err);
-		}
-	}
-	cmd_setup_done();
-	wc_iface__info(ifc, &info);
-	printf("%s: attached in %s mode (program %u), %u queues, %u workers, %u buckets, steer %s, pins in %s\n",
-	       ifname, mode_name(info.mode), info.prog_id, info.queues,
-	       info.workers, info.buckets,
-	       info.steer_mode == WC_STEER_FLOW ? "flow" : "queue",
-	       info.pin_dir);
-	if (fa.expr)
-		printf("%s: filter in XDP: %s\n", ifname, fa.expr);
-	wc_iface__close(ifc);
-	return 0;
+	return attach_run(ifname, &a);
 }
 
-static void detach_usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: wirecap detach IFACE [--force]\n"
-		"Remove the wirecap XDP program from IFACE and every pin.\n"
-		"  --force      even while a capture engine runs on IFACE (it stops\n"
-		"               with an error; its output stays valid)\n");
-}
+static const struct param detach_params[] = {
+	PARAM_FLAG(
+		'f', "force",
+		"even while a capture engine runs on IFACE (it stops\n"
+		"with an error; its output stays valid)",
+		struct { bool force; }, force),
+	PARAM_HELP,
+	PARAM_END,
+};
+
+static const struct params_cmd detach_cmd = {
+	.name = "detach",
+	.head = "Usage: wirecap detach IFACE [--force]\n"
+		"Remove the wirecap XDP program from IFACE and every pin.\n",
+	.params = detach_params,
+};
 
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option lo[] = { { "force", no_argument, 0, 'f' },
-					    { "help", no_argument, 0, 'h' },
-					    { 0 } };
 	struct wc_iface *ifc;
 	const char *ifname;
 	bool force = false;
 	__u32 pid;
-	int c, err;
+	int err, rc;
 
-	while ((c = getopt_long(argc, argv, "fh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		case 'h':
-			detach_usage(stdout);
-			return 0;
-		default:
-			return cmd_bad_option("detach", argv, "fh", lo);
-		}
-	}
+	if (params_parse(&detach_cmd, &force, argc, argv, &rc))
+		return rc;
 	if (optind != argc - 1) {
-		detach_usage(stderr);
+		params_usage(&detach_cmd, stderr);
 		return 2;
 	}
 	ifname = argv[optind];
@@ -443,6 +450,23 @@ static void print_status_json(const struct wc_iface_info *info,
 	jprint(o, stdout);
 }
 
+#define STATUS_USAGE "Usage: wirecap status IFACE [--json]\n"
+
+static const struct param status_params[] = {
+	PARAM_FLAG(
+		'j', "json", "one JSON object", struct { bool json; }, json),
+	PARAM_HELP,
+	PARAM_END,
+};
+
+static const struct params_cmd status_cmd = {
+	.name = "status",
+	.head = STATUS_USAGE
+	"Attach mode, program id, queues, workers and per-queue counters.\n",
+	.params = status_params,
+	.bad_option_usage = STATUS_USAGE,
+};
+
 int cmd_status(int argc, char **argv)
 {
 	struct wc_queue_stats qs[WC_MAX_QUEUES], tot = {};
@@ -453,28 +477,15 @@ int cmd_status(int argc, char **argv)
 	const char *ifname = NULL;
 	bool json = false, alive;
 	__u32 epid;
-	int err, transient;
+	int err, transient, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--help") ||
-			   !strcmp(argv[i], "-h")) {
-			printf("Usage: wirecap status IFACE [--json]\n"
-			       "Attach mode, program id, queues, workers and per-queue counters.\n");
-			return 0;
-		} else if (argv[i][0] == '-' || ifname) {
-			fprintf(stderr,
-				"Usage: wirecap status IFACE [--json]\n");
-			return 2;
-		} else {
-			ifname = argv[i];
-		}
-	}
-	if (!ifname) {
-		fprintf(stderr, "Usage: wirecap status IFACE [--json]\n");
+	if (params_parse(&status_cmd, &json, argc, argv, &rc))
+		return rc;
+	if (optind != argc - 1) {
+		fputs(STATUS_USAGE, stderr);
 		return 2;
 	}
+	ifname = argv[optind];
 	if (cmd_check_ifname(ifname))
 		return 1;
 	ifc = wc_iface__open(ifname, NULL);

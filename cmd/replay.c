@@ -12,7 +12,6 @@
  * replayed up to its last complete packet, then reported (exit 1).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <signal.h>
@@ -25,6 +24,7 @@
 #include "cmd.h"
 #include "json.h"
 #include "netdev.h"
+#include "params.h"
 
 #define BATCH 64
 #define SLEEP_MIN_NS 20000ull
@@ -47,6 +47,7 @@ struct replay {
 	char err[PCAP_ERRBUF_SIZE + 64];
 	struct wc_frame batch[BATCH];
 	unsigned nb;
+	unsigned npace; /* --pps, --speed, --topspeed given */
 };
 
 static volatile sig_atomic_t stop_req;
@@ -219,23 +220,6 @@ static int replay_file(struct replay *r, __u64 *t0, __u64 *base_off)
 	return rc;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: wirecap replay FILE -i IFACE [options]\n"
-		"Send the packets of a pcap or pcapng file (Ethernet) over AF_XDP.\n"
-		"  -i, --interface IFACE  device to send on\n"
-		"      --pps N            fixed rate of N packets per second\n"
-		"      --speed X          recorded pace times X (default 1)\n"
-		"      --topspeed         as fast as possible\n"
-		"      --loop N           replay the file N times (default 1)\n"
-		"      --queue Q          TX queue (default 0; on veth, the peer's RX queue)\n"
-		"      --json FILE|-      summary as JSON ('-': stdout)\n"
-		"  -q, --quiet            no human summary\n"
-		"Exit status 1 when a packet was not sent, or the file is truncated or\n"
-		"unreadable (what is complete is sent first).\n");
-}
-
 static json_t *replay_json(const struct replay *r,
 			   const struct wc_port_stats *st, double dur,
 			   double rate)
@@ -263,131 +247,192 @@ static json_t *replay_json(const struct replay *r,
 	return o;
 }
 
-int cmd_replay(int argc, char **argv)
+static int set_pps(void *cfg, const struct param *p, const char *v)
 {
-	enum { O_PPS = 256, O_SPEED, O_TOP, O_LOOP, O_QUEUE, O_JSON };
-	static const struct option lo[] = {
-		{ "interface", required_argument, 0, 'i' },
-		{ "pps", required_argument, 0, O_PPS },
-		{ "speed", required_argument, 0, O_SPEED },
-		{ "topspeed", no_argument, 0, O_TOP },
-		{ "loop", required_argument, 0, O_LOOP },
-		{ "queue", required_argument, 0, O_QUEUE },
-		{ "json", required_argument, 0, O_JSON },
-		{ "quiet", no_argument, 0, 'q' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 }
-	};
-	struct replay r = { .speed = 1.0, .loops = 1 };
-	struct wc_netdev_info di;
-	struct wc_port_stats st;
-	unsigned rxq, txq, npace = 0;
-	__u64 t0, base_off = 0;
-	double dur, rate;
-	int c, err, rc = 0;
+	struct replay *r = cfg;
+
+	if (param_set_u64(cfg, p, v))
+		return -1;
+	r->pace = PACE_PPS;
+	r->npace++;
+	return 0;
+}
+
+static int set_speed(void *cfg, const struct param *p, const char *v)
+{
+	struct replay *r = cfg;
 	char *end;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "i:qh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			r.ifname = optarg;
-			break;
-		case O_PPS:
-			if (cmd_parse_u64("--pps", optarg, 1, 100000000,
-					  &r.pps))
-				return 1;
-			r.pace = PACE_PPS;
-			npace++;
-			break;
-		case O_SPEED:
-			r.speed = strtod(optarg, &end);
-			if (*end || !(r.speed > 0) || r.speed > 1e6)
-				return cmd_err(
-					"invalid --speed: '%s' (a factor > 0)",
-					optarg);
-			r.pace = PACE_RECORDED;
-			npace++;
-			break;
-		case O_TOP:
-			r.pace = PACE_TOP;
-			npace++;
-			break;
-		case O_LOOP:
-			if (cmd_parse_u64("--loop", optarg, 1, 1000000000,
-					  &r.loops))
-				return 1;
-			break;
-		case O_QUEUE:
-			if (cmd_parse_u32("--queue", optarg, 0, 4095, &r.queue))
-				return 1;
-			break;
-		case O_JSON:
-			r.json = optarg;
-			break;
-		case 'q':
-			r.quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			return cmd_bad_option("replay", argv, "i:qh", lo);
-		}
-	}
+	(void)p;
+	r->speed = strtod(v, &end);
+	if (*end || !(r->speed > 0) || r->speed > 1e6)
+		return cmd_err("invalid --speed: '%s' (a factor > 0)", v), -1;
+	r->pace = PACE_RECORDED;
+	r->npace++;
+	return 0;
+}
+
+static int set_topspeed(void *cfg, const struct param *p, const char *v)
+{
+	struct replay *r = cfg;
+
+	(void)p;
+	(void)v;
+	r->pace = PACE_TOP;
+	r->npace++;
+	return 0;
+}
+
+#define R struct replay
+
+static const struct param replay_params[] = {
+	PARAM_STR('i', "interface", "IFACE", "device to send on", R, ifname),
+	{ .name = "pps",
+	  .arg = "N",
+	  .help = "fixed rate of N packets per second",
+	  .set = set_pps,
+	  .off = offsetof(R, pps),
+	  .min = 1,
+	  .max = 100000000,
+	  .what = "--pps" },
+	PARAM_FN(0, "speed", "X", "recorded pace times X (default 1)",
+		 set_speed),
+	PARAM_FN(0, "topspeed", NULL, "as fast as possible", set_topspeed),
+	PARAM_U64(0, "loop", "N", "replay the file N times (default 1)", R,
+		  loops, 1, 1000000000, "--loop"),
+	PARAM_U32(0, "queue", "Q",
+		  "TX queue (default 0; on veth, the peer's RX queue)", R,
+		  queue, 0, 4095, "--queue"),
+	PARAM_STR(0, "json", "FILE|-", "summary as JSON ('-': stdout)", R,
+		  json),
+	PARAM_FLAG('q', "quiet", "no human summary", R, quiet),
+	PARAM_HELP,
+	PARAM_END,
+};
+
+static const struct params_cmd replay_cmd = {
+	.name = "replay",
+	.head = "Usage: wirecap replay FILE -i IFACE [options]\n"
+		"Send the packets of a pcap or pcapng file (Ethernet) over AF_XDP.\n",
+	.tail = "Exit status 1 when a packet was not sent, or the file is truncated or\n"
+		"unreadable (what is complete is sent first).\n",
+	.params = replay_params,
+};
+
+/* the options, FILE, the device and its queue. 0, or 1 when the command
+ * ends now with *rc. */
+static int replay_parse(struct replay *r, int argc, char **argv, int *rc)
+{
+	struct wc_netdev_info di;
+	unsigned rxq, txq;
+	int err;
+
+	*rc = 1;
+	if (params_parse(&replay_cmd, r, argc, argv, rc))
+		return 1;
 	if (optind < argc)
-		r.file = argv[optind++];
+		r->file = argv[optind++];
 	if (optind < argc)
 		return cmd_err("replay: unexpected argument '%s'",
 			       argv[optind]);
-	if (!r.file || !r.ifname)
+	if (!r->file || !r->ifname)
 		return cmd_err("replay: FILE and -i IFACE are required");
-	if (npace > 1)
+	if (r->npace > 1)
 		return cmd_err(
 			"replay: --pps, --speed and --topspeed exclude each other");
-	if (cmd_check_ifname(r.ifname))
+	if (cmd_check_ifname(r->ifname))
 		return 1;
-	err = wc_netdev_get_info(r.ifname, &di);
+	err = wc_netdev_get_info(r->ifname, &di);
 	if (err == -ENODEV)
-		return cmd_err("no such interface: %s", r.ifname);
+		return cmd_err("no such interface: %s", r->ifname);
 	if (err)
-		return cmd_err("cannot query interface %s: %s", r.ifname,
+		return cmd_err("cannot query interface %s: %s", r->ifname,
 			       strerror(-err));
 	if (!(di.flags & IFF_UP))
-		return cmd_err("interface %s is down", r.ifname);
-	if (wc_netdev_queues(r.ifname, &rxq, &txq))
+		return cmd_err("interface %s is down", r->ifname);
+	if (wc_netdev_queues(r->ifname, &rxq, &txq))
 		rxq = txq = 1;
-	if (r.queue >= (rxq > txq ? rxq : txq))
+	if (r->queue >= (rxq > txq ? rxq : txq))
 		return cmd_err("queue %u out of range: %s has %u TX queue%s",
-			       r.queue, r.ifname, txq, txq == 1 ? "" : "s");
-	{
-		/* the file first: a bad file is reported before any socket */
-		char eb[PCAP_ERRBUF_SIZE];
-		pcap_t *pc = pcap_open_offline_with_tstamp_precision(
-			r.file, PCAP_TSTAMP_PRECISION_NANO, eb);
+			       r->queue, r->ifname, txq, txq == 1 ? "" : "s");
+	return 0;
+}
 
-		if (!pc)
-			return cmd_err("cannot read %s: %s", r.file, eb);
-		if (pcap_datalink(pc) != DLT_EN10MB) {
-			int dlt = pcap_datalink(pc);
+/* The file first (a bad file is reported before any socket), then the
+ * TX socket. 0, or 1. */
+static int replay_open(struct replay *r)
+{
+	WC_OPTS(wc_port_opts, po, .queues = &r->queue, .nqueues = 1,
+		.tx_frames = 4096);
+	char eb[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline_with_tstamp_precision(
+		r->file, PCAP_TSTAMP_PRECISION_NANO, eb);
+	int dlt;
 
-			pcap_close(pc);
-			return cmd_err(
-				"%s: link type %s (%d) cannot be replayed on Ethernet",
-				r.file, dlt_desc(dlt), dlt);
-		}
-		pcap_close(pc);
-	}
-	{
-		WC_OPTS(wc_port_opts, po, .queues = &r.queue, .nqueues = 1,
-			.tx_frames = 4096);
+	if (!pc)
+		return cmd_err("cannot read %s: %s", r->file, eb);
+	dlt = pcap_datalink(pc);
+	pcap_close(pc);
+	if (dlt != DLT_EN10MB)
+		return cmd_err(
+			"%s: link type %s (%d) cannot be replayed on Ethernet",
+			r->file, dlt_desc(dlt), dlt);
+	r->port = wc_port__open(NULL, r->ifname, &po);
+	if (!r->port)
+		return cmd_err(
+			"%s: cannot open an AF_XDP TX socket on queue %u: %s",
+			r->ifname, r->queue, strerror(errno));
+	return 0;
+}
 
-		r.port = wc_port__open(NULL, r.ifname, &po);
-		if (!r.port)
-			return cmd_err(
-				"%s: cannot open an AF_XDP TX socket on queue %u: %s",
-				r.ifname, r.queue, strerror(errno));
-	}
+/* The summary: 0, or 1 when a packet was not sent (or not written) */
+static int replay_report(struct replay *r)
+{
+	struct wc_port_stats st;
+	double dur, rate;
+	int rc = 0;
+
+	wc_port__flush(r->port, 2000);
+	r->t_last = now_ns();
+	wc_port__stats(r->port, &st);
+	dur = r->t_first && r->t_last > r->t_first ?
+		      (r->t_last - r->t_first) / 1e9 :
+		      0;
+	rate = dur > 0 ? st.sent / dur : 0;
+	if (st.sent != r->read - r->oversize ||
+	    st.dropped + st.in_flight + r->oversize)
+		rc = 1;
+	if (r->json && jwrite(replay_json(r, &st, dur, rate), r->json))
+		rc = 1;
+	if (!r->quiet)
+		fprintf(stderr,
+			"wirecap replay: %s: %llu of %llu packets sent in %.3f s (%.0f pps)%s; dropped: %llu larger than a frame, %llu above the MTU, %llu link down, %llu tx ring full, %llu by the driver, %llu not completed%s\n",
+			r->ifname, (unsigned long long)st.sent,
+			(unsigned long long)r->read, dur, rate,
+			r->snapped ?
+				" (some cut by the capture's snap length)" :
+				"",
+			(unsigned long long)r->oversize,
+			(unsigned long long)st.too_big,
+			(unsigned long long)st.link_down,
+			(unsigned long long)st.ring_full,
+			(unsigned long long)st.driver_dropped,
+			(unsigned long long)st.in_flight,
+			r->aborted ? " (interrupted)" : "");
+	return rc;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replay r = { .speed = 1.0, .loops = 1 };
+	__u64 t0, base_off = 0;
+	int rc;
+
+	if (replay_parse(&r, argc, argv, &rc))
+		return rc;
+	if (replay_open(&r))
+		return 1;
+	rc = 0;
 	cmd_stop_signals(on_signal, true);
 	t0 = now_ns();
 	for (r.loops_done = 0; r.loops_done < r.loops && !stop_req;
@@ -401,31 +446,8 @@ int cmd_replay(int argc, char **argv)
 		rc = 1;
 	if (stop_req)
 		r.aborted = true;
-	wc_port__flush(r.port, 2000);
-	r.t_last = now_ns();
-	wc_port__stats(r.port, &st);
-	dur = r.t_first && r.t_last > r.t_first ? (r.t_last - r.t_first) / 1e9 :
-						  0;
-	rate = dur > 0 ? st.sent / dur : 0;
-	if (st.sent != r.read - r.oversize ||
-	    st.dropped + st.in_flight + r.oversize)
+	if (replay_report(&r))
 		rc = 1;
-	if (r.json && jwrite(replay_json(&r, &st, dur, rate), r.json))
-		rc = 1;
-	if (!r.quiet)
-		fprintf(stderr,
-			"wirecap replay: %s: %llu of %llu packets sent in %.3f s (%.0f pps)%s; dropped: %llu larger than a frame, %llu above the MTU, %llu link down, %llu tx ring full, %llu by the driver, %llu not completed%s\n",
-			r.ifname, (unsigned long long)st.sent,
-			(unsigned long long)r.read, dur, rate,
-			r.snapped ? " (some cut by the capture's snap length)" :
-				    "",
-			(unsigned long long)r.oversize,
-			(unsigned long long)st.too_big,
-			(unsigned long long)st.link_down,
-			(unsigned long long)st.ring_full,
-			(unsigned long long)st.driver_dropped,
-			(unsigned long long)st.in_flight,
-			r.aborted ? " (interrupted)" : "");
 	if (r.err[0])
 		cmd_err("%s", r.err);
 	cmd_stop_signals(NULL, true);

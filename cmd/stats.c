@@ -11,7 +11,6 @@
  * engine's own publication times as the time base.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "wirecap/wirecap.h"
 #include "cmd.h"
 #include "json.h"
+#include "params.h"
 
 #define U(x) ((unsigned long long)(x))
 
@@ -579,98 +579,155 @@ static bool still_attached(struct stats_ctx *sc)
 	       now.prog_id == sc->info.prog_id;
 }
 
-static void usage(FILE *f)
+struct stats_opts {
+	bool json, norate;
+	double watch; /* 0: one print after a 1 s sample */
+	uint64_t count;
+};
+
+static int set_watch(void *cfg, const struct param *p, const char *v)
 {
-	fprintf(f,
-		"Usage: wirecap stats IFACE [--json] [--watch SEC [--count N]] [--no-rate]\n"
+	struct stats_opts *o = cfg;
+	char *end;
+
+	(void)p;
+	o->watch = strtod(v, &end);
+	if (end == v || *end || !(o->watch >= 0.01) || o->watch > 86400)
+		return cmd_err("invalid --watch: '%s' (seconds, 0.01..86400)",
+			       v),
+		       -1;
+	return 0;
+}
+
+#define SO struct stats_opts
+
+static const struct param stats_params[] = {
+	PARAM_FLAG('j', "json",
+		   "one JSON object per print (one per line with --watch)", SO,
+		   json),
+	PARAM_FN(0, "watch", "SEC",
+		 "print every SEC seconds (rates over SEC) until Ctrl-C;\n"
+		 "ends with an error once wirecap is detached from IFACE",
+		 set_watch),
+	PARAM_U64(0, "count", "N", "with --watch: stop after N prints", SO,
+		  count, 1, UINT64_MAX, "--count"),
+	PARAM_FLAG(0, "no-rate",
+		   "a single print of the totals, without the 1 s sample", SO,
+		   norate),
+	PARAM_HELP,
+	PARAM_END,
+};
+
+static const struct params_cmd stats_cmd = {
+	.name = "stats",
+	.head = "Usage: wirecap stats IFACE [--json] [--watch SEC [--count N]] [--no-rate]\n"
 		"Live counters of a running capture on IFACE: per queue (XDP packets,\n"
 		"delivered, pool use and high-water mark, drops by cause) and per worker\n"
 		"(packets, chunks held, backlog, buckets owned / foreign, moves).\n"
-		"Without a capture, the XDP counters only.\n"
-		"  --json         one JSON object per print (one per line with --watch)\n"
-		"  --watch SEC    print every SEC seconds (rates over SEC) until Ctrl-C;\n"
-		"                 ends with an error once wirecap is detached from IFACE\n"
-		"  --count N      with --watch: stop after N prints\n"
-		"  --no-rate      a single print of the totals, without the 1 s sample\n");
+		"Without a capture, the XDP counters only.\n",
+	.params = stats_params,
+};
+
+/* the options and IFACE. 0, or 1 when the command ends now with *rc. */
+static int stats_parse(struct stats_opts *o, struct stats_ctx *sc, int argc,
+		       char **argv, int *rc)
+{
+	*rc = 1;
+	if (params_parse(&stats_cmd, o, argc, argv, rc))
+		return 1;
+	if (optind != argc - 1) {
+		params_usage(&stats_cmd, stderr);
+		*rc = 2;
+		return 1;
+	}
+	if (o->count && !o->watch)
+		return cmd_err("stats: --count needs --watch");
+	if (o->norate && o->watch)
+		return cmd_err(
+			"stats: --no-rate and --watch exclude each other");
+	sc->json = o->json;
+	sc->ifname = argv[optind];
+	return cmd_check_ifname(sc->ifname);
+}
+
+/* the attachment's maps; 0, or 1 after a one-line error */
+static int stats_open(struct stats_ctx *sc)
+{
+	int err;
+
+	sc->ifc = wc_iface__open(sc->ifname, NULL);
+	if (sc->ifc) {
+		wc_iface__info(sc->ifc, &sc->info);
+		return 0;
+	}
+	err = errno;
+	/* each says it all: no held-back library warning after it */
+	if (err == ENOENT)
+		return cmd_err_only("stats: wirecap is not attached to %s",
+				    sc->ifname);
+	if (err == ENODEV)
+		return cmd_err_only("stats: no such interface: %s", sc->ifname);
+	if (err == EPERM || err == EACCES)
+		return cmd_err_only("stats %s: permission denied (run as root)",
+				    sc->ifname);
+	return cmd_err("stats %s: %s", sc->ifname, strerror(err));
+}
+
+/* A sample every --watch SEC (or one after 1 s), printed as rates over
+ * the previous one, until a signal or --count. 0, or 1. */
+static int stats_watch(struct stats_ctx *sc, const struct stats_opts *o,
+		       struct sample *s[2])
+{
+	int err, cur = 0;
+
+	for (uint64_t n = 0; !stop && (!o->count || n < o->count); n++) {
+		double secs = o->watch ? o->watch : 1.0;
+		struct timespec ts = { .tv_sec = (time_t)secs,
+				       .tv_nsec = (long)((secs - (time_t)secs) *
+							 1e9) };
+
+		while (!stop && nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		if (stop)
+			break;
+		/* the maps outlive the attachment (our fds hold them): a
+		 * program that is gone must not be shown as if it ran */
+		if (!still_attached(sc))
+			return cmd_err(
+				"stats %s: wirecap is no longer attached to %s (XDP program %u detached or replaced)",
+				sc->ifname, sc->ifname, sc->info.prog_id);
+		err = take_sample(sc, s[!cur]);
+		if (err)
+			return cmd_err(
+				"stats %s: cannot read the maps: %s (detached?)",
+				sc->ifname, strerror(-err));
+		cur = !cur;
+		if (sc->json) {
+			print_json(sc, s[!cur], s[cur], true);
+			fflush(stdout);
+		} else {
+			if (o->watch && n)
+				printf("\n");
+			print_human(sc, s[!cur], s[cur], true);
+		}
+		if (!o->watch)
+			break;
+	}
+	return 0;
 }
 
 int cmd_stats(int argc, char **argv)
 {
-	enum { O_WATCH = 256, O_COUNT, O_NORATE };
-	static const struct option lo[] = {
-		{ "json", no_argument, 0, 'j' },
-		{ "watch", required_argument, 0, O_WATCH },
-		{ "count", required_argument, 0, O_COUNT },
-		{ "no-rate", no_argument, 0, O_NORATE },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 }
-	};
+	struct stats_opts o = {};
 	struct stats_ctx sc = {};
-	struct sample *s[2];
-	double watch = 0;
-	uint64_t count = 0;
-	bool norate = false;
-	int c, err, rc = 0, cur = 0;
-	char *end;
+	struct sample *s[2] = {};
+	int err, rc;
 
-	while ((c = getopt_long(argc, argv, "jh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			sc.json = true;
-			break;
-		case O_WATCH:
-			watch = strtod(optarg, &end);
-			if (end == optarg || *end || !(watch >= 0.01) ||
-			    watch > 86400)
-				return cmd_err(
-					"invalid --watch: '%s' (seconds, 0.01..86400)",
-					optarg);
-			break;
-		case O_COUNT:
-			if (cmd_parse_u64("--count", optarg, 1, UINT64_MAX,
-					  &count))
-				return 1;
-			break;
-		case O_NORATE:
-			norate = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			return cmd_bad_option("stats", argv, "jh", lo);
-		}
-	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return 2;
-	}
-	if (count && !watch)
-		return cmd_err("stats: --count needs --watch");
-	if (norate && watch)
-		return cmd_err(
-			"stats: --no-rate and --watch exclude each other");
-	sc.ifname = argv[optind];
-	if (cmd_check_ifname(sc.ifname))
+	if (stats_parse(&o, &sc, argc, argv, &rc))
+		return rc;
+	if (stats_open(&sc))
 		return 1;
-	sc.ifc = wc_iface__open(sc.ifname, NULL);
-	if (!sc.ifc) {
-		err = errno;
-		/* each says it all: no held-back library warning after it */
-		if (err == ENOENT)
-			return cmd_err_only(
-				"stats: wirecap is not attached to %s",
-				sc.ifname);
-		if (err == ENODEV)
-			return cmd_err_only("stats: no such interface: %s",
-					    sc.ifname);
-		if (err == EPERM || err == EACCES)
-			return cmd_err_only(
-				"stats %s: permission denied (run as root)",
-				sc.ifname);
-		return cmd_err("stats %s: %s", sc.ifname, strerror(err));
-	}
-	wc_iface__info(sc.ifc, &sc.info);
+	rc = 0;
 	s[0] = calloc(1, sizeof(*s[0]));
 	s[1] = calloc(1, sizeof(*s[1]));
 	if (!s[0] || !s[1]) {
@@ -683,7 +740,7 @@ int cmd_stats(int argc, char **argv)
 			     strerror(-err));
 		goto out;
 	}
-	if (norate) {
+	if (o.norate) {
 		if (sc.json)
 			print_json(&sc, s[0], s[0], false);
 		else
@@ -691,43 +748,7 @@ int cmd_stats(int argc, char **argv)
 		goto out;
 	}
 	cmd_stop_signals(on_signal, true);
-	for (uint64_t n = 0; !stop && (!count || n < count); n++) {
-		double secs = watch ? watch : 1.0;
-		struct timespec ts = { .tv_sec = (time_t)secs,
-				       .tv_nsec = (long)((secs - (time_t)secs) *
-							 1e9) };
-
-		while (!stop && nanosleep(&ts, &ts) && errno == EINTR)
-			;
-		if (stop)
-			break;
-		/* the maps outlive the attachment (our fds hold them): a
-		 * program that is gone must not be shown as if it ran */
-		if (!still_attached(&sc)) {
-			rc = cmd_err(
-				"stats %s: wirecap is no longer attached to %s (XDP program %u detached or replaced)",
-				sc.ifname, sc.ifname, sc.info.prog_id);
-			break;
-		}
-		err = take_sample(&sc, s[!cur]);
-		if (err) {
-			rc = cmd_err(
-				"stats %s: cannot read the maps: %s (detached?)",
-				sc.ifname, strerror(-err));
-			break;
-		}
-		cur = !cur;
-		if (sc.json) {
-			print_json(&sc, s[!cur], s[cur], true);
-			fflush(stdout);
-		} else {
-			if (watch && n)
-				printf("\n");
-			print_human(&sc, s[!cur], s[cur], true);
-		}
-		if (!watch)
-			break;
-	}
+	rc = stats_watch(&sc, &o, s);
 	cmd_stop_signals(NULL, true);
 out:
 	free(s[0]);

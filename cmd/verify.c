@@ -11,7 +11,6 @@
  * flow k mod F.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "cmd.h"
 #include "json.h"
 #include "seq.h"
+#include "params.h"
 
 #define MAX_SOURCES 16
 #define REPORT_FLOWS 5
@@ -53,26 +53,17 @@ struct verify {
 	unsigned nsrc;
 	struct dir dir[2];
 	uint64_t packets, non_payload;
-};
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: wirecap verify FILE [options]\n"
-		"Check the test packets of `wirecap gen` in a pcap or pcapng file\n"
-		"(FILE '-' reads stdin): lost, duplicated and reordered packets.\n\n"
-		"      --expect N          N packets were sent over --flows flows\n"
-		"                          (default 64) from --flow-base (default 0)\n"
-		"      --reverse           --expect describes gen --reverse traffic\n"
-		"      --expect-json FILE  take the expectation from gen --json output\n"
-		"                          (repeatable: one per gen run / direction)\n"
-		"      --flows N           flow ids outside the range are foreign\n"
-		"      --flow-base B       first flow id (default 0)\n"
-		"      --json              print one JSON object on stdout\n\n"
-		"Without an expectation, a flow's loss is counted up to its highest\n"
-		"sequence number. Exit status 0 only when nothing is lost,\n"
-		"duplicated, reordered or in excess of the expectation.\n");
-}
+	/* the options (verify_params) */
+	uint64_t expect;
+	uint32_t flows, base;
+	bool have_expect, json, reverse;
+	const char *file;
+	/* the result */
+	struct wc_seqtrack_result tot;
+	bool any_exp;
+	char reason[512];
+};
 
 /* An unsigned integer of the summary written by `wirecap gen` */
 static int json_u64(json_t *o, const char *key, uint64_t max, uint64_t *out,
@@ -357,190 +348,213 @@ static void report_flows(const struct verify *v)
 	}
 }
 
-int cmd_verify(int argc, char **argv)
+static int set_expect(void *cfg, const struct param *p, const char *v)
 {
-	enum {
-		O_EXPECT = 256,
-		O_EXPECT_JSON,
-		O_FLOWS,
-		O_FLOW_BASE,
-		O_JSON,
-		O_REVERSE
-	};
-	static const struct option opts[] = {
-		{ "expect", required_argument, NULL, O_EXPECT },
-		{ "expect-json", required_argument, NULL, O_EXPECT_JSON },
-		{ "flows", required_argument, NULL, O_FLOWS },
-		{ "flow-base", required_argument, NULL, O_FLOW_BASE },
-		{ "reverse", no_argument, NULL, O_REVERSE },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct verify v = {};
-	struct wc_seqtrack_result tot = {};
-	uint64_t expect = 0, foreign;
-	uint32_t flows = 0, base = 0;
-	bool have_expect = false, json = false, reverse = false, any_exp;
-	const char *file = NULL;
-	char reason[512] = "", rerr[PCAP_ERRBUF_SIZE + 256] = "", expbuf[24];
-	int opt, ret = 1;
+	struct verify *vf = cfg;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case O_EXPECT:
-			if (cmd_parse_u64("expected count", optarg, 0,
-					  UINT64_MAX / 2, &expect))
-				return 1;
-			have_expect = true;
-			break;
-		case O_EXPECT_JSON:
-			if (load_json(&v, optarg))
-				return 1;
-			break;
-		case O_FLOWS:
-			if (cmd_parse_u32("flows", optarg, 1,
-					  WC_SEQTRACK_MAX_FLOWS, &flows))
-				return 1;
-			break;
-		case O_FLOW_BASE:
-			if (cmd_parse_u32("flow base", optarg, 0, UINT32_MAX,
-					  &base))
-				return 1;
-			break;
-		case O_REVERSE:
-			reverse = true;
-			break;
-		case O_JSON:
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			return cmd_bad_option("verify", argv, "h", opts);
-		}
-	}
+	if (param_set_u64(cfg, p, v))
+		return -1;
+	vf->have_expect = true;
+	return 0;
+}
+
+static int set_expect_json(void *cfg, const struct param *p, const char *v)
+{
+	(void)p;
+	return load_json(cfg, v) ? -1 : 0;
+}
+
+#define V struct verify
+
+static const struct param verify_params[] = {
+	{ .name = "expect",
+	  .arg = "N",
+	  .help = "N packets were sent over --flows flows\n"
+		  "(default 64) from --flow-base (default 0)",
+	  .set = set_expect,
+	  .off = offsetof(V, expect),
+	  .max = UINT64_MAX / 2,
+	  .what = "expected count" },
+	PARAM_FLAG(0, "reverse", "--expect describes gen --reverse traffic", V,
+		   reverse),
+	PARAM_FN(0, "expect-json", "FILE",
+		 "take the expectation from gen --json output\n"
+		 "(repeatable: one per gen run / direction)",
+		 set_expect_json),
+	PARAM_U32(0, "flows", "N", "flow ids outside the range are foreign", V,
+		  flows, 1, WC_SEQTRACK_MAX_FLOWS, "flows"),
+	PARAM_U32(0, "flow-base", "B", "first flow id (default 0)", V, base, 0,
+		  UINT32_MAX, "flow base"),
+	PARAM_FLAG(0, "json", "print one JSON object on stdout", V, json),
+	PARAM_HELP,
+	PARAM_END,
+};
+
+static const struct params_cmd verify_cmd = {
+	.name = "verify",
+	.head = "Usage: wirecap verify FILE [options]\n"
+		"Check the test packets of `wirecap gen` in a pcap or pcapng file\n"
+		"(FILE '-' reads stdin): lost, duplicated and reordered packets.\n\n",
+	.tail = "\nWithout an expectation, a flow's loss is counted up to its highest\n"
+		"sequence number. Exit status 0 only when nothing is lost,\n"
+		"duplicated, reordered or in excess of the expectation.\n",
+	.params = verify_params,
+};
+
+/* the options, FILE, and --expect as a source. 0, or 1 when the command
+ * ends now with *rc. */
+static int verify_parse(struct verify *v, int argc, char **argv, int *rc)
+{
+	struct source *s;
+
+	*rc = 1;
+	if (params_parse(&verify_cmd, v, argc, argv, rc))
+		return 1;
 	if (optind >= argc)
 		return cmd_err("verify needs a file (or '-' for stdin)");
 	if (argc - optind > 1)
 		return cmd_err("unexpected argument '%s'", argv[optind + 1]);
-	file = argv[optind];
-	if (reverse && !have_expect)
+	v->file = argv[optind];
+	if (v->reverse && !v->have_expect)
 		return cmd_err("--reverse describes --expect: give --expect N");
-	if (have_expect) {
-		struct source *s = &v.src[v.nsrc];
+	if (!v->have_expect)
+		return 0;
+	if (v->nsrc == MAX_SOURCES)
+		return cmd_err("too many expectations (max %d)", MAX_SOURCES);
+	s = &v->src[v->nsrc];
+	s->count = v->expect;
+	s->flows = v->flows ? v->flows : 64;
+	s->base = v->base;
+	s->reverse = v->reverse;
+	s->from = "--expect";
+	if ((uint64_t)s->base + s->flows - 1 > UINT32_MAX)
+		return cmd_err("flow ids %u..%llu do not fit in 32 bits",
+			       v->base,
+			       (unsigned long long)v->base + s->flows - 1);
+	v->nsrc++;
+	return 0;
+}
 
-		if (v.nsrc == MAX_SOURCES)
-			return cmd_err("too many expectations (max %d)",
-				       MAX_SOURCES);
-		s->count = expect;
-		s->flows = flows ? flows : 64;
-		s->base = base;
-		s->reverse = reverse;
-		s->from = "--expect";
-		if ((uint64_t)s->base + s->flows - 1 > UINT32_MAX)
-			return cmd_err(
-				"flow ids %u..%llu do not fit in 32 bits", base,
-				(unsigned long long)base + s->flows - 1);
-		v.nsrc++;
-	}
-	if (setup_dirs(&v, base, flows))
-		goto out;
-	if (read_file(&v, file, rerr, sizeof(rerr)))
-		goto out;
+/* both directions added up; v->reason: why it fails ("" when it passes) */
+static void verify_judge(struct verify *v, const char *rerr)
+{
+	struct wc_seqtrack_result *tot = &v->tot;
+	char expbuf[24];
 
 	for (int d = 0; d < 2; d++) {
-		struct wc_seqtrack_result *r = &v.dir[d].r;
+		struct wc_seqtrack_result *r = &v->dir[d].r;
 
-		wc_seqtrack_result(v.dir[d].t, r);
-		tot.received += r->received;
-		tot.unique += r->unique;
-		tot.lost += r->lost;
-		tot.duplicates += r->duplicates;
-		tot.reordered += r->reordered;
-		tot.excess += r->excess;
-		tot.flows_seen += r->flows_seen;
-		tot.foreign += r->foreign + v.dir[d].uncovered;
+		wc_seqtrack_result(v->dir[d].t, r);
+		tot->received += r->received;
+		tot->unique += r->unique;
+		tot->lost += r->lost;
+		tot->duplicates += r->duplicates;
+		tot->reordered += r->reordered;
+		tot->excess += r->excess;
+		tot->flows_seen += r->flows_seen;
+		tot->foreign += r->foreign + v->dir[d].uncovered;
 	}
-	foreign = tot.foreign;
-	any_exp = v.dir[0].has_exp || v.dir[1].has_exp;
+	v->any_exp = v->dir[0].has_exp || v->dir[1].has_exp;
 	snprintf(expbuf, sizeof(expbuf), "%llu",
-		 (unsigned long long)(v.dir[0].expected + v.dir[1].expected));
-
+		 (unsigned long long)(v->dir[0].expected + v->dir[1].expected));
 	if (rerr[0])
-		snprintf(reason, sizeof(reason), "%s", rerr);
-	else if (tot.lost || tot.duplicates || tot.reordered || tot.excess)
-		snprintf(reason, sizeof(reason),
+		snprintf(v->reason, sizeof(v->reason), "%s", rerr);
+	else if (tot->lost || tot->duplicates || tot->reordered || tot->excess)
+		snprintf(v->reason, sizeof(v->reason),
 			 "%llu lost, %llu duplicated, %llu reordered, %llu in "
 			 "excess (%llu received, %llu unique%s%s)",
-			 (unsigned long long)tot.lost,
-			 (unsigned long long)tot.duplicates,
-			 (unsigned long long)tot.reordered,
-			 (unsigned long long)tot.excess,
-			 (unsigned long long)tot.received,
-			 (unsigned long long)tot.unique,
-			 any_exp ? ", expected " : "", any_exp ? expbuf : "");
-	else if (!tot.received && !any_exp)
-		snprintf(reason, sizeof(reason),
+			 (unsigned long long)tot->lost,
+			 (unsigned long long)tot->duplicates,
+			 (unsigned long long)tot->reordered,
+			 (unsigned long long)tot->excess,
+			 (unsigned long long)tot->received,
+			 (unsigned long long)tot->unique,
+			 v->any_exp ? ", expected " : "",
+			 v->any_exp ? expbuf : "");
+	else if (!tot->received && !v->any_exp)
+		snprintf(v->reason, sizeof(v->reason),
 			 "no wirecap test packets in %s (%llu packets read)",
-			 file, (unsigned long long)v.packets);
+			 v->file, (unsigned long long)v->packets);
+}
 
-	if (json) {
-		json_t *o = jobj();
+static void verify_print_json(const struct verify *v)
+{
+	const struct wc_seqtrack_result *tot = &v->tot;
+	json_t *o = jobj();
 
-		jset_str(o, "file", file);
-		jset_u64(o, "packets", v.packets);
-		jset_u64(o, "received", tot.received);
-		jset_u64(o, "unique", tot.unique);
-		jset_u64(o, "lost", tot.lost);
-		jset_u64(o, "duplicates", tot.duplicates);
-		jset_u64(o, "reordered", tot.reordered);
-		jset_u64(o, "excess", tot.excess);
-		jset_u64(o, "foreign", foreign);
-		jset_u64(o, "non_payload", v.non_payload);
-		jset_u64(o, "flows_seen", tot.flows_seen);
-		if (any_exp)
-			jset_u64(o, "expected",
-				 v.dir[0].expected + v.dir[1].expected);
+	jset_str(o, "file", v->file);
+	jset_u64(o, "packets", v->packets);
+	jset_u64(o, "received", tot->received);
+	jset_u64(o, "unique", tot->unique);
+	jset_u64(o, "lost", tot->lost);
+	jset_u64(o, "duplicates", tot->duplicates);
+	jset_u64(o, "reordered", tot->reordered);
+	jset_u64(o, "excess", tot->excess);
+	jset_u64(o, "foreign", tot->foreign);
+	jset_u64(o, "non_payload", v->non_payload);
+	jset_u64(o, "flows_seen", tot->flows_seen);
+	if (v->any_exp)
+		jset_u64(o, "expected",
+			 v->dir[0].expected + v->dir[1].expected);
+	for (int d = 0; d < 2; d++)
+		jset(o, v->dir[d].name, dir_json(&v->dir[d].r, &v->dir[d]));
+	jset_bool(o, "ok", !v->reason[0]);
+	jprint(o, stdout);
+}
+
+static void verify_print_human(const struct verify *v)
+{
+	const struct wc_seqtrack_result *tot = &v->tot;
+
+	printf("%s: %llu packets, %llu test packets in %llu flows", v->file,
+	       (unsigned long long)v->packets,
+	       (unsigned long long)tot->received,
+	       (unsigned long long)tot->flows_seen);
+	if (v->any_exp)
+		printf(", %llu expected",
+		       (unsigned long long)(v->dir[0].expected +
+					    v->dir[1].expected));
+	printf("\nunique %llu, lost %llu, duplicates %llu, reordered "
+	       "%llu, excess %llu, foreign %llu, non-payload %llu\n",
+	       (unsigned long long)tot->unique, (unsigned long long)tot->lost,
+	       (unsigned long long)tot->duplicates,
+	       (unsigned long long)tot->reordered,
+	       (unsigned long long)tot->excess,
+	       (unsigned long long)tot->foreign,
+	       (unsigned long long)v->non_payload);
+	if (v->dir[0].r.received && v->dir[1].r.received)
 		for (int d = 0; d < 2; d++)
-			jset(o, v.dir[d].name,
-			     dir_json(&v.dir[d].r, &v.dir[d]));
-		jset_bool(o, "ok", !reason[0]);
-		jprint(o, stdout);
-	} else {
-		printf("%s: %llu packets, %llu test packets in %llu flows",
-		       file, (unsigned long long)v.packets,
-		       (unsigned long long)tot.received,
-		       (unsigned long long)tot.flows_seen);
-		if (any_exp)
-			printf(", %llu expected",
-			       (unsigned long long)(v.dir[0].expected +
-						    v.dir[1].expected));
-		printf("\nunique %llu, lost %llu, duplicates %llu, reordered "
-		       "%llu, excess %llu, foreign %llu, non-payload %llu\n",
-		       (unsigned long long)tot.unique,
-		       (unsigned long long)tot.lost,
-		       (unsigned long long)tot.duplicates,
-		       (unsigned long long)tot.reordered,
-		       (unsigned long long)tot.excess,
-		       (unsigned long long)foreign,
-		       (unsigned long long)v.non_payload);
-		if (v.dir[0].r.received && v.dir[1].r.received)
-			for (int d = 0; d < 2; d++)
-				printf("  %s: received %llu, unique %llu, "
-				       "lost %llu\n",
-				       v.dir[d].name,
-				       (unsigned long long)v.dir[d].r.received,
-				       (unsigned long long)v.dir[d].r.unique,
-				       (unsigned long long)v.dir[d].r.lost);
-		if (reason[0])
-			report_flows(&v);
-		printf("%s\n", reason[0] ? "FAIL" : "OK");
-	}
+			printf("  %s: received %llu, unique %llu, "
+			       "lost %llu\n",
+			       v->dir[d].name,
+			       (unsigned long long)v->dir[d].r.received,
+			       (unsigned long long)v->dir[d].r.unique,
+			       (unsigned long long)v->dir[d].r.lost);
+	if (v->reason[0])
+		report_flows(v);
+	printf("%s\n", v->reason[0] ? "FAIL" : "OK");
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct verify v = {};
+	char rerr[PCAP_ERRBUF_SIZE + 256] = "";
+	int ret = 1;
+
+	if (verify_parse(&v, argc, argv, &ret))
+		return ret;
+	ret = 1;
+	if (setup_dirs(&v, v.base, v.flows))
+		goto out;
+	if (read_file(&v, v.file, rerr, sizeof(rerr)))
+		goto out;
+	verify_judge(&v, rerr);
+	if (v.json)
+		verify_print_json(&v);
+	else
+		verify_print_human(&v);
 	fflush(stdout);
-	ret = reason[0] ? cmd_err("verify: %s", reason) : 0;
+	ret = v.reason[0] ? cmd_err("verify: %s", v.reason) : 0;
 out:
 	wc_seqtrack_free(v.dir[0].t);
 	wc_seqtrack_free(v.dir[1].t);

@@ -5,7 +5,7 @@
  *   WIRECAP_PCAP_OPTS="--workers 2 --pool-chunks 1024 --mode native"
  *
  * The same long options as `wirecap capture` takes for its engine (see
- * ENGINE_ARGS_HELP in cmd/report.h), "--name value" or "--name=value",
+ * engine_params in cmd/engine_opts.c), "--name value" or "--name=value",
  * separated by blanks; plus --reorder-ms (the time-order window across
  * queues, 0: hand-over order). `wirecap exec` checks them and sets the
  * variable; a program started by others reads the same variable.
