@@ -33,8 +33,9 @@ void wc_pr(enum wc_print_level level, const char *fmt, ...)
  * only when the fields the library does not know are all zero, since a
  * non-zero one asks for something this version cannot do. Each public
  * function taking options checks them first and fails with EINVAL. */
-static inline bool wc_opts_valid(const void *opts, size_t known_sz,
-				 const char *type)
+/* not inlined: the caller's struct may be larger than the compiler sees */
+static __attribute__((unused, noinline)) bool
+wc_opts_valid(const void *opts, size_t known_sz, const char *type)
 {
 	const size_t user_sz = *(const size_t *)opts;
 	const char *p = opts;
