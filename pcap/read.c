@@ -345,9 +345,19 @@ static void finish_pending(struct wcp *h)
 	}
 }
 
-/* what is left for the next call: a select() loop must come back */
+/* Returning to the caller: the fd is readable exactly when the next call
+ * has something. Packets left: it is (a select() loop comes back for
+ * them). None: a wake-up for what was already taken is drained, and what
+ * was handed over meanwhile taken (a hand-over after that writes the fd
+ * again); otherwise a poll() loop that blocks in pcap_dispatch with no
+ * timeout (softflowd) would sleep there until the next packet, its other
+ * fds and signals unserved. */
 static void rearm(struct wcp *h)
 {
+	if (!has_packets(h)) {
+		drain_efd(h);
+		pull(h);
+	}
 	if (has_packets(h))
 		wake(h);
 }
@@ -444,8 +454,12 @@ static int read_core(struct wcp *h, int cnt, pcap_handler cb, u_char *user,
 		 * their watermark moves */
 		if (r == WAIT)
 			atomic_store(&h->blocked, true);
-		if (n && !loop)
+		if (n && !loop) {
+			/* held for the merge: the workers write the fd */
+			if (r == EMPTY)
+				rearm(h);
 			return n;
+		}
 		if (r == EMPTY && atomic_load(&h->ended)) {
 			pull(h);
 			if (next_pkt(h, true, &p, &seq, &wait_ns) == EMPTY)
