@@ -119,8 +119,8 @@ test_softflowd() {
 	# a program blocked in pcap_dispatch serves neither its control
 	# socket nor its signals (the selectable fd must not be readable
 	# when there is nothing to read)
-	if ! sfctl statistics >/dev/null; then
-		fail "$m softflowd: does not answer its control socket (blocked in pcap_dispatch?)"
+	if ! out=$(sfctl statistics); then
+		fail "$m softflowd: does not answer its control socket (blocked in pcap_dispatch?): $(tr '\n' '|' <<<"$out" | head -c 200) / $(tr '\n' '|' <"$WCT_DIR/sf-$m.out" | head -c 300)"
 		kill -9 "$sf" "$col" 2>/dev/null
 		wait "$sf" "$col" 2>/dev/null
 		return
