@@ -47,6 +47,9 @@
 
 #include "csum.h"
 #include "engine.h"
+#include "pool.h"
+#include "umem.h"
+#include "xsk.h"
 #include "netdev.h"
 
 #ifndef XDP_MAX_TX_SKB_BUDGET
