@@ -29,9 +29,14 @@ endif
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
-	-Iinclude -Iuserspace -I$(O) -DWC_VERSION=\"$(VERSION)\"
-LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden
+BASE_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
+	-DWC_VERSION=\"$(VERSION)\"
+# the library sees include/ and its own userspace/, never util/
+LIB_CFLAGS := $(BASE_CFLAGS) -Iinclude -Iuserspace -I$(O) -fPIC -fvisibility=hidden
+# util/, the CLI and the tests also see util/ (userspace/ only for the two
+# library files util compiles in as well, netdev.h and filter.h)
+ALL_CFLAGS := $(BASE_CFLAGS) -Iinclude -Iutil -Iuserspace -I$(O)
+UTIL_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden
 LDLIBS_LIB := -lxdp -lbpf -lelf -lz -lpcap -lpthread
 # json-c: the CLI's JSON output only (not a dependency of the library)
 JSONC_CFLAGS := $(shell pkg-config --cflags json-c)
@@ -41,6 +46,14 @@ BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude \
 
 LIB_SRCS := $(wildcard userspace/*.c)
 LIB_OBJS := $(patsubst userspace/%.c,$(O)/lib/%.o,$(LIB_SRCS))
+# util/: helpers only the CLI and the tests need, in an internal static
+# archive; plus its own copy of two self-contained library files the CLI
+# needs too (device facts; libpcap compiling and running classic filters),
+# hidden in the .so and so not reachable from it (docs/architecture.md)
+UTIL_SRCS := $(wildcard util/*.c)
+UTIL_FROM_LIB := netdev filter_pcap
+UTIL_OBJS := $(patsubst util/%.c,$(O)/util/%.o,$(UTIL_SRCS)) \
+	$(patsubst %,$(O)/util/%.o,$(UTIL_FROM_LIB))
 CMD_SRCS := $(wildcard cmd/*.c)
 CMD_OBJS := $(patsubst cmd/%.c,$(O)/cmd/%.o,$(CMD_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -48,11 +61,12 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS := $(patsubst tests/tools/%.c,$(O)/tests/%,$(TOOL_SRCS))
 PCAP_SRCS := $(wildcard pcap/*.c)
 PCAP_OBJS := $(patsubst pcap/%.c,$(O)/pcap/%.o,$(PCAP_SRCS))
-HDRS := $(wildcard include/wirecap/*.h userspace/*.h cmd/*.h)
+HDRS := $(wildcard include/wirecap/*.h userspace/*.h util/*.h cmd/*.h)
 
 SONAME := libwirecap-xdp.so.$(VERSION_MAJOR)
 SHLIB := $(O)/libwirecap-xdp.so.$(VERSION)
 STLIB := $(O)/libwirecap-xdp.a
+UTILLIB := $(O)/libwcutil.a
 CLI := $(O)/wirecap
 UNIT := $(O)/tests/unit_tests
 FENCE := $(O)/tests/fence_test
@@ -65,12 +79,12 @@ TEST_BPF_OBJ := $(O)/wirecap-test.bpf.o
 .PHONY: all deps lib cli test test-unit test-integ test-san bench demo format format-check \
 	install uninstall clean vmtest vmtest-ci
 
-all: $(SHLIB) $(STLIB) $(CLI) $(PCAPLIB) $(UNIT) $(FENCE) $(TOOLS) $(O)/wirecap-xdp.pc
+all: $(SHLIB) $(STLIB) $(UTILLIB) $(CLI) $(PCAPLIB) $(UNIT) $(FENCE) $(TOOLS) $(O)/wirecap-xdp.pc
 
 deps:
 	@./tests/deps.sh
 
-$(O)/lib $(O)/cmd $(O)/tests $(O)/pcap:
+$(O)/lib $(O)/util $(O)/cmd $(O)/tests $(O)/pcap:
 	@mkdir -p $@
 
 $(BPF_OBJ): bpf/wirecap.bpf.c include/wirecap/wc_layout.h | $(O)/lib
@@ -109,16 +123,32 @@ $(PCAPLIB): $(PCAP_OBJS) $(SHLIB)
 $(STLIB): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
+$(O)/util/%.o: util/%.c $(HDRS) | $(O)/util
+	$(CC) $(UTIL_CFLAGS) -c $< -o $@
+
+$(O)/util/%.o: userspace/%.c $(HDRS) | $(O)/util
+	$(CC) $(UTIL_CFLAGS) -c $< -o $@
+
+$(UTILLIB): $(UTIL_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
 $(O)/cmd/%.o: cmd/%.c $(HDRS) | $(O)/cmd
 	$(CC) $(ALL_CFLAGS) $(JSONC_CFLAGS) -DWC_LIBDIR=\"$(LIBDIR)\" -c $< -o $@
 
-# The CLI links the static archive: it also uses library-internal helpers
-# (pcapng writer, sequence checker) that the shared object does not export.
-$(CLI): $(CMD_OBJS) $(STLIB)
-	$(CC) $(SANFLAGS) -o $@ $(CMD_OBJS) $(STLIB) $(LDLIBS_LIB) $(JSONC_LIBS) -lm
+# The CLI: the shared library's public API, util's archive, and the
+# libraries it calls itself (libpcap files, AF_XDP sockets in gen, json-c).
+# In the tree it finds the .so next to itself; `make install` links it
+# again to find the installed one relative to itself ($ORIGIN/../lib).
+CLI_LIBS := $(UTILLIB) -L$(O) -lwirecap-xdp -lxdp -lbpf -lpcap -lpthread \
+	$(JSONC_LIBS) -lm
+BIN_TO_LIB = $(shell realpath -m --relative-to=$(BINDIR) $(LIBDIR))
 
-$(UNIT): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(STLIB) $(HDRS) $(TEST_SKEL) | $(O)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_SRCS) $(STLIB) $(LDLIBS_LIB) \
+$(CLI): $(CMD_OBJS) $(UTILLIB) $(SHLIB)
+	$(CC) $(SANFLAGS) -o $@ $(CMD_OBJS) $(CLI_LIBS) -Wl,-rpath,'$$ORIGIN'
+
+# Tests reach internals: the static archive and util's
+$(UNIT): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(STLIB) $(UTILLIB) $(HDRS) $(TEST_SKEL) | $(O)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_SRCS) $(STLIB) $(UTILLIB) $(LDLIBS_LIB) \
 		$$(pkg-config --cflags --libs check) -lm
 
 # The fence tests link fence.c with the gather (rx.c) and the pools
@@ -131,8 +161,8 @@ $(FENCE): tests/fence/fence_test.c $(FENCE_OBJS) $(HDRS) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(FENCE_OBJS) $(FENCE_WRAP) \
 		-lxdp -lbpf -lpthread $$(pkg-config --cflags --libs check)
 
-$(O)/tests/%: tests/tools/%.c $(STLIB) $(HDRS) | $(O)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(LDLIBS_LIB) -lm
+$(O)/tests/%: tests/tools/%.c $(STLIB) $(UTILLIB) $(HDRS) | $(O)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(UTILLIB) $(LDLIBS_LIB) -lm
 
 # Relocatable: libdir and includedir are written relative to ${prefix}
 # when they lie under PREFIX, so `pkg-config --define-variable=prefix=...`
@@ -192,7 +222,8 @@ install: all
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libwirecap-xdp.so
 	install -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	$(PC_SUBST) wirecap-xdp.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/wirecap-xdp.pc
-	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
+	$(CC) $(SANFLAGS) -o $(DESTDIR)$(BINDIR)/wirecap $(CMD_OBJS) $(CLI_LIBS) \
+		-Wl,-rpath,'$$ORIGIN/$(BIN_TO_LIB)'
 	install -m 0755 $(PCAPLIB) $(DESTDIR)$(LIBDIR)/
 	if [ -f docs/libwirecap-xdp.3 ]; then install -m 0644 docs/libwirecap-xdp.3 $(DESTDIR)$(MANDIR)/man3/; fi
 
@@ -203,8 +234,8 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man3/libwirecap-xdp.3
 	rm -rf $(DESTDIR)$(INCDIR)/wirecap
 
-FORMAT_SRCS = $(LIB_SRCS) $(CMD_SRCS) $(PCAP_SRCS) pcap/*.h $(UNIT_SRCS) $(TOOL_SRCS) bpf/*.c \
-	include/wirecap/*.h userspace/*.h cmd/*.h tests/unit/*.h tests/fence/*.c \
+FORMAT_SRCS = $(LIB_SRCS) $(UTIL_SRCS) $(CMD_SRCS) $(PCAP_SRCS) pcap/*.h $(UNIT_SRCS) $(TOOL_SRCS) bpf/*.c \
+	include/wirecap/*.h userspace/*.h util/*.h cmd/*.h tests/unit/*.h tests/fence/*.c \
 	docs/examples/*.c vmtest/tests/*.c
 
 # kernel style, .clang-format (Debian: clang-format)

@@ -25,7 +25,7 @@
  * Time order. With more than one socket (rx queues x workers) the chunks
  * reach the writer in hand-over order, not in time order. Under the same
  * lock the worker then copies its accepted packets into the merge
- * (userspace/reorder.c) instead of the file buffer, tells it how far each
+ * (util/reorder.c) instead of the file buffer, tells it how far each
  * of its sockets has come (every packet's timestamp, filtered ones too; a
  * partial chunk or an idle wait means its rings were empty), and writes
  * what the merge releases. One copy more per packet, no syscall.

@@ -459,7 +459,7 @@ test_full() {
 test_filter() {
 	local m=$1 f=$SHM/filter.pcapng j=$WCT_DIR/filter.json port=32770 cnt ports gf d w
 	cnt=$((FLOWS * $(wct_count 1000))) # 64000 on the host
-	# flow 2 of `wirecap gen`: 198.18.0.2:32770 -> 198.19.0.2:4096 (userspace/seq.c)
+	# flow 2 of `wirecap gen`: 198.18.0.2:32770 -> 198.19.0.2:4096 (util/seq.c)
 	# the user-space path (test_filter.sh covers the filter in XDP)
 	start_capture "filter-$m" -w "$f" -q --stats-json "$j" --filter-in user udp port "$port" || return
 	gen -c "$cnt" --flows "$FLOWS" --pps "$PPS_HI" --json "$WCT_DIR/gen-f.json"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The pcapng writer (userspace/pcapng.c): files read back with libpcap at
+ * The pcapng writer (util/pcapng.c): files read back with libpcap at
  * nanosecond precision, with tshark when installed, and block by block by
  * a small parser here (block lengths, EPB queue options, ISB counters);
  * rotation by size and time, the -W ring, and a write error (EFBIG from

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The streaming merge by timestamp of the capture writer
- * (userspace/reorder.c): order, completeness, the delay bound, late
+ * (util/reorder.c): order, completeness, the delay bound, late
  * packets, snap length, the memory cap, errors.
  */
 #include <check.h>

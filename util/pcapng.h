@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * wirecap: streaming pcapng writer (library-internal, not exported from the
- * shared object; the CLI links the static archive).
+ * wirecap: streaming pcapng writer (util/: linked by the CLI and the
+ * tests from libwcutil.a, not part of libwirecap-xdp).
  *
  * Format written (pcapng, host byte order, one section per file):
  *   SHB   shb_hardware, shb_os ("Linux <release>"), shb_userappl

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* wirecap: can an output file be written, asked without touching it
- * (library-internal; the pcapng writer and the CLI's output checks). */
+ * (util/: the pcapng writer and the CLI's output checks). */
 #ifndef WIRECAP_OUTPATH_H
 #define WIRECAP_OUTPATH_H
 
