@@ -337,7 +337,7 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	} else {
 		err = wc_umem_alloc(&e->umem, &e->umem_len, &e->huge,
 				    WC_OPTS_GET(o, huge_pages, WC_HUGE_AUTO),
-				    e->zc_capable, cancel);
+				    e->zc_capable, true, cancel);
 	}
 	if (err)
 		goto fail;

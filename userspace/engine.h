@@ -34,6 +34,8 @@ struct wc_pool {
 	size_t fq_map_len, cq_map_len;
 	_Atomic __u64 hwm;
 	_Atomic __u64 kicks;
+	/* an egress port reads the completion ring (port.c): one at most */
+	atomic_bool cq_claimed;
 };
 
 struct wc_chunk_seg {

@@ -95,6 +95,20 @@ void wc_engine_kick_pools(struct wc_engine *e)
 			pool_kick(&e->pools[q]);
 }
 
+int wc_pool_claim_cq(struct wc_pool *p)
+{
+	bool free = false;
+
+	return atomic_compare_exchange_strong(&p->cq_claimed, &free, true) ?
+		       0 :
+		       -EBUSY;
+}
+
+void wc_pool_unclaim_cq(struct wc_pool *p)
+{
+	atomic_store(&p->cq_claimed, false);
+}
+
 static struct wc_chunk *chunk_new(struct wc_worker *w)
 {
 	struct wc_engine *e = w->e;

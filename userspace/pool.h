@@ -17,6 +17,10 @@ int wc_pool_fill(struct wc_engine *e, struct wc_pool *p);
 /* return `n` frames to pool `p` (takes its lock) */
 void wc_pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
 		 unsigned n);
+/* the completion ring has one reader: an egress port claims it (-EBUSY:
+ * another port has) */
+int wc_pool_claim_cq(struct wc_pool *p);
+void wc_pool_unclaim_cq(struct wc_pool *p);
 /* wake every pool's fill ring (a zero-copy driver after link up) */
 void wc_engine_kick_pools(struct wc_engine *e);
 

@@ -162,13 +162,13 @@ static int fault_in(void *area, size_t len, const volatile int *cancel)
 }
 
 int wc_umem_alloc(void **area, size_t *alen, __u32 *kind,
-		  enum wc_huge_mode huge, int zc_capable,
+		  enum wc_huge_mode huge, int zc_capable, bool reserve,
 		  const volatile int *cancel)
 {
 	size_t len = *alen,
 	       hlen = (len + (2u << 20) - 1) & ~((size_t)(2u << 20) - 1);
 	struct rlimit rl;
-	__u64 avail, reserve;
+	__u64 avail, keep;
 	char b1[32];
 	int err;
 
@@ -178,16 +178,15 @@ int wc_umem_alloc(void **area, size_t *alen, __u32 *kind,
 			len >> 20, size_str(rl.rlim_cur, b1, sizeof(b1)));
 		return -ENOMEM;
 	}
-	avail = meminfo("MemAvailable");
-	reserve = mem_reserve();
-	if (avail && len + reserve > avail) {
+	avail = reserve ? meminfo("MemAvailable") : 0;
+	keep = mem_reserve();
+	if (avail && len + keep > avail) {
 		pr_warn("the pools need %zu MiB but at most %llu MiB may be pinned (%llu MiB available, %llu MiB kept free: 5%% of the RAM, at least 256 MiB): use smaller pools (--pool-chunks, --chunk-size)\n",
 			len >> 20,
-			(unsigned long long)(avail > reserve ? avail - reserve :
-							       0) >>
+			(unsigned long long)(avail > keep ? avail - keep : 0) >>
 				20,
 			(unsigned long long)avail >> 20,
-			(unsigned long long)reserve >> 20);
+			(unsigned long long)keep >> 20);
 		return -ENOMEM;
 	}
 	if (huge != WC_HUGE_OFF) {

@@ -23,9 +23,11 @@ __u32 wc_pow2_at_least(__u64 v);
 int wc_umem_size(struct wc_engine *e, const struct wc_engine_opts *o);
 /* map and fault in *alen bytes (rounded up to 2 MiB with huge pages);
  * *kind: the WC_HUGE_* the memory got. zc_capable: transparent huge pages
- * only for zero-copy drivers. @cancel is checked between slices. */
+ * only for zero-copy drivers. RLIMIT_MEMLOCK is checked first; reserve:
+ * and the memory the machine must keep free (the engine's pools, not a
+ * port's small TX area). @cancel is checked between slices. */
 int wc_umem_alloc(void **area, size_t *alen, __u32 *kind,
-		  enum wc_huge_mode huge, int zc_capable,
+		  enum wc_huge_mode huge, int zc_capable, bool reserve,
 		  const volatile int *cancel);
 
 #endif

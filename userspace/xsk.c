@@ -158,6 +158,22 @@ int wc_xsk_bind(int fd, int ifindex, unsigned q, __u16 flags, int shared_fd,
 	}
 }
 
+int wc_xsk_tx_ring(int fd, __u32 n, struct xsk_ring_prod *tx, void **map,
+		   size_t *len)
+{
+	struct xdp_mmap_offsets off;
+	int err;
+
+	err = wc_xsk_set_ring(fd, XDP_TX_RING, n);
+	if (err)
+		return err;
+	err = wc_xsk_offsets(fd, &off);
+	if (err)
+		return err;
+	return wc_ring_map(fd, XDP_PGOFF_TX_RING, &off.tx, n,
+			   sizeof(struct xdp_desc), map, len, tx, true);
+}
+
 void wc_sock_close(struct wc_sock *s)
 {
 	if (s->rx_map)

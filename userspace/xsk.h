@@ -23,6 +23,9 @@ int wc_ring_map(int fd, __u64 pgoff, const struct xdp_ring_offset *off, __u32 n,
 int wc_xsk_umem_rings(int fd, __u32 fq_size, __u32 cq_size,
 		      struct xsk_ring_prod *fq, void **fq_map, size_t *fq_len,
 		      struct xsk_ring_cons *cq, void **cq_map, size_t *cq_len);
+/* the TX ring of n entries (an egress lane) */
+int wc_xsk_tx_ring(int fd, __u32 n, struct xsk_ring_prod *tx, void **map,
+		   size_t *len);
 /* register the UMEM [area, area + len) of frames of frame_size bytes */
 int wc_xsk_umem_reg(int fd, void *area, size_t len, __u32 frame_size);
 /* bind to (ifindex, q); shared_fd >= 0 with XDP_SHARED_UMEM. retry_busy:
