@@ -21,8 +21,11 @@ BPFTOOL ?= bpftool
 O := build
 
 # SAN=1 builds everything with AddressSanitizer and UBSan into build-san/
+# (and `make O=build-san install` links the installed CLI with them too)
 ifeq ($(SAN),1)
 O := build-san
+endif
+ifeq ($(notdir $(abspath $(O))),build-san)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 

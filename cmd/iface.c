@@ -7,7 +7,6 @@
 #include <string.h>
 #include <signal.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "wirecap/wirecap.h"
 #include "cmd.h"
@@ -68,15 +67,13 @@ static int iface_err(const char *what, const char *ifname, int err)
  * its pid behind) */
 static __u32 engine_published(const struct wc_iface *ifc, bool *alive)
 {
-	int fd = wc_iface__map_fd(ifc, WC_MAP_ENGINE);
-	struct wc_engine_info ei;
-	__u32 zero = 0;
+	struct wc_iface_engine_info ei = { .sz = sizeof(ei) };
 
 	*alive = false;
-	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &ei) || !ei.pid ||
+	if (wc_iface__engine_info(ifc, &ei) || !ei.pid ||
 	    ei.pid == (__u32)getpid())
 		return 0;
-	*alive = kill((pid_t)ei.pid, 0) == 0 || errno == EPERM;
+	*alive = ei.alive;
 	return ei.pid;
 }
 

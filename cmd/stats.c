@@ -18,7 +18,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "wirecap/wirecap.h"
 #include "cmd.h"
@@ -29,12 +28,12 @@
 struct sample {
 	__u64 t_ns; /* CLOCK_MONOTONIC */
 	__u64 wall_ns; /* CLOCK_REALTIME */
-	struct wc_engine_info ei;
+	struct wc_iface_engine_info ei;
 	bool running; /* an engine process is alive */
 	bool stale; /* pid published but the process is gone */
 	struct wc_queue_stats xdp[WC_MAX_QUEUES];
-	struct wc_pool_stats pool[WC_MAX_QUEUES];
-	struct wc_worker_stats ws[WC_MAX_WORKERS];
+	struct wc_iface_pool_stats pool[WC_MAX_QUEUES];
+	struct wc_iface_worker_stats ws[WC_MAX_WORKERS];
 	__u64 owned[WC_MAX_WORKERS], foreign[WC_MAX_WORKERS];
 };
 
@@ -90,10 +89,6 @@ static int count_buckets(struct stats_ctx *sc, struct sample *s)
 
 static int take_sample(struct stats_ctx *sc, struct sample *s)
 {
-	int efd = wc_iface__map_fd(sc->ifc, WC_MAP_ENGINE);
-	int pfd = wc_iface__map_fd(sc->ifc, WC_MAP_POOL_STATS);
-	int wfd = wc_iface__map_fd(sc->ifc, WC_MAP_WORKER_STATS);
-	__u32 zero = 0;
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -106,28 +101,30 @@ static int take_sample(struct stats_ctx *sc, struct sample *s)
 		if (err)
 			return err;
 	}
-	if (efd < 0 || pfd < 0 || wfd < 0)
-		return efd < 0 ? efd : pfd < 0 ? pfd : wfd;
-	if (bpf_map_lookup_elem(efd, &zero, &s->ei))
-		return -errno;
-	if (s->ei.pid) {
-		if (kill((pid_t)s->ei.pid, 0) == 0 || errno == EPERM)
-			s->running = true;
-		else
-			s->stale = true;
-	}
+	s->ei.sz = sizeof(s->ei);
+	err = wc_iface__engine_info(sc->ifc, &s->ei);
+	if (err)
+		return err;
+	s->running = s->ei.alive;
+	s->stale = s->ei.pid && !s->ei.alive;
 	if (s->running) {
 		unsigned nq = s->ei.queues < WC_MAX_QUEUES ? s->ei.queues :
 							     WC_MAX_QUEUES;
 		unsigned nw = s->ei.workers < WC_MAX_WORKERS ? s->ei.workers :
 							       WC_MAX_WORKERS;
 
-		for (__u32 q = 0; q < nq; q++)
-			if (bpf_map_lookup_elem(pfd, &q, &s->pool[q]))
-				return -errno;
-		for (__u32 w = 0; w < nw; w++)
-			if (bpf_map_lookup_elem(wfd, &w, &s->ws[w]))
-				return -errno;
+		for (__u32 q = 0; q < nq; q++) {
+			s->pool[q].sz = sizeof(s->pool[q]);
+			err = wc_iface__pool_stats(sc->ifc, q, &s->pool[q]);
+			if (err)
+				return err;
+		}
+		for (__u32 w = 0; w < nw; w++) {
+			s->ws[w].sz = sizeof(s->ws[w]);
+			err = wc_iface__worker_stats(sc->ifc, w, &s->ws[w]);
+			if (err)
+				return err;
+		}
 	}
 	return count_buckets(sc, s);
 }
@@ -173,7 +170,7 @@ static const char *mode_name(enum wc_xdp_mode m)
 				      "auto";
 }
 
-static __u64 pool_drops(const struct wc_pool_stats *p)
+static __u64 pool_drops(const struct wc_iface_pool_stats *p)
 {
 	return p->fill_empty + p->ring_full + p->other_dropped;
 }
@@ -206,7 +203,7 @@ static json_t *xdp_json(const struct wc_iface_info *in)
 
 static json_t *engine_json(const struct sample *b)
 {
-	const struct wc_engine_info *ei = &b->ei;
+	const struct wc_iface_engine_info *ei = &b->ei;
 	json_t *o = jobj();
 
 	jset_bool(o, "running", b->running);
@@ -243,7 +240,7 @@ static json_t *engine_json(const struct sample *b)
 
 /* the drops of a queue (or the totals): by cause with an engine, else
  * only what XDP dropped for want of a socket */
-static json_t *dropped_json(const struct wc_pool_stats *p, __u64 nosock)
+static json_t *dropped_json(const struct wc_iface_pool_stats *p, __u64 nosock)
 {
 	json_t *o = jobj();
 
@@ -269,7 +266,7 @@ static json_t *queue_json(const struct stats_ctx *sc, const struct sample *a,
 			  const struct rates *r)
 {
 	const struct wc_queue_stats *x = &b->xdp[q];
-	const struct wc_pool_stats *p = &b->pool[q];
+	const struct wc_iface_pool_stats *p = &b->pool[q];
 	json_t *o = jobj();
 
 	jset_i64(o, "queue", q);
@@ -312,7 +309,7 @@ static json_t *queue_json(const struct stats_ctx *sc, const struct sample *a,
 static json_t *worker_json(const struct sample *a, const struct sample *b,
 			   unsigned w, const struct rates *r)
 {
-	const struct wc_worker_stats *s = &b->ws[w];
+	const struct wc_iface_worker_stats *s = &b->ws[w];
 	json_t *o = jobj();
 
 	jset_i64(o, "worker", w);
@@ -343,13 +340,13 @@ static json_t *totals_json(const struct stats_ctx *sc, const struct sample *a,
 			   const struct sample *b, const struct rates *r)
 {
 	struct wc_queue_stats tx = {};
-	struct wc_pool_stats tp = {};
+	struct wc_iface_pool_stats tp = {};
 	__u64 tx_a = 0, tdel_a = 0;
 	json_t *o = jobj();
 
 	for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
 		const struct wc_queue_stats *x = &b->xdp[q];
-		const struct wc_pool_stats *p = &b->pool[q];
+		const struct wc_iface_pool_stats *p = &b->pool[q];
 
 		if (!shown(sc, b, q))
 			continue;
@@ -432,7 +429,7 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 			const struct sample *b, bool have_rate)
 {
 	const struct wc_iface_info *in = &sc->info;
-	const struct wc_engine_info *ei = &b->ei;
+	const struct wc_iface_engine_info *ei = &b->ei;
 	double dt = have_rate ? (b->t_ns - a->t_ns) / 1e9 : 0;
 	double edt = have_rate && a->running && b->running &&
 				     b->ei.update_ns > a->ei.update_ns ?
@@ -482,7 +479,7 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 	}
 	for (__u32 q = 0; q < in->queues; q++) {
 		const struct wc_queue_stats *x = &b->xdp[q];
-		const struct wc_pool_stats *p = &b->pool[q];
+		const struct wc_iface_pool_stats *p = &b->pool[q];
 		double pps = rate(a->xdp[q].packets, x->packets, dt);
 
 		if (b->running && q < ei->queues) {
@@ -545,7 +542,7 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 		       "moves-out", "stalls", "cpu", "state");
 		for (unsigned w = 0; w < ei->workers && w < WC_MAX_WORKERS;
 		     w++) {
-			const struct wc_worker_stats *s = &b->ws[w];
+			const struct wc_iface_worker_stats *s = &b->ws[w];
 			char cpu[16];
 
 			if (s->cpu == (__u32)-1)

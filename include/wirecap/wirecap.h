@@ -170,6 +170,86 @@ enum wc_map_id {
 /* fd of a pinned map, owned by @iface (do not close) or -errno */
 int wc_iface__map_fd(const struct wc_iface *iface, enum wc_map_id map);
 
+/* ---- what a capture engine publishes under the pins --------------------- */
+
+/*
+ * A capture engine publishes its info and its pools' and workers' counters
+ * under its interface's pins about every 100 ms (the monitor's interval)
+ * and when it closes, for other processes to read (`wirecap stats`). These
+ * read the last publication: all zero before any engine ran; pid 0 after an
+ * engine closed (the counters stay as it left them); a pid that is not
+ * alive after an engine was killed. Entries past the engine's queues or
+ * workers may hold an earlier engine's values: read queue < info.queues,
+ * worker < info.workers.
+ *
+ * Output structs start with `size_t sz`: set it to sizeof the struct (as
+ * compiled in the caller) before the call. The library fills at most
+ * min(sz, its own size) bytes and zeroes the rest of the caller's sz, so
+ * structs can grow: a field the library does not know reads as 0, and an
+ * older caller gets the prefix it knows. -EINVAL when sz is smaller than
+ * the sz field itself. The counters are the engine's own, since it started
+ * (see struct wc_pool_stats, struct wc_worker_stats).
+ */
+struct wc_iface_engine_info {
+	size_t sz;
+	__u32 pid; /* 0: no engine runs */
+	bool alive; /* pid is a live process (kill(pid, 0)) */
+	__u32 bind_mode; /* as struct wc_engine_info */
+	__u32 queues;
+	__u32 workers;
+	__u32 chunks; /* chunks per queue pool */
+	__u32 chunk_size; /* frames per chunk */
+	__u32 frame_size;
+	__u32 rx_ring_size;
+	__u32 fill_ring_size;
+	__u32 huge_pages;
+	__u32 wait_mode;
+	__u32 chunk_timeout_us;
+	__u64 umem_bytes;
+	__u64 start_ns; /* CLOCK_REALTIME */
+	__u64 update_ns; /* CLOCK_REALTIME of the last publication */
+};
+
+struct wc_iface_pool_stats {
+	size_t sz;
+	__u64 frames;
+	__u64 in_use;
+	__u64 hwm;
+	__u64 delivered;
+	__u64 bytes;
+	__u64 fill_empty;
+	__u64 ring_full;
+	__u64 other_dropped;
+	__u64 invalid_descs;
+};
+
+struct wc_iface_worker_stats {
+	size_t sz;
+	__u64 packets;
+	__u64 bytes;
+	__u64 chunks;
+	__u64 held_chunks;
+	__u64 held_frames;
+	__u64 rx_backlog;
+	__u64 ring_full;
+	__u64 buckets_owned;
+	__u64 buckets_foreign;
+	__u64 moves_in;
+	__u64 moves_out;
+	__u64 stalls;
+	__u32 cpu; /* (__u32)-1: not pinned */
+	__u32 state; /* WC_WORKER_* */
+};
+
+/* 0 or -errno (-ENOENT: the map is not pinned) */
+int wc_iface__engine_info(const struct wc_iface *iface,
+			  struct wc_iface_engine_info *out);
+/* queue < WC_MAX_QUEUES, worker < WC_MAX_WORKERS (-EINVAL otherwise) */
+int wc_iface__pool_stats(const struct wc_iface *iface, __u32 queue,
+			 struct wc_iface_pool_stats *out);
+int wc_iface__worker_stats(const struct wc_iface *iface, __u32 worker,
+			   struct wc_iface_worker_stats *out);
+
 /* ---- filters in XDP (docs/filter.md) ------------------------------------ */
 
 struct wc_filter_opts {

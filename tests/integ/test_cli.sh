@@ -324,6 +324,8 @@ check_error "attach --workers 0: said once" "^wirecap: invalid --workers: '0' \\
 check_ok "attach (for the permission checks)" W attach "$IF"
 chmod 0711 "$D"
 cp "$WIRECAP" "$D/wirecap-user"
+# with the shared library it finds next to itself ($ORIGIN)
+cp -L "$(dirname "$WIRECAP")/libwirecap-xdp.so.0" "$D/"
 chmod 0755 "$D/wirecap-user"
 for cmd in stats status; do
 	check_error "$cmd as nobody: permission denied, said once" \

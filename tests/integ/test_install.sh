@@ -21,6 +21,41 @@ exports=$(nm -D --defined-only "$so" | awk '$2 == "T" { print $3 }')
 check_eq "every exported function is wc_*" "" "$(grep -v '^wc_' <<<"$exports")"
 check_match "the API is exported" 'wc_engine__open' "$exports"
 check_eq "internals are hidden" "" "$(grep -E '^wc_(pcapng|seq|netdev)_' <<<"$exports")"
+# the ABI is the version script: exactly its symbols are exported (any
+# kind, version suffix dropped), each declared in the installed headers
+map=$WCT_ROOT/userspace/libwirecap-xdp.map
+mapsyms=$(sed -n '/global:/,/local:/p' "$map" | grep -oE '^[[:space:]]*[A-Za-z_][A-Za-z0-9_]*;' |
+	tr -d ' \t;' | sort -u)
+dynsyms=$(nm -D --defined-only "$so" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' | sort -u)
+check_ne "the version script lists symbols" "" "$mapsyms"
+check_eq "exported but not in the version script" "" "$(comm -13 <(echo "$mapsyms") <(echo "$dynsyms") | tr '\n' ' ')"
+check_eq "in the version script but not exported" "" "$(comm -23 <(echo "$mapsyms") <(echo "$dynsyms") | tr '\n' ' ')"
+# taking the address of each one compiles against the installed headers
+decl=$WCT_DIR/decl.c
+{
+	for h in "$DEST"/usr/include/wirecap/*.h; do echo "#include <wirecap/${h##*/}>"; done
+	echo "void *wct_syms[] = {"
+	for sym in $dynsyms; do echo "	(void *)&$sym,"; done
+	echo "};"
+} >"$decl"
+undeclared=$(LC_ALL=C cc -std=gnu11 -fsyntax-only -I"$DEST/usr/include" "$decl" 2>&1 |
+	grep -oE "'wc_[A-Za-z0-9_]+' undeclared" | tr -d "'" | awk '{ print $1 }' | sort -u | tr '\n' ' ')
+check_eq "every exported symbol is declared in include/wirecap/" "" "$undeclared"
+check_ok "the exported symbols compile against the installed headers" \
+	cc -std=gnu11 -Wall -Werror -fsyntax-only -I"$DEST/usr/include" "$decl"
+# the CLI uses the shared library: the one next to it in the tree, the
+# installed one once installed; every wc_ symbol it takes from it is
+# exported (library internals it needs are in util/, libwcutil.a)
+# ldd_wc BIN: the file ldd resolves libwirecap-xdp.so.0 of BIN to
+ldd_wc() { readlink -f "$(ldd "$1" | awk '$1 == "libwirecap-xdp.so.0" { print $3 }')"; }
+check_eq "ldd wirecap (in the tree) names the libwirecap-xdp.so next to it" \
+	"$(readlink -f "$WC_BUILD/libwirecap-xdp.so.0")" "$(ldd_wc "$WC_BUILD/wirecap")"
+check_eq "the installed wirecap finds the installed libwirecap-xdp.so" "$so" \
+	"$(ldd_wc "$DEST/usr/bin/wirecap")"
+clisyms=$(nm -D --undefined-only "$WC_BUILD/wirecap" | awk '{ sub(/@.*/, "", $2); print $2 }' | grep '^wc_' | sort -u)
+check_ne "wirecap takes the API from the shared library" "" "$clisyms"
+check_eq "wirecap takes nothing else from it" "" "$(comm -23 <(echo "$clisyms") <(echo "$mapsyms") | tr '\n' ' ')"
+check_eq "libwcutil.a is not installed" "" "$(find "$DEST" -name 'libwcutil*')"
 # the libpcap front: only libpcap's names (and libcap's cap_set_proc) are
 # exported, it finds the library next to itself, wirecap exec finds it (a
 # sanitized front in a plain sh: ASan's runtime then does not come first)

@@ -20,6 +20,7 @@ Suite *reorder_suite(void) __attribute__((weak));
 Suite *pinname_suite(void) __attribute__((weak));
 Suite *csum_suite(void) __attribute__((weak));
 Suite *filter_suite(void) __attribute__((weak));
+Suite *published_suite(void) __attribute__((weak));
 
 void unit_skip(const char *what, const char *reason)
 {
@@ -38,7 +39,7 @@ int main(void)
 		{ "seq", seq_suite },	      { "pcapng", pcapng_suite },
 		{ "kernel", kernel_suite },   { "reorder", reorder_suite },
 		{ "pinname", pinname_suite }, { "csum", csum_suite },
-		{ "filter", filter_suite },
+		{ "filter", filter_suite },   { "published", published_suite },
 	};
 	SRunner *sr = NULL;
 	char what[64];

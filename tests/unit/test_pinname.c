@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Pin directory names (userspace/iface.c): bpffs refuses '.', so an
+ * Pin directory names (userspace/pins.c): bpffs refuses '.', so an
  * interface name is encoded ('.' -> %2e, '%' -> %25) reversibly, and a
  * name without either is its own directory name.
  */
