@@ -154,11 +154,15 @@ $(UNIT): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(STLIB) $(UTILLIB) $(HDRS) $(T
 	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_SRCS) $(STLIB) $(UTILLIB) $(LDLIBS_LIB) \
 		$$(pkg-config --cflags --libs check) -lm
 
-# The fence tests #include engine.c and monitor.c (their static functions
-# on fake rings): their own binary, not linked with the library.
-$(FENCE): tests/fence/fence_test.c $(LIB_SRCS) $(HDRS) | $(O)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< -lxdp -lbpf -lpthread \
-		$$(pkg-config --cflags --libs check)
+# The fence tests link fence.c with the gather (rx.c) and the pools
+# (pool.c) against fake rings and their own stubs of the interface
+# functions; ld --wrap lets them interleave at a lock's unlock and run
+# sleeps on a virtual clock.
+FENCE_OBJS := $(addprefix $(O)/lib/,fence.o rx.o pool.o counters.o xsk.o admit.o)
+FENCE_WRAP := -Wl,--wrap=pthread_mutex_unlock,--wrap=nanosleep,--wrap=clock_gettime
+$(FENCE): tests/fence/fence_test.c $(FENCE_OBJS) $(HDRS) | $(O)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(FENCE_OBJS) $(FENCE_WRAP) \
+		-lxdp -lbpf -lpthread $$(pkg-config --cflags --libs check)
 
 $(O)/tests/%: tests/tools/%.c $(STLIB) $(UTILLIB) $(HDRS) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(UTILLIB) $(LDLIBS_LIB) -lm
