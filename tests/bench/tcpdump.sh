@@ -50,8 +50,10 @@ chmod 0777 "$TMPFS" "$WCT_DIR"
 # wirecap's pool in KiB: chunks x 64 frames x 2 KiB x 4 queues
 POOL_KIB=$((CHUNKS * 64 * 2 * 4))
 
-# captured ERRFILE: the last "N packets captured" tcpdump printed
-captured() { sed -n 's/^\([0-9]*\) packets* captured$/\1/p' "$1" | tail -1; }
+# captured ERRFILE: the last count of packets captured tcpdump printed
+# ("N packets captured" at exit, "tcpdump: N packets captured, ..." on
+# SIGUSR1)
+captured() { sed -n 's/^\(tcpdump: \)\{0,1\}\([0-9]*\) packets* captured.*/\2/p' "$1" | tail -1; }
 
 # drain PID ERR: wait until tcpdump has handled what its buffer holds: ask
 # for its counts (SIGUSR1 prints them) until two answers 0.5 s apart are
