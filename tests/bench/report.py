@@ -814,6 +814,9 @@ def forward_section(w, glance, plot, fw, lat, sep):
                   100 * med[x, "wirecap"] / off if off else 0, off,
                   med[x, "wirecap"] / med[x, "xdp"] if med[x, "xdp"] else 0, med[x, "xdp"],
                   med[x, "wirecap"] / med[x, "bridge"] if med[x, "bridge"] else 0, med[x, "bridge"]))
+            if x != "max" and off < 0.9 * float(x):
+                w("  The generator reached only %.0f of the %s kpps asked: at this rate the sender's CPU, not the "
+                  "middlebox, set the offered load." % (off, x))
             if x == "max":
                 low = [m for m in d if statistics.median(float(r["offered_kpps"]) for r in d[m]) <
                        0.5 * max(statistics.median(float(r["offered_kpps"]) for r in d[n]) for n in d)]
@@ -854,8 +857,9 @@ def forward_section(w, glance, plot, fw, lat, sep):
         if ok:
             bars_plot(plot, "forward-latency.png",
                       "Latency through the middlebox: ping RTT while %s pps of 64 B frames pass" % lg[ok[0]][0]["gen_pps"],
-                      "round-trip time (ms)", [name(m) + (" --bidir" if m == "wirecap" else "") for m in ok],
-                      [("p50", [mmm(vals(m, "p50_ms")) for m in ok]), ("p99", [mmm(vals(m, "p99_ms")) for m in ok])])
+                      "round-trip time (ms, log scale)", [name(m) + (" --bidir" if m == "wirecap" else "") for m in ok],
+                      [("p50", [mmm(vals(m, "p50_ms")) for m in ok]), ("p99", [mmm(vals(m, "p99_ms")) for m in ok])],
+                      yrange="[0.01:*]", extra="set logscale y")
             w("![forwarding latency](bench/forward-latency.png)")
             w("")
         w("Latency: ping RTT client -> server -> client through the middlebox both ways (`wirecap forward --bidir`, "
