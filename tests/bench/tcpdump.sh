@@ -56,13 +56,13 @@ POOL_KIB=$((CHUNKS * 64 * 2 * 4))
 captured() { sed -n 's/^\(tcpdump: \)\{0,1\}\([0-9]*\) packets* captured.*/\2/p' "$1" | tail -1; }
 
 # drain PID ERR: wait until tcpdump has handled what its buffer holds: ask
-# for its counts (SIGUSR1 prints them) until two answers 0.5 s apart are
-# equal (bounded: 120 answers)
+# for its counts (SIGUSR1 prints them) until two answers 0.3 s apart are
+# equal (bounded: 200 answers)
 drain() {
 	local pid=$1 err=$2 i prev=-1 cur
-	for ((i = 0; i < 120; i++)); do
+	for ((i = 0; i < 200; i++)); do
 		kill -USR1 "$pid" 2>/dev/null || return
-		sleep 0.5
+		sleep 0.3
 		cur=$(captured "$err")
 		[ -n "$cur" ] && [ "$cur" = "$prev" ] && return
 		prev=${cur:--1}
