@@ -963,6 +963,12 @@ def tcpdump_section(w, glance, plot, td, sep):
                     "equal to" if abs(d) < 0.5 else ("%.1f points ahead of" % d if d > 0 else "%.1f points behind" % -d),
                     TD_NAMES[c], o, ", %.2fx" % (me / o) if o > 0 and abs(d) >= 0.5 else ""))
         w("- %s: tcpdump through wirecap captured %.1f%%: %s." % (scen_label[s], me, "; ".join(parts)))
+        sent = statistics.median(float(r["sent"]) for r in g[s]["wirecap"])
+        pool = 4 * float(r0["pool_frames"])
+        if me < 99 and sent > pool:
+            w("  Limit: tcpdump handled fewer packets per second than arrived, so what it could not handle at once "
+              "had to wait in the buffer: %s packets were sent, wirecap's pool holds %s (4 queues), the `-B` buffer "
+              "about 16x more packets of this size." % ("{:,.0f}".format(sent), "{:,.0f}".format(pool)))
         glance.append("**tcpdump** (%s): through wirecap %.1f%%, %s." % (
             scen_label[s], me, ", ".join("%s %.1f%%" % (TD_NAMES[c], statistics.median(cap(g[s][c])))
                                          for c in ("pcap-B", "pcap") if c in g[s] and cap(g[s][c]))))

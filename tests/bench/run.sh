@@ -449,14 +449,14 @@ if want rate; then
 fi
 
 # 2. captured % vs per-packet cost x (a CPU spin), 250 kpps for 1 s (quick:
-#    x = 2000 ns, 50,000 packets, the large-buffer baselines)
+#    x = 2000 ns, 50,000 packets, the loop with pool-sized rings)
 if want cost; then
 	begin_exp cost
 	C_MODE=spin C_WORKERS=1 C_POOL=$POOL_CHUNKS C_FLOWS=64 C_EXPECT=1 C_STEER=queue
 	CONS="afxdp afxdp-big pcap pcap-big wc"
 	if [ "$QUICK" = 1 ]; then
 		XS=2000
-		CONS="afxdp-big pcap-big wc"
+		CONS="afxdp-big wc"
 	else
 		XS="0 100 200 500 1000 2000"
 	fi
@@ -497,7 +497,7 @@ fi
 # 4. long-term imbalance over 4 queues, 4 workers that each sustain 40 kpps
 #    (25 us per packet, a sleep per chunk: four workers fit on two CPUs),
 #    100 kpps offered, pool of 131,072 frames per queue (quick: 70/10/10/10
-#    only, 4,096 frames for its 60,000 packets; the excess of the heavy
+#    only, 4,096 frames for its 40,000 packets; the excess of the heavy
 #    queue outgrows it within the run without offloading); offloading off
 #    and on; the
 #    first run with offloading records the monitor at work (per-worker
@@ -506,7 +506,7 @@ if want imbalance; then
 	begin_exp imbalance
 	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_FLOWS=64 C_EXPECT=1 C_STEER=queue
 	C_POOL=$([ "$QUICK" = 1 ] && echo 64 || echo 2048)
-	N=$([ "$QUICK" = 1 ] && echo 60000 || echo 800000)
+	N=$([ "$QUICK" = 1 ] && echo 40000 || echo 800000)
 	WS="70/10/10/10 100/0/0/0"
 	[ "$QUICK" = 1 ] && WS=70/10/10/10
 	for w in $WS; do
@@ -535,12 +535,12 @@ fi
 #    fanout hash) without and with offloading, against AF_PACKET fanout.
 #    Buffers hold the same number of packets for all (the pool of 256 chunks
 #    per queue: 65,536 frames), so that imbalance shows as loss within the run
-#    (quick: 64 chunks for its 110,000 packets).
+#    (quick: 64 chunks for its 44,000 packets).
 if want zipf; then
 	begin_exp zipf
 	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_FLOWS=1024 C_EXPECT=0 C_STEER=flow
 	C_POOL=$([ "$QUICK" = 1 ] && echo 64 || echo 256)
-	N=$([ "$QUICK" = 1 ] && echo 110000 || echo 660000)
+	N=$([ "$QUICK" = 1 ] && echo 44000 || echo 660000)
 	for_runs zipf 1.1 --pps 110000 --count "$N" --zipf 1.1 -- wc-b wc-a fanout-hash fanout-roll
 	C_STEER=queue
 fi
@@ -578,7 +578,7 @@ want startup && extra startup BENCH_STARTUP_RAW="$RAW/startup.tsv"
 #    burst and rate)
 if want tcpdump; then
 	if [ "$QUICK" = 1 ]; then
-		extra tcpdump BENCH_TCPDUMP_RAW="$RAW/tcpdump.tsv" BENCH_BURST=30000 BENCH_RATE=50000
+		extra tcpdump BENCH_TCPDUMP_RAW="$RAW/tcpdump.tsv" BENCH_BURST=20000 BENCH_RATE=30000
 	else
 		extra tcpdump BENCH_TCPDUMP_RAW="$RAW/tcpdump.tsv"
 	fi
@@ -586,7 +586,13 @@ fi
 
 # 9. filters in XDP: the matching flow's share, the XDP program's ns/packet
 #    (quick: filter.sh's QUICK sizes)
-want filter && extra filter BENCH_FILTER_RAW="$RAW/filter"
+if want filter; then
+	if [ "$QUICK" = 1 ]; then
+		extra filter BENCH_FILTER_RAW="$RAW/filter" BENCH_BURST=32000
+	else
+		extra filter BENCH_FILTER_RAW="$RAW/filter"
+	fi
+fi
 
 write_meta
 echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); bench took $(($(date +%s) - T_START)) s"
