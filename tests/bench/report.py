@@ -51,6 +51,15 @@ COLORS = {
 }
 
 
+def machine_line(meta):
+    """The machine and the run, for the figures' titles."""
+    return "%d CPUs, Linux %s, veth (XDP native, AF_XDP copy), load %s to %s%s" % (
+        meta["ncpu"], meta["kernel"].split("-")[0],
+        meta["load_start"].split()[0], meta["load_end"].split()[0],
+        (", QUICK, " if meta.get("quick") == 1 else ", ") +
+        ("1 run" if meta["repeat"] == 1 else "median of %d runs, min-max bars" % meta["repeat"]))
+
+
 def name(c):
     return NAMES.get(c, c)
 
@@ -260,12 +269,11 @@ def main():
     runs = ("1 run per point (indicative only, no spread)" if meta["repeat"] == 1 else
             "median of %d runs per point, error bars min-max" % meta["repeat"]) + \
         ("; QUICK=1: a subset (one or two points per figure, fewer consumers, fewer packets): indicative only" if quick else "")
-    machine = "%d CPUs, Linux %s, veth (XDP native, AF_XDP copy), load %s to %s%s" % (
-        meta["ncpu"], meta["kernel"].split("-")[0],
-        meta["load_start"].split()[0], meta["load_end"].split()[0],
-        (", QUICK, " if quick else ", ") + ("1 run" if meta["repeat"] == 1 else "median of %d runs, min-max bars" % meta["repeat"]))
+    machine = machine_line(meta)
     tmp = tempfile.mkdtemp(prefix="wc-report-")
     plot = Plot(tmp, figdir, machine)
+    # the figures of experiments from a later partial run name its load
+    plot.machine_only = machine_line(meta_only) if meta_only else machine
     md = []
     glance = []
     w = md.append
@@ -606,7 +614,7 @@ def main():
     fw = read_tsv(os.path.join(a.raw, "forward.tsv"))
     lat = read_tsv(os.path.join(a.raw, "forward_latency.tsv"))
     if fw:
-        forward_section(w, glance, plot, fw, lat, separate(meta_only, "forward"))
+        with_machine(plot, meta_only, "forward", forward_section, w, glance, plot, fw, lat, separate(meta_only, "forward"))
 
     # ---- 7. start-up (tests/bench/startup.sh)
     st = read_tsv(os.path.join(a.raw, "startup.tsv"))
@@ -616,13 +624,13 @@ def main():
     # ---- 8. tcpdump (tests/bench/tcpdump.sh)
     td = read_tsv(os.path.join(a.raw, "tcpdump.tsv"))
     if td:
-        tcpdump_section(w, glance, plot, td, separate(meta_only, "tcpdump"))
+        with_machine(plot, meta_only, "tcpdump", tcpdump_section, w, glance, plot, td, separate(meta_only, "tcpdump"))
 
     # ---- 9. filters (tests/bench/filter.sh)
     fs = read_tsv(os.path.join(a.raw, "filter.share.tsv"))
     fc = read_tsv(os.path.join(a.raw, "filter.cost.tsv"))
     if fs or fc:
-        filter_section(w, glance, plot, fs, fc, separate(meta_only, "filter"))
+        with_machine(plot, meta_only, "filter", filter_section, w, glance, plot, fs, fc, separate(meta_only, "filter"))
 
     missing = [n for n, f in (("forwarding", "forward.tsv"), ("forwarding latency", "forward_latency.tsv"),
                               ("start-up", "startup.tsv"), ("tcpdump", "tcpdump.tsv"),
@@ -732,6 +740,18 @@ def separate(meta_only, exp):
                 meta_only["load_start"].split()[0], meta_only["load_end"].split()[0], meta_only["commit"]))
 
 
+def with_machine(plot, meta_only, exp, fn, *args):
+    """fn(*args) with the partial run's machine line in the figures' titles
+    when EXP's rows come from it"""
+    keep = plot.machine
+    if meta_only and exp in meta_only.get("only", "").split():
+        plot.machine = plot.machine_only
+    try:
+        fn(*args)
+    finally:
+        plot.machine = keep
+
+
 def mmm(v):
     """(median, min, max) of a non-empty list"""
     return (statistics.median(v), min(v), max(v))
@@ -760,26 +780,27 @@ def forward_section(w, glance, plot, fw, lat, sep):
     g = {}
     for r in fw:
         g.setdefault(r["x"], {}).setdefault(r["forwarder"], []).append(r)
+    # x: the rates asked of the generator as categories, unpaced last (on
+    # a loaded machine it reaches less than asked: the table has its rates)
     series = {}
-    for x, d in g.items():
+    xs = list(g)
+    for i, (x, d) in enumerate(g.items()):
         for m, rows in d.items():
-            off = statistics.median(float(r["offered_kpps"]) for r in rows)
-            series.setdefault(m, []).append((off, ) + mmm([float(r["fwd_kpps"]) for r in rows]))
-    mx = max(p[0] for s in series.values() for p in s)
+            series.setdefault(m, []).append((i, ) + mmm([float(r["fwd_kpps"]) for r in rows]))
+    xt = ", ".join('"%s" %d' % ("unpaced (max)" if x == "max" else x, i) for i, x in enumerate(xs))
     lines_plot(plot, "forward.png", "Forwarding: packets/s out of a one-CPU middlebox vs offered (64 B frames, veth)",
-               "offered (kpps, the generator's median rate; the rightmost points are unpaced)",
+               "offered rate asked of the generator (kpps; the rate it reached is in the table)",
                "forwarded (kpps, counted at the receiver)",
                [(m, name(m), series[m]) for m in FWD if m in series],
-               yrange="[0:*]", extra="set xrange [0:%g]\n" % (mx * 1.05) +
-               'set arrow from 0,0 to %g,%g nohead dt 3 lc rgb "gray"\n' % (mx, mx))
+               yrange="[0:*]", extra="set xtics (%s)\nset xrange [-0.3:%g]\n" % (xt, len(xs) - 0.7))
     w("## 6. Forwarding")
     w("")
     w("![forwarding](bench/forward.png)")
     w("")
     w("%stests/bench/forward.sh: client -> veth -> middlebox (one CPU) -> veth -> server (XDP_DROP for the "
       "generator's UDP, counting); forwarded pps measured at the server in the steady part of each run; `wirecap "
-      "forward` with its defaults (a backlog bounded by a latency budget, overload shed in XDP). The dotted line is "
-      "forwarded = offered." % sep)
+      "forward` with its defaults (a backlog bounded by a latency budget, overload shed in XDP). The table gives "
+      "what was forwarded of what the generator reached (median kpps, min-max of the runs)." % sep)
     w("")
     acct = any(r.get("received") not in (None, "", "-") for r in fw)
     w("| offered | " + " | ".join(name(m) for m in FWD) + (" | wirecap: received / forwarded / shed / dropped (median run) |" if acct else " |"))
@@ -839,10 +860,10 @@ def forward_section(w, glance, plot, fw, lat, sep):
                           med["max", "wirecap"], r1, r2, med.get(("max", "bridge"), 0), med.get(("max", "xdp"), 0)))
     rows = [r for r in fw if r["forwarder"] == "wirecap" and num(r, "received")]
     if rows:
-        bad = [r for r in rows if num(r, "forwarded") + num(r, "shed") + num(r, "dropped") > num(r, "received")]
+        exact = [r for r in rows if num(r, "forwarded") + num(r, "shed") + num(r, "dropped") == num(r, "received")]
         shed = [100 * num(r, "shed") / num(r, "received") for r in rows if r["x"] == "max"]
-        w("- Accounting: in %d of %d runs forwarded + shed + dropped <= received (the rest dropped by rule or "
-          "in flight at the stop)%s." % (len(rows) - len(bad), len(rows),
+        w("- Accounting (forward's own counters, direction client -> server): forwarded + shed + dropped == received "
+          "in %d of %d runs%s." % (len(exact), len(rows),
                                          "; unpaced, %s of what arrived was shed in XDP (median, min-max)" % fmt_mmm(shed, "%.1f", "%") if shed else ""))
     w("")
     if lat:
