@@ -34,7 +34,9 @@
 # of 64), BENCH_RATE (200000), BENCH_T (3 s), BENCH_DRAIN (3 s of grace
 # after the burst), QUICK=1 (smaller), BENCH_FILTER_RAW=PREFIX (every
 # share run in PREFIX.share.tsv, the cost rows in PREFIX.cost.tsv, for
-# tests/bench/report.py).
+# tests/bench/report.py), BENCH_FILTER_POOL_CHUNKS=N (wirecap's pool: N
+# chunks of 64 frames per queue instead of the default pool, which takes
+# seconds to start on a loaded machine; run.sh's QUICK sets it).
 set -uo pipefail
 . "$(dirname "$0")/../lib/net.sh"
 # shellcheck disable=SC2034 # used by net.sh
@@ -51,6 +53,8 @@ if [ "${QUICK:-0}" = 1 ]; then
 	DRAIN=${BENCH_DRAIN:-1}
 fi
 RAWP=${BENCH_FILTER_RAW:-}
+POOL=()
+[ -n "${BENCH_FILTER_POOL_CHUNKS:-}" ] && POOL=(--pool-chunks "$BENCH_FILTER_POOL_CHUNKS")
 EXPR='udp port 32770'
 
 die() {
@@ -92,7 +96,7 @@ share() {
 	rm -f "$ready" "$f"
 	case $cons in
 	xdp | user)
-		cmd=("$WIRECAP" capture -i "$IF" -w "$f" --ready-file "$ready" --stats-json "$j")
+		cmd=("$WIRECAP" capture -i "$IF" -w "$f" --ready-file "$ready" --stats-json "$j" "${POOL[@]}")
 		[ "$cons" = user ] && cmd+=(--filter-in user)
 		cmd+=("$EXPR")
 		;;

@@ -42,7 +42,9 @@
 # Environment: WC_BUILD, BENCH_REPEAT (default 3), BENCH_T (seconds per
 # run, default 4), BENCH_CPU_GEN / BENCH_CPU_FWD (default 0 / 1), FWD_ARGS
 # (extra wirecap forward options), BENCH_FWD_RATES (offered rates in kpps,
-# "max" = unpaced; default "250 500 750 1000 max"), BENCH_LAT_PPS (default
+# "max" = unpaced; default "250 500 750 1000 max"), BENCH_FWD_PACED_ONLY
+# (the forwarders measured at the paced rates; default all three: quick
+# runs measure only wirecap there, for its ratio), BENCH_LAT_PPS (default
 # 100000; 0: no latency runs), BENCH_PING_MS (default 2), BENCH_PING_N
 # (default 1000), BENCH_FWD_RAW=FILE (every throughput run as a TSV line:
 # rate, forwarder, run, offered kpps, forwarded kpps, and forward's
@@ -66,6 +68,7 @@ PING_N=${BENCH_PING_N:-1000}
 FWD_RAW=${BENCH_FWD_RAW:-}
 LAT_RAW=${BENCH_FWD_LAT_RAW:-}
 FORWARDERS="wirecap xdp bridge"
+PACED_FWD=${BENCH_FWD_PACED_ONLY:-$FORWARDERS}
 
 die() {
 	echo "bench-forward: $*" >&2
@@ -271,9 +274,11 @@ for rate in $RATES; do
 	declare -A R=()
 	pps=
 	[ "$rate" = max ] || pps=$((rate * 1000))
+	FWDS=$FORWARDERS
+	[ "$rate" = max ] || FWDS=$PACED_FWD
 	echo "# forwarding: gen $([ "$rate" = max ] && echo unpaced || echo "at $rate kpps") on CPU $CPU_GEN, middlebox on CPU $CPU_FWD, ${T} s x $REPEAT runs, 64 B frames"
 	for ((i = 1; i <= REPEAT; i++)); do
-		for m in $FORWARDERS; do
+		for m in $FWDS; do
 			v=$("${m}_do" measure $pps)
 			R[$m]="${R[$m]:-} $v"
 			acct=-
@@ -288,26 +293,26 @@ for rate in $RATES; do
 		done
 	done
 	printf '%-28s %12s %14s %14s\n' forwarder "pps (median)" "vs XDP_REDIRECT" "vs bridge"
-	for m in $FORWARDERS; do
+	for m in $FWDS; do
 		# shellcheck disable=SC2086
 		MED[$rate,$m]=$(printf '%s\n' ${R[$m]} | median)
 	done
-	for m in $FORWARDERS; do
+	for m in $FWDS; do
 		case $m in
 		wirecap) label="wirecap forward" ;;
 		xdp) label="in-kernel XDP_REDIRECT" ;;
 		bridge) label="Linux bridge" ;;
 		esac
 		printf '%-28s %12d %14s %14s\n' "$label" "${MED[$rate,$m]}" \
-			"$(ratio "${MED[$rate,$m]}" "${MED[$rate,xdp]}")" "$(ratio "${MED[$rate,$m]}" "${MED[$rate,bridge]}")"
+			"$(ratio "${MED[$rate,$m]}" "${MED[$rate,xdp]:-0}")" "$(ratio "${MED[$rate,$m]}" "${MED[$rate,bridge]:-0}")"
 	done
-	echo "ratio wirecap/xdp_redirect $(ratio "${MED[$rate,wirecap]}" "${MED[$rate,xdp]}") wirecap/bridge $(ratio "${MED[$rate,wirecap]}" "${MED[$rate,bridge]}") ($([ "$rate" = max ] && echo unpaced || echo "$rate kpps"))"
+	echo "ratio wirecap/xdp_redirect $(ratio "${MED[$rate,wirecap]:-0}" "${MED[$rate,xdp]:-0}") wirecap/bridge $(ratio "${MED[$rate,wirecap]:-0}" "${MED[$rate,bridge]:-0}") ($([ "$rate" = max ] && echo unpaced || echo "$rate kpps"))"
 	unset R
 done
 best=0
 for rate in $RATES; do
 	[ "$rate" = max ] && continue
-	[ "${MED[$rate,wirecap]}" -gt "$best" ] && best=${MED[$rate,wirecap]}
+	[ "${MED[$rate,wirecap]:-0}" -gt "$best" ] && best=${MED[$rate,wirecap]}
 done
 if [ -n "${MED[max,wirecap]:-}" ] && [ "$best" -gt 0 ]; then
 	echo "ratio wirecap_max/wirecap_best_paced $(ratio "${MED[max,wirecap]}" "$best") (best paced $best pps)"

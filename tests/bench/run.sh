@@ -564,7 +564,7 @@ extra() { # extra NAME ENV...: tests/bench/NAME.sh with ENV, its load noted
 if want forward; then
 	if [ "$QUICK" = 1 ]; then
 		extra forward BENCH_FWD_RAW="$RAW/forward.tsv" BENCH_FWD_LAT_RAW="$RAW/forward_latency.tsv" \
-			BENCH_FWD_RATES="500 max" BENCH_T=2 BENCH_PING_N=100
+			BENCH_FWD_RATES="500 max" BENCH_FWD_PACED_ONLY=wirecap BENCH_T=2 BENCH_PING_N=100
 	else
 		extra forward BENCH_FWD_RAW="$RAW/forward.tsv" BENCH_FWD_LAT_RAW="$RAW/forward_latency.tsv" \
 			BENCH_FWD_RATES="100 250 500 750 1000 max" BENCH_T=4
@@ -588,7 +588,8 @@ fi
 #    (quick: filter.sh's QUICK sizes)
 if want filter; then
 	if [ "$QUICK" = 1 ]; then
-		extra filter BENCH_FILTER_RAW="$RAW/filter" BENCH_BURST=32000
+		extra filter BENCH_FILTER_RAW="$RAW/filter" BENCH_BURST=32000 \
+			BENCH_FILTER_POOL_CHUNKS="$POOL_CHUNKS"
 	else
 		extra filter BENCH_FILTER_RAW="$RAW/filter"
 	fi
