@@ -7,10 +7,15 @@
 #                                      machine
 #   BENCH_QUICK=1 tests/bench/run.sh   quick: 3 runs per point too, but one or
 #                                      two points per figure, fewer consumers
-#                                      in some and fewer packets (under 5
-#                                      minutes); writes to build/bench-quick
-#                                      unless BENCH_RAW / BENCH_DOCS say
-#                                      otherwise (see the Makefile)
+#                                      in some and fewer packets; writes to
+#                                      build/bench-quick unless BENCH_RAW /
+#                                      BENCH_DOCS say otherwise (see the
+#                                      Makefile). Measured 9 min 50 s at a
+#                                      load average of 11 to 8 on 2 CPUs:
+#                                      about 130 runs, each paying a
+#                                      consumer's start (seconds under that
+#                                      load); the 5-minute target needs a
+#                                      lightly loaded machine
 #
 # Every run is kept: one TSV per experiment under $BENCH_RAW (default
 # docs/bench/raw), one line per run, plus meta.json (machine, kernel, load at
