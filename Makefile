@@ -197,7 +197,14 @@ test-san:
 	WC_BUILD=build-san ./tests/run.sh --san
 
 # make bench: the experiments and the generated report (docs/benchmarks.md,
-# docs/bench/*.png); make bench QUICK=1: a subset in under 5 minutes
+# docs/bench/*.png, raw results in docs/bench/raw: the committed report is a
+# full run's). make bench QUICK=1: a subset (3 runs per point, fewer points)
+# in under 5 minutes, the same report and plots, written to
+# $(O)/bench-quick/ (benchmarks.md, bench/*.png, bench/raw) so that a quick
+# run never replaces the committed full report; BENCH_DOCS=docs
+# BENCH_RAW=docs/bench/raw send it to docs/ instead. The report again from
+# raw results, without running anything: python3 tests/bench/report.py
+# [--raw DIR --out DIR].
 bench: all
 	WC_BUILD=$(O) BENCH_QUICK=$(if $(filter 1,$(QUICK)),1,$${BENCH_QUICK:-0}) ./tests/bench/run.sh
 
