@@ -225,6 +225,7 @@ static void engine_free(struct wc_engine *e)
 	}
 	if (e->stop_efd >= 0)
 		close(e->stop_efd);
+	wc_xdpsync__close(&e->xsync);
 	wc_link_close(e);
 	pthread_mutex_destroy(&e->link.lock);
 	pthread_mutex_destroy(&e->stats_lock);
@@ -266,6 +267,7 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	if (!e)
 		return NULL;
 	e->stop_efd = -1;
+	e->xsync.outer = e->xsync.inner = -1;
 	e->link.nl_fd = -1;
 	pthread_mutex_init(&e->link.lock, NULL);
 	pthread_mutex_init(&e->stats_lock, NULL);
@@ -342,6 +344,7 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	if (err)
 		goto fail;
 	e->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	wc_xdpsync__open(&e->xsync);
 	e->pools = calloc(e->nq, sizeof(*e->pools));
 	e->workers = calloc(e->nw, sizeof(*e->workers));
 	if (e->stop_efd < 0 || !e->pools || !e->workers) {

@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "filter.h"
+#include "xdpsync.h"
 
 struct wc_sock {
 	int fd;
@@ -168,6 +169,7 @@ struct wc_engine {
 	bool shed;
 	__u32 shed_high, shed_low;
 	int stop_efd; /* eventfd: wakes poll() on stop */
+	struct wc_xdpsync xsync; /* waits for XDP runs in flight (xdpsync.c) */
 	atomic_bool stop;
 	atomic_bool dev_gone; /* the interface vanished */
 	struct wc_link link;

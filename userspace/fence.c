@@ -22,7 +22,9 @@
 #include "fence.h"
 #include "pool.h"
 
-#define GRACE_US 2000 /* in-flight redirects land within a NAPI poll */
+/* waited for instead of an RCU grace period where the kernel cannot be
+ * asked for one (xdpsync.c) */
+#define GRACE_US 2000
 
 /* A fence whose old owner is stuck, or that stays armed far longer than
  * any backlog takes to pass (the old owner stopped coming back for
@@ -376,15 +378,14 @@ int wc_fence_move(struct wc_engine *e, unsigned q, unsigned b,
 	return 0;
 }
 
-/* After the grace period every redirect made with the old steering has
- * landed in the old owner's ring: its producer index is the fence. */
+/* Once every XDP run that could have read the old steering has ended,
+ * everything it redirected is in the old owner's ring: its producer index
+ * is the fence. */
 void wc_fences_arm(struct wc_engine *e)
 {
-	struct timespec ts = { 0, GRACE_US * 1000 };
-
 	if (!e->fence_npending)
 		return;
-	nanosleep(&ts, NULL);
+	wc_xdpsync__wait(&e->xsync, GRACE_US);
 	for (unsigned i = 0; i < e->fence_npending; i++) {
 		struct wc_fence *f = &e->fences[e->fence_pending[i]];
 		struct wc_worker *from = &e->workers[f->from];

@@ -192,16 +192,19 @@ void wc_engine_unplug(struct wc_engine *e)
 	}
 	for (__u32 k = 0; fd >= 0 && k < e->nq * e->nw; k++)
 		bpf_map_delete_elem(fd, &k);
-	/* until what is in flight has landed; bounded (a stalled NAPI, e.g.
-	 * an emulated CPU): what lands later shows as unaccounted */
+	/* every XDP run that could still use a socket has ended (xdpsync.c);
+	 * then until what is in flight has landed, bounded (where the kernel
+	 * could not be asked, a stalled NAPI): what lands later shows as
+	 * unaccounted */
+	wc_xdpsync__wait(&e->xsync, 2000);
 	for (int i = 0; i < 500; i++) {
 		unsigned q;
 
-		sleep_us(2000);
 		for (q = 0; q < e->nq && queue_landed(e, q); q++)
 			;
 		if (q == e->nq)
 			break;
+		sleep_us(2000);
 	}
 	/* nothing new arrives: parked packets may go (order across workers
 	 * is best effort from here on) */

@@ -196,6 +196,8 @@ static struct wc_engine *mk(unsigned nq, unsigned nw, unsigned cs,
 	e->chunk_timeout_us = 1000;
 	e->buckets = buckets;
 	e->stop_efd = -1;
+	e->xsync.outer = e->xsync.inner =
+		-1; /* the grace by nanosleep (wrapped) */
 	e->umem_len = (size_t)nq * nframes * FRAME;
 	e->umem = calloc(1, e->umem_len);
 	ck_assert_ptr_nonnull(e->umem);
