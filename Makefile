@@ -154,11 +154,15 @@ $(UNIT): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(STLIB) $(UTILLIB) $(HDRS) $(T
 	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_SRCS) $(STLIB) $(UTILLIB) $(LDLIBS_LIB) \
 		$$(pkg-config --cflags --libs check) -lm
 
-# The fence tests #include engine.c and monitor.c (their static functions
-# on fake rings): their own binary, not linked with the library.
-$(FENCE): tests/fence/fence_test.c $(LIB_SRCS) $(HDRS) | $(O)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< -lxdp -lbpf -lpthread \
-		$$(pkg-config --cflags --libs check)
+# The fence tests link fence.c with the gather (rx.c) and the pools
+# (pool.c) against fake rings and their own stubs of the interface
+# functions; ld --wrap lets them interleave at a lock's unlock and run
+# sleeps on a virtual clock.
+FENCE_OBJS := $(addprefix $(O)/lib/,fence.o rx.o pool.o counters.o xsk.o admit.o xdpsync.o)
+FENCE_WRAP := -Wl,--wrap=pthread_mutex_unlock,--wrap=nanosleep,--wrap=clock_gettime
+$(FENCE): tests/fence/fence_test.c $(FENCE_OBJS) $(HDRS) | $(O)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(FENCE_OBJS) $(FENCE_WRAP) \
+		-lxdp -lbpf -lpthread $$(pkg-config --cflags --libs check)
 
 $(O)/tests/%: tests/tools/%.c $(STLIB) $(UTILLIB) $(HDRS) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(UTILLIB) $(LDLIBS_LIB) -lm
@@ -193,7 +197,14 @@ test-san:
 	WC_BUILD=build-san ./tests/run.sh --san
 
 # make bench: the experiments and the generated report (docs/benchmarks.md,
-# docs/bench/*.png); make bench QUICK=1: a subset in under 5 minutes
+# docs/bench/*.png, raw results in docs/bench/raw: the committed report is a
+# full run's). make bench QUICK=1: a subset (3 runs per point, fewer points)
+# in under 5 minutes, the same report and plots, written to
+# $(O)/bench-quick/ (benchmarks.md, bench/*.png, bench/raw) so that a quick
+# run never replaces the committed full report; BENCH_DOCS=docs
+# BENCH_RAW=docs/bench/raw send it to docs/ instead. The report again from
+# raw results, without running anything: python3 tests/bench/report.py
+# [--raw DIR --out DIR].
 bench: all
 	WC_BUILD=$(O) BENCH_QUICK=$(if $(filter 1,$(QUICK)),1,$${BENCH_QUICK:-0}) ./tests/bench/run.sh
 

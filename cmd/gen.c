@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -458,6 +459,23 @@ static uint64_t fill_round(struct gen *g, uint64_t max, uint64_t now)
 	return n;
 }
 
+/* A peer without NAPI on its receive path (veth with generic XDP or none)
+ * queues each packet on the backlog of the CPU that sent it, and two CPUs'
+ * backlogs run in parallel: a sender that migrates would reorder its own
+ * flows before any capture sees them. So gen stays on the CPU it started
+ * on (best effort: a failure only loses that guarantee). */
+static void stay_on_this_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 static int run(struct gen *g)
 {
 	uint64_t t0 = wc_clock_mono_ns(), t_end = 0, pace0 = t0, pace_k = 0;
@@ -465,6 +483,7 @@ static int run(struct gen *g)
 	uint64_t quantum = 1;
 	unsigned idle = 0;
 
+	stay_on_this_cpu();
 	if (g->duration > 0)
 		t_end = t0 + (uint64_t)(g->duration * 1e9);
 	/* pace in batches: about 20 k wakeups/s at most */

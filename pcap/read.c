@@ -153,10 +153,18 @@ void wcp_handover(struct wcp *h, struct wc_worker *w, struct wc_chunk *c)
 	if (drained)
 		atomic_store_explicit(&h->empty_ns[wi], now_real() - MARGIN_NS,
 				      memory_order_release);
+	/* Written under the lock, and only if the reader has not taken the
+	 * chunk meanwhile or still waits for the watermark: a reader that
+	 * returns with nothing clears both under the same lock (rearm), so
+	 * the fd is never left readable with nothing to read. */
 	if (was_empty ||
-	    (atomic_load_explicit(&h->blocked, memory_order_relaxed) &&
-	     atomic_exchange(&h->blocked, false)))
-		wake(h);
+	    atomic_load_explicit(&h->blocked, memory_order_relaxed)) {
+		pthread_mutex_lock(&h->fifo.lock);
+		if ((was_empty && h->fifo.len) ||
+		    atomic_exchange(&h->blocked, false))
+			wake(h);
+		pthread_mutex_unlock(&h->fifo.lock);
+	}
 }
 
 void wcp_handover_end(struct wcp *h)
@@ -345,9 +353,23 @@ static void finish_pending(struct wcp *h)
 	}
 }
 
-/* what is left for the next call: a select() loop must come back */
+/* Returning to the caller: the fd is readable exactly when the next call
+ * has something. Packets left: it is (a select() loop comes back for
+ * them). None: the merge waits for nothing, a wake-up for what was
+ * already taken is drained (under the workers' lock: see wcp_handover),
+ * and what was handed over meanwhile taken (a hand-over after that writes
+ * the fd again). Otherwise a poll() loop that then blocks in
+ * pcap_dispatch with no timeout (softflowd) would sleep there until the
+ * next packet, its other fds and signals unserved. */
 static void rearm(struct wcp *h)
 {
+	if (!has_packets(h)) {
+		pthread_mutex_lock(&h->fifo.lock);
+		atomic_store(&h->blocked, false);
+		drain_efd(h);
+		pthread_mutex_unlock(&h->fifo.lock);
+		pull(h);
+	}
 	if (has_packets(h))
 		wake(h);
 }
@@ -444,8 +466,12 @@ static int read_core(struct wcp *h, int cnt, pcap_handler cb, u_char *user,
 		 * their watermark moves */
 		if (r == WAIT)
 			atomic_store(&h->blocked, true);
-		if (n && !loop)
+		if (n && !loop) {
+			/* held for the merge: the workers write the fd */
+			if (r == EMPTY)
+				rearm(h);
 			return n;
+		}
 		if (r == EMPTY && atomic_load(&h->ended)) {
 			pull(h);
 			if (next_pkt(h, true, &p, &seq, &wait_ns) == EMPTY)

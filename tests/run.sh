@@ -85,7 +85,8 @@ note_fail() {
 
 # ---- unit tests (Check) ----
 # unit_tests: the library's units; fence_test: the bucket-move protocol on
-# fake rings (tests/fence, its own binary: it #includes engine.c)
+# fake rings (tests/fence, its own binary: it links fence.c and the objects
+# it needs against stubs)
 if [ "$unit" = 1 ]; then
 	for name in unit_tests fence_test; do
 		bin=$WC_BUILD/tests/$name

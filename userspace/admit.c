@@ -28,6 +28,7 @@
 #include <bpf/bpf.h>
 
 #include "engine.h"
+#include "pool.h"
 
 static size_t admit_len(void)
 {

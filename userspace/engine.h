@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Capture engine internals (engine.c, monitor.c, tx.c). */
+/* Capture engine internals: the structures every engine file shares. */
 #ifndef WIRECAP_ENGINE_H
 #define WIRECAP_ENGINE_H
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <xdp/xsk.h>
 
 #include "internal.h"
 #include "filter.h"
+#include "xdpsync.h"
 
 struct wc_sock {
 	int fd;
@@ -33,6 +35,8 @@ struct wc_pool {
 	size_t fq_map_len, cq_map_len;
 	_Atomic __u64 hwm;
 	_Atomic __u64 kicks;
+	/* an egress port reads the completion ring (port.c): one at most */
+	atomic_bool cq_claimed;
 };
 
 struct wc_chunk_seg {
@@ -165,6 +169,7 @@ struct wc_engine {
 	bool shed;
 	__u32 shed_high, shed_low;
 	int stop_efd; /* eventfd: wakes poll() on stop */
+	struct wc_xdpsync xsync; /* waits for XDP runs in flight (xdpsync.c) */
 	atomic_bool stop;
 	atomic_bool dev_gone; /* the interface vanished */
 	struct wc_link link;
@@ -181,6 +186,9 @@ struct wc_engine {
 	void *monitor_state;
 	__u32 buckets;
 	struct wc_fence fences[WC_MAX_FENCES];
+	/* moved, armed after the grace period (the monitor thread only) */
+	unsigned fence_pending[WC_MAX_FENCES];
+	unsigned fence_npending;
 	/* transmit (tx.c): the TX area follows the pools; a guest engine
 	 * (opts.umem_of) lives in its owner's UMEM */
 	__u64 tx_base; /* UMEM offset of the TX area */
@@ -196,25 +204,24 @@ struct wc_engine {
 	_Atomic __u64 moves, returns, first_move_ns, last_move_ns, stuck_events;
 };
 
-void wc_fences_force_release(struct wc_engine *e);
+static inline __u64 wc_now_mono(void)
+{
+	struct timespec ts;
 
-/* tx.c */
-void wc_pool_put(struct wc_engine *e, struct wc_pool *p, const __u64 *addr,
-		 unsigned n);
-void wc_chunk_release(struct wc_chunk *c);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
 
-__u64 wc_now_mono(void);
-__u64 wc_now_real(void);
-void wc_refresh_rt_off(struct wc_engine *e);
-/* AF_XDP ring set-up shared by the engine and tx.c */
-int wc_xsk_set_ring(int fd, int opt, __u32 n);
-int wc_ring_map(int fd, __u64 pgoff, const struct xdp_ring_offset *off, __u32 n,
-		size_t esz, void **map, size_t *len, void *ring, bool prod);
-__u32 wc_pow2_at_least(__u64 v); /* capped at the largest ring */
-int wc_pool_in_use(const struct wc_pool *p, __u64 *in_use);
+static inline __u64 wc_now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* counters.c: the counters into the pinned maps (`wirecap stats`) */
 int wc_engine_publish(struct wc_engine *e);
-/* wake every pool's fill ring (a zero-copy driver after link up) */
-void wc_engine_kick_pools(struct wc_engine *e);
 /* admit.c: admission control (opts.shed) */
 int wc_admit_open(struct wc_engine *e, const struct wc_engine_opts *o);
 void wc_admit_close(struct wc_engine *e);

@@ -27,6 +27,7 @@
 #include <linux/rtnetlink.h>
 
 #include "engine.h"
+#include "pool.h"
 #include "netdev.h"
 
 static bool flags_up(unsigned flags)

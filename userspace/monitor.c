@@ -9,10 +9,12 @@
  *    high watermark for the hold time sheds its hottest flow buckets to the
  *    least loaded buddies below the low watermark; buckets go home when
  *    their worker has been calm for the return time and has room; a bucket
- *    moved recently stays put for the cool-down. Moves are in order (see
- *    the fences in engine.h and docs/monitor.md);
+ *    moved recently stays put for the cool-down. Moves are in order (fence.c
+ *    and docs/monitor.md): this file decides what moves where, fence.c
+ *    moves it;
  *  - reports and routes around a worker that stops consuming;
- *  - publishes the counters to the pinned maps for `wirecap stats`.
+ *  - publishes the counters to the pinned maps for `wirecap stats`
+ *    (counters.c).
  */
 #include <net/if.h>
 #include <poll.h>
@@ -23,9 +25,9 @@
 #include <bpf/bpf.h>
 
 #include "engine.h"
+#include "fence.h"
 #include "netdev.h"
-
-#define GRACE_US 2000 /* in-flight redirects land within a NAPI poll */
+#include "rx.h"
 
 struct mon_worker {
 	__u64 prev_packets;
@@ -54,8 +56,6 @@ struct mon {
 	bool have_prev;
 	bool warned_cfg;
 	bool warned_meta;
-	unsigned pending[WC_MAX_FENCES]; /* fences armed after the grace */
-	unsigned npending;
 	__u32 prog_id; /* our XDP program */
 	__u64 xdp_check_ns; /* last look at what is attached */
 };
@@ -180,88 +180,21 @@ static void read_rates(struct wc_engine *e, struct mon *m)
 	m->have_prev = true;
 }
 
-static void wake(struct wc_worker *w)
-{
-	__u64 one = 1;
-
-	if (write(w->wake_efd, &one, sizeof(one)) < 0) {
-		/* already pending */
-	}
-}
-
-/* Can (q, b) move now? One move of a bucket at a time. */
-static bool movable(struct wc_engine *e, struct mon *m, size_t k, unsigned to)
-{
-	unsigned from = m->steer[k].worker;
-	struct wc_worker *a = &e->workers[from], *bw = &e->workers[to];
-
-	return from != to && m->npending < WC_MAX_FENCES &&
-	       !atomic_load(&bw->hold[k]) && !atomic_load(&a->hold[k]) &&
-	       !atomic_load(&bw->divert[k]) && !atomic_load(&a->divert[k]);
-}
-
-/* Start moving (q, b) to worker `to`. The fence is filled in while
- * RESERVED (only the old owner looks at it then, to divert), published as
- * ARMING, then the new owner's hold is set and the steering switches; the
- * fence is armed after the grace period (arm_pending). */
+/* Move (q, b) to worker `to`, in order (fence.c, which counts the move),
+ * and take note: when, and whether it went home. */
 static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
 		       unsigned b, unsigned to, __u64 now)
 {
 	size_t k = (size_t)q * e->buckets + b;
 	unsigned from = m->steer[k].worker;
-	struct wc_steer nv = { .worker = to, .gen = m->steer[k].gen + 1 };
-	struct wc_worker *a = &e->workers[from], *bw = &e->workers[to];
-	struct wc_fence *f = NULL;
-	__u16 idx;
-	int err, st;
+	struct wc_steer nv;
+	int err;
 
-	if (!movable(e, m, k, to))
-		return -EBUSY;
-	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
-		st = WC_FENCE_FREE;
-		if (atomic_compare_exchange_strong(&e->fences[i].state, &st,
-						   WC_FENCE_RESERVED)) {
-			f = &e->fences[i];
-			break;
-		}
-	}
-	if (!f)
-		return -EBUSY;
-	idx = (__u16)(f - e->fences) + 1;
-	f->q = q;
-	f->b = b;
-	f->from = from;
-	f->to = to;
-	f->pos = 0;
-	atomic_store(&f->forced, false);
-	/* the old owner diverts what it still has of the bucket ... */
-	atomic_store(&a->divert[k], idx);
-	atomic_fetch_add(&a->ndiverts, 1);
-	/* ... from the chunk after the one it holds now */
-	f->s0 = atomic_load(&a->busy_seq);
-	st = WC_FENCE_RESERVED;
-	if (!atomic_compare_exchange_strong(&f->state, &st, WC_FENCE_ARMING))
-		return -EINTR; /* released by a stop meanwhile */
-	/* the new owner parks the bucket from the first packet it gets */
-	atomic_store(&bw->hold[k], idx);
-	atomic_fetch_add(&bw->nholds, 1);
-	err = wc_iface__steer_set(e->ifc, q, b, &nv);
-	if (err) {
-		/* nothing was steered to `to`: release, it frees itself */
-		atomic_store(&f->forced, true);
-		st = WC_FENCE_ARMING;
-		atomic_compare_exchange_strong(&f->state, &st,
-					       WC_FENCE_RELEASED);
+	err = wc_fence_move(e, q, b, &m->steer[k], to, &nv);
+	if (err)
 		return err;
-	}
-	m->pending[m->npending++] = idx - 1;
-	/* a stop's force-release that scanned the fences before this one
-	 * was published missed it: release it (and any other) now */
-	if (atomic_load(&e->unplugged))
-		wc_fences_force_release(e);
 	m->steer[k] = nv;
 	m->moved_ns[k] = now;
-	atomic_fetch_add(&e->moves, 1);
 	if (to == home_of(e, m, q, b)) {
 		atomic_fetch_add(&e->returns, 1);
 	} else {
@@ -269,8 +202,6 @@ static int move_bucket(struct wc_engine *e, struct mon *m, unsigned q,
 			atomic_store(&e->first_move_ns, now);
 		atomic_store(&e->last_move_ns, now);
 	}
-	atomic_fetch_add(&a->moves_out, 1);
-	atomic_fetch_add(&bw->moves_in, 1);
 	pr_debug(
 		"%s: bucket %u of queue %u: worker %u -> %u (%llu pkts/interval)\n",
 		e->ifname, b, q, from, to, (unsigned long long)m->rate[k]);
@@ -332,38 +263,14 @@ static int move_unit(struct wc_engine *e, struct mon *m, size_t u, unsigned to,
 		return move_bucket(e, m, u / e->buckets, u % e->buckets, to,
 				   now);
 	for (unsigned q = 0; q < e->nq; q++)
-		if (!movable(e, m, (size_t)q * e->buckets + u, to) ||
-		    m->npending + e->nq > WC_MAX_FENCES)
+		if (!wc_fence_movable(
+			    e, (size_t)q * e->buckets + u,
+			    m->steer[(size_t)q * e->buckets + u].worker, to) ||
+		    wc_fences_pending(e) + e->nq > WC_MAX_FENCES)
 			return -EBUSY;
 	for (unsigned q = 0; q < e->nq; q++)
 		move_bucket(e, m, q, u, to, now);
 	return 0;
-}
-
-/* After the grace period every redirect made with the old steering has
- * landed in the old owner's ring: its producer index is the fence. */
-static void arm_pending(struct wc_engine *e, struct mon *m)
-{
-	struct timespec ts = { 0, GRACE_US * 1000 };
-
-	if (!m->npending)
-		return;
-	nanosleep(&ts, NULL);
-	for (unsigned i = 0; i < m->npending; i++) {
-		struct wc_fence *f = &e->fences[m->pending[i]];
-		struct wc_worker *from = &e->workers[f->from];
-		int st = WC_FENCE_ARMING;
-
-		f->pos = __atomic_load_n(from->socks[f->q].rx.producer,
-					 __ATOMIC_ACQUIRE);
-		f->armed_ns = wc_now_mono();
-		/* pos and armed_ns are published by the state's release */
-		if (atomic_compare_exchange_strong(&f->state, &st,
-						   WC_FENCE_ARMED))
-			atomic_fetch_add(&e->fences_active, 1);
-		wake(from);
-	}
-	m->npending = 0;
 }
 
 static int cmp_rate_desc(const void *a, const void *b, void *arg)
@@ -557,83 +464,6 @@ static void count_owned(struct wc_engine *e, struct mon *m)
 	}
 }
 
-/* A fence whose old owner is stuck, or that stays armed far longer than
- * any backlog takes to pass (the old owner stopped coming back for
- * chunks), is released by force: the new owner goes on, out of order for
- * that bucket, and the event is counted. */
-#define FENCE_MAX_NS 5000000000ull
-
-static void fence_timeouts(struct wc_engine *e, struct mon *m, __u64 now)
-{
-	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
-		struct wc_fence *f = &e->fences[i];
-		int st = WC_FENCE_ARMED;
-
-		/* armed_ns may be later than this interval's `now` */
-		if (atomic_load(&f->state) != WC_FENCE_ARMED ||
-		    (!m->w[f->from].stuck &&
-		     (f->armed_ns >= now || now - f->armed_ns < FENCE_MAX_NS)))
-			continue;
-		atomic_store(&f->forced, true);
-		if (atomic_compare_exchange_strong(&f->state, &st,
-						   WC_FENCE_RELEASED)) {
-			atomic_fetch_sub(&e->fences_active, 1);
-			atomic_fetch_add(&e->fence_timeouts, 1);
-			wake(&e->workers[f->to]);
-			pr_warn("%s: worker %u did not pass its fence on queue %u: bucket %u released to worker %u out of order\n",
-				e->ifname, f->from, f->q, f->b, f->to);
-		}
-	}
-}
-
-WC_API int wc_engine__offload_stats(struct wc_engine *e,
-				    struct wc_offload_stats *o)
-{
-	if (!e || !o)
-		return -EINVAL;
-	o->moves = atomic_load(&e->moves);
-	o->returns = atomic_load(&e->returns);
-	o->first_move_ns = atomic_load(&e->first_move_ns);
-	o->last_move_ns = atomic_load(&e->last_move_ns);
-	o->fence_timeouts = atomic_load(&e->fence_timeouts);
-	o->stuck_events = atomic_load(&e->stuck_events);
-	o->late = atomic_load(&e->fence_late);
-	return 0;
-}
-
-int wc_engine_publish(struct wc_engine *e)
-{
-	int efd = wc_iface__map_fd(e->ifc, WC_MAP_ENGINE);
-	int pfd = wc_iface__map_fd(e->ifc, WC_MAP_POOL_STATS);
-	int wfd = wc_iface__map_fd(e->ifc, WC_MAP_WORKER_STATS);
-	struct wc_engine_info info;
-	int err = 0;
-	__u32 zero = 0;
-
-	if (efd < 0 || pfd < 0 || wfd < 0)
-		return -ENOENT;
-	pthread_mutex_lock(&e->stats_lock);
-	for (__u32 q = 0; q < e->nq; q++) {
-		struct wc_pool_stats ps;
-
-		if (!wc_engine__pool_stats(e, q, &ps) &&
-		    bpf_map_update_elem(pfd, &q, &ps, BPF_ANY))
-			err = -errno;
-	}
-	for (__u32 w = 0; w < e->nw; w++) {
-		struct wc_worker_stats ws;
-
-		if (!wc_engine__worker_stats(e, w, &ws) &&
-		    bpf_map_update_elem(wfd, &w, &ws, BPF_ANY))
-			err = -errno;
-	}
-	wc_engine__info(e, &info);
-	if (bpf_map_update_elem(efd, &zero, &info, BPF_ANY))
-		err = -errno;
-	pthread_mutex_unlock(&e->stats_lock);
-	return err;
-}
-
 /* Is our XDP program still the one attached? `wirecap detach --force`,
  * `ip link set dev X xdp off` or another attach take it away, and the
  * sockets then receive nothing: stop (like a vanished interface: the
@@ -720,8 +550,8 @@ static void *monitor_main(void *arg)
 				e->ifname);
 			m->warned_meta = true;
 		}
-		arm_pending(e, m);
-		fence_timeouts(e, m, now);
+		wc_fences_arm(e);
+		wc_fences_timeouts(e, now);
 		count_owned(e, m);
 		wc_engine_publish(e);
 	}

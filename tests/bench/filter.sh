@@ -31,7 +31,12 @@
 # On veth, AF_XDP runs in copy mode: absolute numbers are not a NIC's.
 #
 # Environment: WC_BUILD, BENCH_REPEAT (3), BENCH_BURST (320000, a multiple
-# of 64), BENCH_RATE (200000), BENCH_T (3 s), QUICK=1 (1 run, smaller).
+# of 64), BENCH_RATE (200000), BENCH_T (3 s), BENCH_DRAIN (3 s of grace
+# after the burst), QUICK=1 (smaller), BENCH_FILTER_RAW=PREFIX (every
+# share run in PREFIX.share.tsv, the cost rows in PREFIX.cost.tsv, for
+# tests/bench/report.py), BENCH_FILTER_POOL_CHUNKS=N (wirecap's pool: N
+# chunks of 64 frames per queue instead of the default pool, which takes
+# seconds to start on a loaded machine; run.sh's QUICK sets it).
 set -uo pipefail
 . "$(dirname "$0")/../lib/net.sh"
 # shellcheck disable=SC2034 # used by net.sh
@@ -41,11 +46,15 @@ REPEAT=${BENCH_REPEAT:-3}
 BURST=${BENCH_BURST:-320000}
 RATE=${BENCH_RATE:-200000}
 T=${BENCH_T:-3}
+DRAIN=${BENCH_DRAIN:-3}
 if [ "${QUICK:-0}" = 1 ]; then
-	REPEAT=1
 	BURST=${BENCH_BURST:-64000}
 	T=${BENCH_T:-1}
+	DRAIN=${BENCH_DRAIN:-1}
 fi
+RAWP=${BENCH_FILTER_RAW:-}
+POOL=()
+[ -n "${BENCH_FILTER_POOL_CHUNKS:-}" ] && POOL=(--pool-chunks "$BENCH_FILTER_POOL_CHUNKS")
 EXPR='udp port 32770'
 
 die() {
@@ -87,7 +96,7 @@ share() {
 	rm -f "$ready" "$f"
 	case $cons in
 	xdp | user)
-		cmd=("$WIRECAP" capture -i "$IF" -w "$f" --ready-file "$ready" --stats-json "$j")
+		cmd=("$WIRECAP" capture -i "$IF" -w "$f" --ready-file "$ready" --stats-json "$j" "${POOL[@]}")
 		[ "$cons" = user ] && cmd+=(--filter-in user)
 		cmd+=("$EXPR")
 		;;
@@ -106,7 +115,7 @@ share() {
 	sleep 0.5
 	gen -c "$BURST" --json "$gj"
 	# let it drain (a benchmark, not a test: a fixed grace)
-	sleep 3
+	sleep "$DRAIN"
 	kill -INT "$pid"
 	timeout 30 tail --pid="$pid" -f /dev/null || kill -9 "$pid"
 	wait "$pid" 2>/dev/null
@@ -188,6 +197,11 @@ awk '{ c[$1] = c[$1] " " $5; s[$1] = s[$1] " " $3; m[$1] = m[$1] " " $4
 		printf "ratio xdp/user %.2f\n", share["user"] ? share["xdp"] / share["user"] : 0
 		printf "ratio xdp/tcpdump %.2f\n", share["tcpdump"] ? share["xdp"] / share["tcpdump"] : 0
 	}' "$WCT_DIR/share"
+if [ -n "$RAWP" ]; then
+	printf 'consumer\trun\tsent\tmatching\tcaptured\tveth_drop\tcons_drop\texpr\n' >"$RAWP.share.tsv"
+	awk -v e="$EXPR" 'NF >= 7 { printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", $1, $2, $3, $4, $5, $6, $7, e }' \
+		"$WCT_DIR/share" >>"$RAWP.share.tsv"
+fi
 
 echo
 sysctl -qw kernel.bpf_stats_enabled=1 || die "cannot enable kernel.bpf_stats_enabled"
@@ -207,5 +221,10 @@ awk -v e="$EXPR" '{ x = $1 == "none" ? "-" : $1 == "udp" ? "udp" : e
 		printf "ratio cost_udp/none %.2f\n", ns["none"] ? ns["udp"] / ns["none"] : 0
 		printf "ratio cost_port/none %.2f\n", ns["none"] ? ns["port"] / ns["none"] : 0
 	}' "$WCT_DIR/cost"
+if [ -n "$RAWP" ]; then
+	printf 'filter\texpr\tinsns\tns_per_packet\tsteer_cnt\tfilter_cnt\trate_pps\n' >"$RAWP.cost.tsv"
+	awk -v e="$EXPR" -v r="$RATE" 'NF >= 5 { printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", $1,
+		($1 == "none" ? "-" : $1 == "udp" ? "udp" : e), $2, $3, $4, $5, r }' "$WCT_DIR/cost" >>"$RAWP.cost.tsv"
+fi
 mountpoint -q "$TMPFS" && umount "$TMPFS"
 wct_finish >/dev/null

@@ -3,9 +3,19 @@
 # paper's experiments against the best-configured alternatives, measured in
 # one run on the same traffic, then a generated report with plots.
 #
-#   tests/bench/run.sh                 full: about 30-40 minutes
-#   BENCH_QUICK=1 tests/bench/run.sh   quick: 1 run per point, fewer points and
-#                                      packets (4 minutes on a quiet machine)
+#   tests/bench/run.sh                 full: about 60 minutes on a loaded
+#                                      machine
+#   BENCH_QUICK=1 tests/bench/run.sh   quick: 3 runs per point too, but one or
+#                                      two points per figure, fewer consumers
+#                                      in some and fewer packets; writes to
+#                                      build/bench-quick unless BENCH_RAW /
+#                                      BENCH_DOCS say otherwise (see the
+#                                      Makefile). Measured 9 min 50 s at a
+#                                      load average of 11 to 8 on 2 CPUs:
+#                                      about 130 runs, each paying a
+#                                      consumer's start (seconds under that
+#                                      load); the 5-minute target needs a
+#                                      lightly loaded machine
 #
 # Every run is kept: one TSV per experiment under $BENCH_RAW (default
 # docs/bench/raw), one line per run, plus meta.json (machine, kernel, load at
@@ -34,17 +44,24 @@
 # Experiments: rate (captured % vs offered rate), cost (vs per-packet cost x
 # at a fixed rate), burst (vs burst length, three pool sizes), imbalance
 # (70/10/10/10 and 100/0/0/0 over 4 queues, offloading off/on), zipf (skewed
-# flow sizes over 4 workers: wirecap vs fanout), forward (tests/bench/
-# forward.sh: forwarded pps vs offered).
+# flow sizes over 4 workers: wirecap vs fanout), then the scripts with their
+# own set-up, each writing its raw results into the same directory:
+# forward (tests/bench/forward.sh: forwarded pps vs offered for forward,
+# XDP_REDIRECT and a bridge, latency through the middlebox), startup
+# (tests/bench/startup.sh: the default engine's start-up time), tcpdump
+# (tests/bench/tcpdump.sh: tcpdump through wirecap against tcpdump on
+# AF_PACKET), filter (tests/bench/filter.sh: filters in XDP).
 #
 # The NIC model on veth (../shared/DESIGN.md): GRO and threaded NAPI on the
 # receiving end, its napi kthreads pinned to the capture CPU at SCHED_FIFO
 # 50, TSO off on the sender; the generator on the other CPU.
 #
 # Environment: WC_BUILD, BENCH_QUICK=1 (or QUICK=1), BENCH_REPEAT=N (runs per
-# point; default 3, quick 1), BENCH_ONLY="rate cost ..." (some experiments),
-# BENCH_RAW=DIR, BENCH_REPORT=0 (no report), BENCH_CPU_GEN / BENCH_CPU_CAP
-# (default 0 / 1).
+# point; default 3, quick too), BENCH_ONLY="rate cost ..." (some
+# experiments), BENCH_RAW=DIR (default docs/bench/raw, quick
+# $WC_BUILD/bench-quick/bench/raw), BENCH_DOCS=DIR (where benchmarks.md and
+# bench/*.png go: default docs, quick $WC_BUILD/bench-quick), BENCH_REPORT=0
+# (no report), BENCH_CPU_GEN / BENCH_CPU_CAP (default 0 / 1).
 set -uo pipefail
 WC_BUILD=${WC_BUILD:-${O:-build}}
 export WC_BUILD
@@ -54,10 +71,17 @@ WCT_NAME=bench
 
 QUICK=${BENCH_QUICK:-${QUICK:-0}}
 [ "$QUICK" = 1 ] || QUICK=0
-REPEAT=${BENCH_REPEAT:-$([ "$QUICK" = 1 ] && echo 1 || echo 3)}
+REPEAT=${BENCH_REPEAT:-3}
 CPU_GEN=${BENCH_CPU_GEN:-0}
 CPU_CAP=${BENCH_CPU_CAP:-1}
-RAW=${BENCH_RAW:-$WCT_ROOT/docs/bench/raw}
+# a quick run never overwrites the committed full report
+if [ "$QUICK" = 1 ]; then
+	DOCS=${BENCH_DOCS:-$WC_BUILD/bench-quick}
+	RAW=${BENCH_RAW:-$DOCS/bench/raw}
+else
+	DOCS=${BENCH_DOCS:-$WCT_ROOT/docs}
+	RAW=${BENCH_RAW:-$WCT_ROOT/docs/bench/raw}
+fi
 RUNS=$WC_BUILD/bench-runs
 AFXDP=$WC_BUILD/tests/afxdp_loop
 PCAPL=$WC_BUILD/tests/pcap_loop
@@ -68,6 +92,9 @@ T_START=$(date +%s)
 # wirecap's pool of POOL_CHUNKS x 64 frames of 2 KiB per queue, the plain
 # loop rings of that many entries, libpcap that many bytes.
 POOL_CHUNKS=1024
+# quick: a quarter of it (128 MiB: the consumers start faster); every
+# quick experiment sends fewer packets than that
+[ "$QUICK" = 1 ] && POOL_CHUNKS=256
 POOL_FRAMES=$((POOL_CHUNKS * 64))
 POOL_BYTES=$((POOL_FRAMES * 2048 * 4))
 IDLE=0.7 # consumers stop this long after their last packet
@@ -122,7 +149,12 @@ clang -O2 -target bpf -I/usr/include/"$MULTIARCH" -c "$WCT_DIR/drop.c" \
 
 mkdir -p "$RAW" "$RUNS" || die "cannot create $RAW"
 # a partial run (BENCH_ONLY) replaces only its experiments' results
-[ -n "${BENCH_ONLY:-}" ] || rm -f "$RAW"/*.tsv "$RAW"/meta.json "$RUNS"/*
+[ -n "${BENCH_ONLY:-}" ] || rm -f "$RAW"/*.tsv "$RAW"/meta.json "$RAW"/meta.only.json "$RUNS"/*
+# a partial run next to a full run's results keeps that run's meta.json
+# and says in meta.only.json (the report quotes it) when its rows were
+# measured
+META=$RAW/meta.json
+[ -n "${BENCH_ONLY:-}" ] && [ -e "$META" ] && META=$RAW/meta.only.json
 
 pin_napi() { # napi/<ifname>-* of the receiving veth: capture CPU, FIFO 50
 	local p n=0
@@ -231,10 +263,10 @@ consumer_cmd() {
 }
 
 PATHS=$RAW/paths.tsv
-# record_path CONS TEXT: how a consumer ran (first run only)
-record_path() {
-	grep -q "^$1	" "$PATHS" 2>/dev/null || printf '%s\t%s\n' "$1" "$2" >>"$PATHS"
-}
+# record_path CONS TEXT: how a consumer ran (first run only; the callers
+# check new_path first: the text costs a few jq runs)
+record_path() { printf '%s\t%s\n' "$1" "$2" >>"$PATHS"; }
+new_path() { ! grep -q "^$1	" "$PATHS" 2>/dev/null; }
 
 # run_case EXP X CONS RUN GEN-ARGS...: one run; appends a line to EXP.tsv
 run_case() {
@@ -243,7 +275,7 @@ run_case() {
 	local tag=$exp.${x//\//-}.$cons.$run
 	local out=$RUNS/$tag.json gj=$RUNS/$tag.gen.json err=$RUNS/$tag.err
 	local ready=$WCT_DIR/ready pid='' spid='' d0=0 rc=0 mode count
-	local got pre drop reo=0 sw=0 moves=0 conv=-1 hwm=0 perw=-
+	local got pre drop reo=0 sw=0 moves=0 conv=-1 hwm=0 perw=- sent kpps
 	count=$(printf '%s\n' "$*" | sed -n 's/.*--count \([0-9]*\).*/\1/p')
 	rm -f "$ready" "$out" "$gj"
 	reset_rx
@@ -293,40 +325,39 @@ run_case() {
 		note "$tag: no result: $(tail -n 2 "$err" 2>/dev/null | tr '\n' ' ')"
 		return 0
 	fi
-	pre=$(jq -r '.dev_tx_dropped // 0' "$gj")
+	read -r sent kpps pre < <(jq -r '"\(.sent) \(.pps / 1000) \(.dev_tx_dropped // 0)"' "$gj")
 	case $cons in
 	xdpdrop)
 		drop=0
-		record_path "$exp:$cons" "$mode XDP, XDP_DROP"
+		new_path "$exp:$cons" && record_path "$exp:$cons" "$mode XDP, XDP_DROP"
 		;;
 	afxdp | afxdp-big)
 		read -r got drop < <(jq -r '"\(.received) \(.rx_dropped)"' "$out")
-		record_path "$exp:$cons" "$mode XDP, AF_XDP copy mode, $(jq -r .ring "$out")-entry fill and RX rings, $(jq -r .frames "$out") frames/queue, 1 thread"
+		new_path "$exp:$cons" && record_path "$exp:$cons" "$mode XDP, AF_XDP copy mode, $(jq -r .ring "$out")-entry fill and RX rings, $(jq -r .frames "$out") frames/queue, 1 thread"
 		;;
 	pcap | pcap-big)
 		read -r got drop < <(jq -r '"\(.received) \(.ps_drop)"' "$out")
-		record_path "$exp:$cons" "$(jq -r .path "$out"), buffer $([ "$cons" = pcap ] && echo "default (2 MiB)" || echo "$((POOL_BYTES >> 20)) MiB"), 1 thread"
+		new_path "$exp:$cons" && record_path "$exp:$cons" "$(jq -r .path "$out"), buffer $([ "$cons" = pcap ] && echo "default (2 MiB)" || echo "$((POOL_BYTES >> 20)) MiB"), 1 thread"
 		;;
 	fanout-*)
 		read -r got drop reo sw perw < <(jq -r '"\(.received) \(.drops) \(.reordered) \(.flow_switches) \(.per_thread | map(tostring) | join(","))"' "$out")
-		record_path "$exp:$cons" "AF_PACKET TPACKET_V3, PACKET_FANOUT $(jq -r .mode "$out"), $C_WORKERS threads, $(($(jq -r .buffer "$out") >> 20)) MiB of rings"
+		new_path "$exp:$cons" && record_path "$exp:$cons" "AF_PACKET TPACKET_V3, PACKET_FANOUT $(jq -r .mode "$out"), $C_WORKERS threads, $(($(jq -r .buffer "$out") >> 20)) MiB of rings"
 		;;
 	wc-capture)
 		read -r got drop hwm < <(jq -r '"\(.written) \(.dropped.total) \(.hwm)"' "$out")
-		record_path "$exp:$cons" "$mode XDP, AF_XDP $(jq -r .bind "$out") mode, pool $(jq -r .pool_frames_per_queue "$out") frames/queue, pcapng on tmpfs, $C_WORKERS worker"
+		new_path "$exp:$cons" && record_path "$exp:$cons" "$mode XDP, AF_XDP $(jq -r .bind "$out") mode, pool $(jq -r .pool_frames_per_queue "$out") frames/queue, pcapng on tmpfs, $C_WORKERS worker"
 		;;
 	wc*)
 		read -r got drop reo sw moves conv hwm perw < <(jq -r '"\(.delivered) \(.dropped.total) \(.reordered_global) \(.flow_switches) \(.moves) \(.converged_s) \(.hwm) \(.workers | map(.packets | tostring) | join(","))"' "$out")
-		record_path "$exp:$cons" "$mode XDP, AF_XDP $(jq -r .bind "$out") mode, pool $(jq -r .pool_frames_per_queue "$out") frames/queue, $C_WORKERS worker(s), steer $C_STEER$(case $cons in wc-a) echo ", offloading on" ;; wc-b) echo ", offloading off" ;; esac)"
+		new_path "$exp:$cons" && record_path "$exp:$cons" "$mode XDP, AF_XDP $(jq -r .bind "$out") mode, pool $(jq -r .pool_frames_per_queue "$out") frames/queue, $C_WORKERS worker(s), steer $C_STEER$(case $cons in wc-a) echo ", offloading on" ;; wc-b) echo ", offloading off" ;; esac)"
 		;;
 	esac
 	printf '%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-		"$exp" "$x" "$cons" "$run" "$(jq -r .sent "$gj")" \
-		"$(jq -r '.pps / 1000' "$gj")" "$got" "$pre" "$drop" "$reo" "$sw" \
+		"$exp" "$x" "$cons" "$run" "$sent" "$kpps" "$got" "$pre" "$drop" "$reo" "$sw" \
 		"$moves" "$conv" "$hwm" "$perw" "$C_COST" "$NAPI_PINNED" $((C_POOL * 64)) >>"$RAW/$exp.tsv"
 	printf '# %-9s %-8s %-11s run %d: sent %8s at %7.0f kpps, got %8s (%5.1f%%), pre-XDP %s, dropped %s\n' \
-		"$exp" "$x" "$cons" "$run" "$(jq -r .sent "$gj")" "$(jq -r '.pps / 1000' "$gj")" "$got" \
-		"$(awk -v a="$got" -v b="$(jq -r .sent "$gj")" 'BEGIN { print b ? 100 * a / b : 0 }')" \
+		"$exp" "$x" "$cons" "$run" "$sent" "$kpps" "$got" \
+		"$(awk -v a="$got" -v b="$sent" 'BEGIN { print b ? 100 * a / b : 0 }')" \
 		"$pre" "$drop"
 }
 
@@ -376,13 +407,14 @@ write_meta() {
 		--argjson pool_frames "$POOL_FRAMES" --argjson pool_bytes "$POOL_BYTES" \
 		--arg commit "$(git -C "$WCT_ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
 		--arg procs "$(ps -e --no-headers | wc -l)" \
-		--arg notes "$(printf '%s\n' "${NOTES[@]}")" \
+		--arg notes "$(printf '%s\n' "${NOTES[@]}")" --arg only "${BENCH_ONLY:-}" \
 		'{kernel: $kernel, cpu_model: $cpu, ncpu: $ncpu, memory: $mem,
 		  load_start: $load_start, load_end: $load_end, t_start: $t_start, t_end: $t_end,
 		  quick: $quick, repeat: $repeat, napi: $threaded, cpu_gen: $cpu_gen,
 		  cpu_cap: $cpu_cap, pool_frames_per_queue: $pool_frames, pool_bytes: $pool_bytes,
 		  queues: 4, link: "veth", commit: $commit, processes: $procs,
-		  notes: ($notes | split("\n") | map(select(length > 0)))}' >"$RAW/meta.json"
+		  notes: ($notes | split("\n") | map(select(length > 0)))}
+		 + (if $only == "" then {} else {only: $only} end)' >"$META"
 }
 write_meta
 echo "# wirecap bench$([ "$QUICK" = 1 ] && echo " (QUICK)"): $(uname -r), $NCPU CPUs, load average $LOAD_START"
@@ -390,17 +422,24 @@ echo "# veth $WCT_IF_TX -> $WCT_IF_RX, 4 queues; NAPI $([ "$THREADED" = 1 ] && e
 
 # ---- the experiments ------------------------------------------------------------
 
-# 1. captured % vs offered rate (1 s or 500,000 packets, quick 150,000;
-#    unpaced: 600,000, quick 300,000): every baseline, no work per packet; the
-#    same runs compare capture to pcapng (wc-capture) with no-op capture (wc)
+# 1. captured % vs offered rate (1 s or 500,000 packets; unpaced: 600,000;
+#    quick: unpaced only, 60,000, the large-buffer baselines): every
+#    baseline, no work per packet; the same runs compare capture to pcapng
+#    (wc-capture) with no-op capture (wc)
 if want rate; then
 	begin_exp rate
 	C_COST=0 C_MODE=spin C_WORKERS=1 C_POOL=$POOL_CHUNKS C_FLOWS=64 C_EXPECT=1 C_STEER=queue
-	if [ "$QUICK" = 1 ]; then RATES="250 max"; else RATES="100 250 500 1000 max"; fi
+	CONS="xdpdrop afxdp afxdp-big pcap pcap-big wc wc-capture"
+	if [ "$QUICK" = 1 ]; then
+		RATES=max
+		CONS="xdpdrop afxdp-big pcap-big wc"
+	else
+		RATES="100 250 500 1000 max"
+	fi
 	for r in $RATES; do
 		if [ "$r" = max ]; then
 			g=(--count 600000)
-			[ "$QUICK" = 1 ] && g=(--count 300000)
+			[ "$QUICK" = 1 ] && g=(--count 60000)
 		else
 			# 1 s, at most 500,000 packets (quick: 150,000): a receiver
 			# that slows the sender down makes every packet take longer
@@ -409,52 +448,73 @@ if want rate; then
 			[ "$QUICK" = 1 ] && [ "$n" -gt 150000 ] && n=150000
 			g=(--pps $((r * 1000)) --count "$n")
 		fi
-		for_runs rate "$r" "${g[@]}" -- xdpdrop afxdp afxdp-big pcap pcap-big wc wc-capture
+		# shellcheck disable=SC2086
+		for_runs rate "$r" "${g[@]}" -- $CONS
 	done
 fi
 
 # 2. captured % vs per-packet cost x (a CPU spin), 250 kpps for 1 s (quick:
-#    150,000 packets)
+#    x = 2000 ns, 50,000 packets, the loop with pool-sized rings)
 if want cost; then
 	begin_exp cost
 	C_MODE=spin C_WORKERS=1 C_POOL=$POOL_CHUNKS C_FLOWS=64 C_EXPECT=1 C_STEER=queue
-	if [ "$QUICK" = 1 ]; then XS="0 2000"; else XS="0 100 200 500 1000 2000"; fi
+	CONS="afxdp afxdp-big pcap pcap-big wc"
+	if [ "$QUICK" = 1 ]; then
+		XS=2000
+		CONS="afxdp-big wc"
+	else
+		XS="0 100 200 500 1000 2000"
+	fi
 	for x in $XS; do
 		C_COST=$x
-		for_runs cost "$x" --pps 250000 --count "$([ "$QUICK" = 1 ] && echo 150000 || echo 250000)" \
-			-- afxdp afxdp-big pcap pcap-big wc
+		# shellcheck disable=SC2086
+		for_runs cost "$x" --pps 250000 --count "$([ "$QUICK" = 1 ] && echo 50000 || echo 250000)" \
+			-- $CONS
 	done
 fi
 
 # 3. captured % vs burst length, three pool sizes: bursts at 300 kpps into
-#    a consumer that spends 3 us per packet (it keeps up with ~1/3 of it)
+#    a consumer that spends 3 us per packet (it keeps up with ~1/3 of it);
+#    quick: one length, the smallest and largest pools, the 2048-ring loop
 if want burst; then
 	begin_exp burst
 	C_COST=3000 C_MODE=spin C_WORKERS=1 C_FLOWS=64 C_EXPECT=1 C_STEER=queue
-	if [ "$QUICK" = 1 ]; then LS="30000 120000"; else LS="25000 50000 100000 200000 400000"; fi
+	PS="64 256 1024"
+	CONS="afxdp afxdp-big"
+	if [ "$QUICK" = 1 ]; then
+		LS=50000
+		PS="64 1024"
+		CONS=afxdp
+	else
+		LS="25000 50000 100000 200000 400000"
+	fi
 	for l in $LS; do
-		for p in 64 256 1024; do
+		for p in $PS; do
 			C_POOL=$p
 			for_runs burst "$l" --pps 300000 --count "$l" -- "wc-p$p"
 		done
 		C_POOL=$POOL_CHUNKS
-		for_runs burst "$l" --pps 300000 --count "$l" -- afxdp afxdp-big
+		# shellcheck disable=SC2086
+		for_runs burst "$l" --pps 300000 --count "$l" -- $CONS
 	done
 fi
 
 # 4. long-term imbalance over 4 queues, 4 workers that each sustain 40 kpps
 #    (25 us per packet, a sleep per chunk: four workers fit on two CPUs),
-#    100 kpps offered, pool of 131,072 frames per queue (quick: 65,536 for
-#    its shorter runs; the excess of the heavy queue outgrows it within the
-#    run without offloading); offloading off and on; the
+#    100 kpps offered, pool of 131,072 frames per queue (quick: 70/10/10/10
+#    only, 4,096 frames for its 40,000 packets; the excess of the heavy
+#    queue outgrows it within the run without offloading); offloading off
+#    and on; the
 #    first run with offloading records the monitor at work (per-worker
 #    backlog, bucket moves)
 if want imbalance; then
 	begin_exp imbalance
 	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_FLOWS=64 C_EXPECT=1 C_STEER=queue
-	C_POOL=$([ "$QUICK" = 1 ] && echo 1024 || echo 2048)
-	N=$([ "$QUICK" = 1 ] && echo 200000 || echo 800000)
-	for w in 70/10/10/10 100/0/0/0; do
+	C_POOL=$([ "$QUICK" = 1 ] && echo 64 || echo 2048)
+	N=$([ "$QUICK" = 1 ] && echo 40000 || echo 800000)
+	WS="70/10/10/10 100/0/0/0"
+	[ "$QUICK" = 1 ] && WS=70/10/10/10
+	for w in $WS; do
 		for ((r = 1; r <= REPEAT; r++)); do
 			for c in wc-b wc-a; do
 				C_TS=
@@ -479,25 +539,65 @@ fi
 #    heavy hitters. wirecap with --steer flow (the same static spreading as
 #    fanout hash) without and with offloading, against AF_PACKET fanout.
 #    Buffers hold the same number of packets for all (the pool of 256 chunks
-#    per queue: 65,536 frames), so that imbalance shows as loss within the run.
+#    per queue: 65,536 frames), so that imbalance shows as loss within the run
+#    (quick: 64 chunks for its 44,000 packets).
 if want zipf; then
 	begin_exp zipf
-	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_POOL=256 C_FLOWS=1024 C_EXPECT=0 C_STEER=flow
-	N=$([ "$QUICK" = 1 ] && echo 220000 || echo 660000)
+	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_FLOWS=1024 C_EXPECT=0 C_STEER=flow
+	C_POOL=$([ "$QUICK" = 1 ] && echo 64 || echo 256)
+	N=$([ "$QUICK" = 1 ] && echo 44000 || echo 660000)
 	for_runs zipf 1.1 --pps 110000 --count "$N" --zipf 1.1 -- wc-b wc-a fanout-hash fanout-roll
 	C_STEER=queue
 fi
 
 write_meta
 
-# 6. forwarding: tests/bench/forward.sh, forwarded pps vs offered
+# 6.-9. the scripts with their own set-up (their namespaces and veths are
+# their own; the bench's veth stays idle meanwhile). Each writes its raw
+# results into $RAW and prints its own table.
+extra() { # extra NAME ENV...: tests/bench/NAME.sh with ENV, its load noted
+	local name=$1
+	shift
+	printf '%s\t%s\t%s\n' "$name" "$(date +%s)" "$(load1)" >>"$RAW/load.tsv"
+	echo "# experiment $name (tests/bench/$name.sh; load average $(load1))"
+	env BENCH_REPEAT="$REPEAT" BENCH_CPU_GEN="$CPU_GEN" QUICK="$QUICK" "$@" \
+		"$(dirname "$0")/$name.sh" || note "$name.sh exited $?"
+}
+
+# 6. forwarding: forwarded pps vs offered (paced and the generator's
+#    maximum), forward's ratios, latency (ping p50/p99) at 100 kpps
 if want forward; then
-	printf '%s\t%s\t%s\n' forward "$(date +%s)" "$(load1)" >>"$RAW/load.tsv"
-	echo "# experiment forward"
-	BENCH_REPEAT=$REPEAT BENCH_FWD_RAW=$RAW/forward.tsv \
-		BENCH_FWD_RATES="$([ "$QUICK" = 1 ] && echo "250 max" || echo "100 250 500 max")" \
-		BENCH_T=$([ "$QUICK" = 1 ] && echo 3 || echo 4) \
-		"$(dirname "$0")/forward.sh" || note "forward.sh exited $?"
+	if [ "$QUICK" = 1 ]; then
+		extra forward BENCH_FWD_RAW="$RAW/forward.tsv" BENCH_FWD_LAT_RAW="$RAW/forward_latency.tsv" \
+			BENCH_FWD_RATES="500 max" BENCH_FWD_PACED_ONLY=wirecap BENCH_T=2 BENCH_PING_N=100
+	else
+		extra forward BENCH_FWD_RAW="$RAW/forward.tsv" BENCH_FWD_LAT_RAW="$RAW/forward_latency.tsv" \
+			BENCH_FWD_RATES="100 250 500 750 1000 max" BENCH_T=4
+	fi
+fi
+
+# 7. start-up time of the default capture engine (1.5 GiB pool)
+want startup && extra startup BENCH_STARTUP_RAW="$RAW/startup.tsv"
+
+# 8. tcpdump through wirecap against tcpdump on AF_PACKET (quick: smaller
+#    burst and rate)
+if want tcpdump; then
+	if [ "$QUICK" = 1 ]; then
+		extra tcpdump BENCH_TCPDUMP_RAW="$RAW/tcpdump.tsv" BENCH_BURST=20000 BENCH_RATE=30000
+	else
+		extra tcpdump BENCH_TCPDUMP_RAW="$RAW/tcpdump.tsv"
+	fi
+fi
+
+# 9. filters in XDP: the matching flow's share, the XDP program's ns/packet
+#    (quick: filter.sh's QUICK sizes)
+if want filter; then
+	if [ "$QUICK" = 1 ]; then
+		extra filter BENCH_FILTER_RAW="$RAW/filter" BENCH_BURST=32000 \
+			BENCH_FILTER_POOL_CHUNKS="$POOL_CHUNKS"
+	else
+		extra filter BENCH_FILTER_RAW="$RAW/filter"
+	fi
 fi
 
 write_meta
@@ -505,17 +605,9 @@ echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); bench took $(
 for n in "${NOTES[@]}"; do
 	echo "note: $n"
 done
-# the start-up, tcpdump and forwarding-under-overload benchmarks print
-# their own tables (not in the generated report yet)
-for extra_bench in startup tcpdump forward_shed filter; do
-	f=$(dirname "$0")/$extra_bench.sh
-	if [ -x "$f" ] && [ -z "${BENCH_ONLY:-}" ] && [ "$QUICK" != 1 ]; then
-		echo
-		echo "# $extra_bench: $f"
-		"$f" || echo "note: $f exited $?"
-	fi
-done
 if [ "${BENCH_REPORT:-1}" = 1 ]; then
-	python3 "$(dirname "$0")/report.py" --raw "$RAW" --out "${BENCH_DOCS:-$WCT_ROOT/docs}" ||
+	python3 "$(dirname "$0")/report.py" --raw "$RAW" --out "$DOCS" ||
 		die "the report generator failed"
 fi
+T_END=$(date +%s)
+echo "# make bench$([ "$QUICK" = 1 ] && echo " QUICK=1") took $(((T_END - T_START) / 60)) min $(((T_END - T_START) % 60)) s (load average now $(cut -d' ' -f1-3 /proc/loadavg)); report: $DOCS/benchmarks.md" 

@@ -43,10 +43,13 @@ one() { # prints "wall_ms cpu_ms" or "- -"
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'; }
 
+RAWF=${BENCH_STARTUP_RAW:-}
+[ -z "$RAWF" ] || printf 'run\twall_ms\tcpu_ms\tload1\n' >"$RAWF"
 walls=
 cpus=
 for ((i = 1; i <= REPEAT; i++)); do
 	read -r w c < <(one)
+	[ -z "$RAWF" ] || printf '%d\t%s\t%s\t%s\n' "$i" "$w" "$c" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RAWF"
 	printf '#   run %d: ready after %s ms, %s ms of CPU (load %s)\n' "$i" "$w" "$c" \
 		"$(cut -d' ' -f1 /proc/loadavg)"
 	[ "$w" = - ] || walls="$walls $w"

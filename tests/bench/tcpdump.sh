@@ -19,8 +19,12 @@
 # UMEM takes a 2 KiB frame per packet, so pcap-B holds ~16x more of these
 # packets; raise BENCH_POOL_CHUNKS to compare equal packet counts.
 #
+# A run ends when tcpdump has handled what its buffer holds (its counts,
+# asked with SIGUSR1, stop changing), then SIGINT.
+#
 # Environment: WC_BUILD, BENCH_BURST (300000), BENCH_RATE (500000),
-# BENCH_POOL_CHUNKS (256: 16384 frames per queue).
+# BENCH_POOL_CHUNKS (256: 16384 frames per queue), BENCH_REPEAT (runs, 3),
+# BENCH_TCPDUMP_RAW=FILE (every run as a TSV line, for tests/bench/report.py).
 set -uo pipefail
 . "$(dirname "$0")/../lib/net.sh"
 # shellcheck disable=SC2034 # used by net.sh
@@ -29,6 +33,8 @@ WCT_NAME=bench-tcpdump
 BURST=${BENCH_BURST:-300000}
 RATE=${BENCH_RATE:-500000}
 CHUNKS=${BENCH_POOL_CHUNKS:-256}
+REPEAT=${BENCH_REPEAT:-3}
+RAWF=${BENCH_TCPDUMP_RAW:-}
 
 [ "$(id -u)" -eq 0 ] || { echo "bench-tcpdump: needs root" >&2; exit 1; }
 [ -x "$WIRECAP" ] || { echo "bench-tcpdump: missing $WIRECAP (make)" >&2; exit 1; }
@@ -44,9 +50,29 @@ chmod 0777 "$TMPFS" "$WCT_DIR"
 # wirecap's pool in KiB: chunks x 64 frames x 2 KiB x 4 queues
 POOL_KIB=$((CHUNKS * 64 * 2 * 4))
 
-# run SCEN CONSUMER: prints "SCEN CONSUMER sent captured"
+# captured ERRFILE: the last count of packets captured tcpdump printed
+# ("N packets captured" at exit, "tcpdump: N packets captured, ..." on
+# SIGUSR1)
+captured() { sed -n 's/^\(tcpdump: \)\{0,1\}\([0-9]*\) packets* captured.*/\2/p' "$1" | tail -1; }
+
+# drain PID ERR: wait until tcpdump has handled what its buffer holds: ask
+# for its counts (SIGUSR1 prints them) until two answers 0.3 s apart are
+# equal (bounded: 200 answers)
+drain() {
+	local pid=$1 err=$2 i prev=-1 cur
+	for ((i = 0; i < 200; i++)); do
+		kill -USR1 "$pid" 2>/dev/null || return
+		sleep 0.3
+		cur=$(captured "$err")
+		[ -n "$cur" ] && [ "$cur" = "$prev" ] && return
+		prev=${cur:--1}
+	done
+}
+
+# run SCEN CONSUMER RUN: prints "SCEN CONSUMER RUN sent captured dropped"
+# (dropped: tcpdump's "dropped by kernel")
 run() {
-	local scen=$1 cons=$2 pid err=$WCT_DIR/$1.$2.err gj=$WCT_DIR/$1.$2.gen out=/dev/null
+	local scen=$1 cons=$2 r=$3 pid err=$WCT_DIR/$1.$2.$3.err gj=$WCT_DIR/$1.$2.$3.gen out=/dev/null
 	local -a cmd g
 	case $scen in
 	burst) g=(-c "$BURST") cmd=(-w "$TMPFS/f.pcap") ;;
@@ -65,30 +91,45 @@ run() {
 	sleep 0.5
 	run_in "$WCT_NS_TX" timeout 60 "$WIRECAP" gen -i "$WCT_IF_TX" --flows 64 --quiet \
 		--json "$gj" "${g[@]}"
-	# let it drain (a benchmark, not a test: a fixed grace)
-	sleep 5
+	drain "$pid" "$err"
 	kill -INT "$pid"
 	timeout 30 tail --pid="$pid" -f /dev/null || kill -9 "$pid"
 	wait "$pid" 2>/dev/null
 	[ "$cons" = wirecap ] && run_in "$WCT_NS_RX" "$WIRECAP" detach "$IF" >/dev/null
 	rm -f "$TMPFS/f.pcap"
-	echo "$scen $cons $(jq -r .sent "$gj") $(sed -n 's/^\([0-9]*\) packets* captured$/\1/p' "$err" | tail -1)"
+	echo "$scen $cons $r $(jq -r .sent "$gj") $(captured "$err") $(sed -n 's/^\([0-9]*\) packets* dropped by kernel$/\1/p' "$err" | tail -1)"
 }
 
 mount -t tmpfs -o size=1g tmpfs "$TMPFS" || true
 echo "# tcpdump through wirecap vs on AF_PACKET: burst of $BURST at max into -w (tmpfs);"
-echo "# $RATE pps for 1 s into -nn -v (decode + print per packet); wirecap pool $((CHUNKS * 64)) frames/queue"
-printf '%-6s %-8s %9s %9s %8s\n' scen consumer sent captured pct
-for scen in burst cost; do
-	for cons in wirecap pcap-B pcap; do
-		run "$scen" "$cons"
+echo "# $RATE pps for 1 s into -nn -v (decode + print per packet); wirecap pool $((CHUNKS * 64)) frames/queue; $REPEAT run(s)"
+printf '%-6s %-8s %3s %9s %9s %8s\n' scen consumer run sent captured pct
+for ((i = 1; i <= REPEAT; i++)); do
+	for scen in burst cost; do
+		for cons in wirecap pcap-B pcap; do
+			run "$scen" "$cons" "$i"
+		done
 	done
-done | tee "$WCT_DIR/res" | awk '{ printf "%-6s %-8s %9s %9s %7.1f%%\n", $1, $2, $3, $4, $3 ? 100 * $4 / $3 : 0 }'
-awk '{ c[$1, $2] = $3 ? $4 / $3 : 0 } END {
-	split("burst cost", sc, " ")
-	for (i = 1; i <= 2; i++)
-		printf "%s: wirecap/pcap-B %.2f, wirecap/pcap %.2f\n", sc[i],
-			c[sc[i], "pcap-B"] ? c[sc[i], "wirecap"] / c[sc[i], "pcap-B"] : 0,
-			c[sc[i], "pcap"] ? c[sc[i], "wirecap"] / c[sc[i], "pcap"] : 0 }' "$WCT_DIR/res"
+done | tee "$WCT_DIR/res" | awk '{ printf "%-6s %-8s %3s %9s %9s %7.1f%%\n", $1, $2, $3, $4, $5, $4 ? 100 * $5 / $4 : 0 }'
+if [ -n "$RAWF" ]; then
+	printf 'scenario\tconsumer\trun\tsent\tcaptured\tkernel_dropped\tburst\trate_pps\tpool_frames\tbuffer_kib\n' >"$RAWF"
+	awk -v b="$BURST" -v r="$RATE" -v pf=$((CHUNKS * 64)) -v kib="$POOL_KIB" 'NF >= 4 {
+		printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", $1, $2, $3, $4, ($5 == "" ? 0 : $5),
+			($6 == "" ? "-" : $6), b, r, pf, ($2 == "pcap-B" ? kib : $2 == "pcap" ? 2048 : "-") }' "$WCT_DIR/res" >>"$RAWF"
+fi
+# medians of the captured share per scenario and consumer
+awk '{ k = $1 " " $2; v[k] = v[k] " " ($4 ? $5 / $4 : 0) }
+	function med(l,   a, n, i, j, t) {
+		n = split(l, a, " ")
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return n ? a[int((n + 1) / 2)] : 0 }
+	END {
+		split("burst cost", sc, " ")
+		for (i = 1; i <= 2; i++) {
+			w = med(v[sc[i] " wirecap"]); pb = med(v[sc[i] " pcap-B"]); p = med(v[sc[i] " pcap"])
+			printf "%s: wirecap/pcap-B %.2f, wirecap/pcap %.2f\n", sc[i], pb ? w / pb : 0, p ? w / p : 0
+		}
+	}' "$WCT_DIR/res"
 mountpoint -q "$TMPFS" && umount "$TMPFS"
 wct_finish >/dev/null

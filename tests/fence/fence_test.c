@@ -1,33 +1,27 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Regression tests for the in-order bucket move ("fences", docs/monitor.md
- * "The in-order move"): engine.c and monitor.c are #included, so their
- * static functions (gather, fenced_deliver, move_bucket, arm_pending, ...)
- * run on fake AF_XDP rings in plain memory, single-threaded. Thread
- * interleavings are forced at two points:
- *  - the unlock of a chosen lock (pthread_mutex_unlock is wrapped): "the
- *    other thread runs right here";
- *  - nanosleep (wrapped): a worker that waits lets the other thread run.
+ * "The in-order move"): fence.c, with the gather and capture of rx.c and
+ * the pools and chunks of pool.c, is linked (not the rest of the library:
+ * the interface functions are stubs here) and runs on fake AF_XDP rings in
+ * plain memory, single-threaded. Thread interleavings are forced at two
+ * points, by wrapping library calls at link time (ld --wrap):
+ *  - the unlock of a chosen lock (pthread_mutex_unlock): "the other thread
+ *    runs right here";
+ *  - nanosleep: a worker that waits lets the other thread run.
  *    Sleeps take no time: a virtual clock (clock_gettime is wrapped)
  *    advances by the duration instead.
  * The fake "kernel" takes frames from a pool's fill ring, writes the
  * struct wc_meta and a payload (flow and sequence number) and posts the
  * descriptor on the rx ring of the worker the (fake) steering map names.
+ * The monitor's side of a move is its call of wc_fence_move and
+ * wc_fences_arm; a stuck worker is the flag the monitor sets.
  *
- * Not part of tests/unit: it #includes engine.c, whose symbols would clash
- * with the library's in the unit binary. Build (from the top directory):
- *
- *   mkdir -p build/tests && cc -std=gnu11 -Wall -Wextra -Werror \
- *     -Wno-missing-field-initializers -O2 -g -D_GNU_SOURCE \
- *     -Iinclude -Iuserspace -Ibuild -o build/tests/fence_test \
- *     tests/fence/fence_test.c -lxdp -lbpf -lpthread \
- *     $(pkg-config --cflags --libs check)
- *
- * (add -fsanitize=address,undefined -fno-omit-frame-pointer
- * -fno-sanitize-recover=undefined for the ASan/UBSan build). Run:
- * build/tests/fence_test (CK_FORK=yes: each test in its own process;
- * CK_RUN_CASE / CK_RUN_SUITE select; FENCE_TEST_VERBOSE=1 shows the
- * library's messages). Exit status 1 if any test failed.
+ * Built by `make` (see the Makefile's $(FENCE) rule for the objects and
+ * the --wrap flags). Run: build/tests/fence_test (CK_FORK=yes: each test
+ * in its own process; CK_RUN_CASE / CK_RUN_SUITE select;
+ * FENCE_TEST_VERBOSE=1 shows the library's messages). Exit status 1 if
+ * any test failed.
  */
 #include <pthread.h>
 #include <time.h>
@@ -37,15 +31,18 @@
 #include <string.h>
 #include <malloc.h>
 
-/* ---- interleaving hooks (defined before the engine is included) ------- */
+/* ---- interleaving hooks (ld --wrap) ------------------------------------ */
 
 /* one-shot: run `fn` right after the next unlock of `lock` */
 static pthread_mutex_t *hk_lock;
 static void (*hk_fn)(void);
 
-static int hook_unlock(pthread_mutex_t *m)
+int __real_pthread_mutex_unlock(pthread_mutex_t *m);
+int __real_clock_gettime(clockid_t id, struct timespec *ts);
+
+int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	int r = pthread_mutex_unlock(m);
+	int r = __real_pthread_mutex_unlock(m);
 
 	if (hk_fn && m == hk_lock) {
 		void (*fn)(void) = hk_fn;
@@ -60,7 +57,7 @@ static int hook_unlock(pthread_mutex_t *m)
 static uint64_t vclock_ns;
 static void (*sl_fn)(void); /* one-shot: runs at the next sleep */
 
-static int hook_nanosleep(const struct timespec *ts, struct timespec *rem)
+int __wrap_nanosleep(const struct timespec *ts, struct timespec *rem)
 {
 	(void)rem;
 	vclock_ns += (uint64_t)ts->tv_sec * 1000000000ull + ts->tv_nsec;
@@ -73,9 +70,9 @@ static int hook_nanosleep(const struct timespec *ts, struct timespec *rem)
 	return 0;
 }
 
-static int hook_clock_gettime(clockid_t id, struct timespec *ts)
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
 {
-	int r = clock_gettime(id, ts);
+	int r = __real_clock_gettime(id, ts);
 	uint64_t ns =
 		(uint64_t)ts->tv_sec * 1000000000ull + ts->tv_nsec + vclock_ns;
 
@@ -84,23 +81,10 @@ static int hook_clock_gettime(clockid_t id, struct timespec *ts)
 	return r;
 }
 
-#define pthread_mutex_unlock(m) hook_unlock(m)
-#define nanosleep(ts, rem) hook_nanosleep(ts, rem)
-#define clock_gettime(id, ts) hook_clock_gettime(id, ts)
-
-#include "engine.c"
-/* engine.c and monitor.c each have a static wake() */
-#define wake mon_wake
-#include "monitor.c"
-#undef wake
-#include "link.c"
-#include "admit.c"
-#include "xdpfeat.c"
-#include "kernel.c"
-
-#undef pthread_mutex_unlock
-#undef nanosleep
-#undef clock_gettime
+#include "engine.h"
+#include "fence.h"
+#include "pool.h"
+#include "rx.h"
 
 #include <check.h>
 
@@ -130,76 +114,11 @@ void wc_pr(enum wc_print_level l, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct wc_iface *wc_iface__open(const char *a, const char *b)
-{
-	(void)a;
-	(void)b;
-	return NULL;
-}
-
-struct wc_iface *wc_iface__attach(const char *a, const struct wc_attach_opts *o)
-{
-	(void)a;
-	(void)o;
-	return NULL;
-}
-
-void wc_iface__close(struct wc_iface *i)
-{
-	(void)i;
-}
-
-int wc_iface__detach(struct wc_iface *i)
-{
-	(void)i;
-	return 0;
-}
-
-int wc_iface__set_filter(struct wc_iface *i, const struct wc_filter_opts *o)
-{
-	(void)i;
-	(void)o;
-	return 0;
-}
-
-int wc_iface__clear_filter(struct wc_iface *i)
-{
-	(void)i;
-	return 0;
-}
-
-int wc_filter_save(struct wc_iface *i, struct wc_filter_saved *sv)
-{
-	(void)i;
-	sv->fd = -1;
-	return 0;
-}
-
-int wc_filter_restore(struct wc_iface *i, struct wc_filter_saved *sv)
-{
-	(void)i;
-	(void)sv;
-	return 0;
-}
-
 int wc_iface__map_fd(const struct wc_iface *i, enum wc_map_id m)
 {
 	(void)i;
 	(void)m;
 	return -1;
-}
-
-int wc_iface__config(const struct wc_iface *i, struct wc_config *c)
-{
-	*c = i->cfg;
-	return 0;
-}
-
-int wc_iface__steer_get(const struct wc_iface *i, __u32 q, __u32 b,
-			struct wc_steer *s)
-{
-	*s = STEER[(size_t)q * i->cfg.buckets + b];
-	return 0;
 }
 
 int wc_iface__steer_set(struct wc_iface *i, __u32 q, __u32 b,
@@ -209,47 +128,12 @@ int wc_iface__steer_set(struct wc_iface *i, __u32 q, __u32 b,
 	return 0;
 }
 
-int wc_iface__bucket_stats(const struct wc_iface *i, struct wc_bucket_stats *o,
-			   size_t n)
-{
-	(void)i;
-	memset(o, 0, n * sizeof(*o));
-	return 0;
-}
-
 int wc_iface__queue_stats(const struct wc_iface *i, __u32 q,
 			  struct wc_queue_stats *o)
 {
 	(void)i;
 	(void)q;
 	memset(o, 0, sizeof(*o));
-	return 0;
-}
-
-int wc_netdev_get_info(const char *n, struct wc_netdev_info *i)
-{
-	(void)n;
-	(void)i;
-	return -1;
-}
-
-/* no XDP program: the monitor's attachment check stays out of the way */
-__u32 wc_iface_prog_id(const struct wc_iface *i)
-{
-	(void)i;
-	return 0;
-}
-
-__u32 wc_iface_attached_id(const struct wc_iface *i)
-{
-	(void)i;
-	return 0;
-}
-
-int wc_config_validate(const struct wc_config *a, const struct wc_config *b)
-{
-	(void)a;
-	(void)b;
 	return 0;
 }
 
@@ -276,7 +160,6 @@ struct payload {
 };
 
 static struct wc_engine *E;
-static struct mon *M;
 enum { A = 0, B = 1 }; /* worker indexes: A the old owner, B the new one */
 
 static struct wc_engine *mk(unsigned nq, unsigned nw, unsigned cs,
@@ -313,6 +196,8 @@ static struct wc_engine *mk(unsigned nq, unsigned nw, unsigned cs,
 	e->chunk_timeout_us = 1000;
 	e->buckets = buckets;
 	e->stop_efd = -1;
+	e->xsync.outer = e->xsync.inner =
+		-1; /* the grace by nanosleep (wrapped) */
 	e->umem_len = (size_t)nq * nframes * FRAME;
 	e->umem = calloc(1, e->umem_len);
 	ck_assert_ptr_nonnull(e->umem);
@@ -336,7 +221,7 @@ static struct wc_engine *mk(unsigned nq, unsigned nw, unsigned cs,
 		p->fq.size = RING;
 		p->fq.mask = RING - 1;
 		p->fq.cached_cons = RING; /* a producer's is `size` ahead */
-		ck_assert_int_eq(pool_fill(e, p), 0);
+		ck_assert_int_eq(wc_pool_fill(e, p), 0);
 	}
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++)
 		pthread_mutex_init(&e->fences[i].lock, NULL);
@@ -375,16 +260,6 @@ static struct wc_engine *mk(unsigned nq, unsigned nw, unsigned cs,
 	return e;
 }
 
-/* the monitor's state, as wc_monitor_start makes it (no thread) */
-static struct mon *mk_mon(struct wc_engine *e)
-{
-	struct mon *m = mon_new(e);
-
-	ck_assert_ptr_nonnull(m);
-	e->monitor_state = m;
-	return m;
-}
-
 static void free_chunks(struct wc_chunk *c)
 {
 	while (c) {
@@ -403,8 +278,6 @@ static void teardown(void)
 
 	if (!e)
 		return;
-	if (M)
-		mon_free(M);
 	for (unsigned w = 0; w < e->nw; w++) {
 		struct wc_worker *wk = &e->workers[w];
 
@@ -431,7 +304,6 @@ static void teardown(void)
 	free(e);
 	free(STEER);
 	E = NULL;
-	M = NULL;
 	STEER = NULL;
 }
 
@@ -440,7 +312,6 @@ static void log_reset(void);
 static void setup(void)
 {
 	E = NULL;
-	M = NULL;
 	hk_fn = NULL;
 	hk_lock = NULL;
 	sl_fn = NULL;
@@ -451,6 +322,15 @@ static void setup(void)
 static size_t key(unsigned q, unsigned b)
 {
 	return (size_t)q * E->buckets + b;
+}
+
+/* the monitor's move of (q, b) to worker `to`: from the entry the steering
+ * map has (the monitor's copy of it is the same) */
+static int move_bucket(unsigned q, unsigned b, unsigned to)
+{
+	struct wc_steer cur = STEER[key(q, b)], next;
+
+	return wc_fence_move(E, q, b, &cur, to, &next);
 }
 
 /*
@@ -617,7 +497,7 @@ static int cap(unsigned w)
 static struct wc_chunk *cap_begin(unsigned w)
 {
 	struct wc_worker *wk = &E->workers[w];
-	struct wc_chunk *c = chunk_get(wk);
+	struct wc_chunk *c = wc_chunk_get(wk);
 
 	ck_assert_ptr_nonnull(c);
 	atomic_fetch_add(&wk->busy_seq, 1);
@@ -730,7 +610,7 @@ START_TEST(t1_segments_fit)
 	for (unsigned g = 0; g < 6; g++) {
 		for (unsigned q = 0; q < nq; q++)
 			inject(q, 0, g);
-		gather(&E->workers[A], c);
+		wc_gather(&E->workers[A], c);
 		total += nq;
 		ck_assert_uint_eq(c->n, total);
 		ck_assert_uint_le(c->nseg, cs);
@@ -767,7 +647,7 @@ START_TEST(t1_segments_merged)
 	for (unsigned g = 0; g < 40; g++) {
 		for (unsigned k = 0; k < 3; k++)
 			inject(0, 0, g * 3 + k);
-		gather(&E->workers[A], c);
+		wc_gather(&E->workers[A], c);
 		ck_assert_uint_eq(c->n, (g + 1) * 3);
 		ck_assert_uint_eq(c->nseg, 1);
 	}
@@ -786,7 +666,7 @@ static void t2_a_gathers(void)
 {
 	/* A runs its gather between B's unlock and whatever B does next:
 	 * it diverts seq 0 into the hand-off and passes pos (release) */
-	gather(&E->workers[A], T2_CA);
+	wc_gather(&E->workers[A], T2_CA);
 }
 
 /*
@@ -802,11 +682,10 @@ START_TEST(t2_handoff_race)
 	unsigned fi;
 
 	E = mk(1, 2, 64, 16, 256);
-	M = mk_mon(E);
 	atomic_store(&E->workers[A].busy_seq, 2); /* A between two captures */
 	inject(0, 3, 0); /* -> A */
-	ck_assert_int_eq(move_bucket(E, M, 0, 3, B, wc_now_mono()), 0);
-	arm_pending(E, M);
+	ck_assert_int_eq(move_bucket(0, 3, B), 0);
+	wc_fences_arm(E);
 	fi = fence_of(B, 0, 3);
 	ck_assert_int_eq(atomic_load(&E->fences[fi].state), WC_FENCE_ARMED);
 	T2_CA = cap_begin(A); /* A enters its next capture: from_done */
@@ -839,9 +718,9 @@ static void t2b_force_and_free(void)
 {
 	/* A is in divert_flush, between its two fences: the monitor deems A
 	 * stuck and releases its fences by force; B delivers and frees them */
-	M->w[A].stuck = true;
-	fence_timeouts(E, M, wc_now_mono());
-	M->w[A].stuck = false;
+	atomic_store(&E->workers[A].stuck, 1);
+	wc_fences_timeouts(E, wc_now_mono());
+	atomic_store(&E->workers[A].stuck, 0);
 	cap(B);
 	check_invariants();
 }
@@ -860,13 +739,12 @@ START_TEST(t2_divert_flush_after_free)
 	struct wc_chunk *ca;
 
 	E = mk(1, 2, 64, 16, 256);
-	M = mk_mon(E);
 	atomic_store(&E->workers[A].busy_seq, 2);
 	inject(0, 3, 0); /* -> A */
 	inject(0, 4, 0); /* -> A */
-	ck_assert_int_eq(move_bucket(E, M, 0, 3, B, wc_now_mono()), 0);
-	ck_assert_int_eq(move_bucket(E, M, 0, 4, B, wc_now_mono()), 0);
-	arm_pending(E, M);
+	ck_assert_int_eq(move_bucket(0, 3, B), 0);
+	ck_assert_int_eq(move_bucket(0, 4, B), 0);
+	wc_fences_arm(E);
 	fx = fence_of(B, 0, 3);
 	fy = fence_of(B, 0, 4);
 	inject(0, 4, 1); /* -> B: parked */
@@ -875,7 +753,7 @@ START_TEST(t2_divert_flush_after_free)
 	ca = cap_begin(A);
 	hk_lock = &E->fences[fx].lock;
 	hk_fn = t2b_force_and_free;
-	gather(&E->workers[A], ca);
+	wc_gather(&E->workers[A], ca);
 	ck_assert_ptr_null(hk_fn);
 	check_invariants();
 	ck_assert_int_eq(atomic_load(&E->fences[fy].state), WC_FENCE_FREE);
@@ -897,7 +775,7 @@ END_TEST
 /* complete the move of (q, b) back to its home A: returns when settled */
 static void t3_return_home(unsigned q, unsigned b)
 {
-	int r = move_bucket(E, M, q, b, A, wc_now_mono());
+	int r = move_bucket(q, b, A);
 
 	ck_assert_msg(
 		r == 0,
@@ -905,7 +783,7 @@ static void t3_return_home(unsigned q, unsigned b)
 		q, b, r, atomic_load(&E->workers[A].divert[key(q, b)]),
 		atomic_load(&E->workers[A].ndiverts));
 	inject(q, b, 100); /* -> A: parked */
-	arm_pending(E, M);
+	wc_fences_arm(E);
 	for (int i = 0; i < 4; i++) {
 		cap(B);
 		cap(A);
@@ -923,13 +801,12 @@ static void t3_return_home(unsigned q, unsigned b)
 START_TEST(t3_forced_release_old_owner_first)
 {
 	E = mk(1, 2, 64, 16, 256);
-	M = mk_mon(E);
-	ck_assert_int_eq(move_bucket(E, M, 0, 5, B, wc_now_mono()), 0);
-	arm_pending(E, M);
-	M->w[A].stuck = true;
-	fence_timeouts(E, M, wc_now_mono());
+	ck_assert_int_eq(move_bucket(0, 5, B), 0);
+	wc_fences_arm(E);
+	atomic_store(&E->workers[A].stuck, 1);
+	wc_fences_timeouts(E, wc_now_mono());
 	ck_assert_uint_eq(atomic_load(&E->fence_timeouts), 1);
-	M->w[A].stuck = false;
+	atomic_store(&E->workers[A].stuck, 0);
 	/* A resumes; its ring holds nothing of bucket 5 */
 	for (unsigned i = 0; i < 3; i++) {
 		inject(0, 7, i);
@@ -956,15 +833,14 @@ END_TEST
 START_TEST(t3_forced_release_new_owner_first)
 {
 	E = mk(1, 2, 64, 16, 256);
-	M = mk_mon(E);
-	ck_assert_int_eq(move_bucket(E, M, 0, 5, B, wc_now_mono()), 0);
-	arm_pending(E, M);
-	M->w[A].stuck = true;
-	fence_timeouts(E, M, wc_now_mono());
+	ck_assert_int_eq(move_bucket(0, 5, B), 0);
+	wc_fences_arm(E);
+	atomic_store(&E->workers[A].stuck, 1);
+	wc_fences_timeouts(E, wc_now_mono());
 	ck_assert_uint_eq(atomic_load(&E->fence_timeouts), 1);
 	ck_assert_int_eq(cap(B), 0); /* B frees the fence */
 	ck_assert_int_eq(atomic_load(&E->fences[0].state), WC_FENCE_FREE);
-	M->w[A].stuck = false;
+	atomic_store(&E->workers[A].stuck, 0);
 	for (unsigned i = 0; i < 3; i++) {
 		inject(0, 7, i);
 		ck_assert_int_eq(cap(A), 1);
@@ -1012,14 +888,13 @@ START_TEST(t4_stop_released_fence)
 	int r;
 
 	E = mk(1, 2, 64, 16, 256);
-	M = mk_mon(E);
 	ca = cap_begin(A); /* A inside a capture: s0 odd */
 	inject(0, 3, 0); /* -> A */
-	ck_assert_int_eq(move_bucket(E, M, 0, 3, B, wc_now_mono()), 0);
+	ck_assert_int_eq(move_bucket(0, 3, B), 0);
 	inject(0, 3, 1); /* -> B */
-	arm_pending(E, M);
+	wc_fences_arm(E);
 	fi = fence_of(B, 0, 3);
-	gather(&E->workers[A], ca); /* diverts seq 0, passes pos */
+	wc_gather(&E->workers[A], ca); /* diverts seq 0, passes pos */
 	ck_assert_uint_eq(ca->n, 0);
 	ck_assert_int_eq(atomic_load(&E->fences[fi].state), WC_FENCE_RELEASED);
 	ck_assert(!atomic_load(&E->fences[fi].forced));
@@ -1029,8 +904,8 @@ START_TEST(t4_stop_released_fence)
 	wc_engine__stop(E);
 	/* A's capture sees the stop: unplug (force-release), a last gather
 	 * with nothing, -EINTR; A's thread exits */
-	engine_unplug(E);
-	gather(&E->workers[A], ca);
+	wc_engine_unplug(E);
+	wc_gather(&E->workers[A], ca);
 	ck_assert_uint_eq(ca->n, 0);
 	cap_end(A, ca);
 
@@ -1068,17 +943,16 @@ START_TEST(t4_stop_late_move_old_owner_returns)
 	int r;
 
 	E = mk(1, 2, 64, 16, 256);
-	M = mk_mon(E);
 	for (unsigned i = 0; i < 4; i++)
 		inject(0, 3, i); /* -> A */
 	inject(0, 7, 0); /* -> A */
 	ca = cap_begin(A);
 	wc_engine__stop(E);
-	engine_unplug(E); /* by some worker: no fence to release yet */
-	ck_assert_int_eq(move_bucket(E, M, 0, 3, B, wc_now_mono()), 0);
-	arm_pending(E, M);
-	gather(&E->workers[A],
-	       ca); /* A's stop-path gather: bucket 3 diverted */
+	wc_engine_unplug(E); /* by some worker: no fence to release yet */
+	ck_assert_int_eq(move_bucket(0, 3, B), 0);
+	wc_fences_arm(E);
+	wc_gather(&E->workers[A],
+		  ca); /* A's stop-path gather: bucket 3 diverted */
 	ck_assert_uint_ge(ca->n, 1); /* (0,7) seq 0: A's call returns a chunk */
 	cap_end(A, ca);
 
@@ -1104,16 +978,15 @@ START_TEST(t4_stop_late_move_old_owner_exits)
 	int r;
 
 	E = mk(1, 2, 64, 16, 256);
-	M = mk_mon(E);
 	for (unsigned i = 0; i < 4; i++)
 		inject(0, 3, i); /* -> A */
 	ca = cap_begin(A);
 	wc_engine__stop(E);
-	engine_unplug(E);
-	ck_assert_int_eq(move_bucket(E, M, 0, 3, B, wc_now_mono()), 0);
-	arm_pending(E, M);
+	wc_engine_unplug(E);
+	ck_assert_int_eq(move_bucket(0, 3, B), 0);
+	wc_fences_arm(E);
 	/* A's capture loop, stop path: gather, nothing taken, -EINTR */
-	gather(&E->workers[A], ca);
+	wc_gather(&E->workers[A], ca);
 	if (ca->n) {
 		/* (a fixed engine may hand them back to A) */
 		cap_end(A, ca);
@@ -1148,7 +1021,6 @@ START_TEST(t5_move_end_to_end)
 	unsigned fi;
 
 	E = mk(2, 2, 16, 16, 1024);
-	M = mk_mon(E);
 	ck_assert_uint_eq(STEER[key(0, 3)].worker, A);
 	ck_assert_uint_eq(STEER[key(1, 3)].worker, B);
 
@@ -1158,7 +1030,7 @@ START_TEST(t5_move_end_to_end)
 		inject(0, 7, s07++);
 	}
 	ca = cap_begin(A);
-	gather(&E->workers[A], ca);
+	wc_gather(&E->workers[A], ca);
 	ck_assert_uint_eq(ca->n, 12);
 	for (unsigned i = 0; i < 34; i++) {
 		inject(0, 3, s03++);
@@ -1168,12 +1040,12 @@ START_TEST(t5_move_end_to_end)
 	}
 
 	/* the move: switch, one packet in flight, new packets at B, arm */
-	ck_assert_int_eq(move_bucket(E, M, 0, 3, B, wc_now_mono()), 0);
+	ck_assert_int_eq(move_bucket(0, 3, B), 0);
 	fi = fence_of(B, 0, 3);
 	inject_to(0, 3, s03++, A); /* steered before the switch */
 	for (unsigned i = 0; i < 5; i++)
 		inject(0, 3, s03++); /* -> B */
-	arm_pending(E, M);
+	wc_fences_arm(E);
 	ck_assert_int_eq(atomic_load(&E->fences[fi].state), WC_FENCE_ARMED);
 
 	/* B may not deliver bucket 3 while A holds its chunk */
@@ -1183,7 +1055,7 @@ START_TEST(t5_move_end_to_end)
 	}
 	ck_assert_uint_gt(atomic_load(&E->workers[B].parked), 0);
 	/* A goes on within the same capture call: diverts bucket 3 */
-	gather(&E->workers[A], ca);
+	wc_gather(&E->workers[A], ca);
 	ck_assert_uint_gt(ca->n, 12);
 	ck_assert_uint_gt(E->fences[fi].hand.n, 0);
 	cap(B);
@@ -1235,12 +1107,12 @@ START_TEST(t5_move_end_to_end)
 		inject(1, 3, s13++);
 	}
 	ck_assert_int_eq(cap(B), 16); /* B holds part of it */
-	ck_assert_int_eq(move_bucket(E, M, 0, 3, A, wc_now_mono()), 0);
+	ck_assert_int_eq(move_bucket(0, 3, A), 0);
 	for (unsigned i = 0; i < 10; i++) {
 		inject(0, 3, s03++); /* -> A */
 		inject(0, 7, s07++);
 	}
-	arm_pending(E, M);
+	wc_fences_arm(E);
 	for (int i = 0; i < 12; i++) {
 		cap(A);
 		check_invariants();
@@ -1331,7 +1203,6 @@ static const char *t6_run(__u64 seed, bool forced, bool stop)
 	unsigned moves = 0;
 
 	E = mk(NQ, NW, CS, NB, 4096);
-	M = mk_mon(E);
 	memset(seq, 0, sizeof(seq));
 	memset(open, 0, sizeof(open));
 	memset(done, 0, sizeof(done));
@@ -1356,14 +1227,14 @@ static const char *t6_run(__u64 seed, bool forced, bool stop)
 				continue;
 			if (open[w] && how < 2) {
 				if (stopping)
-					engine_unplug(E);
-				gather(&E->workers[w], open[w]);
+					wc_engine_unplug(E);
+				wc_gather(&E->workers[w], open[w]);
 			} else if (open[w]) {
 				cap_end(w, open[w]);
 				open[w] = NULL;
 			} else if (how == 0 && !stopping) {
 				open[w] = cap_begin(w);
-				gather(&E->workers[w], open[w]);
+				wc_gather(&E->workers[w], open[w]);
 			} else if (cap(w) < 0) {
 				done[w] = true; /* its thread exits */
 			}
@@ -1371,25 +1242,25 @@ static const char *t6_run(__u64 seed, bool forced, bool stop)
 			unsigned f = rnd(NQ * NB), q = f / NB, b = f % NB;
 			unsigned from = STEER[f].worker, to = rnd(NW);
 
-			if (!move_bucket(E, M, q, b, to, wc_now_mono())) {
+			if (!move_bucket(q, b, to)) {
 				moves++;
 				/* steered before the switch, landing after it */
 				for (unsigned k = stopping ? 0 : rnd(3); k; k--)
 					inject_to(q, b, seq[f]++, (int)from);
 			}
 		} else if (r < 97 || !forced) {
-			arm_pending(E, M);
+			wc_fences_arm(E);
 		} else {
 			unsigned w = rnd(NW);
 
-			M->w[w].stuck = true;
-			fence_timeouts(E, M, wc_now_mono());
-			M->w[w].stuck = false;
+			atomic_store(&E->workers[w].stuck, 1);
+			wc_fences_timeouts(E, wc_now_mono());
+			atomic_store(&E->workers[w].stuck, 0);
 		}
 		check_invariants();
 	}
 	/* settle: the last moves armed, captures closed, rings drained */
-	arm_pending(E, M);
+	wc_fences_arm(E);
 	for (unsigned w = 0; w < NW; w++)
 		if (open[w])
 			cap_end(w, open[w]);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* UMEM sizing, memory checks, allocation and population (umem.c). */
+#ifndef WIRECAP_UMEM_H
+#define WIRECAP_UMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "wirecap/wirecap.h"
+
+struct wc_engine;
+
+static inline bool wc_cancelled(const volatile int *cancel)
+{
+	return cancel && *cancel;
+}
+
+/* the smallest power of two >= v, capped at the largest ring */
+__u32 wc_pow2_at_least(__u64 v);
+/* the engine's geometry from its options (or its UMEM owner's): frame,
+ * chunk and ring sizes, umem_len and the offsets of the areas in it */
+int wc_umem_size(struct wc_engine *e, const struct wc_engine_opts *o);
+/* map and fault in *alen bytes (rounded up to 2 MiB with huge pages);
+ * *kind: the WC_PAGES_* the memory got. zc_capable: transparent huge pages
+ * only for zero-copy drivers. RLIMIT_MEMLOCK is checked first; reserve:
+ * and the memory the machine must keep free (the engine's pools, not a
+ * port's small TX area). @cancel is checked between slices. */
+int wc_umem_alloc(void **area, size_t *alen, __u32 *kind,
+		  enum wc_huge_mode huge, int zc_capable, bool reserve,
+		  const volatile int *cancel);
+
+#endif

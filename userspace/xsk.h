@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* AF_XDP sockets: rings, mmap offsets, bind, socket options (xsk.c). */
+#ifndef WIRECAP_XSK_H
+#define WIRECAP_XSK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/if_xdp.h>
+#include <xdp/xsk.h>
+
+struct wc_sock;
+
+/* a new AF_XDP socket, or -errno */
+int wc_xsk_socket(void);
+/* size ring `opt` (XDP_RX_RING, XDP_UMEM_FILL_RING, ...) before its mmap */
+int wc_xsk_set_ring(int fd, int opt, __u32 n);
+int wc_xsk_offsets(int fd, struct xdp_mmap_offsets *off);
+/* map one ring of n entries of esz bytes into `ring` (an xsk_ring_prod or
+ * xsk_ring_cons: same layout) */
+int wc_ring_map(int fd, __u64 pgoff, const struct xdp_ring_offset *off, __u32 n,
+		size_t esz, void **map, size_t *len, void *ring, bool prod);
+/* the fill and completion rings of the pool this socket creates */
+int wc_xsk_umem_rings(int fd, __u32 fq_size, __u32 cq_size,
+		      struct xsk_ring_prod *fq, void **fq_map, size_t *fq_len,
+		      struct xsk_ring_cons *cq, void **cq_map, size_t *cq_len);
+/* the TX ring of n entries (an egress lane) */
+int wc_xsk_tx_ring(int fd, __u32 n, struct xsk_ring_prod *tx, void **map,
+		   size_t *len);
+/* register the UMEM [area, area + len) of frames of frame_size bytes */
+int wc_xsk_umem_reg(int fd, void *area, size_t len, __u32 frame_size);
+/* bind to (ifindex, q); shared_fd >= 0 with XDP_SHARED_UMEM. retry_busy:
+ * EBUSY is retried for up to half a second (a socket closed just before
+ * leaves its queue in the kernel's deferred work for a moment) */
+int wc_xsk_bind(int fd, int ifindex, unsigned q, __u16 flags, int shared_fd,
+		bool retry_busy);
+int wc_xsk_stats(int fd, struct xdp_statistics *st);
+/* SO_PREFER_BUSY_POLL, SO_BUSY_POLL and its budget: 0 or -errno */
+int wc_xsk_busy_poll(int fd, int usec, int budget);
+
+/* an rx socket of the engine: its RX ring of n entries, and its close */
+int wc_sock_rx_setup(struct wc_sock *s, __u32 n);
+void wc_sock_close(struct wc_sock *s);
+
+#endif
