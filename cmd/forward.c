@@ -57,6 +57,7 @@ struct dir {
 	_Atomic __u64 written;
 	struct wc_port_stats ps;
 	int run_err;
+	atomic_int fwd_err; /* a port error seen by a worker */
 	atomic_bool done;
 	pthread_t tid;
 	unsigned cpus[256];
@@ -164,8 +165,15 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 			atomic_store(&f->pw_err, err);
 	}
 	r = wc_port__forward(d->port, c, v);
-	if (r < 0 && r != -ENETDOWN)
-		return r;
+	if (r < 0 && r != -ENETDOWN) {
+		/* the port consumed the chunk even so (a negative return
+		 * would make the run recycle it a second time): stop, and
+		 * report the error once the run returned */
+		int none = 0;
+
+		atomic_compare_exchange_strong(&d->fwd_err, &none, r);
+		wc_engine__stop(d->e);
+	}
 	return WC_CHUNK_KEEP; /* the port consumed the chunk */
 }
 
@@ -177,6 +185,8 @@ static void *runner(void *arg)
 		.ncpus = d->ncpus > 0 ? (unsigned)d->ncpus : 0, .idle_ms = 20);
 
 	d->run_err = wc_engine__run(d->e, &ro);
+	if (!d->run_err)
+		d->run_err = atomic_load(&d->fwd_err);
 	atomic_store(&d->done, true);
 	/* one direction ended (error): the other stops too */
 	for (unsigned i = 0; i < d->f->ndir; i++)
