@@ -100,8 +100,10 @@ void engine_describe(struct wc_engine *e, char *buf, size_t len)
 	mib = ei.umem_bytes / (1024.0 * 1024.0);
 	if (mib >= 1024)
 		snprintf(pool, sizeof(pool), "%.1f GiB", mib / 1024);
-	else
+	else if (mib >= 1)
 		snprintf(pool, sizeof(pool), "%.0f MiB", mib);
+	else /* a test-sized pool: not "0 MiB" */
+		snprintf(pool, sizeof(pool), "%.0f KiB", mib * 1024);
 	if (ei.frame_size != 2048) {
 		unsigned mtu = iface_mtu(ii.ifname);
 

@@ -174,6 +174,12 @@ check_match "capture: start-up line" \
 	"$(cat "$D/start.err")"
 check_match "capture: warning, the interface has addresses" \
 	"^wirecap: warning: $IF has addresses: packets wirecap captures do not reach the host's stack" "$(cat "$D/start.err")"
+# a pool under 1 MiB (4 queues x 32 frames of 2 KiB) is not "0 MiB"
+W capture --pool-chunks 2 --chunk-size 16 -i "$IF" -w "$D/x.pcapng" --duration 0.5 \
+	2>"$D/start-s.err" >/dev/null
+check_match "capture: start-up line, a pool under 1 MiB in KiB" \
+	"^wirecap: capturing on $IF: 4 queues, [0-9]+ workers?, pool 256 KiB \\(32 frames/queue\\)" \
+	"$(cat "$D/start-s.err")"
 W capture "${WCT_POOL[@]}" -i "$IF" -w "$D/x.pcapng" --duration 0.5 -q 2>"$D/start-q.err" >/dev/null
 check_nomatch "capture -q: no start-up line" 'capturing on' "$(cat "$D/start-q.err")"
 check_match "capture -q: the warning stays" 'has addresses' "$(cat "$D/start-q.err")"
