@@ -5,21 +5,21 @@
 #
 #   tests/bench/run.sh                 full: about 60 minutes on a loaded
 #                                      machine
-#   BENCH_QUICK=1 tests/bench/run.sh   quick: 3 runs per point too, but one or
-#                                      two points per figure, fewer consumers
-#                                      in some and fewer packets; writes to
-#                                      build/bench-quick unless BENCH_RAW /
-#                                      BENCH_DOCS say otherwise (see the
-#                                      Makefile). Measured 9 min 50 s at a
-#                                      load average of 11 to 8 on 2 CPUs:
-#                                      about 130 runs, each paying a
-#                                      consumer's start (seconds under that
-#                                      load); the 5-minute target needs a
-#                                      lightly loaded machine
+#   BENCH_QUICK=1 tests/bench/run.sh   quick, a smoke subset: one run per
+#                                      point (the report says so), one or
+#                                      two points per figure, fewer
+#                                      consumers in some and fewer packets;
+#                                      writes to build/bench-quick unless
+#                                      BENCH_RAW / BENCH_DOCS say otherwise
+#                                      (see the Makefile). Most of its time
+#                                      is the consumers' start (seconds
+#                                      each under load): times.tsv and the
+#                                      report have the time per experiment
 #
 # Every run is kept: one TSV per experiment under $BENCH_RAW (default
 # docs/bench/raw), one line per run, plus meta.json (machine, kernel, load at
-# start and end, paths) and the offload time series; the per-run JSON of
+# start and end, paths), times.tsv (seconds per experiment) and the offload
+# time series; the per-run JSON of
 # every consumer stays in $WC_BUILD/bench-runs. Then tests/bench/report.py
 # turns the raw results into docs/benchmarks.md and docs/bench/*.png
 # (gnuplot): every point the median of the runs, min-max as error bars, and
@@ -57,7 +57,7 @@
 # 50, TSO off on the sender; the generator on the other CPU.
 #
 # Environment: WC_BUILD, BENCH_QUICK=1 (or QUICK=1), BENCH_REPEAT=N (runs per
-# point; default 3, quick too), BENCH_ONLY="rate cost ..." (some
+# point; default 3, quick 1), BENCH_ONLY="rate cost ..." (some
 # experiments), BENCH_RAW=DIR (default docs/bench/raw, quick
 # $WC_BUILD/bench-quick/bench/raw), BENCH_DOCS=DIR (where benchmarks.md and
 # bench/*.png go: default docs, quick $WC_BUILD/bench-quick), BENCH_REPORT=0
@@ -71,7 +71,8 @@ WCT_NAME=bench
 
 QUICK=${BENCH_QUICK:-${QUICK:-0}}
 [ "$QUICK" = 1 ] || QUICK=0
-REPEAT=${BENCH_REPEAT:-3}
+# quick: one run per point (a smoke subset; the report says so)
+REPEAT=${BENCH_REPEAT:-$([ "$QUICK" = 1 ] && echo 1 || echo 3)}
 CPU_GEN=${BENCH_CPU_GEN:-0}
 CPU_CAP=${BENCH_CPU_CAP:-1}
 # a quick run never overwrites the committed full report
@@ -363,10 +364,30 @@ run_case() {
 
 HEADER='exp	x	consumer	run	sent	gen_kpps	got	pre_xdp	dropped	reordered	flow_switches	moves	converged_s	hwm	per_worker	cost_ns	napi_pinned	pool_frames'
 
+# Time per experiment: exp_start NAME, exp_done (the previous one, if any)
+# appends "name seconds load1-at-start load1-at-end" to times.tsv
+EXP_CUR=
+EXP_T0=0
+EXP_L0=
+exp_done() {
+	[ -n "$EXP_CUR" ] || return 0
+	local s=$(($(date +%s) - EXP_T0))
+	printf '%s\t%s\t%s\t%s\n' "$EXP_CUR" "$s" "$EXP_L0" "$(load1)" >>"$RAW/times.tsv"
+	echo "# experiment $EXP_CUR took $s s"
+	EXP_CUR=
+}
+exp_start() {
+	exp_done
+	EXP_CUR=$1
+	EXP_T0=$(date +%s)
+	EXP_L0=$(load1)
+	printf '%s\t%s\t%s\n' "$1" "$EXP_T0" "$EXP_L0" >>"$RAW/load.tsv"
+}
+
 # experiment EXP: header line, load at its start
 begin_exp() {
 	printf '%s\n' "$HEADER" >"$RAW/$1.tsv"
-	printf '%s\t%s\t%s\n' "$1" "$(date +%s)" "$(load1)" >>"$RAW/load.tsv"
+	exp_start "$1"
 	echo "# experiment $1 ($REPEAT run(s) per point; load average $(load1))"
 }
 
@@ -394,6 +415,7 @@ for_runs() {
 if [ -z "${BENCH_ONLY:-}" ]; then
 	: >"$PATHS"
 	: >"$RAW/load.tsv"
+	: >"$RAW/times.tsv"
 fi
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 write_meta() {
@@ -550,6 +572,7 @@ if want zipf; then
 	C_STEER=queue
 fi
 
+exp_done
 write_meta
 
 # 6.-9. the scripts with their own set-up (their namespaces and veths are
@@ -558,7 +581,7 @@ write_meta
 extra() { # extra NAME ENV...: tests/bench/NAME.sh with ENV, its load noted
 	local name=$1
 	shift
-	printf '%s\t%s\t%s\n' "$name" "$(date +%s)" "$(load1)" >>"$RAW/load.tsv"
+	exp_start "$name"
 	echo "# experiment $name (tests/bench/$name.sh; load average $(load1))"
 	env BENCH_REPEAT="$REPEAT" BENCH_CPU_GEN="$CPU_GEN" QUICK="$QUICK" "$@" \
 		"$(dirname "$0")/$name.sh" || note "$name.sh exited $?"
@@ -600,6 +623,7 @@ if want filter; then
 	fi
 fi
 
+exp_done
 write_meta
 echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); bench took $(($(date +%s) - T_START)) s"
 for n in "${NOTES[@]}"; do
