@@ -455,6 +455,10 @@ def main():
     burst = group(read_tsv(os.path.join(a.raw, "burst.tsv")))
     if burst:
         order = ["wc-p64", "wc-p256", "wc-p1024", "afxdp", "afxdp-big"]
+        # the pools this run measured (QUICK: fewer), smallest first
+        pools = sorted({c for pts in burst.values() for c in pts if c.startswith("wc-p")}, key=lambda c: int(c[4:]))
+        order = pools + [c for c in order if not c.startswith("wc-p")]
+        top = pools[-1] if pools else "wc-p1024"
         series = {}
         for x, pts in burst.items():
             for c, p in pts.items():
@@ -463,14 +467,17 @@ def main():
                    "burst length (packets, over 4 queues)", "captured (% of sent)",
                    [(c, name(c), series[c]) for c in order if c in series], logx=True,
                    extra='set format x "%.0s%c"\nset offsets graph 0.05, graph 0.05, 0, 0\n')
-        w("## 3. Captured % against the burst length, three pool sizes")
+        w("## 3. Captured %% against the burst length, %s pool size%s" % (
+            {1: "one", 2: "two", 3: "three"}.get(len(pools), str(len(pools))), "" if len(pools) == 1 else "s"))
         w("")
         w("![captured vs burst length](bench/burst.png)")
         w("")
+        big_rings = [p.field("pool_frames") for pts in burst.values() for c, p in pts.items() if c == "afxdp-big"]
         w("One burst of L packets at 300 kpps into one consumer thread spending 3 us per packet: it falls behind "
           "from the first packet, and what it cannot process at once must wait in its buffer. wirecap with pools "
-          "of 64, 256 and 1024 chunks of 64 frames per queue; the plain AF_XDP loop with 2048-entry rings and with "
-          "rings of 65,536 entries (as large as the largest pool).")
+          "of %s chunks of 64 frames per queue; the plain AF_XDP loop with 2048-entry rings%s." % (
+              " and ".join(filter(None, [", ".join(c[4:] for c in pools[:-1]), pools[-1][4:] if pools else ""])),
+              " and with rings of {:,.0f} entries (as large as the largest pool)".format(big_rings[0]) if big_rings else ""))
         w("")
         table(w, burst, order, xlabel="L (packets)")
         for x, pts in burst.items():
@@ -483,17 +490,17 @@ def main():
             big = [c for c in ("wc-p64", "wc-p256", "wc-p1024") if c in pts and pts[c].med("drop") < 0.1]
             w("- L = %s: %s. Pools that held the whole burst (no engine drop): %s." % (
                 x, "; ".join(s), ", ".join(name(c) for c in big) or "none"))
-            for c in ("wc-p1024", "afxdp"):
+            for c in (top, "afxdp"):
                 if c in pts:
                     w("  Limit for %s: %s." % (name(c), limit(pts[c], 300)))
         w("")
         if burst:
             lastx = list(burst)[-1]
             pts = burst[lastx]
-            if "wc-p1024" in pts and "afxdp" in pts:
+            if top in pts and "afxdp" in pts:
                 glance.append("**Bursts**: a burst of %s packets at 300 kpps with 3 us of work per packet: wirecap with "
-                              "64 Ki frames/queue captured %.1f%%, the plain AF_XDP loop %.1f%% with 2048 rings%s." % (
-                                  lastx, pts["wc-p1024"].med(), pts["afxdp"].med(),
+                              "%s captured %.1f%%, the plain AF_XDP loop %.1f%% with 2048 rings%s." % (
+                                  lastx, name(top).split("pool ")[-1], pts[top].med(), pts["afxdp"].med(),
                                   (" and %.1f%% with rings as large as the pool" % pts["afxdp-big"].med()) if "afxdp-big" in pts else ""))
 
     # ---- 4. imbalance
