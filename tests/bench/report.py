@@ -607,6 +607,8 @@ def main():
                    ("lost before XDP / the socket", [(pts[c].med("pre"), pts[c].lo("pre"), pts[c].hi("pre")) for c in order]),
                    ("out of order within its flow", [reo(pts[c]) for c in order])], yrange="[0:110]",
                   xlabel="consumer (4 worker threads each, same buffer size in packets)")
+        # the buffers as the run sized them (pool frames per queue, the same for every consumer)
+        pf = next(iter(pts.values())).field("pool_frames")
         w("## 5. Skewed flow sizes over 4 workers: wirecap against AF_PACKET fanout")
         w("")
         w("![zipf](bench/zipf.png)")
@@ -615,9 +617,9 @@ def main():
           "hitters among many small flows), 110 kpps; 4 workers/threads of 25 us per packet (a sleep per chunk or "
           "block: 40 kpps each, 160 kpps together). wirecap spreads flows with `--steer flow` (a static flow hash, as "
           "fanout hash does), with and without offloading. Buffers hold the same number of packets for all: "
-          "wirecap's pool 16,384 frames per queue (65,536), the fanout rings 160 bytes x 65,536 (a 64-byte frame "
-          "takes 160 bytes of a TPACKET_V3 block), so that an overloaded worker shows as loss within the run "
-          "rather than only as delay." % (x, x))
+          "wirecap's pool {pf:,.0f} frames per queue ({tot:,.0f}), the fanout rings 160 bytes x {tot:,.0f} (a 64-byte "
+          "frame takes 160 bytes of a TPACKET_V3 block), so that an overloaded worker shows as loss within the run "
+          "rather than only as delay.".format(pf=pf, tot=4 * pf) % (x, x))
         w("")
         w("| consumer | captured | per-worker packets (median run) | out of order within its flow | flow switches between workers |")
         w("| --- | --- | --- | --- | --- |")

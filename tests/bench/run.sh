@@ -526,16 +526,18 @@ fi
 # 4. long-term imbalance over 4 queues, 4 workers that each sustain 40 kpps
 #    (25 us per packet, a sleep per chunk: four workers fit on two CPUs),
 #    100 kpps offered, pool of 131,072 frames per queue (quick: 70/10/10/10
-#    only, 4,096 frames for its 40,000 packets; the excess of the heavy
-#    queue outgrows it within the run without offloading); offloading off
+#    only, 2 s: 200,000 packets, 32,768 frames per queue: the heavy
+#    queue's excess, 30 kpps, outgrows it within the run without
+#    offloading, and the run outlasts the monitor's hold time, 500 ms, so
+#    that offloading acts); offloading off
 #    and on; the
 #    first run with offloading records the monitor at work (per-worker
 #    backlog, bucket moves)
 if want imbalance; then
 	begin_exp imbalance
 	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_FLOWS=64 C_EXPECT=1 C_STEER=queue
-	C_POOL=$([ "$QUICK" = 1 ] && echo 64 || echo 2048)
-	N=$([ "$QUICK" = 1 ] && echo 40000 || echo 800000)
+	C_POOL=$([ "$QUICK" = 1 ] && echo 512 || echo 2048)
+	N=$([ "$QUICK" = 1 ] && echo 200000 || echo 800000)
 	WS="70/10/10/10 100/0/0/0"
 	[ "$QUICK" = 1 ] && WS=70/10/10/10
 	for w in $WS; do
@@ -564,12 +566,13 @@ fi
 #    fanout hash) without and with offloading, against AF_PACKET fanout.
 #    Buffers hold the same number of packets for all (the pool of 256 chunks
 #    per queue: 65,536 frames), so that imbalance shows as loss within the run
-#    (quick: 64 chunks for its 44,000 packets).
+#    (quick: 64 chunks, 2 s: 220,000 packets; long enough for the monitor's
+#    500 ms hold time, so that offloading acts).
 if want zipf; then
 	begin_exp zipf
 	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_FLOWS=1024 C_EXPECT=0 C_STEER=flow
 	C_POOL=$([ "$QUICK" = 1 ] && echo 64 || echo 256)
-	N=$([ "$QUICK" = 1 ] && echo 44000 || echo 660000)
+	N=$([ "$QUICK" = 1 ] && echo 220000 || echo 660000)
 	for_runs zipf 1.1 --pps 110000 --count "$N" --zipf 1.1 -- wc-b wc-a fanout-hash fanout-roll
 	C_STEER=queue
 fi
