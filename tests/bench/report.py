@@ -564,6 +564,12 @@ def main():
             rows = [list(map(float, l.split("\t"))) for l in open(os.path.join(a.raw, ts)) if l.strip()]
             t0 = rows[0][0]
             nw = (len(rows[0]) - 1) // 2
+            # a sample taken after the engine stopped has its counters reset
+            # (moves back to 0): the series ends before it
+            for i in range(1, len(rows)):
+                if sum(rows[i][2 + 2 * k] for k in range(nw)) < sum(rows[i - 1][2 + 2 * k] for k in range(nw)):
+                    rows = rows[:i]
+                    break
             m0 = sum(rows[0][2 + 2 * i] for i in range(nw))
             data = ["%g %s %g" % ((r[0] - t0) / 1e9, " ".join("%g" % r[1 + 2 * i] for i in range(nw)),
                                   sum(r[2 + 2 * i] for i in range(nw)) - m0) for r in rows]
