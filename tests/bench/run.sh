@@ -14,7 +14,11 @@
 #                                      (see the Makefile). Most of its time
 #                                      is the consumers' start (seconds
 #                                      each under load): times.tsv and the
-#                                      report have the time per experiment
+#                                      report have the time per experiment.
+#                                      Measured on 2 CPUs: 2 min 52 s and
+#                                      2 min 58 s at a load average of 8,
+#                                      3 min 40 s at 10 to 17 (make bench
+#                                      QUICK=1 with the build done)
 #
 # Every run is kept: one TSV per experiment under $BENCH_RAW (default
 # docs/bench/raw), one line per run, plus meta.json (machine, kernel, load at
