@@ -104,6 +104,7 @@ settled() {
 # the wirecap consumer's state: frames it still holds (every worker's RX
 # rings and held chunks), the XDP program's and the pools' counts; the
 # same twice with nothing held: it has handled the burst
+# shellcheck disable=SC2317 # called through settled
 wc_backlog() {
 	run_in "$WCT_NS_RX" "$WIRECAP" stats "$IF" --json --no-rate 2>/dev/null |
 		jq -r '"\([.workers[] | (.rx_backlog // 0) + (.held_frames // 0)] | add // 0) \(.totals.packets) \(.totals.delivered)"' |
@@ -111,6 +112,7 @@ wc_backlog() {
 }
 
 # tcpdump's count of packets captured (SIGUSR1 prints it to ERR)
+# shellcheck disable=SC2317 # called through settled
 td_count() {
 	kill -USR1 "$1" || return 1
 	sleep 0.1
