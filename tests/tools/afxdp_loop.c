@@ -263,25 +263,9 @@ static void receive(void)
 	}
 }
 
-static void print_json(FILE *f, void *arg)
+/* the JSON's array of queues, after its head */
+static void print_queues(FILE *f)
 {
-	const struct xdp_statistics *sum = arg;
-
-	fprintf(f,
-		"{\"tool\":\"afxdp_loop\",\"path\":\"%s XDP, AF_XDP copy mode\","
-		"\"ring\":%u,\"frames\":%u,\"received\":%llu,\"rx_dropped\":%llu,\"rx_ring_full\":%llu,"
-		"\"fill_ring_empty\":%llu,\"invalid\":%llu,\"polls\":%llu,"
-		"\"kicks\":%llu,\"duration_s\":%.6f,\"drain_pkts\":%llu,"
-		"\"drain_ns_per_pkt\":%.1f,\"queues\":[",
-		xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic", ring,
-		num_frames, (unsigned long long)total,
-		(unsigned long long)sum->rx_dropped,
-		(unsigned long long)sum->rx_ring_full,
-		(unsigned long long)sum->rx_fill_ring_empty_descs,
-		(unsigned long long)sum->rx_invalid_descs,
-		(unsigned long long)polls, (unsigned long long)kicks,
-		loop_duration_s(&lp), (unsigned long long)lp.drain.pkts,
-		loop_drain_ns_per_pkt(&lp));
 	for (unsigned i = 0; i < nq; i++)
 		fprintf(f,
 			"%s{\"queue\":%u,\"received\":%llu,\"rx_dropped\":%llu,"
@@ -386,7 +370,22 @@ int main(int argc, char **argv)
 	}
 	read_stats(&sum);
 	if (rc == 0)
-		rc = loop_json(&lp, print_json, &sum);
+		rc = loop_json(
+			&lp, print_queues,
+			"{\"tool\":\"afxdp_loop\",\"path\":\"%s XDP, AF_XDP copy mode\","
+			"\"ring\":%u,\"frames\":%u,\"received\":%llu,\"rx_dropped\":%llu,\"rx_ring_full\":%llu,"
+			"\"fill_ring_empty\":%llu,\"invalid\":%llu,\"polls\":%llu,"
+			"\"kicks\":%llu,\"duration_s\":%.6f,\"drain_pkts\":%llu,"
+			"\"drain_ns_per_pkt\":%.1f,\"queues\":[",
+			xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic",
+			ring, num_frames, (unsigned long long)total,
+			(unsigned long long)sum.rx_dropped,
+			(unsigned long long)sum.rx_ring_full,
+			(unsigned long long)sum.rx_fill_ring_empty_descs,
+			(unsigned long long)sum.rx_invalid_descs,
+			(unsigned long long)polls, (unsigned long long)kicks,
+			loop_duration_s(&lp), (unsigned long long)lp.drain.pkts,
+			loop_drain_ns_per_pkt(&lp));
 	close_queues();
 	if (prog_fd >= 0)
 		close(prog_fd);

@@ -62,7 +62,7 @@ struct thr {
 static struct loop lp;
 static struct thr th[MAX_THREADS];
 static unsigned nthr = 4;
-static bool rollover, cost_sleep;
+static unsigned rollover, cost_sleep; /* --mode, --cost-mode: word index */
 static uint64_t buffer;
 static unsigned nflows = 1024;
 static _Atomic uint64_t *flow_max; /* highest seq + 1 processed, per flow */
@@ -240,22 +240,9 @@ static void read_stats(struct sums *s)
 	}
 }
 
-static void print_json(FILE *f, void *arg)
+/* the JSON's array of per-thread counts, after its head */
+static void print_threads(FILE *f)
 {
-	const struct sums *s = arg;
-
-	fprintf(f,
-		"{\"tool\":\"fanout_loop\",\"mode\":\"%s\",\"threads\":%u,"
-		"\"buffer\":%llu,\"received\":%llu,\"kernel_packets\":%llu,"
-		"\"drops\":%llu,\"rolled_over\":%llu,\"reordered\":%llu,"
-		"\"flow_switches\":%llu,\"not_payload\":%llu,\"per_thread\":[",
-		rollover ? "rollover" : "hash", nthr,
-		(unsigned long long)buffer, (unsigned long long)s->total,
-		(unsigned long long)s->kpkts, (unsigned long long)s->drops,
-		(unsigned long long)s->rolled,
-		(unsigned long long)atomic_load(&reordered),
-		(unsigned long long)atomic_load(&switches),
-		(unsigned long long)atomic_load(&not_ours));
 	for (unsigned i = 0; i < nthr; i++)
 		fprintf(f, "%s%llu", i ? "," : "",
 			(unsigned long long)th[i].packets);
@@ -272,60 +259,24 @@ static void close_sockets(void)
 	}
 }
 
-static int parse_threads(const char *arg, void *dst)
-{
-	(void)dst;
-	nthr = strtoul(arg, NULL, 0);
-	if (!nthr || nthr > MAX_THREADS)
-		return loop_err(EINVAL, "--threads: 1..64");
-	return 0;
-}
-
-static int parse_mode(const char *arg, void *dst)
-{
-	(void)dst;
-	if (!strcmp(arg, "rollover"))
-		rollover = true;
-	else if (strcmp(arg, "hash"))
-		return loop_err(EINVAL, "--mode: hash or rollover");
-	return 0;
-}
-
-static int parse_cost_mode(const char *arg, void *dst)
-{
-	(void)dst;
-	if (!strcmp(arg, "sleep"))
-		cost_sleep = true;
-	else if (strcmp(arg, "spin"))
-		return loop_err(EINVAL, "--cost-mode: spin or sleep");
-	return 0;
-}
-
-static int parse_flows(const char *arg, void *dst)
-{
-	(void)dst;
-	nflows = strtoul(arg, NULL, 0);
-	if (!nflows || nflows > (1u << 24))
-		return loop_err(EINVAL, "--flows: 1..16777216");
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
+	static const char *const modes[] = { "hash", "rollover", NULL };
+	static const char *const cost_modes[] = { "spin", "sleep", NULL };
 	static const struct loop_opt opts[] = {
-		{ "threads", "N", "threads and sockets (default 4)", LOOP_FUNC,
-		  NULL, parse_threads },
+		{ "threads", "N", "threads and sockets (default 4)", LOOP_UINT,
+		  &nthr, .min = 1, .max = MAX_THREADS },
 		{ "mode", "M",
 		  "hash (default) or rollover (hash + FLAG_ROLLOVER)",
-		  LOOP_FUNC, NULL, parse_mode },
+		  LOOP_WORD, &rollover, .words = modes },
 		{ "buffer", "BYTES",
 		  "ring bytes over all sockets (default 2 MiB each)", LOOP_U64,
 		  &buffer },
 		{ "cost-mode", "M",
-		  "spin (per packet, default) or sleep (per block)", LOOP_FUNC,
-		  NULL, parse_cost_mode },
+		  "spin (per packet, default) or sleep (per block)", LOOP_WORD,
+		  &cost_sleep, .words = cost_modes },
 		{ "flows", "F", "flow ids tracked for order (default 1024)",
-		  LOOP_FUNC, NULL, parse_flows },
+		  LOOP_UINT, &nflows, .min = 1, .max = 1u << 24 },
 		{ 0 }
 	};
 	static const struct loop_tool tool = {
@@ -354,7 +305,20 @@ int main(int argc, char **argv)
 	rc = receive(ifindex);
 	read_stats(&s);
 	if (rc == 0)
-		rc = loop_json(&lp, print_json, &s);
+		rc = loop_json(
+			&lp, print_threads,
+			"{\"tool\":\"fanout_loop\",\"mode\":\"%s\",\"threads\":%u,"
+			"\"buffer\":%llu,\"received\":%llu,\"kernel_packets\":%llu,"
+			"\"drops\":%llu,\"rolled_over\":%llu,\"reordered\":%llu,"
+			"\"flow_switches\":%llu,\"not_payload\":%llu,\"per_thread\":[",
+			rollover ? "rollover" : "hash", nthr,
+			(unsigned long long)buffer, (unsigned long long)s.total,
+			(unsigned long long)s.kpkts,
+			(unsigned long long)s.drops,
+			(unsigned long long)s.rolled,
+			(unsigned long long)atomic_load(&reordered),
+			(unsigned long long)atomic_load(&switches),
+			(unsigned long long)atomic_load(&not_ours));
 	fprintf(stderr,
 		"fanout_loop: %s: %llu packets received by %u threads (%s), %llu dropped by the kernel, %llu rolled over, %llu reordered\n",
 		lp.ifname, (unsigned long long)s.total, nthr,

@@ -82,18 +82,6 @@ static int receive(void)
 	return 0;
 }
 
-static void print_json(FILE *f, void *arg)
-{
-	const struct pcap_stat *ps = arg;
-
-	fprintf(f,
-		"{\"tool\":\"pcap_loop\",\"path\":\"AF_PACKET TPACKET_V3 (libpcap %s)\","
-		"\"received\":%llu,\"ps_recv\":%u,\"ps_drop\":%u,\"ps_ifdrop\":%u,"
-		"\"duration_s\":%.6f}\n",
-		pcap_lib_version(), (unsigned long long)count, ps->ps_recv,
-		ps->ps_drop, ps->ps_ifdrop, loop_duration_s(&lp));
-}
-
 int main(int argc, char **argv)
 {
 	long bufsize = 0;
@@ -136,7 +124,14 @@ int main(int argc, char **argv)
 	if (pcap_stats(cap, &ps))
 		memset(&ps, 0, sizeof(ps));
 	if (rc == 0)
-		rc = loop_json(&lp, print_json, &ps);
+		rc = loop_json(
+			&lp, NULL,
+			"{\"tool\":\"pcap_loop\",\"path\":\"AF_PACKET TPACKET_V3 (libpcap %s)\","
+			"\"received\":%llu,\"ps_recv\":%u,\"ps_drop\":%u,\"ps_ifdrop\":%u,"
+			"\"duration_s\":%.6f}\n",
+			pcap_lib_version(), (unsigned long long)count,
+			ps.ps_recv, ps.ps_drop, ps.ps_ifdrop,
+			loop_duration_s(&lp));
 	fprintf(stderr,
 		"pcap_loop: %s: %llu packets received; pcap_stats: ps_recv %u, ps_drop %u\n",
 		lp.ifname, (unsigned long long)count, ps.ps_recv, ps.ps_drop);

@@ -87,25 +87,6 @@ static void read_stats(struct sums *s)
 	s->bind = ei.bind_mode == WC_BIND_ZEROCOPY ? "zerocopy" : "copy";
 }
 
-static void print_json(FILE *f, void *arg)
-{
-	const struct sums *s = arg;
-
-	fprintf(f,
-		"{\"tool\":\"wc_noop\",\"received\":%llu,\"delivered\":%llu,"
-		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
-		"\"total\":%llu},\"pool_frames_per_queue\":%llu,\"hwm\":%llu,"
-		"\"bind\":\"%s\",\"drain_pkts\":%llu,\"drain_ns_per_pkt\":%.1f}\n",
-		(unsigned long long)atomic_load(&packets),
-		(unsigned long long)s->delivered,
-		(unsigned long long)s->fill_empty,
-		(unsigned long long)s->ring_full, (unsigned long long)s->other,
-		(unsigned long long)(s->fill_empty + s->ring_full + s->other),
-		(unsigned long long)s->frames, (unsigned long long)s->hwm,
-		s->bind, (unsigned long long)lp.drain.pkts,
-		loop_drain_ns_per_pkt(&lp));
-}
-
 /* --wait: anything else is chunk */
 static int parse_wait(const char *arg, void *dst)
 {
@@ -161,7 +142,19 @@ int main(int argc, char **argv)
 		err = wc_engine__run(engine, &ro);
 	}
 	read_stats(&s);
-	rc = loop_json(&lp, print_json, &s);
+	rc = loop_json(
+		&lp, NULL,
+		"{\"tool\":\"wc_noop\",\"received\":%llu,\"delivered\":%llu,"
+		"\"dropped\":{\"pool_exhausted\":%llu,\"ring_full\":%llu,\"other\":%llu,"
+		"\"total\":%llu},\"pool_frames_per_queue\":%llu,\"hwm\":%llu,"
+		"\"bind\":\"%s\",\"drain_pkts\":%llu,\"drain_ns_per_pkt\":%.1f}\n",
+		(unsigned long long)atomic_load(&packets),
+		(unsigned long long)s.delivered,
+		(unsigned long long)s.fill_empty,
+		(unsigned long long)s.ring_full, (unsigned long long)s.other,
+		(unsigned long long)(s.fill_empty + s.ring_full + s.other),
+		(unsigned long long)s.frames, (unsigned long long)s.hwm, s.bind,
+		(unsigned long long)lp.drain.pkts, loop_drain_ns_per_pkt(&lp));
 	fprintf(stderr,
 		"wc_noop: %s: %llu packets, %llu dropped (pool %llu, ring %llu)%s%s\n",
 		lp.ifname, (unsigned long long)atomic_load(&packets),

@@ -99,14 +99,42 @@ static void usage(FILE *f, const struct loop_tool *t,
 	}
 }
 
+/* "--NAME: a, b or c" */
+static int bad_word(const struct loop_opt *o)
+{
+	char list[128] = "";
+	size_t len = 0;
+
+	for (unsigned i = 0; o->words[i] && len < sizeof(list); i++) {
+		const char *sep = !i ? "" : o->words[i + 1] ? ", " : " or ";
+
+		len += snprintf(list + len, sizeof(list) - len, "%s%s", sep,
+				o->words[i]);
+	}
+	return loop_err(EINVAL, "--%s: %s", o->name, list);
+}
+
 static int store(const struct loop_opt *o, const char *arg)
 {
+	unsigned u;
+
 	switch (o->type) {
 	case LOOP_STR:
 		*(const char **)o->dst = arg;
 		break;
 	case LOOP_UINT:
-		*(unsigned *)o->dst = strtoul(arg, NULL, 0);
+		u = strtoul(arg, NULL, 0);
+		if (o->max && (u < o->min || u > o->max))
+			return loop_err(EINVAL, "--%s: %u..%u", o->name, o->min,
+					o->max);
+		*(unsigned *)o->dst = u;
+		break;
+	case LOOP_WORD:
+		for (u = 0; o->words[u] && strcmp(o->words[u], arg); u++)
+			;
+		if (!o->words[u])
+			return bad_word(o);
+		*(unsigned *)o->dst = u;
 		break;
 	case LOOP_U64:
 		*(uint64_t *)o->dst = strtoull(arg, NULL, 0);
@@ -318,9 +346,9 @@ double loop_duration_s(const struct loop *l)
 
 /* ---- the summary -------------------------------------------------------- */
 
-int loop_json(const struct loop *l, void (*print)(FILE *f, void *arg),
-	      void *arg)
+int loop_json(const struct loop *l, void (*tail)(FILE *f), const char *fmt, ...)
 {
+	va_list ap;
 	FILE *f;
 
 	if (!l->json)
@@ -328,7 +356,11 @@ int loop_json(const struct loop *l, void (*print)(FILE *f, void *arg),
 	f = strcmp(l->json, "-") ? fopen(l->json, "w") : stdout;
 	if (!f)
 		return loop_err(errno, "cannot write %s", l->json);
-	print(f, arg);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	if (tail)
+		tail(f);
 	if (f != stdout)
 		fclose(f);
 	else

@@ -21,12 +21,13 @@
 /* how a row stores its argument (no check of the number, as strtoul) */
 enum loop_type {
 	LOOP_STR, /* const char * */
-	LOOP_UINT, /* unsigned (strtoul) */
+	LOOP_UINT, /* unsigned (strtoul); in min..max unless max is 0 */
 	LOOP_U64, /* uint64_t (strtoull) */
 	LOOP_LONG, /* long (strtol) */
 	LOOP_INT, /* int (atoi) */
 	LOOP_SEC_NS, /* uint64_t ns, from seconds (strtod) */
 	LOOP_FLAG, /* bool set to true; the row takes no argument */
+	LOOP_WORD, /* unsigned: the index of the argument in words */
 	LOOP_FUNC, /* parse(arg, dst): 0, or the exit status after a message */
 };
 
@@ -39,6 +40,8 @@ struct loop_opt {
 	void *dst;
 	int (*parse)(const char *arg, void *dst); /* LOOP_FUNC */
 	char key; /* the short option (-i, -h of the shared rows), 0: none */
+	unsigned min, max; /* LOOP_UINT */
+	const char *const *words; /* LOOP_WORD, ended by NULL */
 };
 
 /* the shared rows a tool takes (-i and --help always) */
@@ -81,8 +84,8 @@ struct loop {
 
 /* Fills l from argv (defaults: 0, NULL, cpu -1) and the tool's own rows.
  * Exits on --help (0, the help on stdout), on bad usage (2, the help on
- * stderr: unknown option, no -i, an operand) and when a LOOP_FUNC row
- * refuses its argument (its status). */
+ * stderr: unknown option, no -i, an operand) and on an argument a row
+ * refuses (1: out of range, not one of the words; a LOOP_FUNC's status). */
 void loop_parse(struct loop *l, const struct loop_tool *t, int argc,
 		char **argv);
 
@@ -139,9 +142,10 @@ bool loop_idle(const struct loop *l);
 /* from the first packet to the last, in s */
 double loop_duration_s(const struct loop *l);
 
-/* --json: print(f, arg) into FILE or stdout ("-"); 0 (also without
- * --json), or 1 with a message when FILE cannot be opened */
-int loop_json(const struct loop *l, void (*print)(FILE *f, void *arg),
-	      void *arg);
+/* --json: fmt and its arguments into FILE or stdout ("-"), then tail(f)
+ * when not NULL (arrays); 0 (also without --json), or 1 with a message
+ * when FILE cannot be opened */
+int loop_json(const struct loop *l, void (*tail)(FILE *f), const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif
