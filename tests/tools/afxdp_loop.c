@@ -276,8 +276,9 @@ static void print_queues(FILE *f)
 	fprintf(f, "]}\n");
 }
 
-/* the kernel's drops of every socket, summed in sum */
-static void read_stats(struct xdp_statistics *sum)
+/* Each socket's final drop counts (XDP_STATISTICS, summed in sum), then
+ * the socket and its UMEM */
+static void close_queues(struct xdp_statistics *sum)
 {
 	for (unsigned i = 0; i < nq; i++) {
 		socklen_t len = sizeof(qs[i].st);
@@ -290,12 +291,6 @@ static void read_stats(struct xdp_statistics *sum)
 		sum->rx_fill_ring_empty_descs +=
 			qs[i].st.rx_fill_ring_empty_descs;
 		sum->rx_invalid_descs += qs[i].st.rx_invalid_descs;
-	}
-}
-
-static void close_queues(void)
-{
-	for (unsigned i = 0; i < nq; i++) {
 		if (qs[i].xsk)
 			xsk_socket__delete(qs[i].xsk);
 		if (qs[i].umem)
@@ -368,7 +363,11 @@ int main(int argc, char **argv)
 		receive();
 		bpf_xdp_detach(ifindex, xdp_flags, NULL);
 	}
-	read_stats(&sum);
+	close_queues(&sum);
+	if (prog_fd >= 0)
+		close(prog_fd);
+	if (map_fd >= 0)
+		close(map_fd);
 	if (rc == 0)
 		rc = loop_json(
 			&lp, print_queues,
@@ -386,11 +385,6 @@ int main(int argc, char **argv)
 			(unsigned long long)polls, (unsigned long long)kicks,
 			loop_duration_s(&lp), (unsigned long long)lp.drain.pkts,
 			loop_drain_ns_per_pkt(&lp));
-	close_queues();
-	if (prog_fd >= 0)
-		close(prog_fd);
-	if (map_fd >= 0)
-		close(map_fd);
 	fprintf(stderr,
 		"afxdp_loop: %s: %llu packets received, %llu dropped by the kernel (%llu rx ring full, %llu fill ring empty)\n",
 		lp.ifname, (unsigned long long)total,

@@ -116,7 +116,8 @@ int main(int argc, char **argv)
 	const struct loop_tool tool = {
 		.name = "wc_noop",
 		.about =
-			"The wirecap engine (wc_engine__run) touching every packet, as afxdp_loop.\n",
+			"The wirecap engine on its public API (wc_engine__run), touching every\n"
+			"packet as afxdp_loop does: the engine's own cost, for comparison.\n",
 		.opts = opts,
 		.common = LOOP_O_ALL & ~LOOP_O_IDLE,
 	};
