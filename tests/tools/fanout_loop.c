@@ -284,7 +284,7 @@ int main(int argc, char **argv)
 		.about =
 			"AF_PACKET (TPACKET_V3) fanout over N threads, one socket each.\n",
 		.opts = opts,
-		.common = LOOP_O_ALL,
+		.common = LOOP_O_ALL & ~LOOP_O_STALL,
 	};
 	struct sums s = {};
 	unsigned ifindex;
