@@ -388,7 +388,7 @@ static int replay_open(struct replay *r)
 /* The summary: 0, or 1 when a packet was not sent (or not written) */
 static int replay_report(struct replay *r)
 {
-	struct wc_port_stats st;
+	struct wc_port_stats st = { .sz = sizeof(st) };
 	double dur, rate;
 	int rc = 0;
 

@@ -31,7 +31,7 @@ struct sample {
 	struct wc_iface_engine_info ei;
 	bool running; /* an engine process is alive */
 	bool stale; /* pid published but the process is gone */
-	struct wc_queue_stats xdp[WC_MAX_QUEUES];
+	struct wc_iface_queue_stats xdp[WC_MAX_QUEUES];
 	struct wc_iface_pool_stats pool[WC_MAX_QUEUES];
 	struct wc_iface_worker_stats ws[WC_MAX_WORKERS];
 	__u64 owned[WC_MAX_WORKERS], foreign[WC_MAX_WORKERS];
@@ -97,6 +97,7 @@ static int take_sample(struct stats_ctx *sc, struct sample *s)
 	/* every queue: one the engine does not serve counts what arrives
 	 * there (passed or dropped) */
 	for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
+		s->xdp[q].sz = sizeof(s->xdp[q]);
 		err = wc_iface__queue_stats(sc->ifc, q, &s->xdp[q]);
 		if (err)
 			return err;
@@ -265,7 +266,7 @@ static json_t *queue_json(const struct stats_ctx *sc, const struct sample *a,
 			  const struct sample *b, __u32 q,
 			  const struct rates *r)
 {
-	const struct wc_queue_stats *x = &b->xdp[q];
+	const struct wc_iface_queue_stats *x = &b->xdp[q];
 	const struct wc_iface_pool_stats *p = &b->pool[q];
 	json_t *o = jobj();
 
@@ -339,13 +340,13 @@ static json_t *worker_json(const struct sample *a, const struct sample *b,
 static json_t *totals_json(const struct stats_ctx *sc, const struct sample *a,
 			   const struct sample *b, const struct rates *r)
 {
-	struct wc_queue_stats tx = {};
+	struct wc_iface_queue_stats tx = {};
 	struct wc_iface_pool_stats tp = {};
 	__u64 tx_a = 0, tdel_a = 0;
 	json_t *o = jobj();
 
 	for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
-		const struct wc_queue_stats *x = &b->xdp[q];
+		const struct wc_iface_queue_stats *x = &b->xdp[q];
 		const struct wc_iface_pool_stats *p = &b->pool[q];
 
 		if (!shown(sc, b, q))
@@ -478,7 +479,7 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 		       "no-sock", "non-ip", "truncated");
 	}
 	for (__u32 q = 0; q < in->queues; q++) {
-		const struct wc_queue_stats *x = &b->xdp[q];
+		const struct wc_iface_queue_stats *x = &b->xdp[q];
 		const struct wc_iface_pool_stats *p = &b->pool[q];
 		double pps = rate(a->xdp[q].packets, x->packets, dt);
 
@@ -523,7 +524,7 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 				       "-");
 	}
 	for (__u32 q = in->queues; q < WC_MAX_QUEUES; q++) {
-		const struct wc_queue_stats *x = &b->xdp[q];
+		const struct wc_iface_queue_stats *x = &b->xdp[q];
 
 		if (!shown(sc, b, q))
 			continue;

@@ -163,7 +163,7 @@ static int open_error(struct wcp *h, int err)
 /* the pool is at least the buffer size (see the top of the file) */
 static int open_engine(struct wcp *h, struct wc_engine_opts *eo)
 {
-	struct wc_engine_info ei;
+	struct wc_iface_engine_info ei = { .sz = sizeof(ei) };
 	uint64_t per_chunk, want;
 
 	h->e = wc_engine__open(h->ifname, eo);

@@ -152,7 +152,7 @@ static int sockets_plug(struct wc_engine *e)
 	int xsks_fd = wc_iface__map_fd(e->ifc, WC_MAP_XSKS);
 
 	for (__u32 q = 0; q < WC_MAX_QUEUES; q++)
-		if (wc_iface__queue_stats(e->ifc, q, &e->xdp0[q]))
+		if (wc_iface_queue_sums(e->ifc, q, &e->xdp0[q]))
 			memset(&e->xdp0[q], 0, sizeof(e->xdp0[q]));
 	for (unsigned q = 0; q < e->nq; q++) {
 		for (unsigned w = 0; w < e->nw; w++) {

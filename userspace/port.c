@@ -62,7 +62,7 @@ static void publish_setup(struct wc_port *p)
 		return;
 	fd = bpf_obj_get(p->stats_pin);
 	if (fd >= 0) {
-		struct wc_port_stats old;
+		struct wc_egress_stats old;
 		__u32 zero = 0;
 
 		/* another live port of this engine publishes already */
@@ -76,7 +76,7 @@ static void publish_setup(struct wc_port *p)
 		unlink(p->stats_pin);
 	}
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "wc_port_stats", sizeof(__u32),
-			    sizeof(struct wc_port_stats), 1, NULL);
+			    sizeof(struct wc_egress_stats), 1, NULL);
 	if (fd < 0) {
 		p->stats_pin[0] = 0;
 		return;

@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 	int have_cpu = 0, c, err;
 	uint64_t delivered = 0, fill_empty = 0, ring_full = 0, other = 0,
 		 hwm = 0, frames = 0;
-	struct wc_engine_info ei;
+	struct wc_iface_engine_info ei = { .sz = sizeof(ei) };
 
 	while ((c = getopt_long(argc, argv, "i:", lo, NULL)) != -1) {
 		switch (c) {
@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 		err = wc_engine__run(g_engine, &ro);
 	}
 	for (unsigned q = 0; q < wc_engine__queues(g_engine); q++) {
-		struct wc_pool_stats ps;
+		struct wc_iface_pool_stats ps = { .sz = sizeof(ps) };
 
 		if (wc_engine__pool_stats(g_engine, q, &ps))
 			continue;
