@@ -741,22 +741,18 @@ WC_API int wc_iface__port_stats(const struct wc_iface *ifc,
 				struct wc_port_stats *out)
 {
 	struct wc_egress_stats st;
-	char path[300];
 	__u32 zero = 0;
-	int fd, err = 0;
+	int fd;
 
 	if (!ifc || !WC_OUT_VALID(out))
 		return -EINVAL;
-	if (snprintf(path, sizeof(path), "%s/%s", ifc->pin_dir,
-		     PORT_STATS_PIN) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
+	fd = wc_iface__map_fd(ifc, WC_MAP_PORT_STATS);
 	if (fd < 0)
 		return -ENOENT;
 	if (bpf_map_lookup_elem(fd, &zero, &st))
-		err = -errno;
-	else
-		wc_out_put(out, &st, sizeof(st));
-	close(fd);
-	return err;
+		return -errno;
+	if (!st.pid)
+		return -ENOENT; /* no port runs (or ever ran) */
+	wc_out_put(out, &st, sizeof(st));
+	return 0;
 }

@@ -334,9 +334,9 @@ struct wc_worker_stats {
 };
 
 /* The counters of an egress port (wc_port), published by the process
- * that runs it in the single entry of the pinned map "port_stats" next to
- * the ingress interface's maps, refreshed every 100 ms. Fields as in
- * struct wc_port_stats (wirecap.h), which reads them. */
+ * that runs it in the single entry of the pinned map "port_stats" of the
+ * ingress interface, refreshed every 100 ms; all zero (pid 0) when no port
+ * runs. Fields as in struct wc_port_stats (wirecap.h), which reads them. */
 struct wc_egress_stats {
 	char ifname[16]; /* egress interface */
 	__u32 lanes;

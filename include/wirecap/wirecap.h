@@ -212,6 +212,7 @@ enum wc_map_id {
 	WC_MAP_ADMIT,
 	WC_MAP_FILTER_PROGS, /* program array: filter, steering stage */
 	WC_MAP_FILTER_INFO, /* struct wc_filter_info */
+	WC_MAP_PORT_STATS, /* struct wc_egress_stats, see wc_iface__port_stats() */
 	WC_MAP_COUNT,
 };
 
