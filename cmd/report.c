@@ -4,19 +4,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "netdev.h"
 #include "cmd.h"
 #include "report.h"
 #include "json.h"
 #include "setup.h"
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 int acct_start(struct acct *a, struct wc_engine *e)
 {
@@ -31,7 +24,7 @@ int acct_start(struct acct *a, struct wc_engine *e)
 	 * (wc_engine__queue_stats), the one its sockets and pools share */
 	wc_iface__info(ifc, &info);
 	a->have_dev = !wc_netdev_stats(info.ifindex, &a->dev0);
-	a->t0_ns = now_ns();
+	a->t0_ns = wc_clock_mono_ns();
 	return 0;
 }
 
@@ -41,7 +34,7 @@ int acct_finish(struct acct *a)
 	struct wc_iface_info info;
 	int err;
 
-	a->t1_ns = now_ns();
+	a->t1_ns = wc_clock_mono_ns();
 	wc_iface__info(ifc, &info);
 	a->received = a->delivered = a->passed = a->nosock_dropped = 0;
 	a->shed = 0;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "wirecap/wirecap.h"
+#include "clock.h"
 #include "cmd.h"
 #include "json.h"
 #include "params.h"
@@ -50,14 +51,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static __u64 clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* buckets owned / foreign per worker, from the steering map itself */
@@ -92,8 +85,8 @@ static int take_sample(struct stats_ctx *sc, struct sample *s)
 	int err;
 
 	memset(s, 0, sizeof(*s));
-	s->t_ns = clock_ns(CLOCK_MONOTONIC);
-	s->wall_ns = clock_ns(CLOCK_REALTIME);
+	s->t_ns = wc_clock_mono_ns();
+	s->wall_ns = wc_clock_real_ns();
 	/* every queue: one the engine does not serve counts what arrives
 	 * there (passed or dropped) */
 	for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {

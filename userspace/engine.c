@@ -241,7 +241,7 @@ static int engine_claim(struct wc_engine *e)
 	if (fd < 0)
 		return fd;
 	if (!bpf_map_lookup_elem(fd, &zero, &info) && info.pid &&
-	    info.pid != (__u32)getpid() && !kill(info.pid, 0)) {
+	    info.pid != (__u32)getpid() && wc_pid_alive(info.pid)) {
 		pr_warn("%s: a capture engine already runs on it (pid %u)\n",
 			e->ifname, info.pid);
 		return -EBUSY;

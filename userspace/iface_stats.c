@@ -4,7 +4,6 @@
  * queue and per (queue, bucket), and what a capture engine publishes in
  * the pinned maps (engine info, pool and worker counters).
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "iface.h"
 #include "netdev.h"
+#include "sysutil.h"
 
 WC_API int wc_iface__info(const struct wc_iface *ifc,
 			  struct wc_iface_info *info)
@@ -235,10 +235,7 @@ WC_API int wc_iface__engine_info(const struct wc_iface *ifc,
 	err = lookup(ifc, WC_MAP_ENGINE, 0, &ei);
 	if (err)
 		return err;
-	/* EPERM: alive, of another user */
-	wc_engine_info_put(out, &ei,
-			   ei.pid &&
-				   (!kill((pid_t)ei.pid, 0) || errno == EPERM));
+	wc_engine_info_put(out, &ei, wc_pid_alive(ei.pid));
 	return 0;
 }
 

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "iface.h"
+#include "sysutil.h"
 #include "wirecap.skel.h"
 
 static const char *const map_pin_names[] = {
@@ -277,7 +277,7 @@ void wc_pins_say_stale(const struct wc_iface *ifc)
 	__u32 zero = 0;
 
 	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &ei) && ei.pid &&
-	    kill((pid_t)ei.pid, 0) && errno == ESRCH)
+	    !wc_pid_alive(ei.pid))
 		pr_warn("%s: removed the pins in %s: their capture engine (pid %u) died without closing, and the attachment is gone\n",
 			ifc->ifname, ifc->pin_dir, ei.pid);
 	else

@@ -20,7 +20,6 @@
  * the second bind fails with EBUSY. That is why a bidirectional bump in the
  * wire puts both engines in one UMEM.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +62,7 @@ static void publish_setup(struct wc_port *p)
 		return;
 	/* another live port of this engine publishes already */
 	if (!bpf_map_lookup_elem(fd, &zero, &old) && old.pid &&
-	    old.pid != (__u32)getpid() && !kill((pid_t)old.pid, 0))
+	    old.pid != (__u32)getpid() && wc_pid_alive(old.pid))
 		return;
 	p->stats_fd = dup(fd); /* ours to close, as the handle may go first */
 	wc_port_publish(p);
