@@ -257,22 +257,22 @@ static int geometry_check(const struct wc_iface *ifc,
 			  const struct wc_attach_opts *ao)
 {
 	const struct {
-		const char *what;
+		const char *what, *opt; /* opt: the field of both options */
 		__u32 want, attach, have;
 	} g[] = {
-		{ "rx queues", WC_OPTS_GET(o, queues, 0),
+		{ "rx queues", "queues", WC_OPTS_GET(o, queues, 0),
 		  WC_OPTS_GET(ao, queues, 0), ifc->cfg.queues },
-		{ "workers", WC_OPTS_GET(o, workers, 0),
+		{ "workers", "workers", WC_OPTS_GET(o, workers, 0),
 		  WC_OPTS_GET(ao, workers, 0), ifc->cfg.workers },
-		{ "buckets", WC_OPTS_GET(o, buckets, 0),
+		{ "flow buckets", "buckets", WC_OPTS_GET(o, buckets, 0),
 		  WC_OPTS_GET(ao, buckets, 0), ifc->cfg.buckets },
 	};
 
 	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
 		if (g[i].want && g[i].want != g[i].have) {
-			pr_warn("%s: attached with %u %s, not %u: detach it first, or open the engine with %s 0 (the attachment's)\n",
-				ifc->ifname, g[i].have, g[i].what, g[i].want,
-				g[i].what);
+			pr_warn("%s: attached with %u %s, not the engine's %s %u: detach it first, or leave %s 0 to take the attachment's\n",
+				ifc->ifname, g[i].have, g[i].what, g[i].opt,
+				g[i].want, g[i].opt);
 			return -EEXIST;
 		}
 		if (!g[i].want && g[i].attach && g[i].attach != g[i].have)
