@@ -200,8 +200,8 @@ test-san:
 
 # make bench: the experiments and the generated report (docs/benchmarks.md,
 # docs/bench/*.png, raw results in docs/bench/raw: the committed report is a
-# full run's). make bench QUICK=1: a subset (3 runs per point, fewer points)
-# in under 5 minutes, the same report and plots, written to
+# full run's). make bench QUICK=1: a smoke subset (1 run per point, fewer
+# points) in under 5 minutes, the same report and plots, written to
 # $(O)/bench-quick/ (benchmarks.md, bench/*.png, bench/raw) so that a quick
 # run never replaces the committed full report; BENCH_DOCS=docs
 # BENCH_RAW=docs/bench/raw send it to docs/ instead. The report again from
