@@ -119,13 +119,15 @@ $(SHLIB): $(LIB_OBJS) userspace/libwirecap-xdp.map
 	ln -sf $(SONAME) $(O)/libwirecap-xdp.so
 
 # The libpcap front (LD_PRELOAD, `wirecap exec`): only the public API of
-# the shared library, which it finds next to itself ($ORIGIN)
-$(O)/pcap/%.o: pcap/%.c pcap/wcpcap.h include/wirecap/*.h | $(O)/pcap
-	$(CC) $(LIB_CFLAGS) -Ipcap -c $< -o $@
+# the shared library (plus util's engine option list, engine_table.c,
+# which it shares with the CLI), which it finds next to itself ($ORIGIN)
+$(O)/pcap/%.o: pcap/%.c pcap/wcpcap.h include/wirecap/*.h util/engine_table.h | $(O)/pcap
+	$(CC) $(LIB_CFLAGS) -Iutil -Ipcap -c $< -o $@
 
-$(PCAPLIB): $(PCAP_OBJS) $(SHLIB)
-	$(CC) $(SANFLAGS) -shared -o $@ $(PCAP_OBJS) -L$(O) -lwirecap-xdp \
-		-lpcap -lxdp -lbpf -lpthread -ldl -Wl,-rpath,'$$ORIGIN'
+$(PCAPLIB): $(PCAP_OBJS) $(UTILLIB) $(SHLIB)
+	$(CC) $(SANFLAGS) -shared -o $@ $(PCAP_OBJS) $(UTILLIB) -L$(O) \
+		-lwirecap-xdp -lpcap -lxdp -lbpf -lpthread -ldl \
+		-Wl,-rpath,'$$ORIGIN'
 
 $(STLIB): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^

@@ -68,10 +68,10 @@ struct sums {
 
 static void read_stats(struct sums *s)
 {
-	struct wc_engine_info ei;
+	struct wc_iface_engine_info ei = { .sz = sizeof(ei) };
 
 	for (unsigned q = 0; q < wc_engine__queues(engine); q++) {
-		struct wc_pool_stats ps;
+		struct wc_iface_pool_stats ps = { .sz = sizeof(ps) };
 
 		if (wc_engine__pool_stats(engine, q, &ps))
 			continue;
