@@ -39,6 +39,13 @@ static bool ring_drained(struct xsk_ring_cons *r)
 	return __atomic_load_n(r->producer, __ATOMIC_ACQUIRE) == r->cached_cons;
 }
 
+static bool moving(struct wc_worker *w)
+{
+	return atomic_load_explicit(&w->nholds, memory_order_acquire) ||
+	       atomic_load_explicit(&w->ndiverts, memory_order_acquire) ||
+	       atomic_load_explicit(&w->parked, memory_order_acquire);
+}
+
 /* Move what the worker's RX rings hold (up to the chunk's room) into the
  * chunk. Descriptors only: no packet is copied. When the gather visited
  * every ring and left them all empty, everything posted before it began
@@ -51,6 +58,10 @@ void wc_gather(struct wc_worker *w, struct wc_chunk *c)
 	__s64 off = atomic_load_explicit(&e->rt_off, memory_order_relaxed);
 	const bool meta = e->ifc->cfg.meta_enabled;
 	__u64 now = 0, look = wc_now_mono();
+	/* a move under way (at the look or after the gather) leaves
+	 * drained_ns where it was: packets of the moved bucket stamped before
+	 * the look may still be parked here or on their way */
+	const bool quiet = !moving(w);
 	unsigned i;
 
 	if (atomic_load_explicit(&w->nholds, memory_order_acquire))
@@ -111,7 +122,7 @@ void wc_gather(struct wc_worker *w, struct wc_chunk *c)
 		if (c->n > start)
 			wc_chunk_account(e, w, c, q, start);
 	}
-	if (i == e->nq) {
+	if (i == e->nq && quiet && !moving(w)) {
 		for (i = 0; i < e->nq && ring_drained(&w->socks[i].rx); i++)
 			;
 		if (i == e->nq)

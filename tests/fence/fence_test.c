@@ -718,6 +718,39 @@ START_TEST(t1_drained_only_when_empty)
 }
 END_TEST
 
+/* a worker with packets of a bucket move parked (or a move under way)
+ * does not say it is drained, even with every ring empty: the parked
+ * packets were stamped before the look and are not delivered yet */
+START_TEST(t1_not_drained_while_moving)
+{
+	struct wc_worker *wk;
+	struct wc_chunk *c;
+
+	E = mk(2, 1, 8, 16, 512);
+	wk = &E->workers[A];
+	atomic_store(&wk->parked, 1);
+	vclock_ns += 1000000;
+	c = cap_begin(A);
+	wc_gather(wk, c);
+	ck_assert_uint_eq(c->n, 0);
+	cap_end(A, c);
+	ck_assert_msg(wc_worker__drained_ns(wk) == 0,
+		      "drained with a packet parked");
+	atomic_store(&wk->parked, 0);
+	atomic_store(&wk->ndiverts, 1);
+	c = cap_begin(A);
+	wc_gather(wk, c);
+	cap_end(A, c);
+	ck_assert_msg(wc_worker__drained_ns(wk) == 0,
+		      "drained while diverting a moved bucket");
+	atomic_store(&wk->ndiverts, 0);
+	c = cap_begin(A);
+	wc_gather(wk, c);
+	cap_end(A, c);
+	ck_assert_uint_ne(wc_worker__drained_ns(wk), 0);
+}
+END_TEST
+
 /* ---- T2: the new owner and the hand-off -------------------------------- */
 
 static struct wc_chunk *T2_CA;
@@ -1409,6 +1442,7 @@ static Suite *fence_suite(void)
 		{ "T1_segments_fit", t1_segments_fit },
 		{ "T1_segments_merged", t1_segments_merged },
 		{ "T1_drained_only_when_empty", t1_drained_only_when_empty },
+		{ "T1_not_drained_while_moving", t1_not_drained_while_moving },
 		{ "T2_handoff_race", t2_handoff_race },
 		{ "T2_divert_flush_after_free", t2_divert_flush_after_free },
 		{ "T3_forced_release_old_owner_first",
