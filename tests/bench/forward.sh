@@ -50,7 +50,8 @@
 # rate, forwarder, run, offered kpps, forwarded kpps, and forward's
 # accounting), BENCH_FWD_LAT_RAW=FILE (every latency run: forwarder, run,
 # gen pps, p50 and p99 ms, pings lost of sent). tests/bench/run.sh sets
-# both for the report.
+# both for the report. BENCH_FWD_FORWARDERS: the forwarders measured (default
+# "wirecap xdp bridge"; a subset keeps A/B runs short).
 set -uo pipefail
 . "$(dirname "$0")/../lib/net.sh"
 # shellcheck disable=SC2034 # used by net.sh
@@ -67,7 +68,7 @@ PING_MS=${BENCH_PING_MS:-2}
 PING_N=${BENCH_PING_N:-1000}
 FWD_RAW=${BENCH_FWD_RAW:-}
 LAT_RAW=${BENCH_FWD_LAT_RAW:-}
-FORWARDERS="wirecap xdp bridge"
+FORWARDERS=${BENCH_FWD_FORWARDERS:-wirecap xdp bridge}
 PACED_FWD=${BENCH_FWD_PACED_ONLY:-$FORWARDERS}
 
 die() {
