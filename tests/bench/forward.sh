@@ -24,7 +24,8 @@
 # there too. The kthreads keep SCHED_OTHER here: under sustained overload a
 # NIC's softirq work moves to ksoftirqd (SCHED_OTHER), while a SCHED_FIFO
 # NAPI thread would starve the forwarder completely (receive livelock),
-# which is not what a saturated middlebox does.
+# which is not what a saturated middlebox does. wirecap forward's worker
+# runs above them by default (SCHED_RR 1, --rt-priority: docs/forward.md).
 #
 # Throughput: server packets per second between 1 s and T - 0.5 s of a T s
 # run, median of BENCH_REPEAT runs per rate (forwarders interleaved).
