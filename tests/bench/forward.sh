@@ -49,7 +49,8 @@
 # 100000; 0: no latency runs), BENCH_PING_MS (default 2), BENCH_PING_N
 # (default 1000), BENCH_FWD_RAW=FILE (every throughput run as a TSV line:
 # rate, forwarder, run, offered kpps, forwarded kpps, and forward's
-# accounting), BENCH_FWD_LAT_RAW=FILE (every latency run: forwarder, run,
+# accounting: received, forwarded, shed, dropped, dropped by rule,
+# passed), BENCH_FWD_LAT_RAW=FILE (every latency run: forwarder, run,
 # gen pps, p50 and p99 ms, pings lost of sent). tests/bench/run.sh sets
 # both for the report. BENCH_FWD_FORWARDERS: the forwarders measured (default
 # "wirecap xdp bridge"; a subset keeps A/B runs short).
@@ -259,7 +260,8 @@ wirecap_do() {
 	kill -INT "$pid"
 	timeout 30 tail --pid="$pid" -f /dev/null
 	jq -c '.directions[0] | {received, forwarded, shed: (.shed // 0), dropped: .dropped.total,
-		pool_exhausted: .dropped.pool_exhausted, unaccounted}' "$WCT_DIR/fwd.json" \
+		pool_exhausted: .dropped.pool_exhausted, dropped_by_rule: (.dropped_by_rule // 0),
+		passed: (.passed // 0), unaccounted}' "$WCT_DIR/fwd.json" \
 		>"$WCT_DIR/fwd.last" 2>/dev/null
 	echo "$r"
 }
@@ -270,7 +272,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > 0) ? sprintf("%.2f", a / b
 # ---- throughput against the offered rate -------------------------------------------
 
 [ -z "$FWD_RAW" ] ||
-	printf 'exp\tx\tforwarder\trun\toffered_kpps\tfwd_kpps\treceived\tforwarded\tshed\tdropped\n' >"$FWD_RAW"
+	printf 'exp\tx\tforwarder\trun\toffered_kpps\tfwd_kpps\treceived\tforwarded\tshed\tdropped\tdropped_by_rule\tpassed\n' >"$FWD_RAW"
 declare -A MED # rate,forwarder -> median pps
 for rate in $RATES; do
 	declare -A R=()
@@ -289,8 +291,8 @@ for rate in $RATES; do
 			[ -z "$FWD_RAW" ] || printf 'forward\t%s\t%s\t%s\t%.1f\t%.1f\t%s\n' "$rate" "$m" "$i" \
 				"$(jq -r '.pps / 1000' "$WCT_DIR/gen.json" 2>/dev/null || echo 0)" \
 				"$(awk -v v="$v" 'BEGIN { print v / 1000 }')" \
-				"$([ "$acct" = - ] && printf -- '-\t-\t-\t-' ||
-					jq -r '[.received, .forwarded, .shed, .dropped] | map(tostring) | join("\t")' <<<"$acct")" \
+				"$([ "$acct" = - ] && printf -- '-\t-\t-\t-\t-\t-' ||
+					jq -r '[.received, .forwarded, .shed, .dropped, .dropped_by_rule, .passed] | map(tostring) | join("\t")' <<<"$acct")" \
 				>>"$FWD_RAW"
 		done
 	done
