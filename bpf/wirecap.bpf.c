@@ -80,6 +80,14 @@ struct {
 	__type(value, struct wc_pool_stats);
 } pool_stats SEC(".maps");
 
+/* Written by an egress port (wc_port) of an engine on this interface. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wc_egress_stats);
+} port_stats SEC(".maps");
+
 /* Admission per rx queue (key = queue), see struct wc_admit; mapped by
  * the engine (a store per update, no system call). */
 struct {

@@ -580,6 +580,7 @@ static int bench_report(struct bench *b)
 	acct_finish(&b->acct);
 	for (unsigned w = 0; w < wc_engine__workers(b->e); w++)
 		b->moves += b->acct.w[w].moves_in;
+	b->off.sz = sizeof(b->off);
 	wc_engine__offload_stats(b->e, &b->off);
 	for (unsigned w = 1; w < wc_engine__workers(b->e); w++)
 		wc_seqtrack_merge(b->track[0], b->track[w]);

@@ -170,7 +170,7 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 	wc_pcapng_get_stats(cp->pw, &ps);
 	if (cp->acct_started) {
 		/* the link's gaps: no counter for them in an ISB */
-		struct wc_link_stats ls;
+		struct wc_link_stats ls = { .sz = sizeof(ls) };
 
 		if (!wc_engine__link_stats(cp->e, &ls))
 			acct_link_note(&ls, s->comment, sizeof(s->comment));
@@ -195,8 +195,8 @@ static void isb_cb(void *ctx, unsigned if_id, struct wc_pcapng_isb *s)
 
 		/* every queue: the ones not served count what they passed */
 		for (unsigned q = 0; q < WC_MAX_QUEUES; q++) {
-			struct wc_queue_stats qs;
-			struct wc_pool_stats pst;
+			struct wc_iface_queue_stats qs = { .sz = sizeof(qs) };
+			struct wc_iface_pool_stats pst = { .sz = sizeof(pst) };
 
 			if (wc_engine__queue_stats(cp->e, q, &qs))
 				return;
@@ -792,7 +792,7 @@ static int capture_open_engine(struct cap *cp)
  * merge, the accounting baseline. 0, or 1. */
 static int capture_setup(struct cap *cp)
 {
-	struct wc_engine_info ei;
+	struct wc_iface_engine_info ei = { .sz = sizeof(ei) };
 	char errbuf[600];
 	unsigned nsrc;
 

@@ -760,7 +760,7 @@ static int forward_open(struct fwd *f)
 		struct dir *d = &f->d[i];
 		WC_OPTS(wc_port_opts, po, .tx_ring_size = f->tx_ring,
 			.tx_wait_ms = f->tx_wait, .csum = f->csum);
-		struct wc_engine_info info;
+		struct wc_iface_engine_info info = { .sz = sizeof(info) };
 
 		d->port = wc_port__open(d->e, d->out, &po);
 		if (!d->port)
@@ -877,6 +877,7 @@ static int forward_report(struct fwd *f)
 	for (unsigned i = 0; i < f->ndir; i++) {
 		struct dir *d = &f->d[i];
 
+		d->ps.sz = sizeof(d->ps);
 		wc_port__stats(d->port, &d->ps);
 		acct_finish(&d->acct);
 		dir_finish(d);

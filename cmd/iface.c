@@ -349,14 +349,15 @@ int cmd_detach(int argc, char **argv)
 	X(bad_queue) X(filtered) X(shed)
 /* clang-format on */
 
-static void qs_json(json_t *o, const struct wc_queue_stats *s)
+static void qs_json(json_t *o, const struct wc_iface_queue_stats *s)
 {
 #define X(f) jset_u64(o, #f, s->f);
 	QS_FIELDS(X)
 #undef X
 }
 
-static void add_qs(struct wc_queue_stats *t, const struct wc_queue_stats *s)
+static void add_qs(struct wc_iface_queue_stats *t,
+		   const struct wc_iface_queue_stats *s)
 {
 #define X(f) t->f += s->f;
 	QS_FIELDS(X)
@@ -373,7 +374,7 @@ static const char *filter_action_name(const struct wc_config *cfg)
 
 static json_t *filter_json(const struct wc_filter_info *fi,
 			   const struct wc_config *cfg,
-			   const struct wc_queue_stats *tot)
+			   const struct wc_iface_queue_stats *tot)
 {
 	json_t *o;
 
@@ -396,7 +397,7 @@ static json_t *filter_json(const struct wc_filter_info *fi,
 /* served queues always; a queue the engine does not serve when the
  * program saw packets on it */
 static bool shown(const struct wc_iface_info *info,
-		  const struct wc_queue_stats *qs, __u32 q)
+		  const struct wc_iface_queue_stats *qs, __u32 q)
 {
 	return q < info->queues || qs[q].packets;
 }
@@ -404,8 +405,8 @@ static bool shown(const struct wc_iface_info *info,
 static void print_status_json(const struct wc_iface_info *info,
 			      const struct wc_config *cfg, bool transient,
 			      __u32 epid, bool alive,
-			      const struct wc_queue_stats *qs,
-			      const struct wc_queue_stats *tot,
+			      const struct wc_iface_queue_stats *qs,
+			      const struct wc_iface_queue_stats *tot,
 			      const struct wc_filter_info *fi)
 {
 	json_t *o = jobj(), *eng = NULL, *tj = jobj(), *qa = jarr();
@@ -469,7 +470,8 @@ static const struct params_cmd status_cmd = {
 
 int cmd_status(int argc, char **argv)
 {
-	struct wc_queue_stats qs[WC_MAX_QUEUES], tot = {};
+	struct wc_iface_queue_stats qs[WC_MAX_QUEUES],
+		tot = { .sz = sizeof(tot) };
 	struct wc_filter_info fi = {};
 	struct wc_iface_info info;
 	struct wc_config cfg;
@@ -498,6 +500,7 @@ int cmd_status(int argc, char **argv)
 	/* every queue: packets on a queue that is not served are counted on
 	 * it (passed or dropped) and belong in the totals */
 	for (__u32 q = 0; !err && q < WC_MAX_QUEUES; q++) {
+		qs[q].sz = sizeof(qs[q]);
 		err = wc_iface__queue_stats(ifc, q, &qs[q]);
 		add_qs(&tot, &qs[q]);
 	}
@@ -546,7 +549,7 @@ int cmd_status(int argc, char **argv)
 		       "dropped", "filtered", "non-ip", "truncated", "fragment",
 		       "other-l4");
 		for (__u32 q = 0; q <= info.queues; q++) {
-			const struct wc_queue_stats *s =
+			const struct wc_iface_queue_stats *s =
 				q < info.queues ? &qs[q] : &tot;
 
 			if (q < info.queues)

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "wirecap/wirecap.h"
+#include "clock.h"
 #include "cmd.h"
 #include "json.h"
 #include "netdev.h"
@@ -58,14 +59,6 @@ static void on_signal(int sig)
 	stop_req = 1;
 }
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void sleep_until(__u64 t)
 {
 	struct timespec ts = { .tv_sec = t / 1000000000ull,
@@ -83,7 +76,7 @@ static int flush_batch(struct replay *r)
 	err = wc_port__send(r->port, 0, r->batch, r->nb);
 	r->nb = 0;
 	if (!r->t_first)
-		r->t_first = now_ns();
+		r->t_first = wc_clock_mono_ns();
 	return err;
 }
 
@@ -104,8 +97,8 @@ static int get_frame(struct replay *r, struct wc_frame *f)
 			return -EIO;
 		wc_port__poll(r->port);
 		if (!deadline)
-			deadline = now_ns() + 2000000000ull;
-		else if (now_ns() > deadline)
+			deadline = wc_clock_mono_ns() + 2000000000ull;
+		else if (wc_clock_mono_ns() > deadline)
 			return -ETIMEDOUT;
 		if (stop_req)
 			return -EINTR;
@@ -171,7 +164,7 @@ static int replay_file(struct replay *r, __u64 *t0, __u64 *base_off)
 		case PACE_TOP:
 			break;
 		}
-		now = now_ns();
+		now = wc_clock_mono_ns();
 		if (due > now) {
 			if (flush_batch(r)) {
 				rc = -1;
@@ -180,7 +173,7 @@ static int replay_file(struct replay *r, __u64 *t0, __u64 *base_off)
 			if (due - now >= SLEEP_MIN_NS)
 				sleep_until(due);
 			else
-				while (now_ns() < due)
+				while (wc_clock_mono_ns() < due)
 					;
 		}
 		if (h->caplen < h->len)
@@ -388,12 +381,12 @@ static int replay_open(struct replay *r)
 /* The summary: 0, or 1 when a packet was not sent (or not written) */
 static int replay_report(struct replay *r)
 {
-	struct wc_port_stats st;
+	struct wc_port_stats st = { .sz = sizeof(st) };
 	double dur, rate;
 	int rc = 0;
 
 	wc_port__flush(r->port, 2000);
-	r->t_last = now_ns();
+	r->t_last = wc_clock_mono_ns();
 	wc_port__stats(r->port, &st);
 	dur = r->t_first && r->t_last > r->t_first ?
 		      (r->t_last - r->t_first) / 1e9 :
@@ -434,7 +427,7 @@ int cmd_replay(int argc, char **argv)
 		return 1;
 	rc = 0;
 	cmd_stop_signals(on_signal, true);
-	t0 = now_ns();
+	t0 = wc_clock_mono_ns();
 	for (r.loops_done = 0; r.loops_done < r.loops && !stop_req;
 	     r.loops_done++) {
 		if (replay_file(&r, &t0, &base_off)) {

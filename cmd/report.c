@@ -4,19 +4,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "netdev.h"
 #include "cmd.h"
 #include "report.h"
 #include "json.h"
 #include "setup.h"
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 int acct_start(struct acct *a, struct wc_engine *e)
 {
@@ -31,7 +24,7 @@ int acct_start(struct acct *a, struct wc_engine *e)
 	 * (wc_engine__queue_stats), the one its sockets and pools share */
 	wc_iface__info(ifc, &info);
 	a->have_dev = !wc_netdev_stats(info.ifindex, &a->dev0);
-	a->t0_ns = now_ns();
+	a->t0_ns = wc_clock_mono_ns();
 	return 0;
 }
 
@@ -41,7 +34,7 @@ int acct_finish(struct acct *a)
 	struct wc_iface_info info;
 	int err;
 
-	a->t1_ns = now_ns();
+	a->t1_ns = wc_clock_mono_ns();
 	wc_iface__info(ifc, &info);
 	a->received = a->delivered = a->passed = a->nosock_dropped = 0;
 	a->shed = 0;
@@ -55,6 +48,8 @@ int acct_finish(struct acct *a)
 		struct acct_queue *aq = &a->q[q];
 
 		aq->queue = q;
+		aq->xdp.sz = sizeof(aq->xdp);
+		aq->pool.sz = sizeof(aq->pool);
 		err = wc_engine__queue_stats(a->e, q, &aq->xdp);
 		if (err)
 			return err;
@@ -66,6 +61,7 @@ int acct_finish(struct acct *a)
 		if (q >= a->nq) {
 			/* not served: no pool, listed when it saw packets */
 			memset(&aq->pool, 0, sizeof(aq->pool));
+			aq->pool.sz = sizeof(aq->pool);
 			if (aq->xdp.packets)
 				a->nq_all = q + 1;
 			continue;
@@ -82,8 +78,11 @@ int acct_finish(struct acct *a)
 		if (aq->pool.hwm > a->hwm_max)
 			a->hwm_max = aq->pool.hwm;
 	}
-	for (unsigned w = 0; w < a->nw; w++)
+	for (unsigned w = 0; w < a->nw; w++) {
+		a->w[w].sz = sizeof(a->w[w]);
 		wc_engine__worker_stats(a->e, w, &a->w[w]);
+	}
+	a->link.sz = sizeof(a->link);
 	wc_engine__link_stats(a->e, &a->link);
 	a->unaccounted = (__s64)a->received -
 			 (__s64)(a->delivered + a->pool_exhausted +
@@ -139,7 +138,7 @@ static json_t *queue_json(const struct acct *a, unsigned q)
 	return o;
 }
 
-static json_t *worker_json(const struct wc_worker_stats *ws, unsigned w)
+static json_t *worker_json(const struct wc_iface_worker_stats *ws, unsigned w)
 {
 	json_t *o = jobj();
 
@@ -159,7 +158,7 @@ static json_t *worker_json(const struct wc_worker_stats *ws, unsigned w)
 json_t *acct_json(const struct acct *a, acct_extra_fn extra, void *ctx)
 {
 	double secs = (a->t1_ns - a->t0_ns) / 1e9;
-	struct wc_engine_info ei;
+	struct wc_iface_engine_info ei = { .sz = sizeof(ei) };
 	json_t *o = jobj(), *d = jobj(), *l = jobj(), *qa = jarr(),
 	       *wa = jarr();
 

@@ -14,8 +14,8 @@ struct json_object;
 
 struct acct_queue {
 	__u32 queue;
-	struct wc_queue_stats xdp; /* delta since start */
-	struct wc_pool_stats pool;
+	struct wc_iface_queue_stats xdp; /* delta since start */
+	struct wc_iface_pool_stats pool;
 };
 
 struct acct {
@@ -27,7 +27,7 @@ struct acct {
 	__u64 t0_ns, t1_ns;
 	/* filled by acct_finish */
 	struct acct_queue q[WC_MAX_QUEUES];
-	struct wc_worker_stats w[WC_MAX_WORKERS];
+	struct wc_iface_worker_stats w[WC_MAX_WORKERS];
 	__u64 received, delivered, passed, nosock_dropped;
 	__u64 filtered; /* not matched by the filter in XDP */
 	__u64 shed; /* refused in XDP by admission control (forward) */

@@ -53,7 +53,7 @@ void engine_notes(struct wc_engine *e, const char *ifname,
 		  const struct engine_args *ea)
 {
 	const struct wc_attach_opts *ao = &ea->ao;
-	struct wc_engine_info ei;
+	struct wc_iface_engine_info ei = { .sz = sizeof(ei) };
 	struct wc_iface_info ii;
 	unsigned mtu = iface_mtu(ifname), room;
 
@@ -87,7 +87,7 @@ void engine_notes(struct wc_engine *e, const char *ifname,
 
 void engine_describe(struct wc_engine *e, char *buf, size_t len)
 {
-	struct wc_engine_info ei;
+	struct wc_iface_engine_info ei = { .sz = sizeof(ei) };
 	struct wc_iface_info ii;
 	char pool[32], frames[48] = "";
 	double mib;

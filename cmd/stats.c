@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "wirecap/wirecap.h"
+#include "clock.h"
 #include "cmd.h"
 #include "json.h"
 #include "params.h"
@@ -31,7 +32,7 @@ struct sample {
 	struct wc_iface_engine_info ei;
 	bool running; /* an engine process is alive */
 	bool stale; /* pid published but the process is gone */
-	struct wc_queue_stats xdp[WC_MAX_QUEUES];
+	struct wc_iface_queue_stats xdp[WC_MAX_QUEUES];
 	struct wc_iface_pool_stats pool[WC_MAX_QUEUES];
 	struct wc_iface_worker_stats ws[WC_MAX_WORKERS];
 	__u64 owned[WC_MAX_WORKERS], foreign[WC_MAX_WORKERS];
@@ -50,14 +51,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static __u64 clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* buckets owned / foreign per worker, from the steering map itself */
@@ -92,11 +85,12 @@ static int take_sample(struct stats_ctx *sc, struct sample *s)
 	int err;
 
 	memset(s, 0, sizeof(*s));
-	s->t_ns = clock_ns(CLOCK_MONOTONIC);
-	s->wall_ns = clock_ns(CLOCK_REALTIME);
+	s->t_ns = wc_clock_mono_ns();
+	s->wall_ns = wc_clock_real_ns();
 	/* every queue: one the engine does not serve counts what arrives
 	 * there (passed or dropped) */
 	for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
+		s->xdp[q].sz = sizeof(s->xdp[q]);
 		err = wc_iface__queue_stats(sc->ifc, q, &s->xdp[q]);
 		if (err)
 			return err;
@@ -265,7 +259,7 @@ static json_t *queue_json(const struct stats_ctx *sc, const struct sample *a,
 			  const struct sample *b, __u32 q,
 			  const struct rates *r)
 {
-	const struct wc_queue_stats *x = &b->xdp[q];
+	const struct wc_iface_queue_stats *x = &b->xdp[q];
 	const struct wc_iface_pool_stats *p = &b->pool[q];
 	json_t *o = jobj();
 
@@ -339,13 +333,13 @@ static json_t *worker_json(const struct sample *a, const struct sample *b,
 static json_t *totals_json(const struct stats_ctx *sc, const struct sample *a,
 			   const struct sample *b, const struct rates *r)
 {
-	struct wc_queue_stats tx = {};
+	struct wc_iface_queue_stats tx = {};
 	struct wc_iface_pool_stats tp = {};
 	__u64 tx_a = 0, tdel_a = 0;
 	json_t *o = jobj();
 
 	for (__u32 q = 0; q < WC_MAX_QUEUES; q++) {
-		const struct wc_queue_stats *x = &b->xdp[q];
+		const struct wc_iface_queue_stats *x = &b->xdp[q];
 		const struct wc_iface_pool_stats *p = &b->pool[q];
 
 		if (!shown(sc, b, q))
@@ -478,7 +472,7 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 		       "no-sock", "non-ip", "truncated");
 	}
 	for (__u32 q = 0; q < in->queues; q++) {
-		const struct wc_queue_stats *x = &b->xdp[q];
+		const struct wc_iface_queue_stats *x = &b->xdp[q];
 		const struct wc_iface_pool_stats *p = &b->pool[q];
 		double pps = rate(a->xdp[q].packets, x->packets, dt);
 
@@ -523,7 +517,7 @@ static void print_human(struct stats_ctx *sc, const struct sample *a,
 				       "-");
 	}
 	for (__u32 q = in->queues; q < WC_MAX_QUEUES; q++) {
-		const struct wc_queue_stats *x = &b->xdp[q];
+		const struct wc_iface_queue_stats *x = &b->xdp[q];
 
 		if (!shown(sc, b, q))
 			continue;

@@ -112,9 +112,9 @@ static void *runner(void *arg)
 	/* the application's signal handlers run on its own threads */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	if (h->opts.ncpus) {
-		ro.cpus = h->opts.cpus;
-		ro.ncpus = h->opts.ncpus;
+	if (h->opts.ea.ncpus) {
+		ro.cpus = h->opts.ea.cpus;
+		ro.ncpus = (unsigned)h->opts.ea.ncpus;
 	}
 	h->run_err = wc_engine__run(h->e, &ro);
 	wcp_handover_end(h);
@@ -163,13 +163,13 @@ static int open_error(struct wcp *h, int err)
 /* the pool is at least the buffer size (see the top of the file) */
 static int open_engine(struct wcp *h, struct wc_engine_opts *eo)
 {
-	struct wc_engine_info ei;
+	struct wc_iface_engine_info ei = { .sz = sizeof(ei) };
 	uint64_t per_chunk, want;
 
 	h->e = wc_engine__open(h->ifname, eo);
 	if (!h->e)
 		return -errno;
-	if (h->opts.pool_given || h->buffer_size <= 0 ||
+	if (h->opts.ea.eo.chunks || h->buffer_size <= 0 ||
 	    wc_engine__info(h->e, &ei))
 		return 0;
 	if (ei.umem_bytes >= (uint64_t)h->buffer_size)
@@ -186,7 +186,7 @@ static int open_engine(struct wcp *h, struct wc_engine_opts *eo)
 
 int wcp_activate(struct wcp *h)
 {
-	struct wc_engine_opts eo = h->opts.eo;
+	struct wc_engine_opts eo = h->opts.ea.eo;
 	int err;
 
 	if (h->activated)

@@ -85,7 +85,7 @@ static void drain_efd(struct wcp *h)
 
 int wcp_read_init(struct wcp *h)
 {
-	struct wc_engine_info ei;
+	struct wc_iface_engine_info ei = { .sz = sizeof(ei) };
 	unsigned nsrc;
 
 	if (wc_engine__info(h->e, &ei))

@@ -49,7 +49,7 @@ int wcp_stats(struct wcp *h, struct pcap_stat *ps)
 		return PCAP_ERROR_NOT_ACTIVATED;
 	}
 	for (unsigned q = 0; q < h->nq; q++) {
-		struct wc_pool_stats s;
+		struct wc_iface_pool_stats s = { .sz = sizeof(s) };
 		int err = wc_engine__pool_stats(h->e, q, &s);
 
 		if (err) {

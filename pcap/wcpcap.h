@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "wirecap/wirecap.h"
+#include "engine_table.h"
 
 #define WCP_PREFIX "wirecap:"
 #define WCP_PREFIX_LEN 8
@@ -47,13 +48,10 @@ void *wcp_real(const char *name);
 /* ---- engine options (opts.c) --------------------------------------------- */
 
 struct wcp_opts {
-	struct wc_engine_opts eo;
-	struct wc_attach_opts ao;
-	unsigned cpus[256];
-	unsigned ncpus;
-	bool pool_given; /* --pool-chunks: pcap_set_buffer_size is ignored */
-	/* offload tunables, -1: unchanged */
-	long offload, high, low, hold, ret, cooldown, interval, max_moves;
+	/* the engine options, as `wirecap capture` takes them (one list:
+	 * util/engine_table.h); --pool-chunks (ea.eo.chunks) makes
+	 * pcap_set_buffer_size ignored */
+	struct engine_args ea;
 	int reorder_ms; /* time-order window across queues; 0: none */
 };
 

@@ -9,19 +9,19 @@
 
 WC_API int wc_engine__accounting(struct wc_engine *e, struct wc_accounting *out)
 {
-	struct wc_accounting a = { .sz = sizeof(a) };
+	struct wc_accounting a;
 	unsigned nq;
-	size_t sz;
 	int err;
 
-	if (!e || !out || out->sz < sizeof(out->sz))
+	if (!e || !WC_OUT_VALID(out))
 		return -EINVAL;
+	memset(&a, 0, sizeof(a)); /* padding too: it is copied */
 	nq = wc_engine__queues(e);
 	/* every queue: XDP counts the packets of a queue the engine does not
 	 * serve too (passed or dropped there) */
 	for (unsigned q = 0; q < WC_MAX_QUEUES; q++) {
-		struct wc_queue_stats x;
-		struct wc_pool_stats p;
+		struct wc_iface_queue_stats x = { .sz = sizeof(x) };
+		struct wc_iface_pool_stats p = { .sz = sizeof(p) };
 
 		err = wc_engine__queue_stats(e, q, &x);
 		if (err)
@@ -47,11 +47,6 @@ WC_API int wc_engine__accounting(struct wc_engine *e, struct wc_accounting *out)
 		(__s64)a.received - (__s64)(a.delivered + a.dropped + a.passed +
 					    a.filtered + a.shed);
 	a.stopped = wc_engine__stopped(e);
-	/* a sized output: the caller's prefix, the rest of its struct zeroed */
-	sz = out->sz;
-	memcpy((char *)out + sizeof(sz), (char *)&a + sizeof(sz),
-	       (sz < sizeof(a) ? sz : sizeof(a)) - sizeof(sz));
-	if (sz > sizeof(a))
-		memset((char *)out + sizeof(a), 0, sz - sizeof(a));
+	WC_OUT_PUT(out, &a);
 	return 0;
 }

@@ -15,10 +15,9 @@
 #include "pool.h"
 #include "xsk.h"
 
-WC_API int wc_engine__info(const struct wc_engine *e, struct wc_engine_info *i)
+/* the engine's description in the published layout */
+static void engine_info(const struct wc_engine *e, struct wc_engine_info *i)
 {
-	if (!e || !i)
-		return -EINVAL;
 	memset(i, 0, sizeof(*i));
 	i->pid = getpid();
 	i->bind_mode = e->bind_mode;
@@ -35,42 +34,54 @@ WC_API int wc_engine__info(const struct wc_engine *e, struct wc_engine_info *i)
 	i->umem_bytes = e->umem_len;
 	i->start_ns = e->start_ns;
 	i->update_ns = wc_now_real();
+}
+
+WC_API int wc_engine__info(const struct wc_engine *e,
+			   struct wc_iface_engine_info *out)
+{
+	struct wc_engine_info i;
+
+	if (!e || !WC_OUT_VALID(out))
+		return -EINVAL;
+	engine_info(e, &i);
+	wc_engine_info_put(out, &i, true);
 	return 0;
 }
 
 WC_API int wc_engine__queue_stats(struct wc_engine *e, unsigned q,
-				  struct wc_queue_stats *out)
+				  struct wc_iface_queue_stats *o)
 {
-	__u64 *cur = (__u64 *)out;
+	struct wc_queue_stats qs;
+	__u64 *cur = (__u64 *)&qs;
 	const __u64 *base;
 	int err;
 
-	if (!e || !out || q >= WC_MAX_QUEUES)
+	if (!e || !WC_OUT_VALID(o) || q >= WC_MAX_QUEUES)
 		return -EINVAL;
-	err = wc_iface__queue_stats(e->ifc, q, out);
+	err = wc_iface_queue_sums(e->ifc, q, &qs);
 	if (err)
 		return err;
 	base = (const __u64 *)&e->xdp0[q];
-	for (size_t i = 0; i < sizeof(*out) / sizeof(__u64); i++)
+	for (size_t i = 0; i < sizeof(qs) / sizeof(__u64); i++)
 		cur[i] -= base[i];
 	/* A packet is received once the program decided about it: the
 	 * outcomes are what the sockets' counters continue, while "packets"
 	 * is bumped at entry and can straddle the baseline by the packets
 	 * in flight on other CPUs at that instant. */
-	out->packets = out->redirected + out->passed + out->dropped +
-		       out->filtered + out->shed;
+	qs.packets =
+		qs.redirected + qs.passed + qs.dropped + qs.filtered + qs.shed;
+	wc_out_put(o, &qs, sizeof(qs));
 	return 0;
 }
 
-WC_API int wc_engine__pool_stats(struct wc_engine *e, unsigned q,
-				 struct wc_pool_stats *out)
+/* one pool's counters in the published layout */
+static int pool_stats(struct wc_engine *e, unsigned q,
+		      struct wc_pool_stats *out)
 {
 	struct xdp_statistics st;
 	__u64 dropped = 0;
 	int err;
 
-	if (!e || !out || q >= e->nq)
-		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->frames = e->pools[q].nframes;
 	wc_pool_in_use(&e->pools[q], &out->in_use);
@@ -104,15 +115,28 @@ WC_API int wc_engine__pool_stats(struct wc_engine *e, unsigned q,
 	return 0;
 }
 
-WC_API int wc_engine__worker_stats(struct wc_engine *e, unsigned wi,
-				   struct wc_worker_stats *out)
+WC_API int wc_engine__pool_stats(struct wc_engine *e, unsigned q,
+				 struct wc_iface_pool_stats *o)
 {
-	struct wc_worker *w;
+	struct wc_pool_stats ps;
+	int err;
+
+	if (!e || !WC_OUT_VALID(o) || q >= e->nq)
+		return -EINVAL;
+	err = pool_stats(e, q, &ps);
+	if (err)
+		return err;
+	wc_out_put(o, &ps, sizeof(ps));
+	return 0;
+}
+
+/* one worker's counters in the published layout */
+static void worker_stats(struct wc_engine *e, unsigned wi,
+			 struct wc_worker_stats *out)
+{
+	struct wc_worker *w = &e->workers[wi];
 	struct xdp_statistics st;
 
-	if (!e || !out || wi >= e->nw)
-		return -EINVAL;
-	w = &e->workers[wi];
 	memset(out, 0, sizeof(*out));
 	out->packets = atomic_load(&w->packets);
 	for (unsigned q = 0; q < e->nq; q++) {
@@ -138,21 +162,35 @@ WC_API int wc_engine__worker_stats(struct wc_engine *e, unsigned wi,
 	out->state = atomic_load(&w->stuck)	 ? WC_WORKER_STUCK :
 		     atomic_load(&w->in_capture) ? WC_WORKER_RUNNING :
 						   WC_WORKER_IDLE;
+}
+
+WC_API int wc_engine__worker_stats(struct wc_engine *e, unsigned wi,
+				   struct wc_iface_worker_stats *o)
+{
+	struct wc_worker_stats ws;
+
+	if (!e || !WC_OUT_VALID(o) || wi >= e->nw)
+		return -EINVAL;
+	worker_stats(e, wi, &ws);
+	wc_out_put(o, &ws, sizeof(ws));
 	return 0;
 }
 
 WC_API int wc_engine__offload_stats(struct wc_engine *e,
-				    struct wc_offload_stats *o)
+				    struct wc_offload_stats *out)
 {
-	if (!e || !o)
+	struct wc_offload_stats o = { .sz = sizeof(o) };
+
+	if (!e || !WC_OUT_VALID(out))
 		return -EINVAL;
-	o->moves = atomic_load(&e->moves);
-	o->returns = atomic_load(&e->returns);
-	o->first_move_ns = atomic_load(&e->first_move_ns);
-	o->last_move_ns = atomic_load(&e->last_move_ns);
-	o->fence_timeouts = atomic_load(&e->fence_timeouts);
-	o->stuck_events = atomic_load(&e->stuck_events);
-	o->late = atomic_load(&e->fence_late);
+	o.moves = atomic_load(&e->moves);
+	o.returns = atomic_load(&e->returns);
+	o.first_move_ns = atomic_load(&e->first_move_ns);
+	o.last_move_ns = atomic_load(&e->last_move_ns);
+	o.fence_timeouts = atomic_load(&e->fence_timeouts);
+	o.stuck_events = atomic_load(&e->stuck_events);
+	o.late = atomic_load(&e->fence_late);
+	WC_OUT_PUT(out, &o);
 	return 0;
 }
 
@@ -171,18 +209,18 @@ int wc_engine_publish(struct wc_engine *e)
 	for (__u32 q = 0; q < e->nq; q++) {
 		struct wc_pool_stats ps;
 
-		if (!wc_engine__pool_stats(e, q, &ps) &&
+		if (!pool_stats(e, q, &ps) &&
 		    bpf_map_update_elem(pfd, &q, &ps, BPF_ANY))
 			err = -errno;
 	}
 	for (__u32 w = 0; w < e->nw; w++) {
 		struct wc_worker_stats ws;
 
-		if (!wc_engine__worker_stats(e, w, &ws) &&
-		    bpf_map_update_elem(wfd, &w, &ws, BPF_ANY))
+		worker_stats(e, w, &ws);
+		if (bpf_map_update_elem(wfd, &w, &ws, BPF_ANY))
 			err = -errno;
 	}
-	wc_engine__info(e, &info);
+	engine_info(e, &info);
 	if (bpf_map_update_elem(efd, &zero, &info, BPF_ANY))
 		err = -errno;
 	pthread_mutex_unlock(&e->stats_lock);

@@ -152,7 +152,7 @@ static int sockets_plug(struct wc_engine *e)
 	int xsks_fd = wc_iface__map_fd(e->ifc, WC_MAP_XSKS);
 
 	for (__u32 q = 0; q < WC_MAX_QUEUES; q++)
-		if (wc_iface__queue_stats(e->ifc, q, &e->xdp0[q]))
+		if (wc_iface_queue_sums(e->ifc, q, &e->xdp0[q]))
 			memset(&e->xdp0[q], 0, sizeof(e->xdp0[q]));
 	for (unsigned q = 0; q < e->nq; q++) {
 		for (unsigned w = 0; w < e->nw; w++) {
@@ -241,7 +241,7 @@ static int engine_claim(struct wc_engine *e)
 	if (fd < 0)
 		return fd;
 	if (!bpf_map_lookup_elem(fd, &zero, &info) && info.pid &&
-	    info.pid != (__u32)getpid() && !kill(info.pid, 0)) {
+	    info.pid != (__u32)getpid() && wc_pid_alive(info.pid)) {
 		pr_warn("%s: a capture engine already runs on it (pid %u)\n",
 			e->ifname, info.pid);
 		return -EBUSY;
@@ -257,22 +257,22 @@ static int geometry_check(const struct wc_iface *ifc,
 			  const struct wc_attach_opts *ao)
 {
 	const struct {
-		const char *what;
+		const char *what, *opt; /* opt: the field of both options */
 		__u32 want, attach, have;
 	} g[] = {
-		{ "rx queues", WC_OPTS_GET(o, queues, 0),
+		{ "rx queues", "queues", WC_OPTS_GET(o, queues, 0),
 		  WC_OPTS_GET(ao, queues, 0), ifc->cfg.queues },
-		{ "workers", WC_OPTS_GET(o, workers, 0),
+		{ "workers", "workers", WC_OPTS_GET(o, workers, 0),
 		  WC_OPTS_GET(ao, workers, 0), ifc->cfg.workers },
-		{ "buckets", WC_OPTS_GET(o, buckets, 0),
+		{ "flow buckets", "buckets", WC_OPTS_GET(o, buckets, 0),
 		  WC_OPTS_GET(ao, buckets, 0), ifc->cfg.buckets },
 	};
 
 	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
 		if (g[i].want && g[i].want != g[i].have) {
-			pr_warn("%s: attached with %u %s, not %u: detach it first, or open the engine with %s 0 (the attachment's)\n",
-				ifc->ifname, g[i].have, g[i].what, g[i].want,
-				g[i].what);
+			pr_warn("%s: attached with %u %s, not the engine's %s %u: detach it first, or leave %s 0 to take the attachment's\n",
+				ifc->ifname, g[i].have, g[i].what, g[i].opt,
+				g[i].want, g[i].opt);
 			return -EEXIST;
 		}
 		if (!g[i].want && g[i].attach && g[i].attach != g[i].have)

@@ -9,6 +9,7 @@
 #include <xdp/xsk.h>
 
 #include "internal.h"
+#include "sysutil.h"
 #include "filter.h"
 #include "xdpsync.h"
 
@@ -203,22 +204,6 @@ struct wc_engine {
 	_Atomic __u64 fence_late; /* old packets after the grace period */
 	_Atomic __u64 moves, returns, first_move_ns, last_move_ns, stuck_events;
 };
-
-static inline __u64 wc_now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static inline __u64 wc_now_real(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 /* counters.c: the counters into the pinned maps (`wirecap stats`) */
 int wc_engine_publish(struct wc_engine *e);

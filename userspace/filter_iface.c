@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "filter.h"
 #include "internal.h"
+#include "sysutil.h"
 
 struct built {
 	int fd;
@@ -124,7 +124,6 @@ WC_API int wc_iface__set_filter(struct wc_iface *ifc,
 	const char *expr = WC_OPTS_GET(opts, expr, NULL);
 	struct wc_filter_info info = {};
 	__u32 zero = 0, slot = WC_FILTER_SLOT_FILTER;
-	struct timespec ts;
 	struct built b;
 	int err;
 
@@ -157,8 +156,7 @@ WC_API int wc_iface__set_filter(struct wc_iface *ifc,
 	info.ebpf_insns = b.ebpf;
 	info.prog_id = prog_id(b.fd);
 	info.generation++;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	info.installed_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	info.installed_ns = wc_now_real();
 	snprintf(info.expr, sizeof(info.expr), "%s%s", expr ? "" : "classic: ",
 		 expr ? expr : WC_OPTS_GET(opts, classic, ""));
 	for (char *p = info.expr; *p; p++)

@@ -4,7 +4,6 @@
  * queue and per (queue, bucket), and what a capture engine publishes in
  * the pinned maps (engine info, pool and worker counters).
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "iface.h"
 #include "netdev.h"
+#include "sysutil.h"
 
 WC_API int wc_iface__info(const struct wc_iface *ifc,
 			  struct wc_iface_info *info)
@@ -38,8 +38,8 @@ WC_API int wc_iface__info(const struct wc_iface *ifc,
 	return 0;
 }
 
-WC_API int wc_iface__queue_stats(const struct wc_iface *ifc, __u32 queue,
-				 struct wc_queue_stats *out)
+int wc_iface_queue_sums(const struct wc_iface *ifc, __u32 queue,
+			struct wc_queue_stats *out)
 {
 	struct wc_queue_stats *pc;
 	int err = 0;
@@ -65,8 +65,8 @@ out:
 	return err;
 }
 
-WC_API int wc_iface__bucket_stats(const struct wc_iface *ifc,
-				  struct wc_bucket_stats *out, size_t n)
+int wc_iface_bucket_sums(const struct wc_iface *ifc,
+			 struct wc_bucket_stats *out, size_t n)
 {
 	int fd = ifc ? ifc->map_fd[WC_MAP_BUCKET_STATS] : -1;
 	__u32 total, ncpu, done = 0, batch, cursor = 0;
@@ -132,22 +132,62 @@ out:
 	return err ? err : (int)total;
 }
 
-/* Copy a filled output struct to the caller's, which starts with its own
- * size_t sz: at most min(sz, ours) bytes, the rest of the caller's zeroed,
- * the caller's sz kept. */
-static void out_copy(void *out, const void *ours, size_t ours_sz)
-{
-	size_t sz = *(const size_t *)out;
+/* The public structs are the map layouts behind a size_t sz. */
+_Static_assert(sizeof(struct wc_iface_queue_stats) ==
+		       sizeof(size_t) + sizeof(struct wc_queue_stats),
+	       "wc_iface_queue_stats: sz + struct wc_queue_stats");
+_Static_assert(sizeof(struct wc_iface_bucket_stats) ==
+		       sizeof(size_t) + sizeof(struct wc_bucket_stats),
+	       "wc_iface_bucket_stats: sz + struct wc_bucket_stats");
+_Static_assert(sizeof(struct wc_iface_pool_stats) ==
+		       sizeof(size_t) + sizeof(struct wc_pool_stats),
+	       "wc_iface_pool_stats: sz + struct wc_pool_stats");
+_Static_assert(sizeof(struct wc_iface_worker_stats) ==
+		       sizeof(size_t) + sizeof(struct wc_worker_stats),
+	       "wc_iface_worker_stats: sz + struct wc_worker_stats");
 
-	memcpy((char *)out + sizeof(size_t),
-	       (const char *)ours + sizeof(size_t),
-	       (sz < ours_sz ? sz : ours_sz) - sizeof(size_t));
-	if (sz > ours_sz)
-		memset((char *)out + ours_sz, 0, sz - ours_sz);
+WC_API int wc_iface__queue_stats(const struct wc_iface *ifc, __u32 queue,
+				 struct wc_iface_queue_stats *out)
+{
+	struct wc_queue_stats qs;
+	int err;
+
+	if (!WC_OUT_VALID(out))
+		return -EINVAL;
+	err = wc_iface_queue_sums(ifc, queue, &qs);
+	if (err)
+		return err;
+	wc_out_put(out, &qs, sizeof(qs));
+	return 0;
 }
 
-/* the caller's struct holds at least its sz */
-#define OUT_VALID(out) ((out) && (out)->sz >= sizeof((out)->sz))
+WC_API int wc_iface__bucket_stats(const struct wc_iface *ifc,
+				  struct wc_iface_bucket_stats *out, size_t n)
+{
+	struct wc_bucket_stats *sums;
+	size_t stride;
+	int total;
+
+	if (!ifc || !WC_OUT_VALID(out))
+		return -EINVAL;
+	stride = out->sz;
+	if (n < (size_t)ifc->cfg.queues * ifc->cfg.buckets)
+		return -ENOSPC;
+	sums = calloc((size_t)ifc->cfg.queues * ifc->cfg.buckets + 1,
+		      sizeof(*sums));
+	if (!sums)
+		return -ENOMEM;
+	total = wc_iface_bucket_sums(
+		ifc, sums, (size_t)ifc->cfg.queues * ifc->cfg.buckets);
+	for (int k = 0; k < total; k++) {
+		void *o = (char *)out + (size_t)k * stride;
+
+		*(size_t *)o = stride;
+		wc_out_put(o, &sums[k], sizeof(sums[k]));
+	}
+	free(sums);
+	return total;
+}
 
 static int lookup(const struct wc_iface *ifc, enum wc_map_id map, __u32 key,
 		  void *val)
@@ -159,93 +199,72 @@ static int lookup(const struct wc_iface *ifc, enum wc_map_id map, __u32 key,
 	return bpf_map_lookup_elem(fd, &key, val) ? -errno : 0;
 }
 
+void wc_engine_info_put(struct wc_iface_engine_info *out,
+			const struct wc_engine_info *ei, bool alive)
+{
+	struct wc_iface_engine_info o;
+
+	memset(&o, 0, sizeof(o)); /* padding too: it is copied */
+	o.pid = ei->pid;
+	o.alive = alive;
+	o.bind_mode = ei->bind_mode;
+	o.queues = ei->queues;
+	o.workers = ei->workers;
+	o.chunks = ei->chunks;
+	o.chunk_size = ei->chunk_size;
+	o.frame_size = ei->frame_size;
+	o.rx_ring_size = ei->rx_ring_size;
+	o.fill_ring_size = ei->fill_ring_size;
+	o.huge_pages = ei->huge_pages;
+	o.wait_mode = ei->wait_mode;
+	o.chunk_timeout_us = ei->chunk_timeout_us;
+	o.umem_bytes = ei->umem_bytes;
+	o.start_ns = ei->start_ns;
+	o.update_ns = ei->update_ns;
+	WC_OUT_PUT(out, &o);
+}
+
 WC_API int wc_iface__engine_info(const struct wc_iface *ifc,
 				 struct wc_iface_engine_info *out)
 {
-	struct wc_iface_engine_info o;
 	struct wc_engine_info ei;
 	int err;
 
-	if (!ifc || !OUT_VALID(out))
+	if (!ifc || !WC_OUT_VALID(out))
 		return -EINVAL;
 	err = lookup(ifc, WC_MAP_ENGINE, 0, &ei);
 	if (err)
 		return err;
-	memset(&o, 0, sizeof(o)); /* padding too: it is copied */
-	o.pid = ei.pid;
-	/* EPERM: alive, of another user */
-	o.alive = ei.pid && (!kill((pid_t)ei.pid, 0) || errno == EPERM);
-	o.bind_mode = ei.bind_mode;
-	o.queues = ei.queues;
-	o.workers = ei.workers;
-	o.chunks = ei.chunks;
-	o.chunk_size = ei.chunk_size;
-	o.frame_size = ei.frame_size;
-	o.rx_ring_size = ei.rx_ring_size;
-	o.fill_ring_size = ei.fill_ring_size;
-	o.huge_pages = ei.huge_pages;
-	o.wait_mode = ei.wait_mode;
-	o.chunk_timeout_us = ei.chunk_timeout_us;
-	o.umem_bytes = ei.umem_bytes;
-	o.start_ns = ei.start_ns;
-	o.update_ns = ei.update_ns;
-	out_copy(out, &o, sizeof(o));
+	wc_engine_info_put(out, &ei, wc_pid_alive(ei.pid));
 	return 0;
 }
 
 WC_API int wc_iface__pool_stats(const struct wc_iface *ifc, __u32 queue,
 				struct wc_iface_pool_stats *out)
 {
-	struct wc_iface_pool_stats o;
 	struct wc_pool_stats ps;
 	int err;
 
-	if (!ifc || !OUT_VALID(out) || queue >= WC_MAX_QUEUES)
+	if (!ifc || !WC_OUT_VALID(out) || queue >= WC_MAX_QUEUES)
 		return -EINVAL;
 	err = lookup(ifc, WC_MAP_POOL_STATS, queue, &ps);
 	if (err)
 		return err;
-	memset(&o, 0, sizeof(o)); /* padding too: it is copied */
-	o.frames = ps.frames;
-	o.in_use = ps.in_use;
-	o.hwm = ps.hwm;
-	o.delivered = ps.delivered;
-	o.bytes = ps.bytes;
-	o.fill_empty = ps.fill_empty;
-	o.ring_full = ps.ring_full;
-	o.other_dropped = ps.other_dropped;
-	o.invalid_descs = ps.invalid_descs;
-	out_copy(out, &o, sizeof(o));
+	wc_out_put(out, &ps, sizeof(ps));
 	return 0;
 }
 
 WC_API int wc_iface__worker_stats(const struct wc_iface *ifc, __u32 worker,
 				  struct wc_iface_worker_stats *out)
 {
-	struct wc_iface_worker_stats o;
 	struct wc_worker_stats ws;
 	int err;
 
-	if (!ifc || !OUT_VALID(out) || worker >= WC_MAX_WORKERS)
+	if (!ifc || !WC_OUT_VALID(out) || worker >= WC_MAX_WORKERS)
 		return -EINVAL;
 	err = lookup(ifc, WC_MAP_WORKER_STATS, worker, &ws);
 	if (err)
 		return err;
-	memset(&o, 0, sizeof(o)); /* padding too: it is copied */
-	o.packets = ws.packets;
-	o.bytes = ws.bytes;
-	o.chunks = ws.chunks;
-	o.held_chunks = ws.held_chunks;
-	o.held_frames = ws.held_frames;
-	o.rx_backlog = ws.rx_backlog;
-	o.ring_full = ws.ring_full;
-	o.buckets_owned = ws.buckets_owned;
-	o.buckets_foreign = ws.buckets_foreign;
-	o.moves_in = ws.moves_in;
-	o.moves_out = ws.moves_out;
-	o.stalls = ws.stalls;
-	o.cpu = ws.cpu;
-	o.state = ws.state;
-	out_copy(out, &o, sizeof(o));
+	wc_out_put(out, &ws, sizeof(ws));
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "wirecap/wirecap.h"
 
@@ -58,6 +59,28 @@ wc_opts_valid(const void *opts, size_t known_sz, const char *type)
 #define WC_OPTS_VALID(opts, type) \
 	(!(opts) || wc_opts_valid((opts), sizeof(struct type), #type))
 
+/* Sized output structs (wirecap.h): the caller's struct holds at least
+ * its sz */
+#define WC_OUT_VALID(out) ((out) && (out)->sz >= sizeof((out)->sz))
+/* Fill the caller's sized struct @out (WC_OUT_VALID) from @body, the
+ * library's fields that follow sz (body_sz bytes): at most what the
+ * caller's sz holds, the rest of its sz zeroed, its sz kept. Not inlined:
+ * the caller's struct may be larger than the compiler sees. */
+static __attribute__((unused, noinline)) void
+wc_out_put(void *out, const void *body, size_t body_sz)
+{
+	const size_t room = *(const size_t *)out - sizeof(size_t);
+	char *dst = (char *)out + sizeof(size_t);
+
+	memcpy(dst, body, room < body_sz ? room : body_sz);
+	if (room > body_sz)
+		memset(dst + body_sz, 0, room - body_sz);
+}
+/* the same from a filled struct of the caller's type (its sz ignored) */
+#define WC_OUT_PUT(out, ours)                                    \
+	wc_out_put((out), (const char *)(ours) + sizeof(size_t), \
+		   sizeof(*(ours)) - sizeof(size_t))
+
 /* the attachment internals shared with the engine */
 struct wc_iface {
 	char ifname[16];
@@ -82,6 +105,15 @@ int wc_pin_name_decode(char *buf, size_t len, const char *name);
 __u32 wc_iface_prog_id(const struct wc_iface *ifc);
 __u32 wc_iface_attached_id(const struct wc_iface *ifc);
 int wc_config_validate(const struct wc_config *cur, const struct wc_config *n);
+/* the XDP program's counters in their map layouts, summed over CPUs (what
+ * wc_iface__queue_stats / bucket_stats translate) */
+int wc_iface_queue_sums(const struct wc_iface *ifc, __u32 queue,
+			struct wc_queue_stats *out);
+int wc_iface_bucket_sums(const struct wc_iface *ifc,
+			 struct wc_bucket_stats *out, size_t n);
+/* the published engine info to the caller's sized struct */
+void wc_engine_info_put(struct wc_iface_engine_info *out,
+			const struct wc_engine_info *ei, bool alive);
 
 static inline int wc_is_pow2(uint64_t v)
 {

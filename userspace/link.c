@@ -155,22 +155,24 @@ void wc_link_read(struct wc_engine *e)
 
 WC_API int wc_engine__link_stats(struct wc_engine *e, struct wc_link_stats *out)
 {
+	struct wc_link_stats o;
 	struct wc_link *l;
 
-	if (!e || !out)
+	if (!e || !WC_OUT_VALID(out))
 		return -EINVAL;
 	l = &e->link;
-	memset(out, 0, sizeof(*out));
+	memset(&o, 0, sizeof(o)); /* padding too: it is copied */
 	pthread_mutex_lock(&l->lock);
-	out->down_events = l->events;
-	out->down_ns = l->down_ns;
-	out->down = l->down;
+	o.down_events = l->events;
+	o.down_ns = l->down_ns;
+	o.down = l->down;
 	if (l->down) {
 		__u64 now = wc_now_mono();
 
-		out->down_ns += now > l->down_since ? now - l->down_since : 0;
+		o.down_ns += now > l->down_since ? now - l->down_since : 0;
 	}
 	pthread_mutex_unlock(&l->lock);
-	out->gone = atomic_load(&e->dev_gone) && !atomic_load(&e->xdp_gone);
+	o.gone = atomic_load(&e->dev_gone) && !atomic_load(&e->xdp_gone);
+	WC_OUT_PUT(out, &o);
 	return 0;
 }

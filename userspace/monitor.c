@@ -168,7 +168,7 @@ static void read_rates(struct wc_engine *e, struct mon *m)
 	size_t n = (size_t)e->nq * e->buckets;
 	struct wc_bucket_stats *t;
 
-	if (wc_iface__bucket_stats(e->ifc, m->cur, n) < 0)
+	if (wc_iface_bucket_sums(e->ifc, m->cur, n) < 0)
 		return;
 	for (size_t i = 0; i < n; i++)
 		m->rate[i] = m->have_prev ?
@@ -313,7 +313,7 @@ static void update_workers(struct wc_engine *e, struct mon *m, __u64 now)
 	for (unsigned w = 0; w < e->nw; w++) {
 		struct wc_worker *wk = &e->workers[w];
 		struct mon_worker *mw = &m->w[w];
-		struct wc_worker_stats ws;
+		struct wc_iface_worker_stats ws = { .sz = sizeof(ws) };
 		__u64 seq = atomic_load(&wk->busy_seq);
 
 		wc_engine__worker_stats(e, w, &ws);

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "iface.h"
+#include "sysutil.h"
 #include "wirecap.skel.h"
 
 static const char *const map_pin_names[] = {
@@ -37,6 +37,7 @@ static const char *const map_pin_names[] = {
 	[WC_MAP_ADMIT] = "admit",
 	[WC_MAP_FILTER_PROGS] = "filter_progs",
 	[WC_MAP_FILTER_INFO] = "filter_info",
+	[WC_MAP_PORT_STATS] = "port_stats",
 };
 #define PROG_PIN_NAME "prog"
 #define NMAPS WC_MAP_COUNT
@@ -134,9 +135,6 @@ void wc_pins_remove(const char *dir)
 		if (!pin_path(p, sizeof(p), dir, map_pin_names[i]))
 			unlink(p);
 	if (!pin_path(p, sizeof(p), dir, PROG_PIN_NAME))
-		unlink(p);
-	/* pinned by an egress port (tx.c) */
-	if (!pin_path(p, sizeof(p), dir, "port_stats"))
 		unlink(p);
 	if (rmdir(dir) && errno != ENOENT)
 		pr_warn("could not remove %s: %s\n", dir, strerror(errno));
@@ -279,7 +277,7 @@ void wc_pins_say_stale(const struct wc_iface *ifc)
 	__u32 zero = 0;
 
 	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &ei) && ei.pid &&
-	    kill((pid_t)ei.pid, 0) && errno == ESRCH)
+	    !wc_pid_alive(ei.pid))
 		pr_warn("%s: removed the pins in %s: their capture engine (pid %u) died without closing, and the attachment is gone\n",
 			ifc->ifname, ifc->pin_dir, ei.pid);
 	else
@@ -323,6 +321,7 @@ int wc_pins_create(struct wirecap_bpf *skel, const char *dir)
 		[WC_MAP_ADMIT] = skel->maps.admit,
 		[WC_MAP_FILTER_PROGS] = skel->maps.filter_progs,
 		[WC_MAP_FILTER_INFO] = skel->maps.filter_info,
+		[WC_MAP_PORT_STATS] = skel->maps.port_stats,
 	};
 	char p[PATH_MAX];
 	int err;

@@ -20,7 +20,6 @@
  * the second bind fails with EBUSY. That is why a bidirectional bump in the
  * wire puts both engines in one UMEM.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,46 +48,23 @@
 #define EGRESS_FQ 64 /* required by the kernel, never filled */
 #define TX_BUDGET 256
 
-/* Publish the port's counters next to the engine's pinned maps, so that
- * `wirecap stats` can show them. Best effort. */
+/* Publish the port's counters in the ingress interface's pinned map
+ * "port_stats" (created, BTF-typed and pinned with the attachment's
+ * others), so that `wirecap stats` can show them. Best effort. */
 static void publish_setup(struct wc_port *p)
 {
-	struct wc_iface *ifc = p->e->ifc;
-	int fd;
+	int fd = wc_iface__map_fd(p->e->ifc, WC_MAP_PORT_STATS);
+	struct wc_egress_stats old;
+	__u32 zero = 0;
 
 	p->stats_fd = -1;
-	if (snprintf(p->stats_pin, sizeof(p->stats_pin), "%s/%s", ifc->pin_dir,
-		     PORT_STATS_PIN) >= (int)sizeof(p->stats_pin))
+	if (fd < 0)
 		return;
-	fd = bpf_obj_get(p->stats_pin);
-	if (fd >= 0) {
-		struct wc_port_stats old;
-		__u32 zero = 0;
-
-		/* another live port of this engine publishes already */
-		if (!bpf_map_lookup_elem(fd, &zero, &old) && old.pid &&
-		    old.pid != (__u32)getpid() && !kill(old.pid, 0)) {
-			close(fd);
-			p->stats_pin[0] = 0;
-			return;
-		}
-		close(fd);
-		unlink(p->stats_pin);
-	}
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "wc_port_stats", sizeof(__u32),
-			    sizeof(struct wc_port_stats), 1, NULL);
-	if (fd < 0) {
-		p->stats_pin[0] = 0;
+	/* another live port of this engine publishes already */
+	if (!bpf_map_lookup_elem(fd, &zero, &old) && old.pid &&
+	    old.pid != (__u32)getpid() && wc_pid_alive(old.pid))
 		return;
-	}
-	if (bpf_obj_pin(fd, p->stats_pin)) {
-		pr_info("cannot pin %s: %s\n", p->stats_pin, strerror(errno));
-		close(fd);
-		p->stats_pin[0] = 0;
-		return;
-	}
-	chmod(p->stats_pin, 0600);
-	p->stats_fd = fd;
+	p->stats_fd = dup(fd); /* ours to close, as the handle may go first */
 	wc_port_publish(p);
 }
 
@@ -443,8 +419,13 @@ WC_API void wc_port__close(struct wc_port *p)
 		pr_warn("%s: %d frames never completed by the kernel (counted as abandoned)\n",
 			p->ifname, left);
 	}
-	if (p->stats_fd >= 0 && p->stats_pin[0])
-		unlink(p->stats_pin);
+	if (p->stats_fd >= 0) {
+		/* no port runs: an all-zero entry (pid 0) */
+		struct wc_egress_stats none = {};
+		__u32 zero = 0;
+
+		bpf_map_update_elem(p->stats_fd, &zero, &none, BPF_ANY);
+	}
 	port_free(p);
 }
 

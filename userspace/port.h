@@ -10,7 +10,6 @@
 #define REAP_BATCH 512
 #define MAX_SCRATCH 4096
 #define LINK_CHECK_NS 200000000ull /* link state and MTU refresh */
-#define PORT_STATS_PIN "port_stats"
 
 /* TX frames of an engine (or of a standalone port): a free stack */
 struct tx_area {
@@ -78,7 +77,6 @@ struct wc_port {
 	_Atomic __u64 next_check, next_publish;
 	_Atomic __u64 abandoned;
 	int stats_fd;
-	char stats_pin[300];
 	bool closing;
 };
 

@@ -158,7 +158,8 @@ static void sleep_us(__u64 us)
  * wait for NAPI polls that already looked a socket up. */
 static bool queue_landed(struct wc_engine *e, unsigned q)
 {
-	struct wc_queue_stats a, b;
+	struct wc_iface_queue_stats a = { .sz = sizeof(a) },
+				    b = { .sz = sizeof(b) };
 	__u32 landed = 0;
 
 	if (wc_engine__queue_stats(e, q, &a))

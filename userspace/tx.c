@@ -673,10 +673,13 @@ WC_API int wc_port__flush(struct wc_port *p, int timeout_ms)
 
 /* ---- stats ---------------------------------------------------------------- */
 
-WC_API int wc_port__stats(const struct wc_port *p, struct wc_port_stats *o)
+_Static_assert(sizeof(struct wc_port_stats) ==
+		       sizeof(size_t) + sizeof(struct wc_egress_stats),
+	       "wc_port_stats: sz + struct wc_egress_stats");
+
+/* the port's counters in the published layout */
+static void port_stats(const struct wc_port *p, struct wc_egress_stats *o)
 {
-	if (!p || !o)
-		return -EINVAL;
 	memset(o, 0, sizeof(*o));
 	snprintf(o->ifname, sizeof(o->ifname), "%s", p->ifname);
 	o->lanes = p->nlanes;
@@ -719,36 +722,46 @@ WC_API int wc_port__stats(const struct wc_port *p, struct wc_port_stats *o)
 			  0;
 	o->dropped = o->too_big + o->link_down + o->ring_full + o->bad_desc +
 		     o->driver_dropped + o->abandoned;
+}
+
+WC_API int wc_port__stats(const struct wc_port *p, struct wc_port_stats *out)
+{
+	struct wc_egress_stats st;
+
+	if (!p || !WC_OUT_VALID(out))
+		return -EINVAL;
+	port_stats(p, &st);
+	wc_out_put(out, &st, sizeof(st));
 	return 0;
 }
 
 void wc_port_publish(struct wc_port *p)
 {
-	struct wc_port_stats st;
+	struct wc_egress_stats st;
 	__u32 zero = 0;
 
-	if (p->stats_fd < 0 || wc_port__stats(p, &st))
+	if (p->stats_fd < 0)
 		return;
+	port_stats(p, &st);
 	bpf_map_update_elem(p->stats_fd, &zero, &st, BPF_ANY);
 }
 
 WC_API int wc_iface__port_stats(const struct wc_iface *ifc,
 				struct wc_port_stats *out)
 {
-	char path[300];
+	struct wc_egress_stats st;
 	__u32 zero = 0;
-	int fd, err = 0;
+	int fd;
 
-	if (!ifc || !out)
+	if (!ifc || !WC_OUT_VALID(out))
 		return -EINVAL;
-	if (snprintf(path, sizeof(path), "%s/%s", ifc->pin_dir,
-		     PORT_STATS_PIN) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
+	fd = wc_iface__map_fd(ifc, WC_MAP_PORT_STATS);
 	if (fd < 0)
 		return -ENOENT;
-	if (bpf_map_lookup_elem(fd, &zero, out))
-		err = -errno;
-	close(fd);
-	return err;
+	if (bpf_map_lookup_elem(fd, &zero, &st))
+		return -errno;
+	if (!st.pid)
+		return -ENOENT; /* no port runs (or ever ran) */
+	wc_out_put(out, &st, sizeof(st));
+	return 0;
 }

@@ -95,7 +95,7 @@ static void print_report(struct app *a, bool final)
 	printf("ipv4 %llu ipv6 %llu other %llu, %llu bytes; busiest bucket %u (%llu packets)\n",
 	       v4, v6, other, bytes, top_b, top);
 	for (unsigned q = 0; q < wc_engine__queues(a->e); q++) {
-		struct wc_pool_stats ps;
+		struct wc_iface_pool_stats ps = { .sz = sizeof(ps) };
 
 		if (!wc_engine__pool_stats(a->e, q, &ps))
 			printf("  queue %u: delivered %llu, pool %llu/%llu in use (high-water %llu)\n",

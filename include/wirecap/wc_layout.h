@@ -333,6 +333,41 @@ struct wc_worker_stats {
 	__u32 state; /* WC_WORKER_* */
 };
 
+/* The counters of an egress port (wc_port), published by the process
+ * that runs it in the single entry of the pinned map "port_stats" of the
+ * ingress interface, refreshed every 100 ms; all zero (pid 0) when no port
+ * runs. Fields as in struct wc_port_stats (wirecap.h), which reads them. */
+struct wc_egress_stats {
+	char ifname[16]; /* egress interface */
+	__u32 lanes;
+	__u32 queues;
+	__u32 mtu;
+	__u32 link_up;
+	__u32 pid; /* process of the port */
+	__u32 zerocopy;
+	__u64 offered;
+	__u64 not_forwarded;
+	__u64 submitted;
+	__u64 completed;
+	__u64 sent;
+	__u64 bytes;
+	__u64 in_flight;
+	__u64 dropped;
+	__u64 too_big;
+	__u64 link_down;
+	__u64 ring_full;
+	__u64 bad_desc;
+	__u64 driver_dropped;
+	__u64 abandoned;
+	__u64 ring_full_waits;
+	__u64 kicks;
+	__u64 kick_again;
+	__u64 tx_invalid_descs;
+	__u64 tx_ring_empty_descs;
+	__u64 alloc_failed;
+	__u64 csum_completed;
+};
+
 #define WC_WORKER_IDLE 0
 #define WC_WORKER_RUNNING 1
 #define WC_WORKER_STUCK 2

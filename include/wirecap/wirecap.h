@@ -144,13 +144,56 @@ int wc_iface__info(const struct wc_iface *iface, struct wc_iface_info *info);
 int wc_iface__config(const struct wc_iface *iface, struct wc_config *cfg);
 int wc_iface__set_config(struct wc_iface *iface, const struct wc_config *cfg);
 
-/* Counters summed over CPUs. */
+/*
+ * Output structs of the stats calls start with `size_t sz`: set it to
+ * sizeof the struct (as compiled in the caller) before the call. The
+ * library fills min(sz, its own size) bytes and zeroes the rest of the
+ * caller's sz (nothing beyond it), and keeps sz as the caller set it, so
+ * structs can grow: a field the library does not know reads as 0, and an
+ * older caller gets the prefix it knows. -EINVAL when sz is smaller than
+ * the sz field itself. (The pinned maps hold the layouts of
+ * wirecap/wc_layout.h; these calls translate them.)
+ */
+
+/* The XDP program's counters of one rx queue, summed over CPUs (see
+ * struct wc_queue_stats in wc_layout.h for what each counts): every
+ * packet is counted in packets and in exactly one of redirected, passed,
+ * dropped, filtered, shed. */
+struct wc_iface_queue_stats {
+	size_t sz;
+	__u64 packets;
+	__u64 bytes;
+	__u64 redirected; /* handed to an XSK (may still drop there) */
+	__u64 passed; /* no socket in the slot, action PASS */
+	__u64 dropped; /* no socket in the slot, action DROP */
+	__u64 nosock; /* slot empty (passed or dropped) */
+	__u64 non_ip; /* parse outcomes (overlap the above) */
+	__u64 truncated;
+	__u64 fragment;
+	__u64 unknown_l4;
+	__u64 meta_failed; /* no headroom for the metadata: dropped */
+	__u64 bad_queue; /* rx queue not served */
+	__u64 filtered; /* not matched by the filter in XDP */
+	__u64 shed; /* refused by admission control */
+};
+
+/* queue < WC_MAX_QUEUES; totals since attach */
 int wc_iface__queue_stats(const struct wc_iface *iface, __u32 queue,
-			  struct wc_queue_stats *out);
-/* All (queue, bucket) counters: @out has queues * buckets entries,
- * index q * buckets + b. */
+			  struct wc_iface_queue_stats *out);
+
+/* One (queue, bucket) counter, summed over CPUs. */
+struct wc_iface_bucket_stats {
+	size_t sz;
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* All (queue, bucket) counters: @out has n >= queues * buckets entries,
+ * index q * buckets + b. out[0].sz is the size of one entry as the caller
+ * compiled it (the array's stride); every entry gets it. Returns the
+ * number of entries filled, -ENOSPC when n is too small. */
 int wc_iface__bucket_stats(const struct wc_iface *iface,
-			   struct wc_bucket_stats *out, size_t n);
+			   struct wc_iface_bucket_stats *out, size_t n);
 
 int wc_iface__steer_get(const struct wc_iface *iface, __u32 queue, __u32 bucket,
 			struct wc_steer *out);
@@ -169,6 +212,7 @@ enum wc_map_id {
 	WC_MAP_ADMIT,
 	WC_MAP_FILTER_PROGS, /* program array: filter, steering stage */
 	WC_MAP_FILTER_INFO, /* struct wc_filter_info */
+	WC_MAP_PORT_STATS, /* struct wc_egress_stats, see wc_iface__port_stats() */
 	WC_MAP_COUNT,
 };
 
@@ -187,19 +231,15 @@ int wc_iface__map_fd(const struct wc_iface *iface, enum wc_map_id map);
  * workers may hold an earlier engine's values: read queue < info.queues,
  * worker < info.workers.
  *
- * Output structs start with `size_t sz`: set it to sizeof the struct (as
- * compiled in the caller) before the call. The library fills at most
- * min(sz, its own size) bytes and zeroes the rest of the caller's sz, so
- * structs can grow: a field the library does not know reads as 0, and an
- * older caller gets the prefix it knows. -EINVAL when sz is smaller than
- * the sz field itself. The counters are the engine's own, since it started
- * (see struct wc_pool_stats, struct wc_worker_stats).
+ * Sized output structs (see above). The counters are the engine's own,
+ * since it started; the same structs give a running engine's fresh values
+ * (wc_engine__info, wc_engine__pool_stats, wc_engine__worker_stats).
  */
 struct wc_iface_engine_info {
 	size_t sz;
 	__u32 pid; /* 0: no engine runs */
 	bool alive; /* pid is a live process (kill(pid, 0)) */
-	__u32 bind_mode; /* as struct wc_engine_info */
+	__u32 bind_mode; /* enum wc_bind_mode: WC_BIND_ZEROCOPY or COPY */
 	__u32 queues;
 	__u32 workers;
 	__u32 chunks; /* chunks per queue pool */
@@ -215,17 +255,22 @@ struct wc_iface_engine_info {
 	__u64 update_ns; /* CLOCK_REALTIME of the last publication */
 };
 
+/* One rx queue's pool. Drops are the kernel's XDP_STATISTICS of the
+ * queue's sockets: fill_empty counts packets that found the pool exhausted
+ * (copy mode), ring_full packets that found an RX ring full,
+ * other_dropped packets dropped for another reason (frame larger than a
+ * UMEM frame). */
 struct wc_iface_pool_stats {
 	size_t sz;
-	__u64 frames;
-	__u64 in_use;
-	__u64 hwm;
-	__u64 delivered;
+	__u64 frames; /* pool size: chunks * chunk_size */
+	__u64 in_use; /* frames not in the fill ring: RX rings, application, TX */
+	__u64 hwm; /* high-water mark of in_use */
+	__u64 delivered; /* packets of this queue handed to workers */
 	__u64 bytes;
 	__u64 fill_empty;
 	__u64 ring_full;
 	__u64 other_dropped;
-	__u64 invalid_descs;
+	__u64 invalid_descs; /* bad addresses on the fill ring (a bug) */
 };
 
 struct wc_iface_worker_stats {
@@ -233,15 +278,15 @@ struct wc_iface_worker_stats {
 	__u64 packets;
 	__u64 bytes;
 	__u64 chunks;
-	__u64 held_chunks;
+	__u64 held_chunks; /* captured, not yet recycled */
 	__u64 held_frames;
-	__u64 rx_backlog;
-	__u64 ring_full;
-	__u64 buckets_owned;
-	__u64 buckets_foreign;
+	__u64 rx_backlog; /* frames waiting in its RX rings */
+	__u64 ring_full; /* its sockets' RX ring full drops */
+	__u64 buckets_owned; /* buckets steered to it now */
+	__u64 buckets_foreign; /* of those, buckets whose home is another */
 	__u64 moves_in;
 	__u64 moves_out;
-	__u64 stalls;
+	__u64 stalls; /* times the monitor found it not consuming */
 	__u32 cpu; /* (__u32)-1: not pinned */
 	__u32 state; /* WC_WORKER_* */
 };
@@ -306,7 +351,7 @@ enum wc_wait_mode {
 };
 
 /* asked for (wc_engine_opts.bind, wc_port_opts.bind), and obtained
- * (wc_engine_info.bind_mode: zero-copy or copy) */
+ * (wc_iface_engine_info.bind_mode: zero-copy or copy) */
 enum wc_bind_mode {
 	WC_BIND_AUTO = 0, /* zero-copy, falling back to copy mode */
 	WC_BIND_ZEROCOPY = 1, /* zero-copy or fail */
@@ -314,7 +359,7 @@ enum wc_bind_mode {
 };
 
 /* asked for (wc_engine_opts.huge_pages); what the UMEM got is reported
- * as WC_PAGES_* (wc_engine_info.huge_pages) */
+ * as WC_PAGES_* (wc_iface_engine_info.huge_pages) */
 enum wc_huge_mode {
 	WC_HUGE_AUTO = 0, /* MAP_HUGETLB, else transparent huge pages */
 	WC_HUGE_OFF,
@@ -364,7 +409,7 @@ struct wc_engine_opts {
 	 * engine lets its pool absorb bursts). When a queue's pool has
 	 * shed_high frames in use (its backlog: RX ring, the application,
 	 * TX in flight), the XDP program refuses the queue's packets before
-	 * they take a frame (counted as wc_queue_stats.shed) until the pool
+	 * they take a frame (counted as wc_iface_queue_stats.shed) until the pool
 	 * is back to shed_low, so the CPU goes to the packets already taken
 	 * instead of to copies that would be dropped later (receive
 	 * livelock). Size the pool by a latency budget and set shed_high to
@@ -427,7 +472,9 @@ struct wc_iface *wc_engine__iface(struct wc_engine *e);
 unsigned wc_engine__queues(const struct wc_engine *e);
 unsigned wc_engine__workers(const struct wc_engine *e);
 struct wc_worker *wc_engine__worker(struct wc_engine *e, unsigned idx);
-int wc_engine__info(const struct wc_engine *e, struct wc_engine_info *info);
+/* The engine's description, as it publishes it (alive: true) */
+int wc_engine__info(const struct wc_engine *e,
+		    struct wc_iface_engine_info *info);
 
 unsigned wc_worker__index(const struct wc_worker *w);
 
@@ -459,11 +506,14 @@ void wc_chunk__recycle(struct wc_chunk *c);
  *   redirected == delivered + fill_empty + ring_full + other_dropped.
  * (wc_iface__queue_stats() gives the program's totals since attach.) */
 int wc_engine__queue_stats(struct wc_engine *e, unsigned queue,
-			   struct wc_queue_stats *out);
+			   struct wc_iface_queue_stats *out);
+/* queue < wc_engine__queues(), worker < wc_engine__workers(): the values
+ * the engine publishes (wc_iface__pool_stats, wc_iface__worker_stats),
+ * fresh */
 int wc_engine__pool_stats(struct wc_engine *e, unsigned queue,
-			  struct wc_pool_stats *out);
+			  struct wc_iface_pool_stats *out);
 int wc_engine__worker_stats(struct wc_engine *e, unsigned worker,
-			    struct wc_worker_stats *out);
+			    struct wc_iface_worker_stats *out);
 
 /* Where every packet the XDP program saw went, summed over every queue
  * (sized: set sz to sizeof(struct wc_accounting) before the call; the
@@ -475,7 +525,7 @@ int wc_engine__worker_stats(struct wc_engine *e, unsigned worker,
  * RX rings). */
 struct wc_accounting {
 	size_t sz;
-	__u64 received; /* wc_queue_stats.packets */
+	__u64 received; /* wc_iface_queue_stats.packets */
 	__u64 delivered; /* handed to the application */
 	__u64 dropped; /* the four causes below */
 	__u64 fill_empty; /* the pool was exhausted */
@@ -492,8 +542,9 @@ struct wc_accounting {
 
 int wc_engine__accounting(struct wc_engine *e, struct wc_accounting *out);
 
-/* Buddy-group offloading so far (see docs/monitor.md). */
+/* Buddy-group offloading so far (see docs/monitor.md). Sized. */
 struct wc_offload_stats {
+	size_t sz;
 	__u64 moves; /* buckets moved off a worker (sheds and returns) */
 	__u64 returns; /* of those, moves back to the home worker */
 	__u64 first_move_ns; /* CLOCK_MONOTONIC of the first shed; 0: none */
@@ -509,8 +560,9 @@ int wc_engine__offload_stats(struct wc_engine *e, struct wc_offload_stats *out);
 /* The interface's link while the engine ran. A link that goes down (set
  * down, or without carrier) and comes back is a gap the engine rides out:
  * sockets and pools stay, capture resumes when it is up. Only an interface
- * that vanished ends the capture (-ENETDOWN). */
+ * that vanished ends the capture (-ENETDOWN). Sized. */
 struct wc_link_stats {
+	size_t sz;
 	__u64 down_events; /* times it went down (down at the start counts) */
 	__u64 down_ns; /* total time down, the current gap included */
 	bool down; /* down now */
@@ -600,7 +652,9 @@ struct wc_port_opts {
 	size_t : 0;
 };
 
+/* Sized (set sz before wc_port__stats() or wc_iface__port_stats()). */
 struct wc_port_stats {
+	size_t sz;
 	char ifname[16]; /* egress interface */
 	__u32 lanes;
 	__u32 queues;

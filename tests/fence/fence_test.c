@@ -128,13 +128,21 @@ int wc_iface__steer_set(struct wc_iface *i, __u32 q, __u32 b,
 	return 0;
 }
 
-int wc_iface__queue_stats(const struct wc_iface *i, __u32 q,
-			  struct wc_queue_stats *o)
+int wc_iface_queue_sums(const struct wc_iface *i, __u32 q,
+			struct wc_queue_stats *o)
 {
 	(void)i;
 	(void)q;
 	memset(o, 0, sizeof(*o));
 	return 0;
+}
+
+void wc_engine_info_put(struct wc_iface_engine_info *o,
+			const struct wc_engine_info *ei, bool alive)
+{
+	(void)o;
+	(void)ei;
+	(void)alive;
 }
 
 /* ---- the fake engine ---------------------------------------------------- */

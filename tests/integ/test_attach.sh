@@ -8,6 +8,9 @@
 #  c) detach leaves no XDP program and no pin directory
 #  d) bad input: one-line errors, non-zero exit, nothing changed; a kernel
 #     older than 5.10 (WIRECAP_KVER) is refused in one line
+#  e) an engine asking for other queues, workers or buckets than the
+#     attachment's is refused with EEXIST in one line naming the option,
+#     and the attachment stays as it was (tests/tools/wc_open)
 set -u
 # shellcheck source=../lib/net.sh
 . "$(dirname "$0")/../lib/net.sh"
@@ -25,6 +28,8 @@ IF=$WCT_IF_RX
 status_json() { W status "$IF" --json; }
 total() { status_json | jq -r ".totals.$1"; }
 prog_id() { xdp_prog_id "$WCT_NS_RX" "$IF"; }
+# the value of errno NAME (the exit status of tests/tools/wc_open)
+errno_of() { python3 -c "import errno; print(errno.$1)"; }
 
 # wait until the receive side counted $1 packets in total (bounded)
 wait_total() {
@@ -249,6 +254,33 @@ test_not_served() {
 
 run_mode native
 run_mode generic
+
+# ---- an engine's geometry against the attachment: queues, workers and
+# buckets are fixed while attached; an engine that asks for others is
+# refused with EEXIST in one line naming the option, the attachment left as
+# it was; the attachment's own values (or 0) open ----
+log "---- engine geometry against the attachment ----"
+WC_OPEN=$WC_BUILD/tests/wc_open
+geometry() { W status "$IF" --json | jq -c '[.prog_id, .n_queues, .n_workers, .buckets]'; }
+check_ok "geometry: attach --queues 2 --workers 2 --buckets 64" \
+	W attach "$IF" --queues 2 --workers 2 --buckets 64
+g0=$(geometry)
+check_eq "geometry: attached as asked" "2,2,64]" "${g0#*,}"
+for ask in "queues 3 rx queues" "workers 3 workers" "buckets 128 flow buckets"; do
+	read -r opt val what <<<"$ask"
+	check_error "geometry: engine $opt $val: refused in one line naming $opt" \
+		"attached with [0-9]+ $what, not the engine's $opt $val.*leave $opt 0" \
+		run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" "--$opt" "$val"
+	rc=0
+	run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" "--$opt" "$val" 2>/dev/null || rc=$?
+	check_eq "geometry: engine $opt $val: EEXIST" "$(errno_of EEXIST)" "$rc"
+	check_eq "geometry: engine $opt $val: attachment intact" "$g0" "$(geometry)"
+done
+check_ok "geometry: the attachment's own values open" \
+	run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" --queues 2 --workers 2 --buckets 64
+check_ok "geometry: 0 (the attachment's) opens" run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF"
+check_eq "geometry: attachment intact after the engines" "$g0" "$(geometry)"
+check_ok "geometry: detach" W detach "$IF"
 
 # ---- bad input (independent of the mode) ----
 log "---- bad input ----"

@@ -293,7 +293,7 @@ fi
 
 # port_is MTU UP: the egress port on $IF_B sees that MTU and link state
 # (UP 1 or 0): the copy of its counters it publishes every 100 ms in a
-# pinned map (struct wc_port_stats: ifname[16] at 0, mtu at 24, link_up at
+# pinned map (struct wc_egress_stats: ifname[16] at 0, mtu at 24, link_up at
 # 28), refreshed with the device's state every 200 ms
 port_is() {
 	local m v ifn

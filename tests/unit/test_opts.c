@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "engine_table.h"
 
 /* a newer header's wc_engine_opts: the library's, then a field it lacks */
 struct newer_engine_opts {
@@ -143,6 +144,51 @@ START_TEST(test_engine_open)
 }
 END_TEST
 
+/* The one list of engine options (util/engine_table.h) that the CLI's
+ * tables are made from, as the libpcap front parses it (wc_eopt_set). */
+#define NAME_OF(n, ...) n,
+START_TEST(test_engine_table)
+{
+	const char *names[] = { WC_ENGINE_OPTS(NAME_OF) WC_OFFLOAD_OPTS(NAME_OF)
+					NULL };
+	struct engine_args ea;
+	char err[160];
+
+	engine_args_init(&ea);
+	for (int i = 0; names[i]; i++)
+		ck_assert_msg(wc_eopt_find(names[i]), "%s", names[i]);
+	ck_assert_ptr_null(wc_eopt_find("bogus"));
+#define SET(n, v) wc_eopt_set(wc_eopt_find(n), &ea, (v), err, sizeof(err))
+	ck_assert_int_eq(SET("workers", "3"), 0);
+	ck_assert_uint_eq(ea.ao.workers, 3);
+	ck_assert_int_eq(SET("workers", "0"), -EINVAL);
+	ck_assert_str_eq(err, "invalid --workers '0' (1..64)");
+	ck_assert_int_eq(SET("rx-ring", "1024"), 0);
+	ck_assert_uint_eq(ea.eo.rx_ring_size, 1024);
+	ck_assert_int_eq(SET("rx-ring", "1000"), -EINVAL);
+	ck_assert_int_eq(SET("wait", "busy"), 0);
+	ck_assert_int_eq(ea.eo.wait, WC_WAIT_BUSY_POLL);
+	ck_assert_int_eq(SET("bind", "zerocopy"), 0);
+	ck_assert_int_eq(ea.eo.bind, WC_BIND_ZEROCOPY);
+	ck_assert_int_eq(SET("steer", "flow"), 0);
+	ck_assert_int_eq(ea.ao.steer_mode, WC_STEER_FLOW);
+	ck_assert_int_eq(SET("mode", "x"), -EINVAL);
+	ck_assert_str_eq(err, "invalid --mode 'x' (auto, native or generic)");
+	ck_assert_int_eq(SET("cpus", "0-2,5"), 0);
+	ck_assert_int_eq(ea.ncpus, 4);
+	ck_assert_uint_eq(ea.cpus[3], 5);
+	ck_assert_int_eq(SET("cpus", "3-1"), -EINVAL);
+	ck_assert_int_eq(ea.off.enabled, -1);
+	ck_assert_int_eq(SET("offload", "off"), 0);
+	ck_assert_int_eq(ea.off.enabled, 0);
+	ck_assert_int_eq(SET("offload-high", "40"), 0);
+	ck_assert_int_eq(ea.off.high, 40);
+	ck_assert_int_eq(SET("offload-high", "101"), -EINVAL);
+	ck_assert_int_eq(SET("buckets", NULL), -EINVAL); /* no value */
+#undef SET
+}
+END_TEST
+
 Suite *opts_suite(void)
 {
 	Suite *s = suite_create("opts");
@@ -154,6 +200,7 @@ Suite *opts_suite(void)
 	tcase_add_test(tc, test_port_open);
 	tcase_add_test(tc, test_attach);
 	tcase_add_test(tc, test_engine_open);
+	tcase_add_test(tc, test_engine_table);
 	suite_add_tcase(s, tc);
 	return s;
 }

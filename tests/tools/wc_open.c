@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * wc_open: open a capture engine with the geometry options of struct
+ * wc_engine_opts (queues, workers, buckets) and close it again, on the
+ * public API only. The library's warnings go to stderr as it prints them;
+ * the tool prints nothing itself and exits 0, or with the errno of the
+ * failed open (tests/integ/test_attach.sh: an engine whose geometry
+ * differs from the attachment's is refused with EEXIST in one line).
+ *
+ *   wc_open -i IFACE [--queues N] [--workers N] [--buckets N]
+ *           [--pool-chunks R]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <wirecap/wirecap.h>
+
+int main(int argc, char **argv)
+{
+	enum { O_Q = 256, O_W, O_B, O_PC };
+	static const struct option lo[] = {
+		{ "interface", required_argument, 0, 'i' },
+		{ "queues", required_argument, 0, O_Q },
+		{ "workers", required_argument, 0, O_W },
+		{ "buckets", required_argument, 0, O_B },
+		{ "pool-chunks", required_argument, 0, O_PC },
+		{ 0 }
+	};
+	/* a small pool: the open that succeeds needs little memory */
+	WC_OPTS(wc_engine_opts, eo, .chunks = 64);
+	const char *ifname = NULL;
+	struct wc_engine *e;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "i:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			ifname = optarg;
+			break;
+		case O_Q:
+			eo.queues = strtoul(optarg, NULL, 0);
+			break;
+		case O_W:
+			eo.workers = strtoul(optarg, NULL, 0);
+			break;
+		case O_B:
+			eo.buckets = strtoul(optarg, NULL, 0);
+			break;
+		case O_PC:
+			eo.chunks = strtoul(optarg, NULL, 0);
+			break;
+		default:
+			fprintf(stderr,
+				"usage: wc_open -i IFACE [--queues N] [--workers N] [--buckets N] [--pool-chunks R]\n");
+			return 2;
+		}
+	}
+	if (!ifname)
+		return 2;
+	e = wc_engine__open(ifname, &eo);
+	if (!e)
+		return errno ? errno : 1;
+	wc_engine__close(e);
+	return 0;
+}
