@@ -26,9 +26,11 @@
  * reach the writer in hand-over order, not in time order. Under the same
  * lock the worker then copies its accepted packets into the merge
  * (util/reorder.c) instead of the file buffer, tells it how far each
- * of its sockets has come (every packet's timestamp, filtered ones too; a
- * partial chunk or an idle wait means its rings were empty), and writes
- * what the merge releases. One copy more per packet, no syscall.
+ * of its sockets has come (every packet's timestamp, filtered ones too;
+ * and the start of its last look that found all its rings empty,
+ * wc_worker__drained_ns(), less a margin for a frame stamped by XDP and not
+ * yet in its ring), and writes what the merge releases. One copy more per
+ * packet, no syscall.
  *
  * Accounting: every packet delivered by the engine goes through exactly one
  * worker callback and ends in exactly one of written, filtered (rejected by
@@ -325,24 +327,32 @@ static void reorder_release(struct cap *cp, struct wcount *cw, bool all)
 				      memory_order_relaxed);
 }
 
-/* the worker's sockets hold nothing older than now - margin */
-static void reorder_worker_empty(struct cap *cp, unsigned wi)
+/* The worker's sockets hold nothing older than when it last found its
+ * rings empty, less the margin. That time is the library's (taken before
+ * the look), not now: a worker preempted, or waiting for the writer, after
+ * its look may have packets older than now in its rings meanwhile. */
+static void reorder_worker_empty(struct cap *cp, struct wc_worker *w)
 {
-	uint64_t h = wc_clock_real_ns() - REORDER_MARGIN_NS;
+	unsigned wi = wc_worker__index(w);
+	uint64_t d = wc_worker__drained_ns(w), h;
 
+	if (d <= REORDER_MARGIN_NS)
+		return;
+	h = d - REORDER_MARGIN_NS;
 	for (unsigned q = 0; q < cp->nq; q++)
 		wc_reorder__horizon(cp->ro, wi * cp->nq + q, h);
 }
 
 /* A chunk into the merge: its accepted packets are copied in; every packet
- * (filtered ones too) tells how far its socket has come; a partial chunk
- * means the worker's rings were empty. The caller holds the writer. */
-static void reorder_chunk(struct cap *cp, struct wcount *cw, unsigned wi,
-			  struct wc_pkt *p, unsigned n, const uint16_t *idx,
-			  unsigned k)
+ * (filtered ones too) tells how far its socket has come, and so does the
+ * worker's last look that found its rings empty. The caller holds the
+ * writer. */
+static void reorder_chunk(struct cap *cp, struct wcount *cw,
+			  struct wc_worker *w, struct wc_pkt *p, unsigned n,
+			  const uint16_t *idx, unsigned k)
 {
 	uint64_t last[WC_MAX_QUEUES] = { 0 };
-	unsigned j;
+	unsigned wi = wc_worker__index(w), j;
 
 	for (j = 0; j < k; j++) {
 		const struct wc_pkt *pk = &p[idx[j]];
@@ -363,8 +373,7 @@ static void reorder_chunk(struct cap *cp, struct wcount *cw, unsigned wi,
 	for (unsigned q = 0; q < cp->nq; q++)
 		if (last[q])
 			wc_reorder__horizon(cp->ro, wi * cp->nq + q, last[q]);
-	if (n < cp->chunk_size)
-		reorder_worker_empty(cp, wi);
+	reorder_worker_empty(cp, w);
 	reorder_release(cp, cw, false);
 }
 
@@ -412,7 +421,7 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 			/* the worker's rings stayed empty: release what waited
 			 * for its sockets */
 			pthread_mutex_lock(&cp->wlock);
-			reorder_worker_empty(cp, wi);
+			reorder_worker_empty(cp, w);
 			reorder_release(cp, cw, false);
 			pthread_mutex_unlock(&cp->wlock);
 		}
@@ -461,7 +470,7 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	}
 	if (cp->ro) {
 		pthread_mutex_lock(&cp->wlock);
-		reorder_chunk(cp, cw, wi, p, n, idx, k);
+		reorder_chunk(cp, cw, w, p, n, idx, k);
 		pthread_mutex_unlock(&cp->wlock);
 	} else if (k) {
 		pthread_mutex_lock(&cp->wlock);

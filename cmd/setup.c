@@ -49,6 +49,33 @@ static const char *mode_name(enum wc_xdp_mode m)
 				     "auto";
 }
 
+/* Generic XDP runs on the sk_buff, after GRO/LRO merged TCP segments and
+ * with a veth peer's TSO/GSO super-packets unsplit (native XDP on a veth
+ * turns segmentation off on its peer; generic does not): up to 64 KiB
+ * that no UMEM frame holds, every one dropped as oversize. */
+static void warn_generic_merges(const char *ifname, unsigned room)
+{
+	struct wc_netdev_offloads o;
+
+	if (wc_netdev_rx_offloads(ifname, &o))
+		return;
+	if (o.gro || o.lro)
+		fprintf(stderr,
+			"wirecap: warning: %s: generic XDP sees packets after %s merged them: merged TCP longer than %u bytes is dropped (counted as oversize); turn it off: ethtool -K %s %s\n",
+			ifname,
+			o.gro && o.lro ? "GRO and LRO" :
+			o.gro	       ? "GRO" :
+					 "LRO",
+			room, ifname,
+			o.gro && o.lro ? "gro off lro off" :
+			o.gro	       ? "gro off" :
+					 "lro off");
+	if (!strcmp(o.driver, "veth"))
+		fprintf(stderr,
+			"wirecap: warning: %s: generic XDP on a veth: TCP/UDP its peer sends with TSO/GSO arrives unsplit, and longer than %u bytes is dropped (counted as oversize); turn them off on the peer: ethtool -K PEER tso off tx-udp-segmentation off\n",
+			ifname, room);
+}
+
 void engine_notes(struct wc_engine *e, const char *ifname,
 		  const struct engine_args *ea)
 {
@@ -83,6 +110,8 @@ void engine_notes(struct wc_engine *e, const char *ifname,
 			mtu + L2_OVERHEAD <= frame_room(4096) ?
 				"--frame-size 4096" :
 				"multi-buffer AF_XDP, not supported");
+	if (ii.mode == WC_XDP_GENERIC)
+		warn_generic_merges(ifname, room);
 }
 
 void engine_describe(struct wc_engine *e, char *buf, size_t len)
@@ -100,8 +129,10 @@ void engine_describe(struct wc_engine *e, char *buf, size_t len)
 	mib = ei.umem_bytes / (1024.0 * 1024.0);
 	if (mib >= 1024)
 		snprintf(pool, sizeof(pool), "%.1f GiB", mib / 1024);
-	else
+	else if (mib >= 1)
 		snprintf(pool, sizeof(pool), "%.0f MiB", mib);
+	else /* a test-sized pool: not "0 MiB" */
+		snprintf(pool, sizeof(pool), "%.0f KiB", mib * 1024);
 	if (ei.frame_size != 2048) {
 		unsigned mtu = iface_mtu(ii.ifname);
 

@@ -132,7 +132,8 @@ static int fifo_grow(struct wcp_fifo *f)
 void wcp_handover(struct wcp *h, struct wc_worker *w, struct wc_chunk *c)
 {
 	unsigned wi = wc_worker__index(w);
-	bool was_empty = false, drained = !c;
+	bool was_empty = false;
+	uint64_t d;
 
 	if (c) {
 		struct wcp_fifo *f = &h->fifo;
@@ -148,10 +149,13 @@ void wcp_handover(struct wcp *h, struct wc_worker *w, struct wc_chunk *c)
 		f->ring[(f->head + f->len++) % f->cap] = c;
 		was_empty = f->len == 1;
 		pthread_mutex_unlock(&f->lock);
-		drained = wc_chunk__count(c) < h->chunk_size;
 	}
-	if (drained)
-		atomic_store_explicit(&h->empty_ns[wi], now_real() - MARGIN_NS,
+	/* when the worker last found its rings empty (taken before that
+	 * look, not now: a worker preempted after it may hold older packets
+	 * in its rings by now), after the chunk is in the hand-off */
+	d = wc_worker__drained_ns(w);
+	if (d > MARGIN_NS)
+		atomic_store_explicit(&h->empty_ns[wi], d - MARGIN_NS,
 				      memory_order_release);
 	/* Written under the lock, and only if the reader has not taken the
 	 * chunk meanwhile or still waits for the watermark: a reader that

@@ -114,6 +114,9 @@ struct wc_worker {
 	_Atomic __u64 held_chunks, held_frames;
 	_Atomic __u64 *qpackets, *qbytes; /* per queue of origin */
 	_Atomic __u64 last_active_ns; /* CLOCK_MONOTONIC of the last capture */
+	/* CLOCK_REALTIME (as wc_pkt.ts_ns) of the start of the last gather
+	 * that found every RX ring empty */
+	_Atomic __u64 drained_ns;
 	_Atomic int cpu;
 	_Atomic int in_capture;
 	/* offloading */

@@ -83,6 +83,45 @@ int wc_netdev_queues(const char *ifname, unsigned *rx, unsigned *tx)
 	return 0;
 }
 
+/* one SIOCETHTOOL request on @ifname; 0 or -errno */
+static int ethtool_req(const char *ifname, void *req)
+{
+	struct ifreq ifr;
+	int fd, err = ifreq_init(&ifr, ifname);
+
+	if (err)
+		return err;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ifr.ifr_data = req;
+	err = ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+int wc_netdev_rx_offloads(const char *ifname, struct wc_netdev_offloads *out)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ethtool_value gro = { .cmd = ETHTOOL_GGRO };
+	struct ethtool_value fl = { .cmd = ETHTOOL_GFLAGS };
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = ethtool_req(ifname, &gro);
+	if (err)
+		return err;
+	out->gro = gro.data != 0;
+	if (!ethtool_req(ifname, &fl))
+		out->lro = (fl.data & ETH_FLAG_LRO) != 0;
+	if (!ethtool_req(ifname, &di))
+		memcpy(out->driver, di.driver,
+		       sizeof(out->driver) - 1 < sizeof(di.driver) ?
+			       sizeof(out->driver) - 1 :
+			       sizeof(di.driver));
+	return 0;
+}
+
 int wc_netdev_stats(int ifindex, struct rtnl_link_stats64 *out)
 {
 	struct {

@@ -6,6 +6,7 @@
 #ifndef WIRECAP_NETDEV_H
 #define WIRECAP_NETDEV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/if_link.h>
 
@@ -26,6 +27,15 @@ int wc_netdev_stats(int ifindex, struct rtnl_link_stats64 *out);
  * 1 / 1 when the driver does not report channels. 0, or -errno
  * (-ENODEV: no such interface). */
 int wc_netdev_queues(const char *ifname, unsigned *rx, unsigned *tx);
+
+/* What merges packets before generic XDP sees them (ETHTOOL_GGRO,
+ * ETHTOOL_GFLAGS) and the driver's name (ETHTOOL_GDRVINFO, "" when it does
+ * not say). 0, or -errno when GRO cannot be read. */
+struct wc_netdev_offloads {
+	bool gro, lro;
+	char driver[32];
+};
+int wc_netdev_rx_offloads(const char *ifname, struct wc_netdev_offloads *out);
 
 /* xdpfeat.c: the NETDEV_XDP_ACT_* bits the driver of @ifindex advertises
  * (Linux 6.3+); 0, or -errno (-EOPNOTSUPP: the kernel cannot tell) */

@@ -30,19 +30,32 @@ void wc_refresh_rt_off(struct wc_engine *e)
 	atomic_store(&e->rt_off, (__s64)r - (__s64)((m1 + m2) / 2));
 }
 
+/* Every descriptor the kernel posted to the ring has been taken. A peek
+ * that returns fewer than asked does not tell: it reads the producer only
+ * once its cached view is used up, so it may hand out the rest of an old
+ * view while the kernel has posted more since. */
+static bool ring_drained(struct xsk_ring_cons *r)
+{
+	return __atomic_load_n(r->producer, __ATOMIC_ACQUIRE) == r->cached_cons;
+}
+
 /* Move what the worker's RX rings hold (up to the chunk's room) into the
- * chunk. Descriptors only: no packet is copied. */
+ * chunk. Descriptors only: no packet is copied. When the gather visited
+ * every ring and left them all empty, everything posted before it began
+ * was taken: that time is the worker's drained_ns
+ * (wc_worker__drained_ns()). */
 void wc_gather(struct wc_worker *w, struct wc_chunk *c)
 {
 	struct wc_engine *e = w->e;
 	const size_t msz = sizeof(struct wc_meta);
 	__s64 off = atomic_load_explicit(&e->rt_off, memory_order_relaxed);
 	const bool meta = e->ifc->cfg.meta_enabled;
-	__u64 now = 0;
+	__u64 now = 0, look = wc_now_mono();
+	unsigned i;
 
 	if (atomic_load_explicit(&w->nholds, memory_order_acquire))
 		wc_fenced_deliver(e, w, c, off, &now);
-	for (unsigned i = 0; i < e->nq && c->n < e->chunk_size; i++) {
+	for (i = 0; i < e->nq && c->n < e->chunk_size; i++) {
 		unsigned q = (w->rr + i) % e->nq, start = c->n, ndiv = 0;
 		struct wc_sock *s = &w->socks[q];
 		bool holds, diverts;
@@ -97,6 +110,14 @@ void wc_gather(struct wc_worker *w, struct wc_chunk *c)
 		wc_chunk_seg_close(c, q, start);
 		if (c->n > start)
 			wc_chunk_account(e, w, c, q, start);
+	}
+	if (i == e->nq) {
+		for (i = 0; i < e->nq && ring_drained(&w->socks[i].rx); i++)
+			;
+		if (i == e->nq)
+			atomic_store_explicit(&w->drained_ns,
+					      (__u64)((__s64)look + off),
+					      memory_order_release);
 	}
 	wc_fences_check(e, w);
 	w->rr = (w->rr + 1) % e->nq;
@@ -323,6 +344,12 @@ WC_API int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 	atomic_fetch_add_explicit(&w->held_chunks, 1, memory_order_relaxed);
 	*chunk = c;
 	return (int)c->n;
+}
+
+WC_API __u64 wc_worker__drained_ns(const struct wc_worker *w)
+{
+	return w ? atomic_load_explicit(&w->drained_ns, memory_order_acquire) :
+		   0;
 }
 
 WC_API void wc_engine__stop(struct wc_engine *e)

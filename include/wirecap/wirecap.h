@@ -490,6 +490,16 @@ unsigned wc_worker__index(const struct wc_worker *w);
 int wc_worker__capture(struct wc_worker *w, struct wc_chunk **chunk,
 		       int timeout_ms);
 
+/*
+ * When the worker last found all its RX rings empty: the start (CLOCK_REALTIME
+ * ns, the clock of wc_pkt.ts_ns) of its last look that took less than each
+ * ring held room for. Every packet XDP stamped before it, less the time a
+ * frame takes from XDP to its ring (one NAPI poll), was in a chunk the worker
+ * returned by then; a merge by time across workers may release up to it.
+ * 0 before the first such look.
+ */
+__u64 wc_worker__drained_ns(const struct wc_worker *w);
+
 unsigned wc_chunk__count(const struct wc_chunk *c);
 struct wc_pkt *wc_chunk__pkts(struct wc_chunk *c);
 struct wc_worker *wc_chunk__worker(const struct wc_chunk *c);

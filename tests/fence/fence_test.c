@@ -666,6 +666,58 @@ START_TEST(t1_segments_merged)
 }
 END_TEST
 
+/*
+ * A worker's rings count as drained (wc_worker__drained_ns(), the time up
+ * to which the capture writer and libwirecap-pcap release packets of other
+ * workers) only when they are really empty. A peek that returns fewer than
+ * the chunk's room may only have used up the cached view of the ring while
+ * the kernel posted more since: the capture then wrote the other worker's
+ * newer packets first (`time_order.late` at a few thousand pps).
+ */
+START_TEST(t1_drained_only_when_empty)
+{
+	struct wc_worker *wk;
+	struct wc_chunk *c;
+	__u64 before, after;
+
+	E = mk(2, 1, 8, 16, 512);
+	wk = &E->workers[A];
+	for (unsigned k = 0; k < 12; k++)
+		inject(0, 0, k);
+	c = cap_begin(A);
+	wc_gather(wk, c); /* 8 of the 12: the chunk is full */
+	ck_assert_uint_eq(c->n, 8);
+	cap_end(A, c);
+	ck_assert_uint_eq(wc_worker__drained_ns(wk), 0);
+	/* the kernel posts 10 more; the cached view still has 4 */
+	for (unsigned k = 12; k < 22; k++)
+		inject(0, 0, k);
+	vclock_ns += 1000000;
+	c = cap_begin(A);
+	wc_gather(wk, c);
+	ck_assert_uint_eq(c->n, 4); /* a partial chunk, rings not empty */
+	cap_end(A, c);
+	ck_assert_msg(wc_worker__drained_ns(wk) == 0,
+		      "drained with 10 packets in the ring");
+	c = cap_begin(A);
+	wc_gather(wk, c);
+	ck_assert_uint_eq(c->n, 8);
+	cap_end(A, c);
+	ck_assert_uint_eq(wc_worker__drained_ns(wk), 0);
+	vclock_ns += 1000000;
+	/* the engine's clock: its packets' (the fake kernel stamps none) */
+	before = wc_now_mono() + (__u64)atomic_load(&E->rt_off);
+	c = cap_begin(A);
+	wc_gather(wk, c); /* the last 2: now every ring is empty */
+	ck_assert_uint_eq(c->n, 2);
+	cap_end(A, c);
+	after = wc_now_mono() + (__u64)atomic_load(&E->rt_off);
+	ck_assert_uint_ge(wc_worker__drained_ns(wk), before);
+	ck_assert_uint_le(wc_worker__drained_ns(wk), after);
+	assert_flow_exact(0, 0, 22);
+}
+END_TEST
+
 /* ---- T2: the new owner and the hand-off -------------------------------- */
 
 static struct wc_chunk *T2_CA;
@@ -1356,6 +1408,7 @@ static Suite *fence_suite(void)
 	} tests[] = {
 		{ "T1_segments_fit", t1_segments_fit },
 		{ "T1_segments_merged", t1_segments_merged },
+		{ "T1_drained_only_when_empty", t1_drained_only_when_empty },
 		{ "T2_handoff_race", t2_handoff_race },
 		{ "T2_divert_flush_after_free", t2_divert_flush_after_free },
 		{ "T3_forced_release_old_owner_first",
