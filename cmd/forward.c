@@ -22,6 +22,7 @@
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -83,8 +84,9 @@ struct fwd {
 	const char *in, *out, *drop, *wpath, *json, *ready;
 	struct engine_args ea, ea2;
 	struct filter_args fa;
-	__u32 tx_ring, tx_wait, budget_ms, exp_pps;
+	__u32 tx_ring, tx_wait, budget_ms, exp_pps, rt_prio;
 	bool bidir, reflect, quiet, no_shed;
+	atomic_bool prio_warned;
 	int csum; /* enum wc_csum_mode */
 };
 
@@ -109,8 +111,77 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/*
+ * The worker above the receive path: a veth's NAPI thread, ksoftirqd (where
+ * a NIC's softirq goes under load) are SCHED_OTHER, and sharing the CPU
+ * with them by CFS gives the worker about half of it under overload, while
+ * the other half copies packets the worker cannot take (shed). With a
+ * real-time priority the worker runs whenever it has packets and the
+ * receive path gets the CPU when it waits: overload stays in the device's
+ * ring, before the middlebox spends anything on it (docs/forward.md).
+ * SCHED_RR, not FIFO: workers sharing a CPU take turns.
+ */
+#define WAIT_UNSET ((enum wc_wait_mode) - 1)
+
+static int set_rt(__u32 prio)
+{
+	struct sched_param sp = { .sched_priority = (int)prio };
+
+	return pthread_setschedparam(pthread_self(), SCHED_RR, &sp);
+}
+
+static void warn_rt(struct fwd *f, int err)
+{
+	if (!atomic_exchange(&f->prio_warned, true))
+		fprintf(stderr,
+			"wirecap: warning: forward: cannot give the workers real-time priority %u (%s; needs CAP_SYS_NICE or RLIMIT_RTPRIO): under overload they share their CPU with the receive path (--rt-priority 0 for normal scheduling)\n",
+			f->rt_prio, strerror(err));
+}
+
+/*
+ * At start, on this thread (and undone): can the workers have it? If not,
+ * one line says so and they keep normal scheduling. Busy polling never
+ * waits: it keeps normal scheduling. With the priority the workers wait by
+ * poll(2) unless --wait says otherwise: the receive path's wake-up already
+ * batches (a NAPI poll's packets), and waiting for a full chunk would only
+ * add latency (docs/forward.md).
+ */
+static void rt_prepare(struct fwd *f, bool wait_given)
+{
+	struct sched_param none = { 0 };
+	int err;
+
+	if (f->rt_prio && f->ea.eo.wait == WC_WAIT_BUSY_POLL)
+		f->rt_prio = 0;
+	if (f->rt_prio) {
+		err = set_rt(f->rt_prio);
+		if (err) {
+			warn_rt(f, err);
+			f->rt_prio = 0;
+		} else {
+			pthread_setschedparam(pthread_self(), SCHED_OTHER,
+					      &none);
+		}
+	}
+	if (!wait_given)
+		f->ea.eo.wait = f->rt_prio ? WC_WAIT_POLL : WC_WAIT_CHUNK;
+}
+
+/* in the worker's thread, on its first callback */
+static void worker_priority(struct fwd *f)
+{
+	int err;
+
+	if (!f->rt_prio)
+		return;
+	err = set_rt(f->rt_prio);
+	if (err)
+		warn_rt(f, err);
+}
+
 static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 {
+	static __thread bool prio_set;
 	struct dir *d = ctx;
 	struct fwd *f = d->f;
 	struct wc_pkt *p;
@@ -118,6 +189,11 @@ static int on_chunk(struct wc_worker *w, struct wc_chunk *c, void *ctx)
 	unsigned n, drops = 0;
 	int r;
 
+	if (!prio_set) {
+		/* the first call, in the worker's thread */
+		prio_set = true;
+		worker_priority(f);
+	}
 	if (!c) {
 		/* idle: completions home, pending frames out */
 		wc_port__poll(d->port);
@@ -494,6 +570,13 @@ static const struct param forward_params[] = {
 		  "the rate the budget is counted at, all queues\n"
 		  "together (default 1000000)",
 		  FWD, exp_pps, 1000, 1000000000, "--expected-pps"),
+	PARAM_U32(0, "rt-priority", "PRIO",
+		  "real-time priority (SCHED_RR) of the workers, above\n"
+		  "the receive path's threads, so that under overload\n"
+		  "the CPU goes to forwarding and excess stays in the\n"
+		  "device's ring (default 1; 0: normal scheduling); with\n"
+		  "it the workers wait by poll unless --wait is given",
+		  FWD, rt_prio, 0, 99, "--rt-priority"),
 	PARAM_FLAG(0, "no-shed",
 		   "no shedding: overload drops as pool exhausted", FWD,
 		   no_shed),
@@ -557,13 +640,21 @@ static int forward_drop(struct fwd *f)
 /* 0, or 1 when the command ends now with *rc */
 static int forward_parse(struct fwd *f, int argc, char **argv, int *rc)
 {
+	bool wait_given;
+
 	*rc = 1;
 	f->budget_ms = 2;
 	f->exp_pps = 1000000;
+	f->rt_prio = 1;
 	f->csum = WC_CSUM_COMPLETE;
 	engine_args_init(&f->ea);
+	/* --wait given or not: its default follows the priority */
+	f->ea.eo.wait = WAIT_UNSET;
 	if (params_parse(&forward_cmd, f, argc, argv, rc))
 		return 1;
+	wait_given = f->ea.eo.wait != WAIT_UNSET;
+	if (!wait_given)
+		f->ea.eo.wait = WC_WAIT_CHUNK;
 	if (optind != argc)
 		return cmd_err("forward: unexpected argument '%s'",
 			       argv[optind]);
@@ -588,6 +679,7 @@ static int forward_parse(struct fwd *f, int argc, char **argv, int *rc)
 		return 1;
 	if (f->drop && forward_drop(f))
 		return 1;
+	rt_prepare(f, wait_given);
 	return 0;
 }
 

@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
 	build-essential clang llvm pkg-config
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libpcap-dev libjson-c-dev check
-	bpftool xdp-tools iproute2 ethtool procps util-linux jq tshark tcpdump nfdump softflowd iputils-ping python3 gnuplot-nox
+	bpftool xdp-tools iproute2 ethtool procps util-linux jq tshark tcpdump nfdump softflowd iputils-ping python3 gnuplot-nox libcap2-bin
 )
 
 missing=()

@@ -14,7 +14,6 @@
  * completion ring) -> pool (fill ring, in wc_pool_put). A lock is never
  * taken while a later one in this order is held.
  */
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +304,13 @@ static int kick(struct wc_port *p, struct lane *l)
 	return 0;
 }
 
+static void tx_nap(void)
+{
+	struct timespec ts = { 0, 20000 };
+
+	nanosleep(&ts, NULL);
+}
+
 /* Put descriptors on the lane's TX ring, waiting (bounded: tx_wait_ns
  * without progress) for room. Returns how many were queued; the caller
  * gives back the rest. Lane lock held. */
@@ -353,7 +359,10 @@ static unsigned tx_put(struct wc_port *p, struct lane *l, const __u64 *addr,
 				deadline = now + p->tx_wait_ns;
 			else if (now >= deadline)
 				break;
-			sched_yield();
+			/* a sleep, not a yield: the completions may need a
+			 * lower-priority thread on this CPU (ksoftirqd, a
+			 * NAPI thread) that a yield would not let run */
+			tx_nap();
 		}
 	}
 	return done;

@@ -24,7 +24,8 @@
 # there too. The kthreads keep SCHED_OTHER here: under sustained overload a
 # NIC's softirq work moves to ksoftirqd (SCHED_OTHER), while a SCHED_FIFO
 # NAPI thread would starve the forwarder completely (receive livelock),
-# which is not what a saturated middlebox does.
+# which is not what a saturated middlebox does. wirecap forward's worker
+# runs above them by default (SCHED_RR 1, --rt-priority: docs/forward.md).
 #
 # Throughput: server packets per second between 1 s and T - 0.5 s of a T s
 # run, median of BENCH_REPEAT runs per rate (forwarders interleaved).
@@ -48,9 +49,11 @@
 # 100000; 0: no latency runs), BENCH_PING_MS (default 2), BENCH_PING_N
 # (default 1000), BENCH_FWD_RAW=FILE (every throughput run as a TSV line:
 # rate, forwarder, run, offered kpps, forwarded kpps, and forward's
-# accounting), BENCH_FWD_LAT_RAW=FILE (every latency run: forwarder, run,
+# accounting: received, forwarded, shed, dropped, dropped by rule,
+# passed), BENCH_FWD_LAT_RAW=FILE (every latency run: forwarder, run,
 # gen pps, p50 and p99 ms, pings lost of sent). tests/bench/run.sh sets
-# both for the report.
+# both for the report. BENCH_FWD_FORWARDERS: the forwarders measured (default
+# "wirecap xdp bridge"; a subset keeps A/B runs short).
 set -uo pipefail
 . "$(dirname "$0")/../lib/net.sh"
 # shellcheck disable=SC2034 # used by net.sh
@@ -67,7 +70,7 @@ PING_MS=${BENCH_PING_MS:-2}
 PING_N=${BENCH_PING_N:-1000}
 FWD_RAW=${BENCH_FWD_RAW:-}
 LAT_RAW=${BENCH_FWD_LAT_RAW:-}
-FORWARDERS="wirecap xdp bridge"
+FORWARDERS=${BENCH_FWD_FORWARDERS:-wirecap xdp bridge}
 PACED_FWD=${BENCH_FWD_PACED_ONLY:-$FORWARDERS}
 
 die() {
@@ -257,7 +260,8 @@ wirecap_do() {
 	kill -INT "$pid"
 	timeout 30 tail --pid="$pid" -f /dev/null
 	jq -c '.directions[0] | {received, forwarded, shed: (.shed // 0), dropped: .dropped.total,
-		pool_exhausted: .dropped.pool_exhausted, unaccounted}' "$WCT_DIR/fwd.json" \
+		pool_exhausted: .dropped.pool_exhausted, dropped_by_rule: (.dropped_by_rule // 0),
+		passed: (.passed // 0), unaccounted}' "$WCT_DIR/fwd.json" \
 		>"$WCT_DIR/fwd.last" 2>/dev/null
 	echo "$r"
 }
@@ -268,7 +272,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > 0) ? sprintf("%.2f", a / b
 # ---- throughput against the offered rate -------------------------------------------
 
 [ -z "$FWD_RAW" ] ||
-	printf 'exp\tx\tforwarder\trun\toffered_kpps\tfwd_kpps\treceived\tforwarded\tshed\tdropped\n' >"$FWD_RAW"
+	printf 'exp\tx\tforwarder\trun\toffered_kpps\tfwd_kpps\treceived\tforwarded\tshed\tdropped\tdropped_by_rule\tpassed\n' >"$FWD_RAW"
 declare -A MED # rate,forwarder -> median pps
 for rate in $RATES; do
 	declare -A R=()
@@ -287,8 +291,8 @@ for rate in $RATES; do
 			[ -z "$FWD_RAW" ] || printf 'forward\t%s\t%s\t%s\t%.1f\t%.1f\t%s\n' "$rate" "$m" "$i" \
 				"$(jq -r '.pps / 1000' "$WCT_DIR/gen.json" 2>/dev/null || echo 0)" \
 				"$(awk -v v="$v" 'BEGIN { print v / 1000 }')" \
-				"$([ "$acct" = - ] && printf -- '-\t-\t-\t-' ||
-					jq -r '[.received, .forwarded, .shed, .dropped] | map(tostring) | join("\t")' <<<"$acct")" \
+				"$([ "$acct" = - ] && printf -- '-\t-\t-\t-\t-\t-' ||
+					jq -r '[.received, .forwarded, .shed, .dropped, .dropped_by_rule, .passed] | map(tostring) | join("\t")' <<<"$acct")" \
 				>>"$FWD_RAW"
 		done
 	done

@@ -906,9 +906,11 @@ def forward_section(w, glance, plot, fw, lat, sep):
                           med["max", "wirecap"], r1, r2, med.get(("max", "bridge"), 0), med.get(("max", "xdp"), 0)))
     rows = [r for r in fw if r["forwarder"] == "wirecap" and num(r, "received")]
     if rows:
-        exact = [r for r in rows if num(r, "forwarded") + num(r, "shed") + num(r, "dropped") == num(r, "received")]
+        exact = [r for r in rows if num(r, "forwarded") + num(r, "shed") + num(r, "dropped") + (num(r, "dropped_by_rule") or 0)
+                 + (num(r, "passed") or 0) == num(r, "received")]
         shed = [100 * num(r, "shed") / num(r, "received") for r in rows if r["x"] == "max"]
-        w("- Accounting (forward's own counters, direction client -> server): forwarded + shed + dropped == received "
+        w("- Accounting (forward's own counters, direction client -> server): forwarded + dropped by rule + dropped + "
+          "shed + passed == received "
           "in %d of %d runs%s." % (len(exact), len(rows),
                                          "; unpaced, %s of what arrived was shed in XDP (median, min-max)" % fmt_mmm(shed, "%.1f", "%") if shed else ""))
     w("")

@@ -66,7 +66,9 @@ D=$WCT_DIR
 # exact counts here are about forwarding itself: --no-shed
 
 # forward_start NAME ARGS...: forward in the middlebox, waits until it runs
+# (under FWD_WRAP, a command prefix, when set)
 FWD_PID=
+FWD_WRAP=()
 forward_start() {
 	local name=$1
 	shift
@@ -75,7 +77,7 @@ forward_start() {
 	# it again to its process group, which can land after forward restored
 	# the default action on its way out: exit 130 on a loaded machine)
 	wct_bg FWD_PID nsenter --net=/run/netns/"$NS_M" -- timeout --foreground 300 \
-		"$WIRECAP" forward "$@" "${POOL[@]}" --no-shed --ready-file "$D/$name.ready" \
+		"${FWD_WRAP[@]}" "$WIRECAP" forward "$@" "${POOL[@]}" --no-shed --ready-file "$D/$name.ready" \
 		--stats-json "$D/$name.json" -q 2>"$D/$name.err"
 	if ! wct_wait_for "$(wct_tries 100)" 0.1 test -e "$D/$name.ready"; then
 		fail "$name: forward did not start: $(tr '\n' ' ' <"$D/$name.err")"
@@ -154,6 +156,14 @@ EOF
 if forward_start bidir -i "$IF_A" -o "$IF_B" --bidir -w "$D/fwd.pcapng"; then
 	out=$(run_in "$NS_C" timeout 20 ping -c 5 -i 0.2 -W 2 "$IP_S" 2>&1)
 	check_match "ping through forward --bidir" ' 0% packet loss' "$out"
+	# the workers (one per direction) run at real-time priority by
+	# default (--rt-priority 1), set on their first callback
+	fwd_rr() { [ "$(ps -L -o cls= -p "$(pgrep -P "$FWD_PID" | head -n 1)" | grep -c RR)" -ge 2 ]; }
+	if wct_wait_for 50 0.1 fwd_rr; then
+		pass "forward's workers run SCHED_RR (--rt-priority 1, the default)"
+	else
+		fail "forward's workers do not run SCHED_RR: $(ps -L -o tid=,cls=,rtprio= -p "$(pgrep -P "$FWD_PID" | head -n 1)" | tr '\n' ' ')"
+	fi
 
 	head -c 50M /dev/urandom >"$D/blob"
 	sum_c=$(sha256sum "$D/blob" | awk '{print $1}')
@@ -184,6 +194,23 @@ if forward_start bidir -i "$IF_A" -o "$IF_B" --bidir -w "$D/fwd.pcapng"; then
 	[ "$fwd" = "$offered" ] || log "dropped in transmit: $(jq -c '[.directions[].dropped]' "$D/bidir.json")"
 	check_eq "both directions forwarded (TCP data and ACKs)" 2 \
 		"$(jq '[.directions[] | select(.forwarded > 1000)] | length' "$D/bidir.json")"
+fi
+
+# without CAP_SYS_NICE: one line says the workers keep normal scheduling,
+# and forwarding works
+if command -v capsh >/dev/null; then
+	# shellcheck disable=SC2016 # expanded by capsh's shell
+	FWD_WRAP=(capsh --drop=cap_sys_nice -- -c 'exec "$@"' capsh)
+	if forward_start nonice -i "$IF_A" -o "$IF_B" --bidir; then
+		out=$(run_in "$NS_C" timeout 20 ping -c 3 -i 0.2 -W 2 "$IP_S" 2>&1)
+		check_match "without CAP_SYS_NICE: ping through forward --bidir" ' 0% packet loss' "$out"
+		forward_stop nonice
+		check_eq "without CAP_SYS_NICE: one warning line about the priority" 1 \
+			"$(grep -c 'cannot give the workers real-time priority' "$D/nonice.err")"
+	fi
+	FWD_WRAP=()
+else
+	log "capsh is not installed: the warning without CAP_SYS_NICE is not tested"
 fi
 
 # ---- 2. accounting against the generator, --drop 'udp port 9' -------------------
