@@ -25,24 +25,41 @@
 #include "umem.h"
 #include "xsk.h"
 
-/* The first socket of queue 0 registers the UMEM; bind flags decide copy
- * or zero-copy for every socket that shares it. */
-static int owner_socket(struct wc_engine *e, __u16 mode_flag)
+/* Wait until the memory of pool q's UMEM is faulted in (all of it with
+ * one UMEM per engine): with a UMEM per queue, the helpers fault in the
+ * next queues' memory meanwhile, while this one registers and binds. */
+static int umem_wait(struct wc_engine *e, unsigned q)
 {
-	struct wc_sock *s = &e->workers[0].socks[0];
-	struct wc_pool *p = &e->pools[0];
-	int err = wc_xsk_socket();
+	const struct wc_pool *p = &e->pools[q];
 
+	return e->populate ? wc_populate_wait(e->populate,
+					      p->umem_off + p->umem_len) :
+			     0;
+}
+
+/* The first socket of a UMEM (queue 0's, or queue q's with a UMEM per
+ * queue) registers it and creates the queue's pool; the bind flags decide
+ * copy or zero-copy for every socket that shares it. */
+static int umem_socket(struct wc_engine *e, unsigned q, __u16 mode_flag)
+{
+	struct wc_sock *s = &e->workers[0].socks[q];
+	struct wc_pool *p = &e->pools[q];
+	int err = umem_wait(e, q);
+
+	if (err)
+		return err;
+	err = wc_xsk_socket();
 	if (err < 0)
 		return err;
 	s->fd = err;
-	err = wc_xsk_umem_reg(s->fd, e->umem, e->umem_len, e->frame_size);
+	err = wc_xsk_umem_reg(s->fd, (char *)e->umem + p->umem_off, p->umem_len,
+			      e->frame_size);
 	if (!err)
 		err = wc_pool_rings_setup(e, p, s->fd);
 	if (!err)
 		err = wc_sock_rx_setup(s, e->rx_size);
 	if (!err)
-		err = wc_xsk_bind(s->fd, e->ifindex, 0,
+		err = wc_xsk_bind(s->fd, e->ifindex, q,
 				  mode_flag | XDP_USE_NEED_WAKEUP, -1, false);
 	if (!err)
 		return 0;
@@ -91,7 +108,7 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 		bind = WC_BIND_COPY;
 	}
 	if (bind != WC_BIND_COPY) {
-		err = owner_socket(e, XDP_ZEROCOPY);
+		err = umem_socket(e, 0, XDP_ZEROCOPY);
 		if (!err)
 			e->bind_mode = WC_BIND_ZEROCOPY;
 		else if (bind == WC_BIND_ZEROCOPY || err == -EBUSY)
@@ -101,7 +118,7 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 				e->ifname, strerror(-err));
 	}
 	if (err) {
-		err = owner_socket(e, XDP_COPY);
+		err = umem_socket(e, 0, XDP_COPY);
 		if (err)
 			return err;
 		e->bind_mode = WC_BIND_COPY;
@@ -113,6 +130,17 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 
 			if (q == 0 && w == 0)
 				continue;
+			if (w == 0 && e->umem_per_queue) {
+				/* its own UMEM, in the mode of queue 0's */
+				err = umem_socket(
+					e, q,
+					e->bind_mode == WC_BIND_ZEROCOPY ?
+						XDP_ZEROCOPY :
+						XDP_COPY);
+				if (err)
+					return err;
+				continue;
+			}
 			err = wc_xsk_socket();
 			if (err < 0)
 				return err;
@@ -174,6 +202,9 @@ static void engine_free(struct wc_engine *e)
 {
 	if (!e)
 		return;
+	/* the helpers stop before the memory they fault in goes */
+	wc_populate_end(e->populate, true);
+	e->populate = NULL;
 	if (e->workers) {
 		for (unsigned w = 0; w < e->nw; w++) {
 			struct wc_worker *wk = &e->workers[w];
@@ -386,9 +417,14 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		e->huge = e->umem_owner->huge;
 		err = 0;
 	} else {
-		err = wc_umem_alloc(&e->umem, &e->umem_len, &e->huge,
-				    WC_OPTS_GET(o, huge_pages, WC_HUGE_AUTO),
-				    e->zc_capable, true, cancel);
+		/* mapped, and faulted in from here on by helper threads
+		 * (see umem_wait()) */
+		err = wc_umem_map(&e->umem, &e->umem_len, &e->huge,
+				  WC_OPTS_GET(o, huge_pages, WC_HUGE_AUTO),
+				  e->zc_capable, true);
+		if (!err)
+			err = wc_populate_start(&e->populate, e->umem,
+						e->umem_len, cancel);
 	}
 	if (err)
 		goto fail;
@@ -406,9 +442,15 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		pthread_mutex_init(&p->lock, NULL);
 		p->queue = q;
 		p->nframes = e->chunks * e->chunk_size;
-		p->base = (__u64)q * p->nframes * e->frame_size;
+		p->base = (__u64)q * e->pool_stride;
 		if (e->umem_owner)
 			p->base += e->umem_owner->guest_base;
+		if (e->umem_per_queue) {
+			p->umem_off = p->base;
+			p->umem_len = (size_t)p->nframes * e->frame_size;
+		} else {
+			p->umem_len = e->umem_len;
+		}
 		p->fd = -1;
 	}
 	for (unsigned w = 0; w < e->nw; w++) {
@@ -468,6 +510,9 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 				ifname, strerror(-err));
 		goto fail;
 	}
+	/* every page is in by now */
+	wc_populate_end(e->populate, false);
+	e->populate = NULL;
 	if (e->umem_owner)
 		e->umem_owner->umem_guest = e;
 	for (unsigned q = 0; q < e->nq; q++) {
