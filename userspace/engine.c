@@ -313,6 +313,75 @@ static int geometry_check(const struct wc_iface *ifc,
 	return 0;
 }
 
+/* The engine's memory: its geometry from the options and e->nq, mapped
+ * (the memory limits checked), and faulted in from here on by helper
+ * threads (see umem_wait()); a guest's is its owner's. */
+static int umem_setup(struct wc_engine *e, const struct wc_engine_opts *o)
+{
+	const volatile int *cancel = WC_OPTS_GET(o, cancel, NULL);
+	int err = wc_cancelled(cancel) ? -EINTR : wc_umem_size(e, o);
+
+	if (err)
+		return err;
+	if (e->umem_owner) {
+		e->umem = e->umem_owner->umem;
+		e->umem_len = e->umem_owner->umem_len;
+		e->huge = e->umem_owner->huge;
+		return 0;
+	}
+	err = wc_umem_map(&e->umem, &e->umem_len, &e->huge,
+			  WC_OPTS_GET(o, huge_pages, WC_HUGE_AUTO),
+			  e->zc_capable, true);
+	if (!err)
+		err = wc_populate_start(&e->populate, e->umem, e->umem_len,
+					cancel);
+	return err;
+}
+
+static int zc_capable(int ifindex)
+{
+	uint64_t f;
+
+	return wc_netdev_xdp_features(ifindex, &f) ?
+		       -1 :
+		       !!(f & WC_XDP_ACT_XSK_ZEROCOPY);
+}
+
+/* Before the engine attaches: the attach spends its time in the verifier,
+ * on one CPU, so the memory starts faulting in before it, for the queues
+ * the attach will serve (the engine's or attach's option, else the
+ * device's rx queues), and its limits are checked before anything is
+ * attached. 0 also when that is left to after the attach. */
+static int umem_early(struct wc_engine *e, const char *ifname,
+		      const struct wc_engine_opts *o,
+		      const struct wc_attach_opts *def)
+{
+	struct wc_netdev_info di;
+	unsigned rx, tx;
+
+	if (WC_OPTS_GET(o, umem_of, NULL) || wc_netdev_get_info(ifname, &di) ||
+	    wc_netdev_queues(ifname, &rx, &tx))
+		return 0;
+	e->nq = def->queues ? def->queues : rx;
+	if (!e->nq || e->nq > rx)
+		return 0; /* the attach says why */
+	if (e->nq > WC_MAX_QUEUES)
+		e->nq = WC_MAX_QUEUES;
+	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
+	e->ifindex = di.ifindex;
+	e->zc_capable = zc_capable(e->ifindex);
+	return umem_setup(e, o);
+}
+
+/* The attach serves other queues than umem_early() thought: start over. */
+static void umem_drop(struct wc_engine *e)
+{
+	wc_populate_end(e->populate, true);
+	e->populate = NULL;
+	munmap(e->umem, e->umem_len);
+	e->umem = NULL;
+}
+
 WC_API struct wc_engine *wc_engine__open(const char *ifname,
 					 const struct wc_engine_opts *o)
 {
@@ -363,6 +432,9 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 			def.buckets = o->buckets;
 		if (pin_root && !def.pin_root)
 			def.pin_root = pin_root;
+		err = umem_early(e, ifname, o, &def);
+		if (err)
+			goto fail;
 		e->ifc = wc_iface__attach(ifname, &def);
 		e->own_attach = e->ifc != NULL;
 	}
@@ -375,15 +447,11 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		goto fail;
 	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
 	e->ifindex = e->ifc->ifindex;
+	if (e->umem && e->nq != e->ifc->cfg.queues)
+		umem_drop(e);
 	e->nq = e->ifc->cfg.queues;
 	e->nw = e->ifc->cfg.workers;
-	{
-		uint64_t f;
-
-		e->zc_capable = wc_netdev_xdp_features(e->ifindex, &f) ?
-					-1 :
-					!!(f & WC_XDP_ACT_XSK_ZEROCOPY);
-	}
+	e->zc_capable = zc_capable(e->ifindex);
 	e->buckets = e->ifc->cfg.buckets;
 	err = engine_claim(e);
 	if (err)
@@ -408,26 +476,11 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	e->busy_budget = WC_OPTS_GET(o, busy_poll_budget, 0);
 	if (!e->busy_budget)
 		e->busy_budget = 64;
-	err = wc_cancelled(cancel) ? -EINTR : wc_umem_size(e, o);
-	if (err)
-		goto fail;
-	if (e->umem_owner) {
-		e->umem = e->umem_owner->umem;
-		e->umem_len = e->umem_owner->umem_len;
-		e->huge = e->umem_owner->huge;
-		err = 0;
-	} else {
-		/* mapped, and faulted in from here on by helper threads
-		 * (see umem_wait()) */
-		err = wc_umem_map(&e->umem, &e->umem_len, &e->huge,
-				  WC_OPTS_GET(o, huge_pages, WC_HUGE_AUTO),
-				  e->zc_capable, true);
-		if (!err)
-			err = wc_populate_start(&e->populate, e->umem,
-						e->umem_len, cancel);
+	if (!e->umem) {
+		err = umem_setup(e, o);
+		if (err)
+			goto fail;
 	}
-	if (err)
-		goto fail;
 	e->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	wc_xdpsync__open(&e->xsync);
 	e->pools = calloc(e->nq, sizeof(*e->pools));
@@ -553,10 +606,11 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	err = wc_monitor_start(e);
 	if (err)
 		goto fail;
-	pr_info("%s: engine up: %u queues x %u workers, %s mode, pool %u x %u frames of %u B per queue, rx rings %u, %s\n",
+	pr_info("%s: engine up: %u queues x %u workers, %s mode, pool %u x %u frames of %u B per queue, %s, rx rings %u, %s\n",
 		ifname, e->nq, e->nw,
 		e->bind_mode == WC_BIND_ZEROCOPY ? "zero-copy" : "copy",
-		e->chunks, e->chunk_size, e->frame_size, e->rx_size,
+		e->chunks, e->chunk_size, e->frame_size,
+		e->umem_per_queue ? "a UMEM per queue" : "one UMEM", e->rx_size,
 		e->huge == WC_PAGES_HUGETLB ? "huge pages" :
 		e->huge == WC_PAGES_THP	    ? "transparent huge pages" :
 					      "normal pages");
