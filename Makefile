@@ -62,6 +62,10 @@ CMD_OBJS := $(patsubst cmd/%.c,$(O)/cmd/%.o,$(CMD_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS := $(patsubst tests/tools/%.c,$(O)/tests/%,$(TOOL_SRCS))
+# the benchmark baselines' shared options and loop helpers (tests/tools/common)
+TOOLCOM_SRCS := $(wildcard tests/tools/common/*.c)
+TOOLCOM_OBJS := $(patsubst tests/tools/common/%.c,$(O)/tools/%.o,$(TOOLCOM_SRCS))
+TOOLCOMLIB := $(O)/tools/libtoolcommon.a
 PCAP_SRCS := $(wildcard pcap/*.c)
 PCAP_OBJS := $(patsubst pcap/%.c,$(O)/pcap/%.o,$(PCAP_SRCS))
 HDRS := $(wildcard include/wirecap/*.h userspace/*.h util/*.h cmd/*.h)
@@ -87,7 +91,7 @@ all: $(SHLIB) $(STLIB) $(UTILLIB) $(CLI) $(PCAPLIB) $(UNIT) $(FENCE) $(TOOLS) $(
 deps:
 	@./tests/deps.sh
 
-$(O)/lib $(O)/util $(O)/cmd $(O)/tests $(O)/pcap:
+$(O)/lib $(O)/util $(O)/cmd $(O)/tests $(O)/pcap $(O)/tools:
 	@mkdir -p $@
 
 $(BPF_OBJ): bpf/wirecap.bpf.c include/wirecap/wc_layout.h | $(O)/lib
@@ -164,8 +168,14 @@ $(FENCE): tests/fence/fence_test.c $(FENCE_OBJS) $(HDRS) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(FENCE_OBJS) $(FENCE_WRAP) \
 		-lxdp -lbpf -lpthread $$(pkg-config --cflags --libs check)
 
-$(O)/tests/%: tests/tools/%.c $(STLIB) $(UTILLIB) $(HDRS) | $(O)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(UTILLIB) $(LDLIBS_LIB) -lm
+$(O)/tools/%.o: tests/tools/common/%.c tests/tools/common/*.h $(HDRS) | $(O)/tools
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(TOOLCOMLIB): $(TOOLCOM_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(O)/tests/%: tests/tools/%.c $(TOOLCOMLIB) $(STLIB) $(UTILLIB) $(HDRS) tests/tools/common/*.h | $(O)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(TOOLCOMLIB) $(STLIB) $(UTILLIB) $(LDLIBS_LIB) -lm
 
 # Relocatable: libdir and includedir are written relative to ${prefix}
 # when they lie under PREFIX, so `pkg-config --define-variable=prefix=...`
@@ -198,8 +208,8 @@ test-san:
 
 # make bench: the experiments and the generated report (docs/benchmarks.md,
 # docs/bench/*.png, raw results in docs/bench/raw: the committed report is a
-# full run's). make bench QUICK=1: a subset (3 runs per point, fewer points)
-# in under 5 minutes, the same report and plots, written to
+# full run's). make bench QUICK=1: a smoke subset (1 run per point, fewer
+# points) in under 5 minutes, the same report and plots, written to
 # $(O)/bench-quick/ (benchmarks.md, bench/*.png, bench/raw) so that a quick
 # run never replaces the committed full report; BENCH_DOCS=docs
 # BENCH_RAW=docs/bench/raw send it to docs/ instead. The report again from
@@ -244,7 +254,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man3/libwirecap-xdp.3
 	rm -rf $(DESTDIR)$(INCDIR)/wirecap
 
-FORMAT_SRCS = $(LIB_SRCS) $(UTIL_SRCS) $(CMD_SRCS) $(PCAP_SRCS) pcap/*.h $(UNIT_SRCS) $(TOOL_SRCS) bpf/*.c \
+FORMAT_SRCS = $(LIB_SRCS) $(UTIL_SRCS) $(CMD_SRCS) $(PCAP_SRCS) pcap/*.h $(UNIT_SRCS) $(TOOL_SRCS) tests/tools/common/*.[ch] bpf/*.c \
 	include/wirecap/*.h userspace/*.h util/*.h cmd/*.h tests/unit/*.h tests/fence/*.c \
 	docs/examples/*.c vmtest/tests/*.c
 

@@ -31,8 +31,9 @@
 # On veth, AF_XDP runs in copy mode: absolute numbers are not a NIC's.
 #
 # Environment: WC_BUILD, BENCH_REPEAT (3), BENCH_BURST (320000, a multiple
-# of 64), BENCH_RATE (200000), BENCH_T (3 s), BENCH_DRAIN (3 s of grace
-# after the burst), QUICK=1 (smaller), BENCH_FILTER_RAW=PREFIX (every
+# of 64), BENCH_RATE (200000), BENCH_T (3 s), BENCH_DRAIN (at most 3 s of
+# drain after the burst: it ends once the consumer has handled what it
+# holds), QUICK=1 (smaller), BENCH_FILTER_RAW=PREFIX (every
 # share run in PREFIX.share.tsv, the cost rows in PREFIX.cost.tsv, for
 # tests/bench/report.py), BENCH_FILTER_POOL_CHUNKS=N (wirecap's pool: N
 # chunks of 64 frames per queue instead of the default pool, which takes
@@ -87,6 +88,37 @@ gen() {
 	run_in "$WCT_NS_TX" timeout 120 "$WIRECAP" gen -i "$WCT_IF_TX" --flows 64 --quiet "$@"
 }
 
+# settled CMD...: wait until CMD's output (a count) is the same in two
+# answers 0.2 s apart; bounded: DRAIN seconds
+settled() {
+	local i prev=x cur
+	for ((i = 0; i < DRAIN * 5; i++)); do
+		cur=$("$@" 2>/dev/null)
+		[ -n "$cur" ] && [ "$cur" = "$prev" ] && return 0
+		prev=${cur:-x}
+		sleep 0.2
+	done
+	return 1
+}
+
+# the wirecap consumer's state: frames it still holds (every worker's RX
+# rings and held chunks), the XDP program's and the pools' counts; the
+# same twice with nothing held: it has handled the burst
+# shellcheck disable=SC2317 # called through settled
+wc_backlog() {
+	run_in "$WCT_NS_RX" "$WIRECAP" stats "$IF" --json --no-rate 2>/dev/null |
+		jq -r '"\([.workers[] | (.rx_backlog // 0) + (.held_frames // 0)] | add // 0) \(.totals.packets) \(.totals.delivered)"' |
+		awk '$1 == 0 { print $2, $3 }'
+}
+
+# tcpdump's count of packets captured (SIGUSR1 prints it to ERR)
+# shellcheck disable=SC2317 # called through settled
+td_count() {
+	kill -USR1 "$1" || return 1
+	sleep 0.1
+	sed -n 's/^\(tcpdump: \)\{0,1\}\([0-9]*\) packets* captured.*/\2/p' "$2" | tail -1
+}
+
 # share CONSUMER RUN: prints "CONSUMER RUN sent matching_sent captured
 # veth_drop cons_drop"
 share() {
@@ -114,8 +146,12 @@ share() {
 	}
 	sleep 0.5
 	gen -c "$BURST" --json "$gj"
-	# let it drain (a benchmark, not a test: a fixed grace)
-	sleep "$DRAIN"
+	# let it drain: until it has handled what it holds (bounded by DRAIN)
+	if [ "$cons" = tcpdump ]; then
+		settled td_count "$pid" "$err"
+	else
+		settled wc_backlog
+	fi
 	kill -INT "$pid"
 	timeout 30 tail --pid="$pid" -f /dev/null || kill -9 "$pid"
 	wait "$pid" 2>/dev/null
@@ -160,7 +196,8 @@ cost() {
 	f0="0 0"
 	[ "$fid" != none ] && f0=$(prog_stats "$fid")
 	gen -c $((RATE * T)) --pps "$RATE" >/dev/null
-	sleep 1 # the last frames leave the veth's queues
+	# the last frames leave the veth's queues: until the count settles
+	settled prog_stats "$steer"
 	s1=$(prog_stats "$steer")
 	f1="0 0"
 	[ "$fid" != none ] && f1=$(prog_stats "$fid")

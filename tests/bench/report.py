@@ -14,6 +14,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -51,10 +52,17 @@ COLORS = {
 }
 
 
-def machine_line(meta):
+def xsk_modes(paths):
+    """How the AF_XDP consumers were bound, as the runs recorded it:
+    "copy", "zero-copy", "copy and zero-copy" or "unknown"."""
+    m = sorted(set(re.findall(r"AF_XDP ([\w-]+) mode", " ".join(paths.values()))))
+    return " and ".join(m) if m else "unknown"
+
+
+def machine_line(meta, xsk="copy"):
     """The machine and the run, for the figures' titles."""
-    return "%d CPUs, Linux %s, veth (XDP native, AF_XDP copy), load %s to %s%s" % (
-        meta["ncpu"], meta["kernel"].split("-")[0],
+    return "%d CPUs, Linux %s, veth (XDP native, AF_XDP %s), load %s to %s%s" % (
+        meta["ncpu"], meta["kernel"].split("-")[0], xsk,
         meta["load_start"].split()[0], meta["load_end"].split()[0],
         (", QUICK, " if meta.get("quick") == 1 else ", ") +
         ("1 run" if meta["repeat"] == 1 else "median of %d runs, min-max bars" % meta["repeat"]))
@@ -173,7 +181,7 @@ class Plot:
         path = os.path.join(self.out, fname)
         head = (
             'set terminal pngcairo size 1000,680 font "DejaVu Sans,11" noenhanced\n'
-            'set output "%s"\nset grid\nset key below center horizontal maxcols 3 samplen 3 spacing 1.2\n'
+            'set output "%s"\nset grid\nset key below center horizontal maxcols 2 reverse Left samplen 2 spacing 1.1\n'
             'set bmargin 8\n' % path
         )
         sp = os.path.join(self.tmp, fname + ".gp")
@@ -216,7 +224,7 @@ def lines_plot(plot, fname, title, xlabel, ylabel, series, logx=False, extra="",
     return plot.run(fname, s)
 
 
-def bars_plot(plot, fname, title, ylabel, cats, series, yrange="[0:*]", extra=""):
+def bars_plot(plot, fname, title, ylabel, cats, series, yrange="[0:*]", extra="", xlabel=""):
     """cats: category labels; series: [(label, [(med, lo, hi)] per cat)]"""
     rows = []
     for i, c in enumerate(cats):
@@ -231,11 +239,13 @@ def bars_plot(plot, fname, title, ylabel, cats, series, yrange="[0:*]", extra=""
         parts.append('"%s" using %d:%d:%d title "%s"' % (d, col, col + 1, col + 2, label))
     # labels in the script (not the data) so that "\n" breaks them
     xt = ", ".join('"%s" %d' % (c.replace(", ", "\\n"), i) for i, c in enumerate(cats))
+    # the axis label below the tic labels' last line
+    down = max(c.count(", ") for c in cats) if cats else 0
     s = (
-        'set title "%s"\nset ylabel "%s"\nset yrange %s\nset style data histogram\n'
+        'set title "%s"\nset xlabel "%s" offset 0,-%d\nset ylabel "%s"\nset yrange %s\nset style data histogram\n'
         "set style histogram errorbars gap 2 lw 1.5\nset style fill solid 0.7 border -1\n"
         "set boxwidth 0.9\nset xtics (%s) scale 0\n%s\nplot %s\n"
-        % (plot.title(title), ylabel, yrange, xt, extra, ", \\\n  ".join(parts))
+        % (plot.title(title), xlabel, down, ylabel, yrange, xt, extra, ", \\\n  ".join(parts))
     )
     return plot.run(fname, s)
 
@@ -263,17 +273,26 @@ def main():
         if os.path.exists(os.path.join(a.raw, "paths.tsv")) else {}
     loads = [l.rstrip("\n").split("\t") for l in open(os.path.join(a.raw, "load.tsv"))] \
         if os.path.exists(os.path.join(a.raw, "load.tsv")) else []
+    # seconds per experiment (runs since it was recorded): name, s, load1 at start, at end
+    times = [l.rstrip("\n").split("\t") for l in open(os.path.join(a.raw, "times.tsv"))] \
+        if os.path.exists(os.path.join(a.raw, "times.tsv")) else []
+    xsk = xsk_modes(paths)
     figdir = os.path.join(a.out, "bench")
     os.makedirs(figdir, exist_ok=True)
     quick = meta.get("quick") == 1
-    runs = ("1 run per point (indicative only, no spread)" if meta["repeat"] == 1 else
-            "median of %d runs per point, error bars min-max" % meta["repeat"]) + \
-        ("; QUICK=1: a subset (one or two points per figure, fewer consumers, fewer packets): indicative only" if quick else "")
-    machine = machine_line(meta)
+    nrun = "%d run%s per point" % (meta["repeat"], "" if meta["repeat"] == 1 else "s")
+    if quick:
+        runs = ("**QUICK: %s** (%s), a smoke subset: one or two points per figure, fewer consumers, fewer "
+                "packets; indicative only, not the full run's numbers" % (
+                    nrun, "no spread" if meta["repeat"] == 1 else "median, error bars min-max"))
+    else:
+        runs = ("1 run per point (indicative only, no spread)" if meta["repeat"] == 1 else
+                "median of %d runs per point, error bars min-max" % meta["repeat"])
+    machine = machine_line(meta, xsk)
     tmp = tempfile.mkdtemp(prefix="wc-report-")
     plot = Plot(tmp, figdir, machine)
     # the figures of experiments from a later partial run name its load
-    plot.machine_only = machine_line(meta_only) if meta_only else machine
+    plot.machine_only = machine_line(meta_only, xsk) if meta_only else machine
     md = []
     glance = []
     w = md.append
@@ -304,11 +323,20 @@ def main():
                 last.pop(l[0], None)
                 last[l[0]] = l[2]
         w("Load average (1 min) at the start of each experiment: %s." % ", ".join("%s %s" % kv for kv in last.items()))
+    if times:
+        last = {}
+        for l in times:  # a later partial run's line replaces the first
+            if len(l) >= 2:
+                last.pop(l[0], None)
+                last[l[0]] = int(l[1])
+        w("Time per experiment (set-up, runs and drain; the report not included): %s; %d s in all." % (
+            ", ".join("%s %d s" % kv for kv in last.items()), sum(last.values())))
     w("Link: a veth pair with 4 queues between two namespaces; NAPI %s with GRO on the receiving end, its kthreads "
       "pinned to CPU %d at SCHED_FIFO 50 (a NIC's softirq preempting the analyzer); the generator (`wirecap gen`, "
-      "AF_XDP copy mode, 64-byte UDP frames) on CPU %d. XDP in native (driver) mode on veth; AF_XDP in **copy mode** "
-      "(veth has no zero-copy AF_XDP; XDP on veth also copies each frame once more): real NICs with zero-copy "
-      "AF_XDP pay less per packet than every AF_XDP consumer here." % (meta["napi"], meta["cpu_cap"], meta["cpu_gen"]))
+      "AF_XDP copy mode, 64-byte UDP frames) on CPU %d. XDP in native (driver) mode on veth; AF_XDP in **%s mode** "
+      "(as the consumers reported their sockets' binding; veth has no zero-copy AF_XDP; XDP on veth also copies "
+      "each frame once more): real NICs with zero-copy AF_XDP pay less per packet than every AF_XDP consumer "
+      "here." % (meta["napi"], meta["cpu_cap"], meta["cpu_gen"], xsk))
     w("")
     if meta.get("notes"):
         w("Notes from the run: " + "; ".join(meta["notes"]) + ".")
@@ -427,6 +455,10 @@ def main():
     burst = group(read_tsv(os.path.join(a.raw, "burst.tsv")))
     if burst:
         order = ["wc-p64", "wc-p256", "wc-p1024", "afxdp", "afxdp-big"]
+        # the pools this run measured (QUICK: fewer), smallest first
+        pools = sorted({c for pts in burst.values() for c in pts if c.startswith("wc-p")}, key=lambda c: int(c[4:]))
+        order = pools + [c for c in order if not c.startswith("wc-p")]
+        top = pools[-1] if pools else "wc-p1024"
         series = {}
         for x, pts in burst.items():
             for c, p in pts.items():
@@ -435,14 +467,17 @@ def main():
                    "burst length (packets, over 4 queues)", "captured (% of sent)",
                    [(c, name(c), series[c]) for c in order if c in series], logx=True,
                    extra='set format x "%.0s%c"\nset offsets graph 0.05, graph 0.05, 0, 0\n')
-        w("## 3. Captured % against the burst length, three pool sizes")
+        w("## 3. Captured %% against the burst length, %s pool size%s" % (
+            {1: "one", 2: "two", 3: "three"}.get(len(pools), str(len(pools))), "" if len(pools) == 1 else "s"))
         w("")
         w("![captured vs burst length](bench/burst.png)")
         w("")
+        big_rings = [p.field("pool_frames") for pts in burst.values() for c, p in pts.items() if c == "afxdp-big"]
         w("One burst of L packets at 300 kpps into one consumer thread spending 3 us per packet: it falls behind "
           "from the first packet, and what it cannot process at once must wait in its buffer. wirecap with pools "
-          "of 64, 256 and 1024 chunks of 64 frames per queue; the plain AF_XDP loop with 2048-entry rings and with "
-          "rings of 65,536 entries (as large as the largest pool).")
+          "of %s chunks of 64 frames per queue; the plain AF_XDP loop with 2048-entry rings%s." % (
+              " and ".join(filter(None, [", ".join(c[4:] for c in pools[:-1]), pools[-1][4:] if pools else ""])),
+              " and with rings of {:,.0f} entries (as large as the largest pool)".format(big_rings[0]) if big_rings else ""))
         w("")
         table(w, burst, order, xlabel="L (packets)")
         for x, pts in burst.items():
@@ -455,17 +490,17 @@ def main():
             big = [c for c in ("wc-p64", "wc-p256", "wc-p1024") if c in pts and pts[c].med("drop") < 0.1]
             w("- L = %s: %s. Pools that held the whole burst (no engine drop): %s." % (
                 x, "; ".join(s), ", ".join(name(c) for c in big) or "none"))
-            for c in ("wc-p1024", "afxdp"):
+            for c in (top, "afxdp"):
                 if c in pts:
                     w("  Limit for %s: %s." % (name(c), limit(pts[c], 300)))
         w("")
         if burst:
             lastx = list(burst)[-1]
             pts = burst[lastx]
-            if "wc-p1024" in pts and "afxdp" in pts:
+            if top in pts and "afxdp" in pts:
                 glance.append("**Bursts**: a burst of %s packets at 300 kpps with 3 us of work per packet: wirecap with "
-                              "64 Ki frames/queue captured %.1f%%, the plain AF_XDP loop %.1f%% with 2048 rings%s." % (
-                                  lastx, pts["wc-p1024"].med(), pts["afxdp"].med(),
+                              "%s captured %.1f%%, the plain AF_XDP loop %.1f%% with 2048 rings%s." % (
+                                  lastx, name(top).split("pool ")[-1], pts[top].med(), pts["afxdp"].med(),
                                   (" and %.1f%% with rings as large as the pool" % pts["afxdp-big"].med()) if "afxdp-big" in pts else ""))
 
     # ---- 4. imbalance
@@ -478,7 +513,7 @@ def main():
                                   ("lost before XDP (kernel receive path)", "pre"))]
         bars_plot(plot, "imbalance.png", "Long-term imbalance over 4 queues: 100 kpps, 4 workers of 40 kpps each",
                   "% of sent", ["%s, offloading %s" % (x, "on" if c == "wc-a" else "off") for x, c in keys], series,
-                  yrange="[0:110]")
+                  yrange="[0:110]", xlabel="share of the traffic per queue (RSS imbalance), offloading off / on")
         w("## 4. Long-term imbalance: offloading off and on")
         w("")
         w("![imbalance](bench/imbalance.png)")
@@ -529,6 +564,12 @@ def main():
             rows = [list(map(float, l.split("\t"))) for l in open(os.path.join(a.raw, ts)) if l.strip()]
             t0 = rows[0][0]
             nw = (len(rows[0]) - 1) // 2
+            # a sample taken after the engine stopped has its counters reset
+            # (moves back to 0): the series ends before it
+            for i in range(1, len(rows)):
+                if sum(rows[i][2 + 2 * k] for k in range(nw)) < sum(rows[i - 1][2 + 2 * k] for k in range(nw)):
+                    rows = rows[:i]
+                    break
             m0 = sum(rows[0][2 + 2 * i] for i in range(nw))
             data = ["%g %s %g" % ((r[0] - t0) / 1e9, " ".join("%g" % r[1 + 2 * i] for i in range(nw)),
                                   sum(r[2 + 2 * i] for i in range(nw)) - m0) for r in rows]
@@ -570,7 +611,10 @@ def main():
                   [("captured", [(pts[c].med(), pts[c].lo(), pts[c].hi()) for c in order]),
                    ("dropped by the consumer (pool / ring full)", [(pts[c].med("drop"), pts[c].lo("drop"), pts[c].hi("drop")) for c in order]),
                    ("lost before XDP / the socket", [(pts[c].med("pre"), pts[c].lo("pre"), pts[c].hi("pre")) for c in order]),
-                   ("out of order within its flow", [reo(pts[c]) for c in order])], yrange="[0:110]")
+                   ("out of order within its flow", [reo(pts[c]) for c in order])], yrange="[0:110]",
+                  xlabel="consumer (4 worker threads each, same buffer size in packets)")
+        # the buffers as the run sized them (pool frames per queue, the same for every consumer)
+        pf = next(iter(pts.values())).field("pool_frames")
         w("## 5. Skewed flow sizes over 4 workers: wirecap against AF_PACKET fanout")
         w("")
         w("![zipf](bench/zipf.png)")
@@ -579,9 +623,9 @@ def main():
           "hitters among many small flows), 110 kpps; 4 workers/threads of 25 us per packet (a sleep per chunk or "
           "block: 40 kpps each, 160 kpps together). wirecap spreads flows with `--steer flow` (a static flow hash, as "
           "fanout hash does), with and without offloading. Buffers hold the same number of packets for all: "
-          "wirecap's pool 16,384 frames per queue (65,536), the fanout rings 160 bytes x 65,536 (a 64-byte frame "
-          "takes 160 bytes of a TPACKET_V3 block), so that an overloaded worker shows as loss within the run "
-          "rather than only as delay." % (x, x))
+          "wirecap's pool {pf:,.0f} frames per queue ({tot:,.0f}), the fanout rings 160 bytes x {tot:,.0f} (a 64-byte "
+          "frame takes 160 bytes of a TPACKET_V3 block), so that an overloaded worker shows as loss within the run "
+          "rather than only as delay.".format(pf=pf, tot=4 * pf) % (x, x))
         w("")
         w("| consumer | captured | per-worker packets (median run) | out of order within its flow | flow switches between workers |")
         w("| --- | --- | --- | --- | --- |")
@@ -647,7 +691,7 @@ def main():
     w("")
     w("```")
     w("make bench            # full: every experiment, %s" % ("3 runs per point" if quick else "%d runs per point" % meta["repeat"]))
-    w("make bench QUICK=1    # a subset (3 runs per point, fewer points), the same report, in build/bench-quick/")
+    w("make bench QUICK=1    # a smoke subset (1 run per point, fewer points), the same report, in build/bench-quick/")
     w("tests/bench/report.py # the report again from docs/bench/raw")
     w("```")
     w("")
@@ -882,7 +926,7 @@ def forward_section(w, glance, plot, fw, lat, sep):
                       "Latency through the middlebox: ping RTT while %s pps of 64 B frames pass" % lg[ok[0]][0]["gen_pps"],
                       "round-trip time (ms, log scale)", [name(m) + (" --bidir" if m == "wirecap" else "") for m in ok],
                       [("p50", [mmm(vals(m, "p50_ms")) for m in ok]), ("p99", [mmm(vals(m, "p99_ms")) for m in ok])],
-                      yrange="[0.01:*]", extra="set logscale y")
+                      yrange="[0.01:*]", extra="set logscale y", xlabel="forwarder")
             w("![forwarding latency](bench/forward-latency.png)")
             w("")
         w("Latency: ping RTT client -> server -> client through the middlebox both ways (`wirecap forward --bidir`, "
@@ -952,7 +996,7 @@ def tcpdump_section(w, glance, plot, td, sep):
     bars_plot(plot, "tcpdump.png", "Unmodified tcpdump: through wirecap vs on AF_PACKET",
               "captured (% of sent)", [scen_label[s] for s in scens],
               [(TD_NAMES[c], [mmm(cap(g[s][c])) if c in g[s] else (0, 0, 0) for s in scens]) for c in cons],
-              yrange="[0:110]")
+              yrange="[0:110]", xlabel="scenario (traffic into tcpdump)")
     kib = next((r["buffer_kib"] for r in td if r["consumer"] == "pcap-B"), "-")
     w("## 8. tcpdump through wirecap against tcpdump on AF_PACKET")
     w("")
@@ -1016,7 +1060,7 @@ def filter_section(w, glance, plot, fs, fc, sep):
         expr = fs[0]["expr"]
         bars_plot(plot, "filter.png", "Filter '%s' (1 flow of 64) on a burst at the generator's maximum" % expr,
                   "matching packets captured (%)", [FILTER_NAMES[c] for c in cons],
-                  [("captured", [mmm(share(g[c])) for c in cons])], yrange="[0:110]")
+                  [("captured", [mmm(share(g[c])) for c in cons])], yrange="[0:110]", xlabel="consumer")
         w("![filters](bench/filter.png)")
         w("")
         w("%stests/bench/filter.sh: a burst of %s packets of 64 flows at the generator's maximum; the filter '%s' "

@@ -5,21 +5,25 @@
 #
 #   tests/bench/run.sh                 full: about 60 minutes on a loaded
 #                                      machine
-#   BENCH_QUICK=1 tests/bench/run.sh   quick: 3 runs per point too, but one or
-#                                      two points per figure, fewer consumers
-#                                      in some and fewer packets; writes to
-#                                      build/bench-quick unless BENCH_RAW /
-#                                      BENCH_DOCS say otherwise (see the
-#                                      Makefile). Measured 9 min 50 s at a
-#                                      load average of 11 to 8 on 2 CPUs:
-#                                      about 130 runs, each paying a
-#                                      consumer's start (seconds under that
-#                                      load); the 5-minute target needs a
-#                                      lightly loaded machine
+#   BENCH_QUICK=1 tests/bench/run.sh   quick, a smoke subset: one run per
+#                                      point (the report says so), one or
+#                                      two points per figure, fewer
+#                                      consumers in some and fewer packets;
+#                                      writes to build/bench-quick unless
+#                                      BENCH_RAW / BENCH_DOCS say otherwise
+#                                      (see the Makefile). Most of its time
+#                                      is the consumers' start (seconds
+#                                      each under load): times.tsv and the
+#                                      report have the time per experiment.
+#                                      Measured on 2 CPUs: 2 min 52 s and
+#                                      2 min 58 s at a load average of 8,
+#                                      3 min 40 s at 10 to 17 (make bench
+#                                      QUICK=1 with the build done)
 #
 # Every run is kept: one TSV per experiment under $BENCH_RAW (default
 # docs/bench/raw), one line per run, plus meta.json (machine, kernel, load at
-# start and end, paths) and the offload time series; the per-run JSON of
+# start and end, paths), times.tsv (seconds per experiment) and the offload
+# time series; the per-run JSON of
 # every consumer stays in $WC_BUILD/bench-runs. Then tests/bench/report.py
 # turns the raw results into docs/benchmarks.md and docs/bench/*.png
 # (gnuplot): every point the median of the runs, min-max as error bars, and
@@ -57,7 +61,7 @@
 # 50, TSO off on the sender; the generator on the other CPU.
 #
 # Environment: WC_BUILD, BENCH_QUICK=1 (or QUICK=1), BENCH_REPEAT=N (runs per
-# point; default 3, quick too), BENCH_ONLY="rate cost ..." (some
+# point; default 3, quick 1), BENCH_ONLY="rate cost ..." (some
 # experiments), BENCH_RAW=DIR (default docs/bench/raw, quick
 # $WC_BUILD/bench-quick/bench/raw), BENCH_DOCS=DIR (where benchmarks.md and
 # bench/*.png go: default docs, quick $WC_BUILD/bench-quick), BENCH_REPORT=0
@@ -71,7 +75,8 @@ WCT_NAME=bench
 
 QUICK=${BENCH_QUICK:-${QUICK:-0}}
 [ "$QUICK" = 1 ] || QUICK=0
-REPEAT=${BENCH_REPEAT:-3}
+# quick: one run per point (a smoke subset; the report says so)
+REPEAT=${BENCH_REPEAT:-$([ "$QUICK" = 1 ] && echo 1 || echo 3)}
 CPU_GEN=${BENCH_CPU_GEN:-0}
 CPU_CAP=${BENCH_CPU_CAP:-1}
 # a quick run never overwrites the committed full report
@@ -363,10 +368,30 @@ run_case() {
 
 HEADER='exp	x	consumer	run	sent	gen_kpps	got	pre_xdp	dropped	reordered	flow_switches	moves	converged_s	hwm	per_worker	cost_ns	napi_pinned	pool_frames'
 
+# Time per experiment: exp_start NAME, exp_done (the previous one, if any)
+# appends "name seconds load1-at-start load1-at-end" to times.tsv
+EXP_CUR=
+EXP_T0=0
+EXP_L0=
+exp_done() {
+	[ -n "$EXP_CUR" ] || return 0
+	local s=$(($(date +%s) - EXP_T0))
+	printf '%s\t%s\t%s\t%s\n' "$EXP_CUR" "$s" "$EXP_L0" "$(load1)" >>"$RAW/times.tsv"
+	echo "# experiment $EXP_CUR took $s s"
+	EXP_CUR=
+}
+exp_start() {
+	exp_done
+	EXP_CUR=$1
+	EXP_T0=$(date +%s)
+	EXP_L0=$(load1)
+	printf '%s\t%s\t%s\n' "$1" "$EXP_T0" "$EXP_L0" >>"$RAW/load.tsv"
+}
+
 # experiment EXP: header line, load at its start
 begin_exp() {
 	printf '%s\n' "$HEADER" >"$RAW/$1.tsv"
-	printf '%s\t%s\t%s\n' "$1" "$(date +%s)" "$(load1)" >>"$RAW/load.tsv"
+	exp_start "$1"
 	echo "# experiment $1 ($REPEAT run(s) per point; load average $(load1))"
 }
 
@@ -394,6 +419,7 @@ for_runs() {
 if [ -z "${BENCH_ONLY:-}" ]; then
 	: >"$PATHS"
 	: >"$RAW/load.tsv"
+	: >"$RAW/times.tsv"
 fi
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 write_meta() {
@@ -475,7 +501,9 @@ fi
 
 # 3. captured % vs burst length, three pool sizes: bursts at 300 kpps into
 #    a consumer that spends 3 us per packet (it keeps up with ~1/3 of it);
-#    quick: one length, the smallest and largest pools, the 2048-ring loop
+#    quick: one length, the two smaller pools (the largest holds the same
+#    quick burst, 12,500 packets per queue, and takes seconds more to
+#    start), the 2048-ring loop
 if want burst; then
 	begin_exp burst
 	C_COST=3000 C_MODE=spin C_WORKERS=1 C_FLOWS=64 C_EXPECT=1 C_STEER=queue
@@ -483,7 +511,7 @@ if want burst; then
 	CONS="afxdp afxdp-big"
 	if [ "$QUICK" = 1 ]; then
 		LS=50000
-		PS="64 1024"
+		PS="64 256"
 		CONS=afxdp
 	else
 		LS="25000 50000 100000 200000 400000"
@@ -502,16 +530,18 @@ fi
 # 4. long-term imbalance over 4 queues, 4 workers that each sustain 40 kpps
 #    (25 us per packet, a sleep per chunk: four workers fit on two CPUs),
 #    100 kpps offered, pool of 131,072 frames per queue (quick: 70/10/10/10
-#    only, 4,096 frames for its 40,000 packets; the excess of the heavy
-#    queue outgrows it within the run without offloading); offloading off
+#    only, 2 s: 200,000 packets, 32,768 frames per queue: the heavy
+#    queue's excess, 30 kpps, outgrows it within the run without
+#    offloading, and the run outlasts the monitor's hold time, 500 ms, so
+#    that offloading acts); offloading off
 #    and on; the
 #    first run with offloading records the monitor at work (per-worker
 #    backlog, bucket moves)
 if want imbalance; then
 	begin_exp imbalance
 	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_FLOWS=64 C_EXPECT=1 C_STEER=queue
-	C_POOL=$([ "$QUICK" = 1 ] && echo 64 || echo 2048)
-	N=$([ "$QUICK" = 1 ] && echo 40000 || echo 800000)
+	C_POOL=$([ "$QUICK" = 1 ] && echo 512 || echo 2048)
+	N=$([ "$QUICK" = 1 ] && echo 200000 || echo 800000)
 	WS="70/10/10/10 100/0/0/0"
 	[ "$QUICK" = 1 ] && WS=70/10/10/10
 	for w in $WS; do
@@ -540,16 +570,18 @@ fi
 #    fanout hash) without and with offloading, against AF_PACKET fanout.
 #    Buffers hold the same number of packets for all (the pool of 256 chunks
 #    per queue: 65,536 frames), so that imbalance shows as loss within the run
-#    (quick: 64 chunks for its 44,000 packets).
+#    (quick: 64 chunks, 2 s: 220,000 packets; long enough for the monitor's
+#    500 ms hold time, so that offloading acts).
 if want zipf; then
 	begin_exp zipf
 	C_COST=25000 C_MODE=sleep C_WORKERS=4 C_FLOWS=1024 C_EXPECT=0 C_STEER=flow
 	C_POOL=$([ "$QUICK" = 1 ] && echo 64 || echo 256)
-	N=$([ "$QUICK" = 1 ] && echo 44000 || echo 660000)
+	N=$([ "$QUICK" = 1 ] && echo 220000 || echo 660000)
 	for_runs zipf 1.1 --pps 110000 --count "$N" --zipf 1.1 -- wc-b wc-a fanout-hash fanout-roll
 	C_STEER=queue
 fi
 
+exp_done
 write_meta
 
 # 6.-9. the scripts with their own set-up (their namespaces and veths are
@@ -558,7 +590,7 @@ write_meta
 extra() { # extra NAME ENV...: tests/bench/NAME.sh with ENV, its load noted
 	local name=$1
 	shift
-	printf '%s\t%s\t%s\n' "$name" "$(date +%s)" "$(load1)" >>"$RAW/load.tsv"
+	exp_start "$name"
 	echo "# experiment $name (tests/bench/$name.sh; load average $(load1))"
 	env BENCH_REPEAT="$REPEAT" BENCH_CPU_GEN="$CPU_GEN" QUICK="$QUICK" "$@" \
 		"$(dirname "$0")/$name.sh" || note "$name.sh exited $?"
@@ -600,6 +632,7 @@ if want filter; then
 	fi
 fi
 
+exp_done
 write_meta
 echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); bench took $(($(date +%s) - T_START)) s"
 for n in "${NOTES[@]}"; do

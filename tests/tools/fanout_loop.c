@@ -20,19 +20,14 @@
  * than its previous one counts as a flow switch.
  *
  *   fanout_loop -i IFACE [--threads N] [--mode hash|rollover]
- *               [--buffer BYTES] [--cost-ns N] [--cost-mode spin|sleep]
- *               [--flows F] [--cpu C] [--idle-exit SEC] [--json FILE|-]
- *               [--ready-file FILE]
+ *               [--buffer BYTES] [--cost-mode spin|sleep] [--flows F]
+ *               [common options, see --help (common/loop.h)]
  * SIGINT/SIGTERM: stop, read what the rings still hold, print the summary.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,7 +40,7 @@
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include "clock.h"
+#include "common/loop.h"
 #include "seq.h"
 
 #define MAX_THREADS 64
@@ -64,20 +59,15 @@ struct thr {
 	struct tpacket_rollover_stats ro;
 };
 
-static volatile sig_atomic_t stop_req;
-static int cpu = -1;
-static uint64_t cost_ns, spins, idle_ns;
-static bool cost_sleep;
-static uint32_t nflows = 1024;
+static struct loop lp;
+static struct thr th[MAX_THREADS];
+static unsigned nthr = 4;
+static unsigned rollover, cost_sleep; /* --mode, --cost-mode: word index */
+static uint64_t buffer;
+static unsigned nflows = 1024;
 static _Atomic uint64_t *flow_max; /* highest seq + 1 processed, per flow */
 static _Atomic uint16_t *flow_last; /* thread + 1 that processed it last */
-static _Atomic uint64_t reordered, switches, not_ours, last_ns;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_req = 1;
-}
+static _Atomic uint64_t reordered, switches, not_ours;
 
 static void packet(struct thr *t, const uint8_t *data, size_t len)
 {
@@ -112,12 +102,11 @@ static unsigned block(struct thr *t, struct tpacket_block_desc *bd)
 
 	for (unsigned i = 0; i < n; i++) {
 		packet(t, (uint8_t *)h + h->tp_mac, h->tp_snaplen);
-		if (spins)
-			wc_spin(cost_ns * spins / 1000);
+		loop_cost(&lp);
 		h = (void *)((uint8_t *)h + h->tp_next_offset);
 	}
-	if (cost_sleep && cost_ns)
-		wc_clock_sleep_ns(cost_ns * n);
+	if (cost_sleep && lp.cost_ns)
+		wc_clock_sleep_ns(lp.cost_ns * n);
 	atomic_thread_fence(memory_order_release);
 	bd->hdr.bh1.block_status = TP_STATUS_KERNEL;
 	return n;
@@ -129,32 +118,22 @@ static void *run(void *arg)
 	struct pollfd pfd = { .fd = t->fd, .events = POLLIN | POLLERR };
 	unsigned cur = 0;
 
-	if (cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	}
 	for (;;) {
 		struct tpacket_block_desc *bd =
 			(void *)(t->ring + (size_t)cur * BLOCK_SIZE);
-		uint64_t now;
 
 		if (atomic_load_explicit(
 			    (_Atomic uint32_t *)&bd->hdr.bh1.block_status,
 			    memory_order_acquire) &
 		    TP_STATUS_USER) {
 			t->packets += block(t, bd);
-			atomic_store(&last_ns, wc_clock_mono_ns());
+			loop_seen(&lp);
 			cur = (cur + 1) % t->nblocks;
 			continue;
 		}
-		if (stop_req)
+		if (loop_stopping())
 			break; /* stopped and drained */
-		now = wc_clock_mono_ns();
-		if (idle_ns && atomic_load(&last_ns) &&
-		    now - atomic_load(&last_ns) >= idle_ns)
+		if (loop_idle(&lp))
 			break;
 		poll(&pfd, 1, 100);
 	}
@@ -201,172 +180,47 @@ static int setup(struct thr *t, unsigned ifindex, size_t bytes, int group,
 	return 0;
 }
 
-static void usage(FILE *f)
+/* The sockets, then one thread each until stopped: 0, or 1 after a
+ * message */
+static int receive(unsigned ifindex)
 {
-	fprintf(f,
-		"Usage: fanout_loop -i IFACE [options]\n"
-		"AF_PACKET (TPACKET_V3) fanout over N threads, one socket each.\n"
-		"  -i IFACE              interface\n"
-		"  --threads N           threads and sockets (default 4)\n"
-		"  --mode M              hash (default) or rollover (hash + FLAG_ROLLOVER)\n"
-		"  --buffer BYTES        ring bytes over all sockets (default 2 MiB each)\n"
-		"  --cost-ns N           work per packet, in ns\n"
-		"  --cost-mode M         spin (per packet, default) or sleep (per block)\n"
-		"  --flows F             flow ids tracked for order (default 1024)\n"
-		"  --cpu C               pin every thread to CPU C\n"
-		"  --idle-exit SEC       stop SEC s after the last packet\n"
-		"  --json FILE|-         summary as JSON\n"
-		"  --ready-file FILE     created when the sockets are up\n");
-}
+	int err, type = PACKET_FANOUT_HASH |
+			(rollover ? PACKET_FANOUT_FLAG_ROLLOVER : 0);
 
-static int fail(const char *what, int err)
-{
-	fprintf(stderr, "fanout_loop: %s: %s\n", what,
-		strerror(err < 0 ? -err : err));
-	return 1;
-}
-
-int main(int argc, char **argv)
-{
-	enum {
-		O_THR = 256,
-		O_MODE,
-		O_BUF,
-		O_COST,
-		O_CMODE,
-		O_FLOWS,
-		O_CPU,
-		O_IDLE,
-		O_JSON,
-		O_READY
-	};
-	static const struct option lo[] = {
-		{ "interface", required_argument, 0, 'i' },
-		{ "threads", required_argument, 0, O_THR },
-		{ "mode", required_argument, 0, O_MODE },
-		{ "buffer", required_argument, 0, O_BUF },
-		{ "cost-ns", required_argument, 0, O_COST },
-		{ "cost-mode", required_argument, 0, O_CMODE },
-		{ "flows", required_argument, 0, O_FLOWS },
-		{ "cpu", required_argument, 0, O_CPU },
-		{ "idle-exit", required_argument, 0, O_IDLE },
-		{ "json", required_argument, 0, O_JSON },
-		{ "ready-file", required_argument, 0, O_READY },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 }
-	};
-	const char *ifname = NULL, *json = NULL, *ready = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
-	static struct thr th[MAX_THREADS];
-	unsigned nthr = 4, ifindex;
-	bool rollover = false;
-	size_t buffer = 0;
-	uint64_t total = 0, drops = 0, kpkts = 0, rolled = 0;
-	int c, err, rc = 1, type;
-
-	while ((c = getopt_long(argc, argv, "i:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case O_THR:
-			nthr = strtoul(optarg, NULL, 0);
-			if (!nthr || nthr > MAX_THREADS)
-				return fail("--threads: 1..64", EINVAL);
-			break;
-		case O_MODE:
-			if (!strcmp(optarg, "rollover"))
-				rollover = true;
-			else if (strcmp(optarg, "hash"))
-				return fail("--mode: hash or rollover", EINVAL);
-			break;
-		case O_BUF:
-			buffer = strtoull(optarg, NULL, 0);
-			break;
-		case O_COST:
-			cost_ns = strtoull(optarg, NULL, 0);
-			break;
-		case O_CMODE:
-			if (!strcmp(optarg, "sleep"))
-				cost_sleep = true;
-			else if (strcmp(optarg, "spin"))
-				return fail("--cost-mode: spin or sleep",
-					    EINVAL);
-			break;
-		case O_FLOWS:
-			nflows = strtoul(optarg, NULL, 0);
-			if (!nflows || nflows > (1u << 24))
-				return fail("--flows: 1..16777216", EINVAL);
-			break;
-		case O_CPU:
-			cpu = atoi(optarg);
-			break;
-		case O_IDLE:
-			idle_ns = strtod(optarg, NULL) * 1e9;
-			break;
-		case O_JSON:
-			json = optarg;
-			break;
-		case O_READY:
-			ready = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!ifname || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	ifindex = if_nametoindex(ifname);
-	if (!ifindex)
-		return fail(ifname, errno);
-	if (!buffer)
-		buffer = (size_t)nthr * (2u << 20);
-	flow_max = calloc(nflows, sizeof(*flow_max));
-	flow_last = calloc(nflows, sizeof(*flow_last));
-	if (!flow_max || !flow_last)
-		return fail("flow table", ENOMEM);
-	if (cost_ns && !cost_sleep)
-		spins = wc_spin_calibrate();
-	type = PACKET_FANOUT_HASH |
-	       (rollover ? PACKET_FANOUT_FLAG_ROLLOVER : 0);
 	for (unsigned i = 0; i < nthr; i++) {
 		th[i].idx = i;
 		err = setup(&th[i], ifindex, buffer / nthr, getpid() & 0xffff,
 			    type);
-		if (err) {
-			fail("cannot set up the AF_PACKET socket", err);
-			goto out;
-		}
+		if (err)
+			return loop_err(err,
+					"cannot set up the AF_PACKET socket");
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	loop_signals(NULL);
+	/* the threads inherit the CPU */
+	if (loop_pin(&lp))
+		return 1;
 	for (unsigned i = 0; i < nthr; i++) {
 		err = pthread_create(&th[i].t, NULL, run, &th[i]);
 		if (err) {
-			fail("pthread_create", err);
-			stop_req = 1;
+			loop_err(err, "pthread_create");
+			loop_stop();
 			for (unsigned j = 0; j < i; j++)
 				pthread_join(th[j].t, NULL);
-			goto out;
+			return 1;
 		}
 	}
-	if (ready) {
-		int fd = open(ready, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-
-		if (fd >= 0)
-			close(fd);
-	}
+	loop_ready(&lp);
 	for (unsigned i = 0; i < nthr; i++)
 		pthread_join(th[i].t, NULL);
-	rc = 0;
-out:
+	return 0;
+}
+
+struct sums {
+	uint64_t total, drops, kpkts, rolled;
+};
+
+static void read_stats(struct sums *s)
+{
 	for (unsigned i = 0; i < nthr; i++) {
 		socklen_t len = sizeof(th[i].st);
 
@@ -379,52 +233,99 @@ out:
 		if (getsockopt(th[i].fd, SOL_PACKET, PACKET_ROLLOVER_STATS,
 			       &th[i].ro, &len))
 			memset(&th[i].ro, 0, sizeof(th[i].ro));
-		total += th[i].packets;
-		kpkts += th[i].st.tp_packets; /* includes the drops */
-		drops += th[i].st.tp_drops;
-		rolled += th[i].ro.tp_all;
+		s->total += th[i].packets;
+		s->kpkts += th[i].st.tp_packets; /* includes the drops */
+		s->drops += th[i].st.tp_drops;
+		s->rolled += th[i].ro.tp_all;
 	}
-	if (json && rc == 0) {
-		FILE *f = strcmp(json, "-") ? fopen(json, "w") : stdout;
+}
 
-		if (!f) {
-			rc = fail(json, errno);
-		} else {
-			fprintf(f,
-				"{\"tool\":\"fanout_loop\",\"mode\":\"%s\",\"threads\":%u,"
-				"\"buffer\":%zu,\"received\":%llu,\"kernel_packets\":%llu,"
-				"\"drops\":%llu,\"rolled_over\":%llu,\"reordered\":%llu,"
-				"\"flow_switches\":%llu,\"not_payload\":%llu,\"per_thread\":[",
-				rollover ? "rollover" : "hash", nthr, buffer,
-				(unsigned long long)total,
-				(unsigned long long)kpkts,
-				(unsigned long long)drops,
-				(unsigned long long)rolled,
-				(unsigned long long)atomic_load(&reordered),
-				(unsigned long long)atomic_load(&switches),
-				(unsigned long long)atomic_load(&not_ours));
-			for (unsigned i = 0; i < nthr; i++)
-				fprintf(f, "%s%llu", i ? "," : "",
-					(unsigned long long)th[i].packets);
-			fprintf(f, "]}\n");
-			if (f != stdout)
-				fclose(f);
-			else
-				fflush(f);
-		}
-	}
-	fprintf(stderr,
-		"fanout_loop: %s: %llu packets received by %u threads (%s), %llu dropped by the kernel, %llu rolled over, %llu reordered\n",
-		ifname, (unsigned long long)total, nthr,
-		rollover ? "hash+rollover" : "hash", (unsigned long long)drops,
-		(unsigned long long)rolled,
-		(unsigned long long)atomic_load(&reordered));
+/* the JSON's array of per-thread counts, after its head */
+static void print_threads(FILE *f)
+{
+	for (unsigned i = 0; i < nthr; i++)
+		fprintf(f, "%s%llu", i ? "," : "",
+			(unsigned long long)th[i].packets);
+	fprintf(f, "]}\n");
+}
+
+static void close_sockets(void)
+{
 	for (unsigned i = 0; i < nthr; i++) {
 		if (th[i].ring)
 			munmap(th[i].ring, th[i].ring_len);
 		if (th[i].fd > 0)
 			close(th[i].fd);
 	}
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const modes[] = { "hash", "rollover", NULL };
+	static const char *const cost_modes[] = { "spin", "sleep", NULL };
+	static const struct loop_opt opts[] = {
+		{ "threads", "N", "threads and sockets (default 4)", LOOP_UINT,
+		  &nthr, .min = 1, .max = MAX_THREADS },
+		{ "mode", "M",
+		  "hash (default) or rollover (hash + FLAG_ROLLOVER)",
+		  LOOP_WORD, &rollover, .words = modes },
+		{ "buffer", "BYTES",
+		  "ring bytes over all sockets (default 2 MiB each)", LOOP_U64,
+		  &buffer },
+		{ "cost-mode", "M",
+		  "spin (per packet, default) or sleep (per block)", LOOP_WORD,
+		  &cost_sleep, .words = cost_modes },
+		{ "flows", "F", "flow ids tracked for order (default 1024)",
+		  LOOP_UINT, &nflows, .min = 1, .max = 1u << 24 },
+		{ 0 }
+	};
+	static const struct loop_tool tool = {
+		.name = "fanout_loop",
+		.about =
+			"AF_PACKET (TPACKET_V3) fanout over N threads, one socket each.\n",
+		.opts = opts,
+		.common = LOOP_O_ALL & ~LOOP_O_STALL,
+	};
+	struct sums s = {};
+	unsigned ifindex;
+	int rc;
+
+	loop_parse(&lp, &tool, argc, argv);
+	ifindex = if_nametoindex(lp.ifname);
+	if (!ifindex)
+		return loop_err(errno, "%s", lp.ifname);
+	if (!buffer)
+		buffer = (uint64_t)nthr * (2u << 20);
+	flow_max = calloc(nflows, sizeof(*flow_max));
+	flow_last = calloc(nflows, sizeof(*flow_last));
+	if (!flow_max || !flow_last)
+		return loop_err(ENOMEM, "flow table");
+	if (!cost_sleep)
+		loop_cost_init(&lp);
+	rc = receive(ifindex);
+	read_stats(&s);
+	if (rc == 0)
+		rc = loop_json(
+			&lp, print_threads,
+			"{\"tool\":\"fanout_loop\",\"mode\":\"%s\",\"threads\":%u,"
+			"\"buffer\":%llu,\"received\":%llu,\"kernel_packets\":%llu,"
+			"\"drops\":%llu,\"rolled_over\":%llu,\"reordered\":%llu,"
+			"\"flow_switches\":%llu,\"not_payload\":%llu,\"per_thread\":[",
+			rollover ? "rollover" : "hash", nthr,
+			(unsigned long long)buffer, (unsigned long long)s.total,
+			(unsigned long long)s.kpkts,
+			(unsigned long long)s.drops,
+			(unsigned long long)s.rolled,
+			(unsigned long long)atomic_load(&reordered),
+			(unsigned long long)atomic_load(&switches),
+			(unsigned long long)atomic_load(&not_ours));
+	fprintf(stderr,
+		"fanout_loop: %s: %llu packets received by %u threads (%s), %llu dropped by the kernel, %llu rolled over, %llu reordered\n",
+		lp.ifname, (unsigned long long)s.total, nthr,
+		rollover ? "hash+rollover" : "hash",
+		(unsigned long long)s.drops, (unsigned long long)s.rolled,
+		(unsigned long long)atomic_load(&reordered));
+	close_sockets();
 	free((void *)flow_max);
 	free((void *)flow_last);
 	return rc;
