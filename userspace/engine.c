@@ -40,9 +40,9 @@ static int umem_wait(struct wc_engine *e, unsigned q)
 /* The first socket of a UMEM (queue 0's, or queue q's with a UMEM per
  * queue) registers it and creates the queue's pool; the bind flags decide
  * copy or zero-copy for every socket that shares it. */
-static int umem_socket(struct wc_engine *e, unsigned q, __u16 mode_flag)
+static int umem_socket_in(struct wc_engine *e, unsigned q, __u16 mode_flag,
+			  struct wc_sock *s)
 {
-	struct wc_sock *s = &e->workers[0].socks[q];
 	struct wc_pool *p = &e->pools[q];
 	int err = umem_wait(e, q);
 
@@ -65,6 +65,62 @@ static int umem_socket(struct wc_engine *e, unsigned q, __u16 mode_flag)
 		return 0;
 	wc_pool_unmap(p);
 	wc_sock_close(s);
+	return err;
+}
+
+static int umem_socket(struct wc_engine *e, unsigned q, __u16 mode_flag)
+{
+	return umem_socket_in(e, q, mode_flag, &e->workers[0].socks[q]);
+}
+
+/* ---- the first sockets, bound while the engine attaches ------------------ */
+
+/* The expensive binds (a UMEM per queue, copy mode) need no XDP program:
+ * they run on a thread of their own while the engine attaches (the
+ * verifier), into e->early_socks; nothing is plugged before the end. */
+static void *early_thread(void *arg)
+{
+	struct wc_engine *e = arg;
+
+	for (unsigned q = 0; q < e->nq && !e->early_err; q++)
+		e->early_err =
+			umem_socket_in(e, q, XDP_COPY, &e->early_socks[q]);
+	return NULL;
+}
+
+static void early_join(struct wc_engine *e)
+{
+	if (e->early_running)
+		pthread_join(e->early_th, NULL);
+	e->early_running = false;
+}
+
+/* joined; the sockets closed (the attach serves other queues, or failure) */
+static void early_close(struct wc_engine *e)
+{
+	early_join(e);
+	for (unsigned q = 0; e->early_socks && q < e->nq; q++)
+		wc_sock_close(&e->early_socks[q]);
+	free(e->early_socks);
+	e->early_socks = NULL;
+}
+
+/* after the attach: the early sockets become worker 0's (or their error) */
+static int early_take(struct wc_engine *e)
+{
+	int err;
+
+	early_join(e);
+	err = e->early_err;
+	if (!err) {
+		for (unsigned q = 0; q < e->nq; q++) {
+			e->workers[0].socks[q] = e->early_socks[q];
+			e->early_socks[q].fd = -1;
+			e->early_socks[q].rx_map = NULL;
+		}
+		e->bind_mode = WC_BIND_COPY;
+	}
+	early_close(e);
 	return err;
 }
 
@@ -92,6 +148,13 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 {
 	int err = -EINVAL;
 
+	if (e->early_socks) {
+		err = early_take(e);
+		if (err)
+			return err;
+		bind = WC_BIND_COPY; /* skips queue 0's socket below */
+	}
+
 	if (e->umem_owner) {
 		err = guest_socket(e);
 		if (err)
@@ -117,7 +180,7 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 			pr_info("%s: zero-copy refused (%s), using copy mode\n",
 				e->ifname, strerror(-err));
 	}
-	if (err) {
+	if (err && e->workers[0].socks[0].fd < 0) {
 		err = umem_socket(e, 0, XDP_COPY);
 		if (err)
 			return err;
@@ -128,8 +191,8 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 			struct wc_sock *s = &e->workers[w].socks[q];
 			int shared;
 
-			if (q == 0 && w == 0)
-				continue;
+			if (s->fd >= 0)
+				continue; /* queue 0's, or bound early */
 			if (w == 0 && e->umem_per_queue) {
 				/* its own UMEM, in the mode of queue 0's */
 				err = umem_socket(
@@ -196,6 +259,42 @@ static int sockets_plug(struct wc_engine *e)
 
 /* ---- pools -------------------------------------------------------------- */
 
+/* the pools of the engine's queues, no socket yet */
+static int pools_new(struct wc_engine *e)
+{
+	e->pools = calloc(e->nq, sizeof(*e->pools));
+	if (!e->pools)
+		return -ENOMEM;
+	for (unsigned q = 0; q < e->nq; q++) {
+		struct wc_pool *p = &e->pools[q];
+
+		pthread_mutex_init(&p->lock, NULL);
+		p->queue = q;
+		p->nframes = e->chunks * e->chunk_size;
+		p->base = (__u64)q * e->pool_stride;
+		if (e->umem_owner)
+			p->base += e->umem_owner->guest_base;
+		if (e->umem_per_queue) {
+			p->umem_off = p->base;
+			p->umem_len = (size_t)p->nframes * e->frame_size;
+		} else {
+			p->umem_len = e->umem_len;
+		}
+		p->fd = -1;
+	}
+	return 0;
+}
+
+static void pools_free(struct wc_engine *e)
+{
+	for (unsigned q = 0; e->pools && q < e->nq; q++) {
+		wc_pool_unmap(&e->pools[q]);
+		pthread_mutex_destroy(&e->pools[q].lock);
+	}
+	free(e->pools);
+	e->pools = NULL;
+}
+
 /* ---- open / close ------------------------------------------------------- */
 
 static void engine_free(struct wc_engine *e)
@@ -203,6 +302,8 @@ static void engine_free(struct wc_engine *e)
 	if (!e)
 		return;
 	/* the helpers stop before the memory they fault in goes */
+	wc_populate_cancel(e->populate);
+	early_close(e);
 	wc_populate_end(e->populate, true);
 	e->populate = NULL;
 	if (e->workers) {
@@ -233,13 +334,7 @@ static void engine_free(struct wc_engine *e)
 		}
 		free(e->workers);
 	}
-	if (e->pools) {
-		for (unsigned q = 0; q < e->nq; q++) {
-			wc_pool_unmap(&e->pools[q]);
-			pthread_mutex_destroy(&e->pools[q].lock);
-		}
-		free(e->pools);
-	}
+	pools_free(e);
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
 		free(e->fences[i].park.v);
 		free(e->fences[i].hand.v);
@@ -347,6 +442,36 @@ static int zc_capable(int ifindex)
 		       !!(f & WC_XDP_ACT_XSK_ZEROCOPY);
 }
 
+/* Copy mode known before the attach (the driver has no zero-copy, or it
+ * is asked for): the first socket of each queue is bound meanwhile. */
+static int early_start(struct wc_engine *e, const struct wc_engine_opts *o)
+{
+	enum wc_bind_mode bind = WC_OPTS_GET(o, bind, WC_BIND_AUTO);
+
+	if (!e->umem_per_queue ||
+	    !(bind == WC_BIND_COPY || (bind == WC_BIND_AUTO && !e->zc_capable)))
+		return 0;
+	if (bind == WC_BIND_AUTO)
+		pr_info("%s: the driver has no zero-copy AF_XDP: copy mode\n",
+			e->ifname);
+	if (pools_new(e))
+		return -ENOMEM;
+	e->early_socks = calloc(e->nq, sizeof(*e->early_socks));
+	if (!e->early_socks)
+		return -ENOMEM;
+	for (unsigned q = 0; q < e->nq; q++) {
+		e->early_socks[q].fd = -1;
+		e->early_socks[q].queue = q;
+	}
+	if (pthread_create(&e->early_th, NULL, early_thread, e)) {
+		free(e->early_socks);
+		e->early_socks = NULL;
+		return 0; /* after the attach, then */
+	}
+	e->early_running = true;
+	return 0;
+}
+
 /* Before the engine attaches: the attach spends its time in the verifier,
  * on one CPU, so the memory starts faulting in before it, for the queues
  * the attach will serve (the engine's or attach's option, else the
@@ -358,6 +483,7 @@ static int umem_early(struct wc_engine *e, const char *ifname,
 {
 	struct wc_netdev_info di;
 	unsigned rx, tx;
+	int err;
 
 	if (WC_OPTS_GET(o, umem_of, NULL) || wc_netdev_get_info(ifname, &di) ||
 	    wc_netdev_queues(ifname, &rx, &tx))
@@ -370,12 +496,16 @@ static int umem_early(struct wc_engine *e, const char *ifname,
 	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
 	e->ifindex = di.ifindex;
 	e->zc_capable = zc_capable(e->ifindex);
-	return umem_setup(e, o);
+	err = umem_setup(e, o);
+	return err ? err : early_start(e, o);
 }
 
 /* The attach serves other queues than umem_early() thought: start over. */
 static void umem_drop(struct wc_engine *e)
 {
+	wc_populate_cancel(e->populate);
+	early_close(e);
+	pools_free(e);
 	wc_populate_end(e->populate, true);
 	e->populate = NULL;
 	munmap(e->umem, e->umem_len);
@@ -483,28 +613,12 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	}
 	e->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	wc_xdpsync__open(&e->xsync);
-	e->pools = calloc(e->nq, sizeof(*e->pools));
+	if (!e->pools)
+		pools_new(e);
 	e->workers = calloc(e->nw, sizeof(*e->workers));
 	if (e->stop_efd < 0 || !e->pools || !e->workers) {
 		err = -ENOMEM;
 		goto fail;
-	}
-	for (unsigned q = 0; q < e->nq; q++) {
-		struct wc_pool *p = &e->pools[q];
-
-		pthread_mutex_init(&p->lock, NULL);
-		p->queue = q;
-		p->nframes = e->chunks * e->chunk_size;
-		p->base = (__u64)q * e->pool_stride;
-		if (e->umem_owner)
-			p->base += e->umem_owner->guest_base;
-		if (e->umem_per_queue) {
-			p->umem_off = p->base;
-			p->umem_len = (size_t)p->nframes * e->frame_size;
-		} else {
-			p->umem_len = e->umem_len;
-		}
-		p->fd = -1;
 	}
 	for (unsigned w = 0; w < e->nw; w++) {
 		struct wc_worker *wk = &e->workers[w];

@@ -173,6 +173,12 @@ struct wc_engine {
 	bool umem_per_queue;
 	__u64 pool_stride; /* offset from pool q to pool q + 1 */
 	struct wc_populate *populate; /* faulting the memory in (open only) */
+	/* open only: the first socket of each queue, bound while the
+	 * engine attaches (engine.c, early_thread) */
+	struct wc_sock *early_socks;
+	pthread_t early_th;
+	bool early_running;
+	int early_err;
 	struct wc_pool *pools;
 	struct wc_worker *workers;
 	/* admission per queue: the pinned "admit" map, mapped (admit.c) */

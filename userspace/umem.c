@@ -285,6 +285,12 @@ int wc_populate_wait(struct wc_populate *pp, size_t upto)
 	return err;
 }
 
+void wc_populate_cancel(struct wc_populate *pp)
+{
+	if (pp)
+		populate_fail(pp, -ECANCELED);
+}
+
 int wc_populate_end(struct wc_populate *pp, bool abandon)
 {
 	int err;

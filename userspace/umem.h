@@ -36,6 +36,8 @@ int wc_populate_start(struct wc_populate **pp, void *area, size_t len,
 		      const volatile int *cancel);
 int wc_populate_wait(struct wc_populate *pp, size_t upto);
 int wc_populate_end(struct wc_populate *pp, bool abandon);
+/* the helpers and the waiters stop after their slice (-ECANCELED) */
+void wc_populate_cancel(struct wc_populate *pp);
 
 /* map and fault in *alen bytes (rounded up to 2 MiB with huge pages);
  * *kind: the WC_PAGES_* the memory got. zc_capable: transparent huge pages
