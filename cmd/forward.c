@@ -725,6 +725,8 @@ static int forward_prepare(struct fwd *f)
 			       strerror(-err));
 	if (f->drop && !f->fa.user)
 		ea->eo.filter = &f->fa.fo;
+	/* the egress port transmits the frames of every queue */
+	ea->eo.umem = WC_UMEM_ONE;
 	*ea2 = *ea;
 	ea2->eo.attach = &ea2->ao;
 	if (f->bidir) {

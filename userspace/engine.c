@@ -25,29 +25,102 @@
 #include "umem.h"
 #include "xsk.h"
 
-/* The first socket of queue 0 registers the UMEM; bind flags decide copy
- * or zero-copy for every socket that shares it. */
-static int owner_socket(struct wc_engine *e, __u16 mode_flag)
+/* Wait until the memory of pool q's UMEM is faulted in (all of it with
+ * one UMEM per engine): with a UMEM per queue, the helpers fault in the
+ * next queues' memory meanwhile, while this one registers and binds. */
+static int umem_wait(struct wc_engine *e, unsigned q)
 {
-	struct wc_sock *s = &e->workers[0].socks[0];
-	struct wc_pool *p = &e->pools[0];
-	int err = wc_xsk_socket();
+	const struct wc_pool *p = &e->pools[q];
 
+	return e->populate ? wc_populate_wait(e->populate,
+					      p->umem_off + p->umem_len) :
+			     0;
+}
+
+/* The first socket of a UMEM (queue 0's, or queue q's with a UMEM per
+ * queue) registers it and creates the queue's pool; the bind flags decide
+ * copy or zero-copy for every socket that shares it. */
+static int umem_socket_in(struct wc_engine *e, unsigned q, __u16 mode_flag,
+			  struct wc_sock *s)
+{
+	struct wc_pool *p = &e->pools[q];
+	int err = umem_wait(e, q);
+
+	if (err)
+		return err;
+	err = wc_xsk_socket();
 	if (err < 0)
 		return err;
 	s->fd = err;
-	err = wc_xsk_umem_reg(s->fd, e->umem, e->umem_len, e->frame_size);
+	err = wc_xsk_umem_reg(s->fd, (char *)e->umem + p->umem_off, p->umem_len,
+			      e->frame_size);
 	if (!err)
 		err = wc_pool_rings_setup(e, p, s->fd);
 	if (!err)
 		err = wc_sock_rx_setup(s, e->rx_size);
 	if (!err)
-		err = wc_xsk_bind(s->fd, e->ifindex, 0,
+		err = wc_xsk_bind(s->fd, e->ifindex, q,
 				  mode_flag | XDP_USE_NEED_WAKEUP, -1, false);
 	if (!err)
 		return 0;
 	wc_pool_unmap(p);
 	wc_sock_close(s);
+	return err;
+}
+
+static int umem_socket(struct wc_engine *e, unsigned q, __u16 mode_flag)
+{
+	return umem_socket_in(e, q, mode_flag, &e->workers[0].socks[q]);
+}
+
+/* ---- the first sockets, bound while the engine attaches ------------------ */
+
+/* The expensive binds (a UMEM per queue, copy mode) need no XDP program:
+ * they run on a thread of their own while the engine attaches (the
+ * verifier), into e->early_socks; nothing is plugged before the end. */
+static void *early_thread(void *arg)
+{
+	struct wc_engine *e = arg;
+
+	for (unsigned q = 0; q < e->nq && !e->early_err; q++)
+		e->early_err =
+			umem_socket_in(e, q, XDP_COPY, &e->early_socks[q]);
+	return NULL;
+}
+
+static void early_join(struct wc_engine *e)
+{
+	if (e->early_running)
+		pthread_join(e->early_th, NULL);
+	e->early_running = false;
+}
+
+/* joined; the sockets closed (the attach serves other queues, or failure) */
+static void early_close(struct wc_engine *e)
+{
+	early_join(e);
+	for (unsigned q = 0; e->early_socks && q < e->nq; q++)
+		wc_sock_close(&e->early_socks[q]);
+	free(e->early_socks);
+	e->early_socks = NULL;
+}
+
+/* after the attach: the early sockets become worker 0's (or their error) */
+static int early_take(struct wc_engine *e)
+{
+	int err;
+
+	early_join(e);
+	err = e->early_err;
+	if (!err) {
+		for (unsigned q = 0; q < e->nq; q++) {
+			e->workers[0].socks[q] = e->early_socks[q];
+			e->early_socks[q].fd = -1;
+			e->early_socks[q].rx_map = NULL;
+		}
+		e->bind_mode = WC_BIND_COPY;
+	}
+	early_close(e);
 	return err;
 }
 
@@ -75,6 +148,13 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 {
 	int err = -EINVAL;
 
+	if (e->early_socks) {
+		err = early_take(e);
+		if (err)
+			return err;
+		bind = WC_BIND_COPY; /* skips queue 0's socket below */
+	}
+
 	if (e->umem_owner) {
 		err = guest_socket(e);
 		if (err)
@@ -91,7 +171,7 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 		bind = WC_BIND_COPY;
 	}
 	if (bind != WC_BIND_COPY) {
-		err = owner_socket(e, XDP_ZEROCOPY);
+		err = umem_socket(e, 0, XDP_ZEROCOPY);
 		if (!err)
 			e->bind_mode = WC_BIND_ZEROCOPY;
 		else if (bind == WC_BIND_ZEROCOPY || err == -EBUSY)
@@ -100,8 +180,8 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 			pr_info("%s: zero-copy refused (%s), using copy mode\n",
 				e->ifname, strerror(-err));
 	}
-	if (err) {
-		err = owner_socket(e, XDP_COPY);
+	if (err && e->workers[0].socks[0].fd < 0) {
+		err = umem_socket(e, 0, XDP_COPY);
 		if (err)
 			return err;
 		e->bind_mode = WC_BIND_COPY;
@@ -111,8 +191,19 @@ static int sockets_setup(struct wc_engine *e, enum wc_bind_mode bind)
 			struct wc_sock *s = &e->workers[w].socks[q];
 			int shared;
 
-			if (q == 0 && w == 0)
+			if (s->fd >= 0)
+				continue; /* queue 0's, or bound early */
+			if (w == 0 && e->umem_per_queue) {
+				/* its own UMEM, in the mode of queue 0's */
+				err = umem_socket(
+					e, q,
+					e->bind_mode == WC_BIND_ZEROCOPY ?
+						XDP_ZEROCOPY :
+						XDP_COPY);
+				if (err)
+					return err;
 				continue;
+			}
 			err = wc_xsk_socket();
 			if (err < 0)
 				return err;
@@ -168,12 +259,53 @@ static int sockets_plug(struct wc_engine *e)
 
 /* ---- pools -------------------------------------------------------------- */
 
+/* the pools of the engine's queues, no socket yet */
+static int pools_new(struct wc_engine *e)
+{
+	e->pools = calloc(e->nq, sizeof(*e->pools));
+	if (!e->pools)
+		return -ENOMEM;
+	for (unsigned q = 0; q < e->nq; q++) {
+		struct wc_pool *p = &e->pools[q];
+
+		pthread_mutex_init(&p->lock, NULL);
+		p->queue = q;
+		p->nframes = e->chunks * e->chunk_size;
+		p->base = (__u64)q * e->pool_stride;
+		if (e->umem_owner)
+			p->base += e->umem_owner->guest_base;
+		if (e->umem_per_queue) {
+			p->umem_off = p->base;
+			p->umem_len = (size_t)p->nframes * e->frame_size;
+		} else {
+			p->umem_len = e->umem_len;
+		}
+		p->fd = -1;
+	}
+	return 0;
+}
+
+static void pools_free(struct wc_engine *e)
+{
+	for (unsigned q = 0; e->pools && q < e->nq; q++) {
+		wc_pool_unmap(&e->pools[q]);
+		pthread_mutex_destroy(&e->pools[q].lock);
+	}
+	free(e->pools);
+	e->pools = NULL;
+}
+
 /* ---- open / close ------------------------------------------------------- */
 
 static void engine_free(struct wc_engine *e)
 {
 	if (!e)
 		return;
+	/* the helpers stop before the memory they fault in goes */
+	wc_populate_cancel(e->populate);
+	early_close(e);
+	wc_populate_end(e->populate, true);
+	e->populate = NULL;
 	if (e->workers) {
 		for (unsigned w = 0; w < e->nw; w++) {
 			struct wc_worker *wk = &e->workers[w];
@@ -202,13 +334,7 @@ static void engine_free(struct wc_engine *e)
 		}
 		free(e->workers);
 	}
-	if (e->pools) {
-		for (unsigned q = 0; q < e->nq; q++) {
-			wc_pool_unmap(&e->pools[q]);
-			pthread_mutex_destroy(&e->pools[q].lock);
-		}
-		free(e->pools);
-	}
+	pools_free(e);
 	for (unsigned i = 0; i < WC_MAX_FENCES; i++) {
 		free(e->fences[i].park.v);
 		free(e->fences[i].hand.v);
@@ -282,6 +408,110 @@ static int geometry_check(const struct wc_iface *ifc,
 	return 0;
 }
 
+/* The engine's memory: its geometry from the options and e->nq, mapped
+ * (the memory limits checked), and faulted in from here on by helper
+ * threads (see umem_wait()); a guest's is its owner's. */
+static int umem_setup(struct wc_engine *e, const struct wc_engine_opts *o)
+{
+	const volatile int *cancel = WC_OPTS_GET(o, cancel, NULL);
+	int err = wc_cancelled(cancel) ? -EINTR : wc_umem_size(e, o);
+
+	if (err)
+		return err;
+	if (e->umem_owner) {
+		e->umem = e->umem_owner->umem;
+		e->umem_len = e->umem_owner->umem_len;
+		e->huge = e->umem_owner->huge;
+		return 0;
+	}
+	err = wc_umem_map(&e->umem, &e->umem_len, &e->huge,
+			  WC_OPTS_GET(o, huge_pages, WC_HUGE_AUTO),
+			  e->zc_capable, true);
+	if (!err)
+		err = wc_populate_start(&e->populate, e->umem, e->umem_len,
+					cancel);
+	return err;
+}
+
+static int zc_capable(int ifindex)
+{
+	uint64_t f;
+
+	return wc_netdev_xdp_features(ifindex, &f) ?
+		       -1 :
+		       !!(f & WC_XDP_ACT_XSK_ZEROCOPY);
+}
+
+/* Copy mode known before the attach (the driver has no zero-copy, or it
+ * is asked for): the first socket of each queue is bound meanwhile. */
+static int early_start(struct wc_engine *e, const struct wc_engine_opts *o)
+{
+	enum wc_bind_mode bind = WC_OPTS_GET(o, bind, WC_BIND_AUTO);
+
+	if (!e->umem_per_queue ||
+	    !(bind == WC_BIND_COPY || (bind == WC_BIND_AUTO && !e->zc_capable)))
+		return 0;
+	if (bind == WC_BIND_AUTO)
+		pr_info("%s: the driver has no zero-copy AF_XDP: copy mode\n",
+			e->ifname);
+	if (pools_new(e))
+		return -ENOMEM;
+	e->early_socks = calloc(e->nq, sizeof(*e->early_socks));
+	if (!e->early_socks)
+		return -ENOMEM;
+	for (unsigned q = 0; q < e->nq; q++) {
+		e->early_socks[q].fd = -1;
+		e->early_socks[q].queue = q;
+	}
+	if (pthread_create(&e->early_th, NULL, early_thread, e)) {
+		free(e->early_socks);
+		e->early_socks = NULL;
+		return 0; /* after the attach, then */
+	}
+	e->early_running = true;
+	return 0;
+}
+
+/* Before the engine attaches: the attach spends its time in the verifier,
+ * on one CPU, so the memory starts faulting in before it, for the queues
+ * the attach will serve (the engine's or attach's option, else the
+ * device's rx queues), and its limits are checked before anything is
+ * attached. 0 also when that is left to after the attach. */
+static int umem_early(struct wc_engine *e, const char *ifname,
+		      const struct wc_engine_opts *o,
+		      const struct wc_attach_opts *def)
+{
+	struct wc_netdev_info di;
+	unsigned rx, tx;
+	int err;
+
+	if (WC_OPTS_GET(o, umem_of, NULL) || wc_netdev_get_info(ifname, &di) ||
+	    wc_netdev_queues(ifname, &rx, &tx))
+		return 0;
+	e->nq = def->queues ? def->queues : rx;
+	if (!e->nq || e->nq > rx)
+		return 0; /* the attach says why */
+	if (e->nq > WC_MAX_QUEUES)
+		e->nq = WC_MAX_QUEUES;
+	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
+	e->ifindex = di.ifindex;
+	e->zc_capable = zc_capable(e->ifindex);
+	err = umem_setup(e, o);
+	return err ? err : early_start(e, o);
+}
+
+/* The attach serves other queues than umem_early() thought: start over. */
+static void umem_drop(struct wc_engine *e)
+{
+	wc_populate_cancel(e->populate);
+	early_close(e);
+	pools_free(e);
+	wc_populate_end(e->populate, true);
+	e->populate = NULL;
+	munmap(e->umem, e->umem_len);
+	e->umem = NULL;
+}
+
 WC_API struct wc_engine *wc_engine__open(const char *ifname,
 					 const struct wc_engine_opts *o)
 {
@@ -332,6 +562,9 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 			def.buckets = o->buckets;
 		if (pin_root && !def.pin_root)
 			def.pin_root = pin_root;
+		err = umem_early(e, ifname, o, &def);
+		if (err)
+			goto fail;
 		e->ifc = wc_iface__attach(ifname, &def);
 		e->own_attach = e->ifc != NULL;
 	}
@@ -344,15 +577,11 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		goto fail;
 	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
 	e->ifindex = e->ifc->ifindex;
+	if (e->umem && e->nq != e->ifc->cfg.queues)
+		umem_drop(e);
 	e->nq = e->ifc->cfg.queues;
 	e->nw = e->ifc->cfg.workers;
-	{
-		uint64_t f;
-
-		e->zc_capable = wc_netdev_xdp_features(e->ifindex, &f) ?
-					-1 :
-					!!(f & WC_XDP_ACT_XSK_ZEROCOPY);
-	}
+	e->zc_capable = zc_capable(e->ifindex);
 	e->buckets = e->ifc->cfg.buckets;
 	err = engine_claim(e);
 	if (err)
@@ -377,39 +606,19 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	e->busy_budget = WC_OPTS_GET(o, busy_poll_budget, 0);
 	if (!e->busy_budget)
 		e->busy_budget = 64;
-	err = wc_cancelled(cancel) ? -EINTR : wc_umem_size(e, o);
-	if (err)
-		goto fail;
-	if (e->umem_owner) {
-		e->umem = e->umem_owner->umem;
-		e->umem_len = e->umem_owner->umem_len;
-		e->huge = e->umem_owner->huge;
-		err = 0;
-	} else {
-		err = wc_umem_alloc(&e->umem, &e->umem_len, &e->huge,
-				    WC_OPTS_GET(o, huge_pages, WC_HUGE_AUTO),
-				    e->zc_capable, true, cancel);
+	if (!e->umem) {
+		err = umem_setup(e, o);
+		if (err)
+			goto fail;
 	}
-	if (err)
-		goto fail;
 	e->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	wc_xdpsync__open(&e->xsync);
-	e->pools = calloc(e->nq, sizeof(*e->pools));
+	if (!e->pools)
+		pools_new(e);
 	e->workers = calloc(e->nw, sizeof(*e->workers));
 	if (e->stop_efd < 0 || !e->pools || !e->workers) {
 		err = -ENOMEM;
 		goto fail;
-	}
-	for (unsigned q = 0; q < e->nq; q++) {
-		struct wc_pool *p = &e->pools[q];
-
-		pthread_mutex_init(&p->lock, NULL);
-		p->queue = q;
-		p->nframes = e->chunks * e->chunk_size;
-		p->base = (__u64)q * p->nframes * e->frame_size;
-		if (e->umem_owner)
-			p->base += e->umem_owner->guest_base;
-		p->fd = -1;
 	}
 	for (unsigned w = 0; w < e->nw; w++) {
 		struct wc_worker *wk = &e->workers[w];
@@ -468,6 +677,9 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 				ifname, strerror(-err));
 		goto fail;
 	}
+	/* every page is in by now */
+	wc_populate_end(e->populate, false);
+	e->populate = NULL;
 	if (e->umem_owner)
 		e->umem_owner->umem_guest = e;
 	for (unsigned q = 0; q < e->nq; q++) {
@@ -508,10 +720,11 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	err = wc_monitor_start(e);
 	if (err)
 		goto fail;
-	pr_info("%s: engine up: %u queues x %u workers, %s mode, pool %u x %u frames of %u B per queue, rx rings %u, %s\n",
+	pr_info("%s: engine up: %u queues x %u workers, %s mode, pool %u x %u frames of %u B per queue, %s, rx rings %u, %s\n",
 		ifname, e->nq, e->nw,
 		e->bind_mode == WC_BIND_ZEROCOPY ? "zero-copy" : "copy",
-		e->chunks, e->chunk_size, e->frame_size, e->rx_size,
+		e->chunks, e->chunk_size, e->frame_size,
+		e->umem_per_queue ? "a UMEM per queue" : "one UMEM", e->rx_size,
 		e->huge == WC_PAGES_HUGETLB ? "huge pages" :
 		e->huge == WC_PAGES_THP	    ? "transparent huge pages" :
 					      "normal pages");

@@ -27,8 +27,14 @@ struct wc_sock {
 struct wc_pool {
 	pthread_mutex_t lock;
 	unsigned queue;
-	__u64 base; /* UMEM offset of its first frame */
+	__u64 base; /* offset of its first frame in the engine's memory */
 	__u32 nframes;
+	/* the UMEM its sockets registered: [umem_off, umem_off + umem_len)
+	 * of the engine's memory. The rings carry addresses relative to it;
+	 * the rest of the engine uses offsets in its memory (rx.c adds
+	 * umem_off, the fill adds it back). 0 with one UMEM per engine. */
+	__u64 umem_off;
+	size_t umem_len;
 	int fd; /* socket that owns the fill/completion rings */
 	struct xsk_ring_prod fq;
 	struct xsk_ring_cons cq;
@@ -164,8 +170,19 @@ struct wc_engine {
 	int zc_capable;
 	enum wc_wait_mode wait;
 	__u32 chunk_timeout_us, busy_budget;
-	void *umem;
+	void *umem; /* the engine's memory: every pool, the TX area */
 	size_t umem_len;
+	/* a UMEM per queue (the pools of a capture engine), or one for the
+	 * whole memory (forwarding: see enum wc_umem_mode) */
+	bool umem_per_queue;
+	__u64 pool_stride; /* offset from pool q to pool q + 1 */
+	struct wc_populate *populate; /* faulting the memory in (open only) */
+	/* open only: the first socket of each queue, bound while the
+	 * engine attaches (engine.c, early_thread) */
+	struct wc_sock *early_socks;
+	pthread_t early_th;
+	bool early_running;
+	int early_err;
 	struct wc_pool *pools;
 	struct wc_worker *workers;
 	/* admission per queue: the pinned "admit" map, mapped (admit.c) */

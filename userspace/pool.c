@@ -49,7 +49,7 @@ int wc_pool_fill(struct wc_engine *e, struct wc_pool *p)
 		return -ENOSPC;
 	for (__u32 i = 0; i < p->nframes; i++)
 		*xsk_ring_prod__fill_addr(&p->fq, idx + i) =
-			p->base + (__u64)i * e->frame_size;
+			p->base - p->umem_off + (__u64)i * e->frame_size;
 	xsk_ring_prod__submit(&p->fq, p->nframes);
 	return 0;
 }
@@ -59,7 +59,8 @@ int wc_pool_fill(struct wc_engine *e, struct wc_pool *p)
 static void pool_put_locked(struct wc_engine *e, struct wc_pool *p,
 			    const __u64 *addr, unsigned n)
 {
-	__u64 mask = ~((__u64)e->frame_size - 1);
+	/* the ring takes addresses in the pool's UMEM */
+	__u64 mask = ~((__u64)e->frame_size - 1), off = p->umem_off;
 	__u32 idx;
 
 	if (xsk_ring_prod__reserve(&p->fq, n, &idx) != n) {
@@ -69,7 +70,8 @@ static void pool_put_locked(struct wc_engine *e, struct wc_pool *p,
 		return;
 	}
 	for (unsigned i = 0; i < n; i++)
-		*xsk_ring_prod__fill_addr(&p->fq, idx + i) = addr[i] & mask;
+		*xsk_ring_prod__fill_addr(&p->fq, idx + i) =
+			(addr[i] & mask) - off;
 	xsk_ring_prod__submit(&p->fq, n);
 	wc_admit_check_locked(e, p);
 }

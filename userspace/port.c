@@ -266,6 +266,12 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 		lanes_q[0] = 0;
 	}
 	/* the UMEM */
+	if (e && e->umem_per_queue && e->nq > 1) {
+		pr_warn("%s: the engine of %s has a UMEM per queue: open it with umem = WC_UMEM_ONE to forward from it\n",
+			ifname, e->ifname);
+		err = -EINVAL;
+		goto fail;
+	}
 	if (e) {
 		p->fam[0] = e->umem_owner ? e->umem_owner : e;
 		p->fam[1] = p->fam[0]->umem_guest;

@@ -69,6 +69,9 @@ void wc_gather(struct wc_worker *w, struct wc_chunk *c)
 	for (i = 0; i < e->nq && c->n < e->chunk_size; i++) {
 		unsigned q = (w->rr + i) % e->nq, start = c->n, ndiv = 0;
 		struct wc_sock *s = &w->socks[q];
+		/* the ring's addresses are in the queue's UMEM; from here
+		 * on, offsets in the engine's memory */
+		const __u64 uoff = e->pools[q].umem_off;
 		bool holds, diverts;
 		__u32 idx, n;
 
@@ -85,7 +88,7 @@ void wc_gather(struct wc_worker *w, struct wc_chunk *c)
 		 * packet, taken in parallel rather than one after the other */
 		for (__u32 k = 0; k < n; k++)
 			__builtin_prefetch(
-				(char *)e->umem +
+				(char *)e->umem + uoff +
 				xsk_ring_cons__rx_desc(&s->rx, idx + k)->addr);
 		for (__u32 k = 0; k < n; k++) {
 			struct xdp_desc nd =
@@ -93,6 +96,7 @@ void wc_gather(struct wc_worker *w, struct wc_chunk *c)
 			const struct xdp_desc *d = &nd;
 			const struct wc_meta *m;
 
+			nd.addr += uoff;
 			/* the XDP program put the metadata in front of the
 			 * packet, inside the received data: from here on the
 			 * descriptor names the packet, the metadata lies just

@@ -7,6 +7,7 @@
  */
 #include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -99,78 +101,222 @@ static __u64 mem_reserve(void)
  * the registration (XDP_UMEM_REG) would otherwise fault in and zero every
  * page inside one system call that only a fatal signal interrupts (3.5 s
  * for 2 GiB here, 40 s for 23 GiB). It then only pins present pages.
- * Zeroing is most of the start's CPU time: the slices are shared by one
- * thread per online CPU (at most POPULATE_THREADS).
+ * Zeroing is most of the start's CPU time: the slices are taken in order
+ * by helper threads (one per online CPU but one, at most
+ * POPULATE_THREADS) and by the caller while it waits for a prefix, so
+ * that an engine with a UMEM per queue registers and binds queue q while
+ * the helpers fault in queue q + 1 (docs/pool.md, "Start-up time").
  */
 #define POPULATE_SLICE (32ul << 20)
 #define POPULATE_THREADS 8
+#define POPULATE_WAIT_NS 20000000 /* the waiter's cancel check */
 
-struct populate {
+struct wc_populate {
 	char *p;
 	size_t len;
 	const volatile int *cancel;
 	_Atomic size_t next; /* offset of the next slice to take */
-	_Atomic int err;
+	_Atomic int err; /* -ENOMEM, -EINTR; or -ECANCELED: abandoned */
+	pthread_mutex_t lock; /* done and its condition */
+	pthread_cond_t cond;
+	size_t nslices;
+	bool *done; /* per slice */
+	int nthreads;
+	pthread_t th[POPULATE_THREADS];
+	bool reported; /* the out-of-memory line */
 };
 
-static void *populate_slices(void *arg)
+/* fault in the slice at @off: 0, or -ENOMEM */
+static int populate_slice(struct wc_populate *pp, size_t off)
 {
-	struct populate *pp = arg;
+	size_t n =
+		pp->len - off < POPULATE_SLICE ? pp->len - off : POPULATE_SLICE;
 
-	while (!atomic_load(&pp->err)) {
-		size_t off = atomic_fetch_add(&pp->next, POPULATE_SLICE), n;
-
-		if (off >= pp->len)
-			break;
-		if (wc_cancelled(pp->cancel)) {
-			atomic_store(&pp->err, -EINTR);
-			break;
-		}
-		n = pp->len - off < POPULATE_SLICE ? pp->len - off :
-						     POPULATE_SLICE;
-		if (!madvise(pp->p + off, n, MADV_POPULATE_WRITE))
-			continue;
-		if (errno == ENOMEM || errno == EFAULT) {
-			atomic_store(&pp->err, -ENOMEM);
-			break;
-		}
+	if (madvise(pp->p + off, n, MADV_POPULATE_WRITE)) {
+		if (errno == ENOMEM || errno == EFAULT)
+			return -ENOMEM;
 		/* before 5.14 (EINVAL): touch a byte of every page */
 		for (size_t i = 0; i < n; i += 4096)
 			pp->p[off + i] = 0;
 	}
+	pthread_mutex_lock(&pp->lock);
+	pp->done[off / POPULATE_SLICE] = true;
+	pthread_cond_broadcast(&pp->cond);
+	pthread_mutex_unlock(&pp->lock);
+	return 0;
+}
+
+static void populate_fail(struct wc_populate *pp, int err)
+{
+	int none = 0;
+
+	atomic_compare_exchange_strong(&pp->err, &none, err);
+	pthread_mutex_lock(&pp->lock);
+	pthread_cond_broadcast(&pp->cond);
+	pthread_mutex_unlock(&pp->lock);
+}
+
+/* take the next slice below @limit: its offset, or (size_t)-1 */
+static size_t populate_take(struct wc_populate *pp, size_t limit)
+{
+	size_t off = atomic_load(&pp->next);
+
+	do {
+		if (off >= limit || off >= pp->len)
+			return (size_t)-1;
+	} while (!atomic_compare_exchange_weak(&pp->next, &off,
+					       off + POPULATE_SLICE));
+	return off;
+}
+
+/* one step of the work: 1 a slice done, 0 none left below @limit, or an
+ * error (set for everyone) */
+static int populate_step(struct wc_populate *pp, size_t limit)
+{
+	size_t off;
+	int err = atomic_load(&pp->err);
+
+	if (err)
+		return err;
+	if (wc_cancelled(pp->cancel)) {
+		populate_fail(pp, -EINTR);
+		return -EINTR;
+	}
+	off = populate_take(pp, limit);
+	if (off == (size_t)-1)
+		return 0;
+	err = populate_slice(pp, off);
+	if (err) {
+		populate_fail(pp, err);
+		return err;
+	}
+	return 1;
+}
+
+static void *populate_thread(void *arg)
+{
+	struct wc_populate *pp = arg;
+
+	while (populate_step(pp, SIZE_MAX) > 0)
+		;
 	return NULL;
 }
 
-static int fault_in(void *area, size_t len, const volatile int *cancel)
+int wc_populate_start(struct wc_populate **out, void *area, size_t len,
+		      const volatile int *cancel)
 {
-	struct populate pp = { .p = area, .len = len, .cancel = cancel };
-	pthread_t th[POPULATE_THREADS];
+	struct wc_populate *pp = calloc(1, sizeof(*pp));
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int n = 0;
 
+	*out = NULL;
+	if (!pp)
+		return -ENOMEM;
+	pp->p = area;
+	pp->len = len;
+	pp->cancel = cancel;
+	pp->nslices = (len + POPULATE_SLICE - 1) / POPULATE_SLICE;
+	pp->done = calloc(pp->nslices ? pp->nslices : 1, sizeof(*pp->done));
+	if (!pp->done) {
+		free(pp);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&pp->lock, NULL);
+	pthread_cond_init(&pp->cond, NULL);
+	/* the caller is the last thread (it helps while it waits) */
 	if (ncpu > POPULATE_THREADS)
 		ncpu = POPULATE_THREADS;
 	for (long i = 1; i < ncpu && len > POPULATE_SLICE * i; i++)
-		if (!pthread_create(&th[n], NULL, populate_slices, &pp))
-			n++;
-	populate_slices(&pp);
-	for (int i = 0; i < n; i++)
-		pthread_join(th[i], NULL);
-	if (atomic_load(&pp.err))
-		return atomic_load(&pp.err);
-	return wc_cancelled(cancel) ? -EINTR : 0;
+		if (!pthread_create(&pp->th[pp->nthreads], NULL,
+				    populate_thread, pp))
+			pp->nthreads++;
+	*out = pp;
+	return 0;
 }
 
-int wc_umem_alloc(void **area, size_t *alen, __u32 *kind,
-		  enum wc_huge_mode huge, int zc_capable, bool reserve,
-		  const volatile int *cancel)
+static bool populate_done_below(struct wc_populate *pp, size_t upto)
+{
+	size_t n = (upto + POPULATE_SLICE - 1) / POPULATE_SLICE;
+
+	for (size_t i = 0; i < n && i < pp->nslices; i++)
+		if (!pp->done[i])
+			return false;
+	return true;
+}
+
+int wc_populate_wait(struct wc_populate *pp, size_t upto)
+{
+	/* slices are taken whole: help with those that hold [0, upto) */
+	size_t limit = upto > pp->len ? pp->len : upto;
+	int err;
+
+	for (;;) {
+		struct timespec ts;
+		bool done;
+
+		err = populate_step(pp, limit);
+		if (err > 0)
+			continue;
+		if (err)
+			break;
+		/* the rest of the prefix is on other threads */
+		pthread_mutex_lock(&pp->lock);
+		done = populate_done_below(pp, limit);
+		err = atomic_load(&pp->err);
+		if (!done && !err) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += POPULATE_WAIT_NS;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&pp->cond, &pp->lock, &ts);
+		}
+		pthread_mutex_unlock(&pp->lock);
+		if (done)
+			return 0;
+		if (err)
+			break;
+	}
+	if (err == -ENOMEM && !pp->reported) {
+		pp->reported = true;
+		pr_warn("cannot fault in the pools' %zu MiB: out of memory: use smaller pools (fewer chunks, or a smaller chunk_size)\n",
+			pp->len >> 20);
+	}
+	return err;
+}
+
+void wc_populate_cancel(struct wc_populate *pp)
+{
+	if (pp)
+		populate_fail(pp, -ECANCELED);
+}
+
+int wc_populate_end(struct wc_populate *pp, bool abandon)
+{
+	int err;
+
+	if (!pp)
+		return 0;
+	if (abandon)
+		populate_fail(pp, -ECANCELED);
+	for (int i = 0; i < pp->nthreads; i++)
+		pthread_join(pp->th[i], NULL);
+	err = atomic_load(&pp->err);
+	pthread_cond_destroy(&pp->cond);
+	pthread_mutex_destroy(&pp->lock);
+	free(pp->done);
+	free(pp);
+	return err == -ECANCELED ? 0 : err;
+}
+
+int wc_umem_map(void **area, size_t *alen, __u32 *kind, enum wc_huge_mode huge,
+		int zc_capable, bool reserve)
 {
 	size_t len = *alen,
 	       hlen = (len + (2u << 20) - 1) & ~((size_t)(2u << 20) - 1);
 	struct rlimit rl;
 	__u64 avail, keep;
 	char b1[32];
-	int err;
 
 	if (!has_cap_ipc_lock() && !getrlimit(RLIMIT_MEMLOCK, &rl) &&
 	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < len) {
@@ -195,7 +341,7 @@ int wc_umem_alloc(void **area, size_t *alen, __u32 *kind,
 		if (*area != MAP_FAILED) {
 			*alen = hlen;
 			*kind = WC_PAGES_HUGETLB;
-			goto populate;
+			return 0;
 		}
 		if (huge == WC_HUGE_REQUIRE) {
 			pr_warn("no huge pages for %zu MiB (reserve them: sysctl vm.nr_hugepages=%zu)\n",
@@ -221,11 +367,22 @@ int wc_umem_alloc(void **area, size_t *alen, __u32 *kind,
 	if (huge != WC_HUGE_OFF && zc_capable &&
 	    !madvise(*area, len, MADV_HUGEPAGE))
 		*kind = WC_PAGES_THP;
-populate:
-	err = fault_in(*area, *alen, cancel);
-	if (err == -ENOMEM)
-		pr_warn("cannot fault in the pools' %zu MiB: out of memory: use smaller pools (fewer chunks, or a smaller chunk_size)\n",
-			*alen >> 20);
+	return 0;
+}
+
+int wc_umem_alloc(void **area, size_t *alen, __u32 *kind,
+		  enum wc_huge_mode huge, int zc_capable, bool reserve,
+		  const volatile int *cancel)
+{
+	struct wc_populate *pp;
+	int err = wc_umem_map(area, alen, kind, huge, zc_capable, reserve);
+
+	if (!err)
+		err = wc_populate_start(&pp, *area, *alen, cancel);
+	if (!err) {
+		err = wc_populate_wait(pp, *alen);
+		wc_populate_end(pp, err != 0);
+	}
 	return err;
 }
 
@@ -235,6 +392,7 @@ int wc_umem_size(struct wc_engine *e, const struct wc_engine_opts *o)
 	      chunks = WC_OPTS_GET(o, chunks, 0);
 	__u32 fs = WC_OPTS_GET(o, frame_size, 0),
 	      rx = WC_OPTS_GET(o, rx_ring_size, 0);
+	enum wc_umem_mode mode = WC_OPTS_GET(o, umem, WC_UMEM_AUTO);
 	struct sysinfo si;
 	__u64 cap, per_queue;
 
@@ -252,6 +410,12 @@ int wc_umem_size(struct wc_engine *e, const struct wc_engine_opts *o)
 	if (o && WC_OPTS_GET(o, umem_of, NULL)) {
 		/* a guest takes the owner's geometry */
 		struct wc_engine *own = WC_OPTS_GET(o, umem_of, NULL);
+
+		if (mode == WC_UMEM_PER_QUEUE) {
+			pr_warn("%s: umem_of lives in another engine's UMEM: umem must be WC_UMEM_ONE or WC_UMEM_AUTO, not WC_UMEM_PER_QUEUE\n",
+				e->ifname);
+			return -EINVAL;
+		}
 
 		if (own->umem_owner || own->umem_guest ||
 		    e->nq > own->guest_queues) {
@@ -272,6 +436,7 @@ int wc_umem_size(struct wc_engine *e, const struct wc_engine_opts *o)
 		e->tx_frames = own->tx_frames;
 		e->tx_base =
 			own->tx_base + (__u64)own->tx_frames * own->frame_size;
+		e->pool_stride = own->pool_stride;
 		return 0;
 	}
 	e->tx_frames = WC_OPTS_GET(o, tx_frames, 0);
@@ -280,6 +445,21 @@ int wc_umem_size(struct wc_engine *e, const struct wc_engine_opts *o)
 		pr_warn("guest_queues must be at most %d\n", WC_MAX_QUEUES);
 		return -EINVAL;
 	}
+	if (mode > WC_UMEM_ONE) {
+		pr_warn("umem must be WC_UMEM_AUTO, WC_UMEM_PER_QUEUE or WC_UMEM_ONE, not %d\n",
+			(int)mode);
+		return -EINVAL;
+	}
+	if (mode == WC_UMEM_PER_QUEUE && (e->tx_frames || e->guest_queues)) {
+		pr_warn("%s: tx_frames and guest_queues need one UMEM for the engine: umem must be WC_UMEM_ONE or WC_UMEM_AUTO, not WC_UMEM_PER_QUEUE\n",
+			e->ifname);
+		return -EINVAL;
+	}
+	/* forwarding needs one UMEM; a capture engine starts faster with
+	 * one per queue (a single queue: the same thing) */
+	e->umem_per_queue = mode == WC_UMEM_PER_QUEUE ||
+			    (mode == WC_UMEM_AUTO && !e->tx_frames &&
+			     !e->guest_queues && e->nq > 1);
 	if (!chunks) {
 		chunks = (DEFAULT_BURST_FRAMES + cs - 1) / cs;
 		/* a modest share of the machine: at most 1/8 of its memory */
@@ -317,10 +497,14 @@ int wc_umem_size(struct wc_engine *e, const struct wc_engine_opts *o)
 	}
 	/* the pool, not a ring, is what runs out */
 	e->rx_size = rx ? rx : e->fq_size;
-	e->umem_len = (size_t)e->nq * chunks * cs * fs;
-	/* [pools][guest pools][tx area][guest tx area] */
+	/* [pools][guest pools][tx area][guest tx area]; a UMEM per queue
+	 * starts on a page */
+	e->pool_stride = (__u64)chunks * cs * fs;
+	if (e->umem_per_queue)
+		e->pool_stride = (e->pool_stride + 4095) & ~4095ull;
+	e->umem_len = (size_t)e->nq * e->pool_stride;
 	e->guest_base = e->umem_len;
-	e->umem_len += (size_t)e->guest_queues * chunks * cs * fs;
+	e->umem_len += (size_t)e->guest_queues * e->pool_stride;
 	e->tx_base = e->umem_len;
 	e->umem_len += (size_t)e->tx_frames * fs * (e->guest_queues ? 2 : 1);
 	return 0;

@@ -366,6 +366,20 @@ enum wc_huge_mode {
 	WC_HUGE_REQUIRE, /* MAP_HUGETLB or fail */
 };
 
+/* how an engine registers its pools with the kernel
+ * (wc_engine_opts.umem). A UMEM per queue starts faster: the kernel sets
+ * up a descriptor per frame of the UMEM for every queue's pool at bind
+ * time, under a lock that serializes the binds (4 x 800,000 for the
+ * default pools in one UMEM, 4 x 200,000 with one each). Forwarding needs
+ * one UMEM: an egress port transmits a frame of any queue where it lies. */
+enum wc_umem_mode {
+	WC_UMEM_AUTO = 0, /* one UMEM when tx_frames, guest_queues or umem_of
+			   * is set (forwarding), else one per queue */
+	WC_UMEM_PER_QUEUE, /* one per queue: no wc_port__open() on the
+			    * engine when it has more than one queue */
+	WC_UMEM_ONE, /* one for every queue (and the TX area, the guest) */
+};
+
 struct wc_engine_opts {
 	size_t sz;
 	/* pool of each rx queue: chunks x chunk_size frames (the paper's
@@ -432,6 +446,8 @@ struct wc_engine_opts {
 	__u32 queues;
 	__u32 workers;
 	__u32 buckets;
+	/* one UMEM per queue or one for all (enum wc_umem_mode) */
+	enum wc_umem_mode umem;
 	size_t : 0;
 };
 
@@ -448,7 +464,8 @@ struct wc_pkt {
 	__u32 bucket;
 	__u32 gen; /* steering generation of the bucket at XDP time */
 	__u32 worker; /* worker it was steered to */
-	__u64 addr; /* UMEM address of the packet (for forwarding) */
+	__u64 addr; /* offset of the packet in the engine's memory (for
+		     * forwarding) */
 };
 
 struct wc_engine;
@@ -707,7 +724,9 @@ struct wc_frame {
 #define WC_VERDICT_FORWARD 1
 
 /* ENODEV unknown interface, ENETDOWN interface down, EBUSY a queue used by
- * another AF_XDP socket with another UMEM (or another port). */
+ * another AF_XDP socket with another UMEM (or another port), EINVAL an
+ * engine of several queues with a UMEM per queue (open it with
+ * umem = WC_UMEM_ONE, see enum wc_umem_mode). */
 struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 			      const struct wc_port_opts *opts);
 /* Flush (up to 1 s), count what never completed as abandoned, close. */
