@@ -280,6 +280,18 @@ check_ok "geometry: the attachment's own values open" \
 	run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" --queues 2 --workers 2 --buckets 64
 check_ok "geometry: 0 (the attachment's) opens" run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF"
 check_eq "geometry: attachment intact after the engines" "$g0" "$(geometry)"
+# an egress port transmits frames of every queue: it needs one UMEM for
+# the engine's queues, and a capture engine has one per queue by default
+check_error "port on an engine with a UMEM per queue: refused in one line naming the option" \
+	"WC_UMEM_ONE" run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" --port "$IF"
+rc=0
+run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" --port "$IF" 2>/dev/null || rc=$?
+check_eq "port on an engine with a UMEM per queue: EINVAL" "$(errno_of EINVAL)" "$rc"
+check_ok "port on an engine with one UMEM opens" \
+	run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" --umem one --port "$IF"
+rc=0
+run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" --umem queue --pool-chunks 64 2>/dev/null || rc=$?
+check_eq "an engine with a UMEM per queue opens without a port" 0 "$rc"
 check_ok "geometry: detach" W detach "$IF"
 
 # ---- bad input (independent of the mode) ----

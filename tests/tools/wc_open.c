@@ -6,33 +6,40 @@
  * the tool prints nothing itself and exits 0, or with the errno of the
  * failed open (tests/integ/test_attach.sh: an engine whose geometry
  * differs from the attachment's is refused with EEXIST in one line).
+ * --port OUT also opens an egress port on OUT (wc_port__open) and closes
+ * it; --umem one|queue chooses the engine's UMEM layout (auto otherwise):
+ * a port needs one UMEM for the engine's queues.
  *
  *   wc_open -i IFACE [--queues N] [--workers N] [--buckets N]
- *           [--pool-chunks R]
+ *           [--pool-chunks R] [--umem one|queue] [--port OUT]
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <wirecap/wirecap.h>
 
 int main(int argc, char **argv)
 {
-	enum { O_Q = 256, O_W, O_B, O_PC };
+	enum { O_Q = 256, O_W, O_B, O_PC, O_UMEM, O_PORT };
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
 		{ "queues", required_argument, 0, O_Q },
 		{ "workers", required_argument, 0, O_W },
 		{ "buckets", required_argument, 0, O_B },
 		{ "pool-chunks", required_argument, 0, O_PC },
+		{ "umem", required_argument, 0, O_UMEM },
+		{ "port", required_argument, 0, O_PORT },
 		{ 0 }
 	};
 	/* a small pool: the open that succeeds needs little memory */
 	WC_OPTS(wc_engine_opts, eo, .chunks = 64);
-	const char *ifname = NULL;
+	const char *ifname = NULL, *out = NULL;
 	struct wc_engine *e;
-	int c;
+	struct wc_port *p;
+	int c, err = 0;
 
 	while ((c = getopt_long(argc, argv, "i:", lo, NULL)) != -1) {
 		switch (c) {
@@ -51,9 +58,17 @@ int main(int argc, char **argv)
 		case O_PC:
 			eo.chunks = strtoul(optarg, NULL, 0);
 			break;
+		case O_UMEM:
+			eo.umem = !strcmp(optarg, "one")   ? WC_UMEM_ONE :
+				  !strcmp(optarg, "queue") ? WC_UMEM_PER_QUEUE :
+							     WC_UMEM_AUTO;
+			break;
+		case O_PORT:
+			out = optarg;
+			break;
 		default:
 			fprintf(stderr,
-				"usage: wc_open -i IFACE [--queues N] [--workers N] [--buckets N] [--pool-chunks R]\n");
+				"usage: wc_open -i IFACE [--queues N] [--workers N] [--buckets N] [--pool-chunks R] [--umem one|queue] [--port OUT]\n");
 			return 2;
 		}
 	}
@@ -62,6 +77,13 @@ int main(int argc, char **argv)
 	e = wc_engine__open(ifname, &eo);
 	if (!e)
 		return errno ? errno : 1;
+	if (out) {
+		p = wc_port__open(e, out, NULL);
+		if (p)
+			wc_port__close(p);
+		else
+			err = errno ? errno : 1;
+	}
 	wc_engine__close(e);
-	return 0;
+	return err;
 }
