@@ -54,35 +54,6 @@ fail:
 	return err;
 }
 
-int wc_netdev_queues(const char *ifname, unsigned *rx, unsigned *tx)
-{
-	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
-	struct ifreq ifr;
-	int fd, err = ifreq_init(&ifr, ifname);
-
-	if (err)
-		return err;
-	*rx = *tx = 1;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	ifr.ifr_data = (void *)&ch;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0) {
-		err = errno;
-		close(fd);
-		/* no channel support: a single-queue device */
-		if (err == EOPNOTSUPP || err == ENOTSUP)
-			return 0;
-		return err == ENXIO ? -ENODEV : -err;
-	}
-	close(fd);
-	if (ch.combined_count + ch.rx_count)
-		*rx = ch.combined_count + ch.rx_count;
-	if (ch.combined_count + ch.tx_count)
-		*tx = ch.combined_count + ch.tx_count;
-	return 0;
-}
-
 /* one SIOCETHTOOL request on @ifname; 0 or -errno */
 static int ethtool_req(const char *ifname, void *req)
 {
@@ -98,6 +69,24 @@ static int ethtool_req(const char *ifname, void *req)
 	err = ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
 	close(fd);
 	return err;
+}
+
+int wc_netdev_queues(const char *ifname, unsigned *rx, unsigned *tx)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	int err = ethtool_req(ifname, &ch);
+
+	if (err && err != -EOPNOTSUPP && err != -ENOTSUP)
+		return err == -ENXIO ? -ENODEV : err;
+	*rx = *tx = 1;
+	/* no channel support: a single-queue device */
+	if (err)
+		return 0;
+	if (ch.combined_count + ch.rx_count)
+		*rx = ch.combined_count + ch.rx_count;
+	if (ch.combined_count + ch.tx_count)
+		*tx = ch.combined_count + ch.tx_count;
+	return 0;
 }
 
 int wc_netdev_rx_offloads(const char *ifname, struct wc_netdev_offloads *out)
