@@ -103,14 +103,6 @@ static void on_signal(int sig)
 		wc_engine__stop(f->d[i].e);
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /*
  * The worker above the receive path: a veth's NAPI thread, ksoftirqd (where
  * a NIC's softirq goes under load) are SCHED_OTHER, and sharing the CPU
@@ -802,7 +794,7 @@ static int forward_start(struct fwd *f)
 				       f->d[i].in, strerror(-err));
 		f->d[i].acct_started = true;
 	}
-	f->start_ns = mono_ns();
+	f->start_ns = wc_clock_mono_ns();
 	for (unsigned i = 0; i < f->ndir; i++) {
 		err = pthread_create(&f->d[i].tid, NULL, runner, &f->d[i]);
 		if (!err)
@@ -848,7 +840,8 @@ static int forward_run(struct fwd *f)
 			all &= atomic_load(&f->d[i].done);
 		if (all)
 			break;
-		if (f->duration_ns && mono_ns() - f->start_ns >= f->duration_ns)
+		if (f->duration_ns &&
+		    wc_clock_mono_ns() - f->start_ns >= f->duration_ns)
 			stop_all(f);
 		nanosleep(&ts, NULL);
 	}

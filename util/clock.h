@@ -11,21 +11,18 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "sysutil.h"
+
+/* the library's clock reads (userspace/sysutil.h), under the CLI's names */
 static inline uint64_t wc_clock_mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return wc_now_mono();
 }
 
 /* the unix time, as packet timestamps are */
 static inline uint64_t wc_clock_real_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return wc_now_real();
 }
 
 static inline void wc_clock_sleep_ns(uint64_t ns)
