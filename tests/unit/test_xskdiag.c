@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * AF_XDP binds that meet a queue the kernel is still releasing
+ * (userspace/xskdiag.c, wc_xsk_bind in userspace/xsk.c), on the loopback
+ * of a network namespace of its own (a child process: unshare): a socket
+ * bound to lo queue 0 is seen there, a second UMEM's bind there
+ * is refused with EBUSY at once, and after a close a new UMEM binds the
+ * queue every time although the kernel frees the closed socket's pool in
+ * deferred work. With sock_diag for AF_XDP in the kernel, or with the
+ * namespace's count of /proc/net/protocols without it (xskdiag.c); skipped
+ * without root (unshare).
+ */
+#include <check.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <net/if.h>
+
+#include "internal.h"
+#include "unit.h"
+#include "xsk.h"
+
+#define FRAMES 16
+#define FRAME 4096
+#define SKIP 77
+
+static void *area;
+
+/* a socket with a UMEM of its own and the rings a bind needs (none
+ * mapped: a close releases it at once), bound to lo queue 0; or -errno */
+static int umem_sock(int ifindex, int *fd)
+{
+	int err;
+
+	*fd = wc_xsk_socket();
+	if (*fd < 0)
+		return *fd;
+	if ((err = wc_xsk_umem_reg(*fd, area, FRAMES * FRAME, FRAME)) ||
+	    (err = wc_xsk_set_ring(*fd, XDP_UMEM_FILL_RING, FRAMES)) ||
+	    (err = wc_xsk_set_ring(*fd, XDP_UMEM_COMPLETION_RING, FRAMES)) ||
+	    (err = wc_xsk_set_ring(*fd, XDP_RX_RING, FRAMES)))
+		return err;
+	return wc_xsk_bind(*fd, ifindex, 0, XDP_COPY, -1, false);
+}
+
+#define FAIL(...)                                         \
+	do {                                              \
+		fprintf(stderr, "xskdiag: " __VA_ARGS__); \
+		return 1;                                 \
+	} while (0)
+
+/* in the child, in its own network namespace: 0, SKIP or 1 */
+static int rebind_child(void)
+{
+	struct stat st;
+	__u32 ino = 0;
+	int lo, a, b, err;
+	bool diag;
+
+	if (unshare(CLONE_NEWNET)) {
+		unit_skip("xskdiag", "no network namespace of its own (root?)");
+		return SKIP;
+	}
+	lo = (int)if_nametoindex("lo");
+	area = mmap(NULL, FRAMES * FRAME, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!lo || area == MAP_FAILED)
+		FAIL("no lo, or no memory\n");
+	if (wc_xsk_queue_used(lo, 0) < 0) {
+		unit_skip("xskdiag", "the kernel cannot list AF_XDP sockets");
+		return SKIP;
+	}
+	diag = wc_xsk_diag_bound(lo, 0, NULL) >= 0;
+	if (!diag)
+		unit_skip(
+			"xskdiag: sock_diag",
+			"not in this kernel (CONFIG_XDP_SOCKETS_DIAG): the count of /proc/net/protocols checked");
+	err = umem_sock(lo, &a);
+	if (err)
+		FAIL("first bind to lo: %s\n", strerror(-err));
+	if (wc_xsk_queue_used(lo, 0) != 1 || wc_xsk_queue_used(lo, 1) != 0)
+		FAIL("the bound socket is not seen on queue 0 only\n");
+	if (diag && (fstat(a, &st) || wc_xsk_diag_bound(lo, 0, &ino) != 1 ||
+		     ino != st.st_ino))
+		FAIL("sock_diag does not list the bound socket (inode %u, %lu)\n",
+		     ino, (unsigned long)st.st_ino);
+	/* a live socket holds the queue: refused, not waited for */
+	err = umem_sock(lo, &b);
+	if (err != -EBUSY)
+		FAIL("second UMEM on a used queue: %s, not EBUSY\n",
+		     strerror(-err));
+	close(b);
+	for (int i = 0; i < 10; i++) {
+		close(a);
+		if (wc_xsk_queue_used(lo, 0) != 0)
+			FAIL("a closed socket is still seen\n");
+		err = umem_sock(lo, &a);
+		if (err)
+			FAIL("bind %d right after a close: %s\n", i,
+			     strerror(-err));
+	}
+	close(a);
+	return 0;
+}
+
+START_TEST(test_rebind)
+{
+	int status = -1;
+	pid_t pid;
+
+	wc_set_print(NULL);
+	fflush(stdout);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid)
+		_exit(rebind_child());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	if (WEXITSTATUS(status) != SKIP)
+		ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+Suite *xskdiag_suite(void)
+{
+	Suite *s = suite_create("xskdiag");
+	TCase *tc = tcase_create("rebind");
+
+	tcase_add_test(tc, test_rebind);
+	suite_add_tcase(s, tc);
+	return s;
+}
