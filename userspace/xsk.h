@@ -36,9 +36,9 @@ int wc_xsk_umem_reg(int fd, void *area, size_t len, __u32 frame_size);
 int wc_xsk_bind(int fd, int ifindex, unsigned q, __u16 flags, int shared_fd,
 		bool retry_busy);
 
-/* xskdiag.c. Is a live AF_XDP socket bound to (ifindex, q)? 1 yes (or
- * perhaps: another process has AF_XDP sockets, on a kernel without
- * sock_diag for them), 0 none, -errno when the kernel cannot say. */
+/* xskdiag.c. Is a live AF_XDP socket bound to (ifindex, q)? 1 yes, 0
+ * none, -errno when it cannot say (-EAGAIN: without sock_diag, another
+ * process has AF_XDP sockets in this network namespace) */
 int wc_xsk_queue_used(int ifindex, unsigned q);
 /* sock_diag's answer alone: 1 (the socket's inode in *ino when ino), 0
  * none, -errno without sock_diag for AF_XDP (CONFIG_XDP_SOCKETS_DIAG) */

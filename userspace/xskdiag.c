@@ -14,7 +14,7 @@
  * namespace's AF_XDP sockets (/proc/net/protocols, "XDP"): when all of
  * them are this process's, the sockets this library bound (noted at each
  * bind, wc_xsk_note_bound) say whether one is on the queue; when another
- * process has one, it may be there: taken as used.
+ * process has one, it may be there or not: cannot say.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -276,8 +276,8 @@ int wc_xsk_queue_used(int ifindex, unsigned q)
 	if (own < 0)
 		return (int)own;
 	/* another process's socket (or one of ours created or closed
-	 * meanwhile): perhaps on this queue */
+	 * meanwhile): perhaps on this queue, perhaps not */
 	if (total != own)
-		return 1;
+		return -EAGAIN;
 	return own_bound(ifindex, q);
 }

@@ -3,12 +3,13 @@
  * AF_XDP binds that meet a queue the kernel is still releasing
  * (userspace/xskdiag.c, wc_xsk_bind in userspace/xsk.c), on the loopback
  * of a network namespace of its own (a child process: unshare): a socket
- * bound to lo queue 0 is seen there, a second UMEM's bind there
- * is refused with EBUSY at once, and after a close a new UMEM binds the
+ * bound to lo queue 0 is seen there, a second UMEM's bind there is
+ * refused with EBUSY at once, and after a close a new UMEM binds the
  * queue every time although the kernel frees the closed socket's pool in
- * deferred work. With sock_diag for AF_XDP in the kernel, or with the
- * namespace's count of /proc/net/protocols without it (xskdiag.c); skipped
- * without root (unshare).
+ * deferred work; another process's socket is seen not to be there
+ * (sock_diag) or leaves it unknown (the count). With sock_diag for AF_XDP
+ * in the kernel, or with the namespace's count of /proc/net/protocols
+ * without it (xskdiag.c); skipped without root (unshare).
  */
 #include <check.h>
 #include <errno.h>
@@ -53,6 +54,40 @@ static int umem_sock(int ifindex, int *fd)
 		fprintf(stderr, "xskdiag: " __VA_ARGS__); \
 		return 1;                                 \
 	} while (0)
+
+/* Another process of the namespace has an AF_XDP socket (not bound):
+ * sock_diag sees it is not on the queue; without it, the namespace's
+ * count cannot say where it is (the engine then fails at once on EBUSY,
+ * as without this check) */
+static int other_process(int lo, bool diag)
+{
+	int ready[2], hold[2], used, status;
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(ready) || pipe(hold))
+		FAIL("pipe: %s\n", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		FAIL("fork: %s\n", strerror(errno));
+	if (!pid) {
+		int fd = wc_xsk_socket();
+
+		/* tell the socket is there, then hold it until told */
+		if (write(ready[1], &c, 1) != 1 || fd < 0)
+			_exit(1);
+		_exit(read(hold[0], &c, 1) < 0);
+	}
+	if (read(ready[0], &c, 1) != 1)
+		FAIL("no socket in the other process\n");
+	used = wc_xsk_queue_used(lo, 0);
+	if (write(hold[1], &c, 1) != 1 || waitpid(pid, &status, 0) != pid)
+		FAIL("the other process did not end\n");
+	if (used != (diag ? 0 : -EAGAIN))
+		FAIL("another process's socket: %d, not %d\n", used,
+		     diag ? 0 : -EAGAIN);
+	return 0;
+}
 
 /* in the child, in its own network namespace: 0, SKIP or 1 */
 static int rebind_child(void)
@@ -105,7 +140,7 @@ static int rebind_child(void)
 			     strerror(-err));
 	}
 	close(a);
-	return 0;
+	return other_process(lo, diag);
 }
 
 START_TEST(test_rebind)
