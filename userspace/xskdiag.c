@@ -190,10 +190,11 @@ static bool own_bound(int ifindex, unsigned q)
 	return found;
 }
 
-/* the live AF_XDP sockets of this network namespace, or -errno */
+/* the live AF_XDP sockets of this thread's network namespace (where its
+ * sockets are), or -errno */
 static long netns_sockets(void)
 {
-	FILE *f = fopen("/proc/self/net/protocols", "re");
+	FILE *f = fopen("/proc/thread-self/net/protocols", "re");
 	char line[256];
 	long n = -ENOENT;
 
