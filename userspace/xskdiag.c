@@ -56,8 +56,9 @@ static const struct xdp_diag_info *diag_info(const struct nlmsghdr *nh)
 	return NULL;
 }
 
-/* one recv of the dump: 1 found (*ino set), 0 more to read, -1 done,
- * -errno */
+/* one recv of the dump: FOUND (*ino set), 0 more to read, DONE (not
+ * there), -errno */
+enum { FOUND = 1, DONE = 2 };
 static int diag_scan(const char *buf, ssize_t n, int ifindex, unsigned q,
 		     __u32 *ino)
 {
@@ -66,7 +67,7 @@ static int diag_scan(const char *buf, ssize_t n, int ifindex, unsigned q,
 		const struct xdp_diag_info *di;
 
 		if (nh->nlmsg_type == NLMSG_DONE)
-			return -1;
+			return DONE;
 		if (nh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = NLMSG_DATA(nh);
 
@@ -79,7 +80,7 @@ static int diag_scan(const char *buf, ssize_t n, int ifindex, unsigned q,
 			const struct xdp_diag_msg *m = NLMSG_DATA(nh);
 
 			*ino = m->xdiag_ino;
-			return 1;
+			return FOUND;
 		}
 	}
 	return 0;
@@ -121,11 +122,11 @@ int wc_xsk_diag_bound(int ifindex, unsigned q, __u32 *ino)
 		      n == 0 ? -EPROTO :
 			       diag_scan(buf, n, ifindex, q, &found);
 	} while (!ret);
-	if (ret == -1)
+	if (ret == DONE)
 		ret = 0; /* the whole dump read: none there */
 out:
 	close(fd);
-	if (ret == 1 && ino)
+	if (ret == FOUND && ino)
 		*ino = found;
 	return ret;
 }
