@@ -43,6 +43,12 @@ int wc_xsk_queue_used(int ifindex, unsigned q);
 /* sock_diag's answer alone: 1 (the socket's inode in *ino when ino), 0
  * none, -errno without sock_diag for AF_XDP (CONFIG_XDP_SOCKETS_DIAG) */
 int wc_xsk_diag_bound(int ifindex, unsigned q, __u32 *ino);
+/* one recv of sock_diag's AF_XDP dump (XDP_SHOW_INFO): WC_DIAG_FOUND, a
+ * socket on (ifindex, q) (its inode in *ino), 0 read on, WC_DIAG_DONE the
+ * dump's end, or the dump's -errno */
+enum { WC_DIAG_FOUND = 1, WC_DIAG_DONE = 2 };
+int wc_xsk_diag_scan(const void *buf, size_t len, int ifindex, unsigned q,
+		     __u32 *ino);
 /* a bind of fd to (ifindex, q) succeeded (for wc_xsk_queue_used) */
 void wc_xsk_note_bound(int fd, int ifindex, unsigned q);
 int wc_xsk_stats(int fd, struct xdp_statistics *st);

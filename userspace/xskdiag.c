@@ -56,18 +56,17 @@ static const struct xdp_diag_info *diag_info(const struct nlmsghdr *nh)
 	return NULL;
 }
 
-/* one recv of the dump: FOUND (*ino set), 0 more to read, DONE (not
- * there), -errno */
-enum { FOUND = 1, DONE = 2 };
-static int diag_scan(const char *buf, ssize_t n, int ifindex, unsigned q,
+int wc_xsk_diag_scan(const void *buf, size_t len, int ifindex, unsigned q,
 		     __u32 *ino)
 {
-	for (const struct nlmsghdr *nh = (const void *)buf; NLMSG_OK(nh, n);
+	long n = (long)len;
+
+	for (const struct nlmsghdr *nh = buf; NLMSG_OK(nh, n);
 	     nh = NLMSG_NEXT(nh, n)) {
 		const struct xdp_diag_info *di;
 
 		if (nh->nlmsg_type == NLMSG_DONE)
-			return DONE;
+			return WC_DIAG_DONE;
 		if (nh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = NLMSG_DATA(nh);
 
@@ -80,7 +79,7 @@ static int diag_scan(const char *buf, ssize_t n, int ifindex, unsigned q,
 			const struct xdp_diag_msg *m = NLMSG_DATA(nh);
 
 			*ino = m->xdiag_ino;
-			return FOUND;
+			return WC_DIAG_FOUND;
 		}
 	}
 	return 0;
@@ -120,13 +119,13 @@ int wc_xsk_diag_bound(int ifindex, unsigned q, __u32 *ino)
 
 		ret = n < 0  ? -errno :
 		      n == 0 ? -EPROTO :
-			       diag_scan(buf, n, ifindex, q, &found);
+			       wc_xsk_diag_scan(buf, n, ifindex, q, &found);
 	} while (!ret);
-	if (ret == DONE)
+	if (ret == WC_DIAG_DONE)
 		ret = 0; /* the whole dump read: none there */
 out:
 	close(fd);
-	if (ret == FOUND && ino)
+	if (ret == WC_DIAG_FOUND && ino)
 		*ino = found;
 	return ret;
 }

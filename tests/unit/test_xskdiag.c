@@ -21,6 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/xdp_diag.h>
 
 #include "internal.h"
 #include "unit.h"
@@ -161,12 +164,98 @@ START_TEST(test_rebind)
 }
 END_TEST
 
+/* ---- sock_diag's dump as the kernel writes it (xsk_diag.c), read by
+ * wc_xsk_diag_scan: the kernels here lack CONFIG_XDP_SOCKETS_DIAG ---- */
+
+struct diag_buf {
+	char b[1024] __attribute__((aligned(8)));
+	size_t len;
+};
+
+/* one attribute at a; the next one's place */
+static struct nlattr *put_attr(struct nlattr *a, int type, const void *v,
+			       size_t len)
+{
+	a->nla_type = type;
+	a->nla_len = NLA_HDRLEN + len;
+	memcpy((char *)a + NLA_HDRLEN, v, len);
+	return (void *)((char *)a + NLA_ALIGN(a->nla_len));
+}
+
+/* a SOCK_DIAG_BY_FAMILY message of socket ino; with XDP_DIAG_INFO (and the
+ * XDP_DIAG_UID the kernel puts after it) when ifindex >= 0 */
+static void put_sock(struct diag_buf *d, __u32 ino, int ifindex, __u32 q)
+{
+	struct nlmsghdr *nh = (void *)(d->b + d->len);
+	struct xdp_diag_msg *m = NLMSG_DATA(nh);
+	struct nlattr *a = (void *)((char *)m + NLMSG_ALIGN(sizeof(*m)));
+	struct xdp_diag_info di = { (__u32)ifindex, q };
+	__u32 uid = 0;
+
+	memset(nh, 0, 128);
+	nh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	m->xdiag_family = AF_XDP;
+	m->xdiag_ino = ino;
+	if (ifindex >= 0) {
+		a = put_attr(a, XDP_DIAG_INFO, &di, sizeof(di));
+		a = put_attr(a, XDP_DIAG_UID, &uid, sizeof(uid));
+	}
+	nh->nlmsg_len = (__u32)((char *)a - (char *)nh);
+	d->len += NLMSG_ALIGN(nh->nlmsg_len);
+}
+
+static void put_end(struct diag_buf *d, int type, int error)
+{
+	struct nlmsghdr *nh = (void *)(d->b + d->len);
+	struct nlmsgerr *e = NLMSG_DATA(nh);
+
+	memset(nh, 0, NLMSG_SPACE(sizeof(*e)));
+	nh->nlmsg_type = type;
+	nh->nlmsg_len = NLMSG_LENGTH(type == NLMSG_ERROR ? sizeof(*e) : 4);
+	if (type == NLMSG_ERROR)
+		e->error = error;
+	d->len += NLMSG_ALIGN(nh->nlmsg_len);
+}
+
+START_TEST(test_scan)
+{
+	struct diag_buf d = { .len = 0 };
+	__u32 ino = 0;
+
+	put_sock(&d, 11, -1, 0); /* no info asked: skipped */
+	put_sock(&d, 12, 0, 1); /* not bound: ifindex 0 */
+	put_sock(&d, 13, 5, 0); /* another queue */
+	put_sock(&d, 14, 6, 1); /* another device */
+	ck_assert_int_eq(wc_xsk_diag_scan(d.b, d.len, 5, 1, &ino), 0);
+	put_sock(&d, 15, 5, 1);
+	ck_assert_int_eq(wc_xsk_diag_scan(d.b, d.len, 5, 1, &ino),
+			 WC_DIAG_FOUND);
+	ck_assert_uint_eq(ino, 15);
+	ck_assert_int_eq(wc_xsk_diag_scan(d.b, d.len, 5, 2, &ino), 0);
+	put_end(&d, NLMSG_DONE, 0);
+	ck_assert_int_eq(wc_xsk_diag_scan(d.b, d.len, 5, 2, &ino),
+			 WC_DIAG_DONE);
+	/* the kernel without the family, or refusing */
+	d.len = 0;
+	put_end(&d, NLMSG_ERROR, -ENOENT);
+	ck_assert_int_eq(wc_xsk_diag_scan(d.b, d.len, 5, 1, &ino), -ENOENT);
+	d.len = 0;
+	put_end(&d, NLMSG_ERROR, -EPERM);
+	ck_assert_int_eq(wc_xsk_diag_scan(d.b, d.len, 5, 1, &ino), -EPERM);
+	/* a message cut short is not read past its end */
+	d.len = 0;
+	put_sock(&d, 15, 5, 1);
+	ck_assert_int_eq(wc_xsk_diag_scan(d.b, d.len - 4, 5, 1, &ino), 0);
+}
+END_TEST
+
 Suite *xskdiag_suite(void)
 {
 	Suite *s = suite_create("xskdiag");
 	TCase *tc = tcase_create("rebind");
 
 	tcase_add_test(tc, test_rebind);
+	tcase_add_test(tc, test_scan);
 	suite_add_tcase(s, tc);
 	return s;
 }
