@@ -164,7 +164,7 @@ $(UNIT): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(STLIB) $(UTILLIB) $(HDRS) $(T
 # (pool.c) against fake rings and their own stubs of the interface
 # functions; ld --wrap lets them interleave at a lock's unlock and run
 # sleeps on a virtual clock.
-FENCE_OBJS := $(addprefix $(O)/lib/,fence.o rx.o pool.o counters.o xsk.o admit.o xdpsync.o)
+FENCE_OBJS := $(addprefix $(O)/lib/,fence.o rx.o pool.o counters.o xsk.o xskdiag.o admit.o xdpsync.o)
 FENCE_WRAP := -Wl,--wrap=pthread_mutex_unlock,--wrap=nanosleep,--wrap=clock_gettime
 $(FENCE): tests/fence/fence_test.c $(FENCE_OBJS) $(HDRS) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(FENCE_OBJS) $(FENCE_WRAP) \

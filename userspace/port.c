@@ -134,7 +134,8 @@ static int lane_open(struct wc_port *p, struct lane *l, struct txq *q,
 			shared = q->pool_fd;
 	}
 	/* a socket closed just before (a previous run) leaves its queue in
-	 * the kernel's deferred work for a moment: EBUSY, retried briefly */
+	 * the kernel's deferred work for a moment: EBUSY while no live
+	 * socket is bound there is waited for (wc_xsk_bind) */
 	err = wc_xsk_bind(l->fd, p->ifindex, q->queue, flags, shared, true);
 	if (err)
 		return err;
@@ -380,7 +381,11 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 					ifname, l->q->queue,
 					e ? "; for both directions of a bump in the wire, open the second engine with umem_of" :
 					    "");
-			else if (err == -EOPNOTSUPP || err == -EINVAL)
+			else if (err == -ETIMEDOUT) {
+				pr_warn("%s queue %u is still being released by the kernel 5 s after its AF_XDP socket closed: try again\n",
+					ifname, l->q->queue);
+				err = -EBUSY;
+			} else if (err == -EOPNOTSUPP || err == -EINVAL)
 				pr_warn("%s queue %u: cannot bind a TX socket (%s)%s\n",
 					ifname, l->q->queue, strerror(-err),
 					p->zerocopy ?

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "sysutil.h"
 #include "xsk.h"
 
 #ifndef SO_PREFER_BUSY_POLL
@@ -136,6 +137,12 @@ int wc_xsk_busy_poll(int fd, int usec, int budget)
 	return 0;
 }
 
+/* EBUSY with no live socket bound there: the queue's pool is still being
+ * freed in the kernel's deferred work (xskdiag.c); waited for this long */
+#define RELEASE_WAIT_NS (5ULL * 1000000000)
+/* when the kernel cannot say, retry_busy retries blindly this long */
+#define BLIND_WAIT_NS (500ULL * 1000000)
+
 int wc_xsk_bind(int fd, int ifindex, unsigned q, __u16 flags, int shared_fd,
 		bool retry_busy)
 {
@@ -146,15 +153,40 @@ int wc_xsk_bind(int fd, int ifindex, unsigned q, __u16 flags, int shared_fd,
 		.sxdp_queue_id = q,
 		.sxdp_shared_umem_fd = shared_fd >= 0 ? shared_fd : 0,
 	};
+	__u64 t0 = 0, limit;
+	long sleep_ns = 1000000;
+	int used = 0; /* wc_xsk_queue_used; < 0: the kernel cannot say */
 
-	for (int i = 0;; i++) {
-		struct timespec ts = { 0, 10000000 };
+	for (;;) {
+		struct timespec ts = { 0, sleep_ns };
 
-		if (!bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)))
+		if (!bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp))) {
+			wc_xsk_note_bound(fd, ifindex, q);
 			return 0;
-		if (errno != EBUSY || !retry_busy || i == 50)
+		}
+		if (errno != EBUSY)
 			return -errno;
+		/* asked again each time: another socket may take the queue
+		 * the moment the kernel has released it */
+		if (!used)
+			used = wc_xsk_queue_used(ifindex, q);
+		if (used > 0)
+			return -EBUSY;
+		if (!t0) {
+			t0 = wc_now_mono();
+			if (!used)
+				pr_debug(
+					"ifindex %d queue %u: no AF_XDP socket bound, the kernel still releases one: waiting\n",
+					ifindex, q);
+		}
+		limit = !used	   ? RELEASE_WAIT_NS :
+			retry_busy ? BLIND_WAIT_NS :
+				     0;
+		if (wc_now_mono() - t0 >= limit)
+			return used ? -EBUSY : -ETIMEDOUT;
 		nanosleep(&ts, NULL);
+		if (sleep_ns < 50000000)
+			sleep_ns *= 2;
 	}
 }
 

@@ -28,11 +28,29 @@ int wc_xsk_tx_ring(int fd, __u32 n, struct xsk_ring_prod *tx, void **map,
 		   size_t *len);
 /* register the UMEM [area, area + len) of frames of frame_size bytes */
 int wc_xsk_umem_reg(int fd, void *area, size_t len, __u32 frame_size);
-/* bind to (ifindex, q); shared_fd >= 0 with XDP_SHARED_UMEM. retry_busy:
- * EBUSY is retried for up to half a second (a socket closed just before
- * leaves its queue in the kernel's deferred work for a moment) */
+/* bind to (ifindex, q); shared_fd >= 0 with XDP_SHARED_UMEM. EBUSY while
+ * no live socket is bound there (wc_xsk_queue_used) is a socket closed
+ * just before whose pool the kernel still frees: retried for up to 5 s,
+ * -ETIMEDOUT after that; -EBUSY at once when a live socket is bound. When
+ * the kernel cannot say, retry_busy retries EBUSY for half a second. */
 int wc_xsk_bind(int fd, int ifindex, unsigned q, __u16 flags, int shared_fd,
 		bool retry_busy);
+
+/* xskdiag.c. Is a live AF_XDP socket bound to (ifindex, q)? 1 yes, 0
+ * none, -errno when it cannot say (-EAGAIN: without sock_diag, another
+ * process has AF_XDP sockets in this network namespace) */
+int wc_xsk_queue_used(int ifindex, unsigned q);
+/* sock_diag's answer alone: 1 (the socket's inode in *ino when ino), 0
+ * none, -errno without sock_diag for AF_XDP (CONFIG_XDP_SOCKETS_DIAG) */
+int wc_xsk_diag_bound(int ifindex, unsigned q, __u32 *ino);
+/* one recv of sock_diag's AF_XDP dump (XDP_SHOW_INFO): WC_DIAG_FOUND, a
+ * socket on (ifindex, q) (its inode in *ino), 0 read on, WC_DIAG_DONE the
+ * dump's end, or the dump's -errno */
+enum { WC_DIAG_FOUND = 1, WC_DIAG_DONE = 2 };
+int wc_xsk_diag_scan(const void *buf, size_t len, int ifindex, unsigned q,
+		     __u32 *ino);
+/* a bind of fd to (ifindex, q) succeeded (for wc_xsk_queue_used) */
+void wc_xsk_note_bound(int fd, int ifindex, unsigned q);
 int wc_xsk_stats(int fd, struct xdp_statistics *st);
 /* SO_PREFER_BUSY_POLL, SO_BUSY_POLL and its budget: 0 or -errno */
 int wc_xsk_busy_poll(int fd, int usec, int budget);

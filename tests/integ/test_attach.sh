@@ -11,6 +11,9 @@
 #  e) an engine asking for other queues, workers or buckets than the
 #     attachment's is refused with EEXIST in one line naming the option,
 #     and the attachment stays as it was (tests/tools/wc_open)
+#  f) an engine opened right after another closed on the same queues opens
+#     (10 times, in one process and process after process), while a queue
+#     another program's AF_XDP socket holds is refused in one line
 set -u
 # shellcheck source=../lib/net.sh
 . "$(dirname "$0")/../lib/net.sh"
@@ -259,6 +262,57 @@ run_mode generic
 # buckets are fixed while attached; an engine that asks for others is
 # refused with EEXIST in one line naming the option, the attachment left as
 # it was; the attachment's own values (or 0) open ----
+# ---- an engine opened right after another closed, on the same queues:
+# the kernel frees a closed socket's pool in deferred work, and until then
+# a bind there fails with EBUSY though no socket is bound; the open waits
+# for it (bounded), in the same process and in the next one ----
+reopen_at_once() {
+	local umem rc i fails=0
+	for umem in one queue; do
+		rc=0
+		run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" --umem "$umem" --repeat 10 \
+			2>"$WCT_DIR/reopen.err" || rc=$?
+		check_eq "UMEM $umem: 10 engines in one process, each opened right after the last closed" \
+			"0 " "$rc $(tr '\n' '|' <"$WCT_DIR/reopen.err")"
+	done
+	for ((i = 0; i < 10; i++)); do
+		run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" 2>>"$WCT_DIR/reopen.err" ||
+			fails=$((fails + 1))
+	done
+	check_eq "10 engines in turn, each process opening right after the last exited" \
+		"0 " "$fails $(tr '\n' '|' <"$WCT_DIR/reopen.err")"
+}
+
+# ---- a queue another program's AF_XDP socket holds (a generator sending
+# on the capture interface: its TX socket has a pool on queue 0) is busy:
+# refused at once in one line, not waited for as a queue being released ----
+xdp_sockets() { run_in "$WCT_NS_RX" awk '$1 == "XDP" { print $3 }' /proc/net/protocols; }
+has_xdp_socket() { [ "$(xdp_sockets)" -gt 0 ]; }
+busy_queue() {
+	local gpid rc
+	wct_bg gpid run_in "$WCT_NS_RX" timeout 120 "$WIRECAP_GEN" gen -i "$IF" \
+		--queues 0 --pps 10 --duration 100 --quiet
+	if ! wct_wait_for "$(wct_tries 100)" 0.1 has_xdp_socket; then
+		fail "busy queue: the generator has no AF_XDP socket"
+		kill "$gpid" 2>/dev/null
+		return
+	fi
+	check_error "busy queue: an engine is refused in one line" \
+		"a queue is busy: another AF_XDP socket" \
+		run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF"
+	rc=0
+	run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" 2>/dev/null || rc=$?
+	check_eq "busy queue: EBUSY" "$(errno_of EBUSY)" "$rc"
+	check_error "busy queue: wirecap capture is refused in one line" \
+		"a queue is busy: another AF_XDP socket" \
+		run_in "$WCT_NS_RX" timeout 60 "$WIRECAP" capture -i "$IF" \
+		-w "$WCT_DIR/busy.pcapng" -q --pool-chunks 64
+	kill -INT "$gpid" 2>/dev/null
+	wait "$gpid" 2>/dev/null
+	check_ok "busy queue: the generator gone, an engine opens" \
+		run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF"
+}
+
 log "---- engine geometry against the attachment ----"
 WC_OPEN=$WC_BUILD/tests/wc_open
 geometry() { W status "$IF" --json | jq -c '[.prog_id, .n_queues, .n_workers, .buckets]'; }
@@ -289,10 +343,11 @@ run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" --port "$IF" 2>/dev/null || rc=$?
 check_eq "port on an engine with a UMEM per queue: EINVAL" "$(errno_of EINVAL)" "$rc"
 check_ok "port on an engine with one UMEM opens" \
 	run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" --umem one --port "$IF"
-# (the kernel frees the last engine's sockets after close returns: until
-# then the queue is busy, EBUSY; wait for it, bounded)
-check_ok "an engine with a UMEM per queue opens without a port" \
-	wct_wait_for "$(wct_tries 100)" 0.1 run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" --umem queue --pool-chunks 64
+rc=0
+run_in "$WCT_NS_RX" "$WC_OPEN" -i "$IF" --umem queue --pool-chunks 64 2>/dev/null || rc=$?
+check_eq "an engine with a UMEM per queue opens without a port" 0 "$rc"
+reopen_at_once
+busy_queue
 check_ok "geometry: detach" W detach "$IF"
 
 # ---- bad input (independent of the mode) ----

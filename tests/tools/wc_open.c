@@ -8,10 +8,12 @@
  * differs from the attachment's is refused with EEXIST in one line).
  * --port OUT also opens an egress port on OUT (wc_port__open) and closes
  * it; --umem one|queue chooses the engine's UMEM layout (auto otherwise):
- * a port needs one UMEM for the engine's queues.
+ * a port needs one UMEM for the engine's queues. --repeat N opens and
+ * closes it N times in a row, each open right after the last close (the
+ * kernel frees a closed engine's sockets later), up to the first failure.
  *
  *   wc_open -i IFACE [--queues N] [--workers N] [--buckets N]
- *           [--pool-chunks R] [--umem one|queue] [--port OUT]
+ *           [--pool-chunks R] [--umem one|queue] [--port OUT] [--repeat N]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,7 +25,7 @@
 
 int main(int argc, char **argv)
 {
-	enum { O_Q = 256, O_W, O_B, O_PC, O_UMEM, O_PORT };
+	enum { O_Q = 256, O_W, O_B, O_PC, O_UMEM, O_PORT, O_REPEAT };
 	static const struct option lo[] = {
 		{ "interface", required_argument, 0, 'i' },
 		{ "queues", required_argument, 0, O_Q },
@@ -32,6 +34,7 @@ int main(int argc, char **argv)
 		{ "pool-chunks", required_argument, 0, O_PC },
 		{ "umem", required_argument, 0, O_UMEM },
 		{ "port", required_argument, 0, O_PORT },
+		{ "repeat", required_argument, 0, O_REPEAT },
 		{ 0 }
 	};
 	/* a small pool: the open that succeeds needs little memory */
@@ -39,6 +42,7 @@ int main(int argc, char **argv)
 	const char *ifname = NULL, *out = NULL;
 	struct wc_engine *e;
 	struct wc_port *p;
+	unsigned long repeat = 1;
 	int c, err = 0;
 
 	while ((c = getopt_long(argc, argv, "i:", lo, NULL)) != -1) {
@@ -66,24 +70,29 @@ int main(int argc, char **argv)
 		case O_PORT:
 			out = optarg;
 			break;
+		case O_REPEAT:
+			repeat = strtoul(optarg, NULL, 0);
+			break;
 		default:
 			fprintf(stderr,
-				"usage: wc_open -i IFACE [--queues N] [--workers N] [--buckets N] [--pool-chunks R] [--umem one|queue] [--port OUT]\n");
+				"usage: wc_open -i IFACE [--queues N] [--workers N] [--buckets N] [--pool-chunks R] [--umem one|queue] [--port OUT] [--repeat N]\n");
 			return 2;
 		}
 	}
 	if (!ifname)
 		return 2;
-	e = wc_engine__open(ifname, &eo);
-	if (!e)
-		return errno ? errno : 1;
-	if (out) {
-		p = wc_port__open(e, out, NULL);
-		if (p)
-			wc_port__close(p);
-		else
-			err = errno ? errno : 1;
+	for (unsigned long i = 0; i < repeat && !err; i++) {
+		e = wc_engine__open(ifname, &eo);
+		if (!e)
+			return errno ? errno : 1;
+		if (out) {
+			p = wc_port__open(e, out, NULL);
+			if (p)
+				wc_port__close(p);
+			else
+				err = errno ? errno : 1;
+		}
+		wc_engine__close(e);
 	}
-	wc_engine__close(e);
 	return err;
 }

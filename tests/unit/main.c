@@ -22,6 +22,7 @@ Suite *csum_suite(void) __attribute__((weak));
 Suite *filter_suite(void) __attribute__((weak));
 Suite *published_suite(void) __attribute__((weak));
 Suite *opts_suite(void) __attribute__((weak));
+Suite *xskdiag_suite(void) __attribute__((weak));
 
 void unit_skip(const char *what, const char *reason)
 {
@@ -41,7 +42,7 @@ int main(void)
 		{ "kernel", kernel_suite },   { "reorder", reorder_suite },
 		{ "pinname", pinname_suite }, { "csum", csum_suite },
 		{ "filter", filter_suite },   { "published", published_suite },
-		{ "opts", opts_suite },
+		{ "opts", opts_suite },	      { "xskdiag", xskdiag_suite },
 	};
 	SRunner *sr = NULL;
 	char what[64];
