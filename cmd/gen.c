@@ -67,6 +67,9 @@ struct gq {
 	uint32_t idx;
 	uint64_t submitted, completed;
 	uint64_t again, busy; /* sendto EAGAIN / EBUSY */
+	/* completed when a kick sent nothing (EAGAIN/ENOBUFS); UINT64_MAX:
+	 * not stalled */
+	uint64_t stalled_at;
 	struct xdp_statistics st;
 };
 
@@ -258,6 +261,7 @@ static int setup_queue(struct gen *g, struct gq *q)
 				 &g->tmpl[0]);
 	}
 	q->nfree = NUM_FRAMES;
+	q->stalled_at = UINT64_MAX;
 
 	err = xsk_umem__create(&q->umem, q->area, sz, &q->fq, &q->cq, &ucfg);
 	if (err)
@@ -372,15 +376,31 @@ static uint32_t tx_pending(struct gq *q)
  * on a fatal error. */
 static int kick(struct gen *g, struct gq *q)
 {
-	if (!xsk_ring_prod__needs_wakeup(&q->tx) || !tx_pending(q))
+	uint32_t pending = tx_pending(q);
+
+	if (!xsk_ring_prod__needs_wakeup(&q->tx) || !pending)
 		return 0;
+	/* The last kick sent nothing: the socket's send buffer is full of
+	 * frames the receiver has not consumed yet (copy mode). Kick again
+	 * once some completed. Kicking meanwhile only fails again, and each
+	 * failure takes the completion ring's lock and the socket's
+	 * accounting that the receiving CPU takes to free every frame: on
+	 * veth, a sender that keeps kicking slows the system it measures. */
+	if (q->stalled_at == q->completed)
+		return 0;
+	q->stalled_at = UINT64_MAX;
 	if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
 		return 0;
 	switch (errno) {
-	case EAGAIN: /* budget used up or driver queue busy: retry */
+	case EAGAIN: /* budget used up or send buffer full: retry */
 	case ENOBUFS: /* skb allocation failed: retry */
 	case EINTR:
 		q->again++;
+		/* nothing taken, and frames out that will complete (with none
+		 * out, only a retry can make progress) */
+		if (tx_pending(q) == pending &&
+		    q->submitted - pending > q->completed)
+			q->stalled_at = q->completed;
 		return 0;
 	case EBUSY:
 		/* the driver dropped the frame (it still completes): counted
