@@ -82,9 +82,14 @@ static void *early_thread(void *arg)
 {
 	struct wc_engine *e = arg;
 
-	for (unsigned q = 0; q < e->nq && !e->early_err; q++)
+	/* each queue's fill ring is filled here too, as soon as its socket
+	 * is bound: 200,000 descriptors a queue, off the critical path */
+	for (unsigned q = 0; q < e->nq && !e->early_err; q++) {
 		e->early_err =
 			umem_socket_in(e, q, XDP_COPY, &e->early_socks[q]);
+		if (!e->early_err)
+			e->early_err = wc_pool_fill(e, &e->pools[q]);
+	}
 	return NULL;
 }
 
@@ -688,6 +693,8 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 	if (e->umem_owner)
 		e->umem_owner->umem_guest = e;
 	for (unsigned q = 0; q < e->nq; q++) {
+		if (e->pools[q].filled)
+			continue; /* by early_thread() */
 		err = wc_cancelled(cancel) ? -EINTR :
 					     wc_pool_fill(e, &e->pools[q]);
 		if (err)

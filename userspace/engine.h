@@ -36,6 +36,7 @@ struct wc_pool {
 	__u64 umem_off;
 	size_t umem_len;
 	int fd; /* socket that owns the fill/completion rings */
+	bool filled; /* every frame is on the fill ring (wc_pool_fill) */
 	struct xsk_ring_prod fq;
 	struct xsk_ring_cons cq;
 	void *fq_map, *cq_map;

@@ -51,6 +51,7 @@ int wc_pool_fill(struct wc_engine *e, struct wc_pool *p)
 		*xsk_ring_prod__fill_addr(&p->fq, idx + i) =
 			p->base - p->umem_off + (__u64)i * e->frame_size;
 	xsk_ring_prod__submit(&p->fq, p->nframes);
+	p->filled = true;
 	return 0;
 }
 
