@@ -960,7 +960,8 @@ def startup_section(w, glance, st, sep):
     w("%stests/bench/startup.sh: `wirecap capture -i IF -w /dev/null` with the default pool (4 queues x 200,000 "
       "frames, 1.5 GiB) on a 4-queue veth not attached before (the XDP program is loaded too), from launch to its "
       "`--ready-file`; the CPU time is the engine's user + system time until then (less sensitive to a loaded "
-      "machine than the wall time). docs/pool.md says where the time goes." % sep)
+      "machine than the wall time). Each start begins once the last one's pinned pages are released (the kernel frees "
+      "an AF_XDP UMEM in deferred work after its process exits). docs/pool.md says where the time goes." % sep)
     w("")
     w("| runs | wall time to ready (ms) | CPU time to ready (ms) | load average at each run |")
     w("| --- | --- | --- | --- |")
