@@ -263,13 +263,26 @@ static int setup_queue(struct gen *g, struct gq *q)
 	q->nfree = NUM_FRAMES;
 	q->stalled_at = UINT64_MAX;
 
-	err = xsk_umem__create(&q->umem, q->area, sz, &q->fq, &q->cq, &ucfg);
-	if (err)
-		return xsk_error(g, q->id, err, "UMEM");
-	err = xsk_socket__create(&q->xsk, g->ifname, q->id, q->umem, NULL,
-				 &q->tx, &scfg);
-	if (err)
-		return xsk_error(g, q->id, err, "socket");
+	/* The kernel frees a closed socket's queue in deferred work: a
+	 * generator started right after another one (or a capture) ended on
+	 * the same queue meets EBUSY for a moment. Retried for up to 2 s. */
+	for (int tries = 0;; tries++) {
+		struct timespec nap = { 0, 50000000 };
+
+		err = xsk_umem__create(&q->umem, q->area, sz, &q->fq, &q->cq,
+				       &ucfg);
+		if (err)
+			return xsk_error(g, q->id, err, "UMEM");
+		err = xsk_socket__create(&q->xsk, g->ifname, q->id, q->umem,
+					 NULL, &q->tx, &scfg);
+		if (!err)
+			break;
+		xsk_umem__delete(q->umem);
+		q->umem = NULL;
+		if ((err != -EBUSY && err != EBUSY) || tries == 40)
+			return xsk_error(g, q->id, err, "socket");
+		nanosleep(&nap, NULL);
+	}
 	q->fd = xsk_socket__fd(q->xsk);
 	/* Linux 6.17+: let one sendto() hand more than 32 frames to the
 	 * driver; older kernels refuse and keep 32, which only costs kicks. */
