@@ -662,13 +662,10 @@ WC_API struct wc_engine *wc_engine__open(const char *ifname,
 		else if (err == -EBUSY)
 			pr_warn("%s: a queue is busy: another AF_XDP socket (another capture?) is bound to it\n",
 				ifname);
-		else if (err == -ETIMEDOUT) {
-			/* wc_xsk_bind: no socket there, but no pool freed */
-			pr_warn("%s: a queue is still being released by the kernel 5 s after its AF_XDP socket closed: try again\n",
-				ifname);
-			err = -EBUSY;
-		} else if ((err == -ENOMEM || err == -ENOBUFS) &&
-			   !wc_kernel_has(WC_KF_RING_VMALLOC))
+		else if (err == -ETIMEDOUT)
+			err = -EBUSY; /* wc_xsk_bind said why */
+		else if ((err == -ENOMEM || err == -ENOBUFS) &&
+			 !wc_kernel_has(WC_KF_RING_VMALLOC))
 			/* before 6.3 the kernel allocates each ring as one
 			 * physically contiguous block (a 262144-entry RX ring
 			 * is an order-10 allocation): fragmentation fails it */

@@ -381,11 +381,9 @@ WC_API struct wc_port *wc_port__open(struct wc_engine *e, const char *ifname,
 					ifname, l->q->queue,
 					e ? "; for both directions of a bump in the wire, open the second engine with umem_of" :
 					    "");
-			else if (err == -ETIMEDOUT) {
-				pr_warn("%s queue %u is still being released by the kernel 5 s after its AF_XDP socket closed: try again\n",
-					ifname, l->q->queue);
-				err = -EBUSY;
-			} else if (err == -EOPNOTSUPP || err == -EINVAL)
+			else if (err == -ETIMEDOUT)
+				err = -EBUSY; /* wc_xsk_bind said why */
+			else if (err == -EOPNOTSUPP || err == -EINVAL)
 				pr_warn("%s queue %u: cannot bind a TX socket (%s)%s\n",
 					ifname, l->q->queue, strerror(-err),
 					p->zerocopy ?

@@ -12,6 +12,7 @@
  * (xdp/xsk.h) are used for every ring access.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -143,6 +144,18 @@ int wc_xsk_busy_poll(int fd, int usec, int budget)
 /* when the kernel cannot say, retry_busy retries blindly this long */
 #define BLIND_WAIT_NS (500ULL * 1000000)
 
+/* the queue's pool was not freed in RELEASE_WAIT_NS: said here, once for
+ * the engine and the ports */
+static int release_timeout(int ifindex, unsigned q)
+{
+	char name[IF_NAMESIZE] = "?";
+
+	if_indextoname(ifindex, name);
+	pr_warn("%s queue %u is still being released by the kernel %llu s after its AF_XDP socket closed: try again\n",
+		name, q, RELEASE_WAIT_NS / 1000000000ULL);
+	return -ETIMEDOUT;
+}
+
 int wc_xsk_bind(int fd, int ifindex, unsigned q, __u16 flags, int shared_fd,
 		bool retry_busy)
 {
@@ -183,7 +196,7 @@ int wc_xsk_bind(int fd, int ifindex, unsigned q, __u16 flags, int shared_fd,
 			retry_busy ? BLIND_WAIT_NS :
 				     0;
 		if (wc_now_mono() - t0 >= limit)
-			return used ? -EBUSY : -ETIMEDOUT;
+			return used ? -EBUSY : release_timeout(ifindex, q);
 		nanosleep(&ts, NULL);
 		if (sleep_ns < 50000000)
 			sleep_ns *= 2;
