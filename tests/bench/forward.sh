@@ -28,11 +28,14 @@
 # runs above them by default (SCHED_RR 1, --rt-priority: docs/forward.md).
 #
 # Throughput: server packets per second between 1 s and T - 0.5 s of a T s
-# run, median of BENCH_REPEAT runs per rate (forwarders interleaved).
-# Printed: a table per rate, `ratio wirecap/xdp_redirect`, `ratio
-# wirecap/bridge` and `ratio wirecap_max/wirecap_best_paced` (forward's
-# rate at the generator's maximum over the best median it forwarded paced:
-# whether overload costs it throughput, i.e. receive livelock).
+# run, median of BENCH_REPEAT runs per rate; run i measures every rate and
+# forwarder (interleaved) before run i + 1. Printed: a table per rate,
+# `ratio wirecap/xdp_redirect`, `ratio wirecap/bridge` and `ratio
+# wirecap_max/wirecap_best_paced` (forward's rate at the generator's
+# maximum over the best median it forwarded paced: whether overload costs
+# it throughput, i.e. receive livelock), both as a ratio of medians and
+# paired (the median over runs of run i's maximum over run i's rate at the
+# best paced point).
 # Latency: ping RTT (client -> server -> client, through the middlebox both
 # ways: forward --bidir, and the bridge) every BENCH_PING_MS ms while gen
 # offers BENCH_LAT_PPS, p50 and p99 over BENCH_PING_N pings, BENCH_REPEAT
@@ -50,7 +53,7 @@
 # (default 1000), BENCH_FWD_RAW=FILE (every throughput run as a TSV line:
 # rate, forwarder, run, offered kpps, forwarded kpps, and forward's
 # accounting: received, forwarded, shed, dropped, dropped by rule,
-# passed), BENCH_FWD_LAT_RAW=FILE (every latency run: forwarder, run,
+# passed; order: runs_outer, the run order above), BENCH_FWD_LAT_RAW=FILE (every latency run: forwarder, run,
 # gen pps, p50 and p99 ms, pings lost of sent). tests/bench/run.sh sets
 # both for the report. BENCH_FWD_FORWARDERS: the forwarders measured (default
 # "wirecap xdp bridge"; a subset keeps A/B runs short).
@@ -272,23 +275,26 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > 0) ? sprintf("%.2f", a / b
 # ---- throughput against the offered rate -------------------------------------------
 
 [ -z "$FWD_RAW" ] ||
-	printf 'exp\tx\tforwarder\trun\toffered_kpps\tfwd_kpps\treceived\tforwarded\tshed\tdropped\tdropped_by_rule\tpassed\n' >"$FWD_RAW"
+	printf 'exp\tx\tforwarder\trun\toffered_kpps\tfwd_kpps\treceived\tforwarded\tshed\tdropped\tdropped_by_rule\tpassed\torder\n' >"$FWD_RAW"
 declare -A MED # rate,forwarder -> median pps
-for rate in $RATES; do
-	declare -A R=()
-	pps=
-	[ "$rate" = max ] || pps=$((rate * 1000))
-	FWDS=$FORWARDERS
-	[ "$rate" = max ] || FWDS=$PACED_FWD
-	echo "# forwarding: gen $([ "$rate" = max ] && echo unpaced || echo "at $rate kpps") on CPU $CPU_GEN, middlebox on CPU $CPU_FWD, ${T} s x $REPEAT runs, 64 B frames"
-	for ((i = 1; i <= REPEAT; i++)); do
-		for m in $FWDS; do
+declare -A R   # rate,forwarder -> the runs' pps, in run order
+fwds() { if [ "$1" = max ]; then echo "$FORWARDERS"; else echo "$PACED_FWD"; fi; }
+# Runs outermost: run i visits every rate before run i + 1 starts, so a
+# run at the maximum and the paced runs it is compared with are minutes
+# closer than rate by rate. On a VM whose speed drifts over minutes
+# (docs/forward.md), that drift would otherwise read as an effect of the
+# rate.
+for ((i = 1; i <= REPEAT; i++)); do
+	for rate in $RATES; do
+		pps=
+		[ "$rate" = max ] || pps=$((rate * 1000))
+		for m in $(fwds "$rate"); do
 			v=$("${m}_do" measure $pps)
-			R[$m]="${R[$m]:-} $v"
+			R[$rate,$m]="${R[$rate,$m]:-} $v"
 			acct=-
 			[ "$m" = wirecap ] && [ -s "$WCT_DIR/fwd.last" ] && acct=$(cat "$WCT_DIR/fwd.last")
-			printf '#   run %d %-8s %10s pps  %s\n' "$i" "$m" "$v" "$([ "$acct" = - ] || echo "$acct")"
-			[ -z "$FWD_RAW" ] || printf 'forward\t%s\t%s\t%s\t%.1f\t%.1f\t%s\n' "$rate" "$m" "$i" \
+			printf '#   run %d %-6s %-8s %10s pps  %s\n' "$i" "$rate" "$m" "$v" "$([ "$acct" = - ] || echo "$acct")"
+			[ -z "$FWD_RAW" ] || printf 'forward\t%s\t%s\t%s\t%.1f\t%.1f\t%s\truns_outer\n' "$rate" "$m" "$i" \
 				"$(jq -r '.pps / 1000' "$WCT_DIR/gen.json" 2>/dev/null || echo 0)" \
 				"$(awk -v v="$v" 'BEGIN { print v / 1000 }')" \
 				"$([ "$acct" = - ] && printf -- '-\t-\t-\t-\t-\t-' ||
@@ -296,12 +302,15 @@ for rate in $RATES; do
 				>>"$FWD_RAW"
 		done
 	done
+done
+for rate in $RATES; do
+	echo "# forwarding: gen $([ "$rate" = max ] && echo unpaced || echo "at $rate kpps") on CPU $CPU_GEN, middlebox on CPU $CPU_FWD, ${T} s x $REPEAT runs, 64 B frames"
 	printf '%-28s %12s %14s %14s\n' forwarder "pps (median)" "vs XDP_REDIRECT" "vs bridge"
-	for m in $FWDS; do
+	for m in $(fwds "$rate"); do
 		# shellcheck disable=SC2086
-		MED[$rate,$m]=$(printf '%s\n' ${R[$m]} | median)
+		MED[$rate,$m]=$(printf '%s\n' ${R[$rate,$m]} | median)
 	done
-	for m in $FWDS; do
+	for m in $(fwds "$rate"); do
 		case $m in
 		wirecap) label="wirecap forward" ;;
 		xdp) label="in-kernel XDP_REDIRECT" ;;
@@ -311,15 +320,20 @@ for rate in $RATES; do
 			"$(ratio "${MED[$rate,$m]}" "${MED[$rate,xdp]:-0}")" "$(ratio "${MED[$rate,$m]}" "${MED[$rate,bridge]:-0}")"
 	done
 	echo "ratio wirecap/xdp_redirect $(ratio "${MED[$rate,wirecap]:-0}" "${MED[$rate,xdp]:-0}") wirecap/bridge $(ratio "${MED[$rate,wirecap]:-0}" "${MED[$rate,bridge]:-0}") ($([ "$rate" = max ] && echo unpaced || echo "$rate kpps"))"
-	unset R
 done
-best=0
+best=0 best_rate=
 for rate in $RATES; do
 	[ "$rate" = max ] && continue
-	[ "${MED[$rate,wirecap]:-0}" -gt "$best" ] && best=${MED[$rate,wirecap]}
+	[ "${MED[$rate,wirecap]:-0}" -gt "$best" ] && best=${MED[$rate,wirecap]} best_rate=$rate
 done
 if [ -n "${MED[max,wirecap]:-}" ] && [ "$best" -gt 0 ]; then
-	echo "ratio wirecap_max/wirecap_best_paced $(ratio "${MED[max,wirecap]}" "$best") (best paced $best pps)"
+	# paired: each run's maximum against the same run's pps at the best
+	# paced rate, the median of those ratios
+	# shellcheck disable=SC2086
+	paired=$(paste <(printf '%s\n' ${R[max,wirecap]}) <(printf '%s\n' ${R[$best_rate,wirecap]}) |
+		awk '$2 > 0 { print $1 / $2 }' | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; else print "-" }')
+	echo "ratio wirecap_max/wirecap_best_paced $(ratio "${MED[max,wirecap]}" "$best") (best paced $best pps at $best_rate kpps; paired per run: $paired)"
 fi
 
 # ---- latency through the middlebox at a paced rate --------------------------------
