@@ -94,35 +94,12 @@ fi
 # ---- the set-up: client, middlebox, server ---------------------------------------
 
 wct_init
-NS_C=wct-$WCT_ID-c
-NS_M=wct-$WCT_ID-m
-NS_S=wct-$WCT_ID-s
-IF_C=wct${WCT_ID}c
-IF_A=wct${WCT_ID}d
-IF_B=wct${WCT_ID}e
-IF_S=wct${WCT_ID}f
-for ns in "$NS_C" "$NS_M" "$NS_S"; do
-	ip netns add "$ns"
-	WCT_NETNS+=("$ns")
-	run_in "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1
-	ip -n "$ns" link set lo up
-done
-ip -n "$NS_C" link add "$IF_C" numtxqueues 4 numrxqueues 4 type veth \
-	peer name "$IF_A" netns "$NS_M" numtxqueues 4 numrxqueues 4
-ip -n "$NS_S" link add "$IF_S" numtxqueues 4 numrxqueues 4 type veth \
-	peer name "$IF_B" netns "$NS_M" numtxqueues 4 numrxqueues 4
-for l in "$NS_C $IF_C" "$NS_M $IF_A" "$NS_M $IF_B" "$NS_S $IF_S"; do
-	# shellcheck disable=SC2086
-	set -- $l
-	ip -n "$1" link set "$2" up
-done
+wct_make_middlebox
 ip -n "$NS_C" addr add 198.18.0.1/24 dev "$IF_C"
 ip -n "$NS_S" addr add 198.18.0.2/24 dev "$IF_S"
 run_in "$NS_C" ethtool -K "$IF_C" tso off >/dev/null 2>&1
 run_in "$NS_M" ethtool -K "$IF_A" gro on >/dev/null 2>&1
 ip netns exec "$NS_M" sh -c "echo 1 > /sys/class/net/$IF_A/threaded" 2>/dev/null
-wct_wait_for 50 0.1 wct_link_up "$NS_M" "$IF_B"
 
 MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 # the sink: drops UDP (the generator's), passes the rest (ARP, ping)

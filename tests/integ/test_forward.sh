@@ -27,36 +27,14 @@ done
 
 # ---- topology ---------------------------------------------------------------------
 
-NS_C=wct-$WCT_ID-c
-NS_M=wct-$WCT_ID-m
-NS_S=wct-$WCT_ID-s
-IF_C=wct${WCT_ID}c  # client
-IF_A=wct${WCT_ID}d  # middlebox, client side
-IF_B=wct${WCT_ID}e  # middlebox, server side
-IF_S=wct${WCT_ID}f  # server
 IP_C=198.18.0.1
 IP_S=198.18.0.2
-for ns in "$NS_C" "$NS_M" "$NS_S"; do
-	ip netns add "$ns"
-	WCT_NETNS+=("$ns")
-	run_in "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1
-	ip -n "$ns" link set lo up
-done
-ip -n "$NS_C" link add "$IF_C" numtxqueues 4 numrxqueues 4 type veth \
-	peer name "$IF_A" netns "$NS_M" numtxqueues 4 numrxqueues 4
-ip -n "$NS_S" link add "$IF_S" numtxqueues 4 numrxqueues 4 type veth \
-	peer name "$IF_B" netns "$NS_M" numtxqueues 4 numrxqueues 4
+wct_make_middlebox
 ip -n "$NS_C" addr add "$IP_C/24" dev "$IF_C"
 ip -n "$NS_S" addr add "$IP_S/24" dev "$IF_S"
-ip -n "$NS_C" link set "$IF_C" up
-ip -n "$NS_S" link set "$IF_S" up
-ip -n "$NS_M" link set "$IF_A" up
-ip -n "$NS_M" link set "$IF_B" up
 # The end hosts keep veth's default offloads: their stacks hand TCP/UDP
 # with the checksum left to "hardware" (CHECKSUM_PARTIAL), and forward
 # completes it (--csum complete, the default; userspace/csum.c).
-wct_wait_for 50 0.1 wct_link_up "$NS_M" "$IF_B"
 MAC_S=$(ip -n "$NS_S" -br link show "$IF_S" | awk '{print $3}')
 MAC_C=$(ip -n "$NS_C" -br link show "$IF_C" | awk '{print $3}')
 
@@ -192,8 +170,13 @@ if forward_start bidir -i "$IF_A" -o "$IF_B" --bidir -w "$D/fwd.pcapng"; then
 	check_eq "pcapng copy (-w) holds every packet that passed" "$offered" "$n"
 	check_eq "pcapng: forward counted what it wrote" "$offered" "$written"
 	[ "$fwd" = "$offered" ] || log "dropped in transmit: $(jq -c '[.directions[].dropped]' "$D/bidir.json")"
+	log "forwarded per direction: $(jq -c '[.directions[] | {in, forwarded}]' "$D/bidir.json")"
+	# more than a handshake's worth each way (the transfer could not
+	# have finished otherwise); how many ACKs 36,000 data frames get
+	# depends on timing (1,179-2,027 quiet, fewer when the receiver is
+	# slow and acknowledges more at once): no tighter bound
 	check_eq "both directions forwarded (TCP data and ACKs)" 2 \
-		"$(jq '[.directions[] | select(.forwarded > 1000)] | length' "$D/bidir.json")"
+		"$(jq '[.directions[] | select(.forwarded > 100)] | length' "$D/bidir.json")"
 fi
 
 # without CAP_SYS_NICE: one line says the workers keep normal scheduling,

@@ -20,30 +20,7 @@ for t in jq ethtool; do
 	command -v "$t" >/dev/null || { fail "$t is not installed (make deps)"; wct_finish; }
 done
 
-NS_C=wct-$WCT_ID-c
-NS_M=wct-$WCT_ID-m
-NS_S=wct-$WCT_ID-s
-IF_C=wct${WCT_ID}c
-IF_A=wct${WCT_ID}d
-IF_B=wct${WCT_ID}e
-IF_S=wct${WCT_ID}f
-for ns in "$NS_C" "$NS_M" "$NS_S"; do
-	ip netns add "$ns"
-	WCT_NETNS+=("$ns")
-	run_in "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1
-	ip -n "$ns" link set lo up
-done
-ip -n "$NS_C" link add "$IF_C" numtxqueues 4 numrxqueues 4 type veth \
-	peer name "$IF_A" netns "$NS_M" numtxqueues 4 numrxqueues 4
-ip -n "$NS_S" link add "$IF_S" numtxqueues 4 numrxqueues 4 type veth \
-	peer name "$IF_B" netns "$NS_M" numtxqueues 4 numrxqueues 4
-for l in "$NS_C $IF_C" "$NS_M $IF_A" "$NS_M $IF_B" "$NS_S $IF_S"; do
-	set -- $l
-	ip -n "$1" link set "$2" up
-done
-wct_wait_for 50 0.1 wct_link_up "$NS_M" "$IF_B"
-wct_wait_for 50 0.1 wct_link_up "$NS_S" "$IF_S"
+wct_make_middlebox
 MAC_S=$(ip -n "$NS_S" -br link show "$IF_S" | awk '{print $3}')
 D=$WCT_DIR
 N=$(wct_count 20000)

@@ -301,6 +301,40 @@ wct_add_veth() {
 	wct_wait_for 50 0.1 wct_link_up "$WCT_NS_TX" "$WCT_IF_TX"
 }
 
+# wct_make_middlebox: three namespaces and two 4-queue veth pairs, all up,
+# for the forwarding tests and bench (no addresses: the caller adds what it
+# needs). Sets NS_C, NS_M, NS_S and IF_C, IF_A, IF_B, IF_S:
+#
+#   client IF_C --veth-- IF_A [middlebox NS_M] IF_B --veth-- IF_S server
+wct_make_middlebox() {
+	local ns l
+	NS_C=wct-$WCT_ID-c
+	NS_M=wct-$WCT_ID-m
+	NS_S=wct-$WCT_ID-s
+	IF_C=wct${WCT_ID}c
+	IF_A=wct${WCT_ID}d
+	IF_B=wct${WCT_ID}e
+	IF_S=wct${WCT_ID}f
+	for ns in "$NS_C" "$NS_M" "$NS_S"; do
+		ip netns add "$ns"
+		WCT_NETNS+=("$ns")
+		run_in "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NS_C" link add "$IF_C" numtxqueues 4 numrxqueues 4 type veth \
+		peer name "$IF_A" netns "$NS_M" numtxqueues 4 numrxqueues 4
+	ip -n "$NS_S" link add "$IF_S" numtxqueues 4 numrxqueues 4 type veth \
+		peer name "$IF_B" netns "$NS_M" numtxqueues 4 numrxqueues 4
+	for l in "$NS_C $IF_C" "$NS_M $IF_A" "$NS_M $IF_B" "$NS_S $IF_S"; do
+		# shellcheck disable=SC2086
+		set -- $l
+		ip -n "$1" link set "$2" up
+	done
+	wct_wait_for 50 0.1 wct_link_up "$NS_M" "$IF_A"
+	wct_wait_for 50 0.1 wct_link_up "$NS_M" "$IF_B"
+}
+
 # wct_del_veth: delete the pair (both ends)
 wct_del_veth() {
 	ip -n "$WCT_NS_TX" link del "$WCT_IF_TX"
