@@ -257,6 +257,16 @@ wct_init() {
 	export WIRECAP_PIN_ROOT="$WCT_DIR/bpf"
 }
 
+# wct_add_netns NS: a namespace removed at exit, lo up, no IPv6 (no ND,
+# MLD, DAD packets: tests count packets exactly)
+wct_add_netns() {
+	ip netns add "$1"
+	WCT_NETNS+=("$1")
+	run_in "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$1" link set lo up
+}
+
 # wct_make_veth [GRO]: namespaces + 4-queue veth pair; GRO=1 turns GRO on
 # (and threaded NAPI) on the receiving end
 wct_make_veth() {
@@ -268,12 +278,7 @@ wct_make_veth() {
 	WCT_IP_TX=198.18.0.1
 	WCT_IP_RX=198.18.0.2
 	for ns in "$WCT_NS_TX" "$WCT_NS_RX"; do
-		ip netns add "$ns"
-		WCT_NETNS+=("$ns")
-		# no IPv6 (no ND, MLD, DAD packets): tests count packets exactly
-		run_in "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-			net.ipv6.conf.default.disable_ipv6=1
-		ip -n "$ns" link set lo up
+		wct_add_netns "$ns"
 	done
 	wct_add_veth "${1:-0}"
 }
@@ -316,11 +321,7 @@ wct_make_middlebox() {
 	IF_B=wct${WCT_ID}e
 	IF_S=wct${WCT_ID}f
 	for ns in "$NS_C" "$NS_M" "$NS_S"; do
-		ip netns add "$ns"
-		WCT_NETNS+=("$ns")
-		run_in "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-			net.ipv6.conf.default.disable_ipv6=1
-		ip -n "$ns" link set lo up
+		wct_add_netns "$ns"
 	done
 	ip -n "$NS_C" link add "$IF_C" numtxqueues 4 numrxqueues 4 type veth \
 		peer name "$IF_A" netns "$NS_M" numtxqueues 4 numrxqueues 4
