@@ -31,8 +31,9 @@ int wc_xsk_umem_reg(int fd, void *area, size_t len, __u32 frame_size);
 /* bind to (ifindex, q); shared_fd >= 0 with XDP_SHARED_UMEM. EBUSY while
  * no live socket is bound there (wc_xsk_queue_used) is a socket closed
  * just before whose pool the kernel still frees: retried for up to 5 s,
- * -ETIMEDOUT after that (with a one-line message); -EBUSY at once when a live socket is bound. When
- * the kernel cannot say, retry_busy retries EBUSY for half a second. */
+ * -ETIMEDOUT after that (with a one-line message); -EBUSY at once when a
+ * live socket is bound. When the kernel cannot say, retry_busy retries
+ * EBUSY for half a second. */
 int wc_xsk_bind(int fd, int ifindex, unsigned q, __u16 flags, int shared_fd,
 		bool retry_busy);
 

@@ -53,8 +53,9 @@
 # (default 1000), BENCH_FWD_RAW=FILE (every throughput run as a TSV line:
 # rate, forwarder, run, offered kpps, forwarded kpps, and forward's
 # accounting: received, forwarded, shed, dropped, dropped by rule,
-# passed; order: runs_outer, the run order above), BENCH_FWD_LAT_RAW=FILE (every latency run: forwarder, run,
-# gen pps, p50 and p99 ms, pings lost of sent). tests/bench/run.sh sets
+# passed; order: runs_outer, the run order above), BENCH_FWD_LAT_RAW=FILE
+# (every latency run: forwarder, run, gen pps, p50 and p99 ms, pings lost
+# of sent). tests/bench/run.sh sets
 # both for the report. BENCH_FWD_FORWARDERS: the forwarders measured (default
 # "wirecap xdp bridge"; a subset keeps A/B runs short).
 set -uo pipefail
